@@ -1,0 +1,85 @@
+# pm-maker: the engine's commands. Everything runs from the project's own virtualenv (.venv).
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+VAR := $(CURDIR)/var
+CONF := $(VENV)/etc/supervisord.conf
+CTL := $(BIN)/supervisorctl -c $(CONF)
+export PM_ROOT := $(CURDIR)
+export PM_VAR := $(VAR)
+
+.PHONY: install up down status reload tap test test-all lint bench clean
+
+## install: create .venv with the pinned dependencies, var/run (0700), var/log, the supervisorctl config
+install: $(VENV)/.installed $(CONF) | $(VAR)/run $(VAR)/log
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.lock
+	@# the project's own packages are used in place: a .pth file puts the repository on sys.path
+	echo "$(CURDIR)" > "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/pm_maker.pth"
+	@touch $@
+
+$(CONF): deploy/write_ctl_conf.sh | $(VENV)/.installed
+	deploy/write_ctl_conf.sh $(CURDIR) $(VAR) $(VENV)
+
+$(VAR)/run:
+	mkdir -p -m 700 $@
+	chmod 700 $@
+
+$(VAR)/log:
+	mkdir -p $@
+
+## up: start supervisord (group core; later the venue and group market) and wait for the bus
+up: install
+	@if [ -f $(VAR)/run/supervisord.pid ] && kill -0 $$(cat $(VAR)/run/supervisord.pid) 2>/dev/null; then \
+	  echo "supervisord already running"; \
+	else \
+	  $(BIN)/supervisord -c $(CONF) && echo "supervisord started"; \
+	fi
+	@for i in $$(seq 1 150); do \
+	  $(CTL) status core:bus 2>/dev/null | grep -q RUNNING && { $(CTL) status; exit 0; }; sleep 0.1; \
+	done; echo "bus did not reach RUNNING; see var/log/" >&2; $(CTL) status; exit 1
+
+## down: stop every program (bus last) and supervisord itself; leaves no process behind
+down:
+	@if [ -f $(VAR)/run/supervisord.pid ] && kill -0 $$(cat $(VAR)/run/supervisord.pid) 2>/dev/null; then \
+	  pid=$$(cat $(VAR)/run/supervisord.pid); \
+	  $(CTL) shutdown; \
+	  for i in $$(seq 1 300); do kill -0 $$pid 2>/dev/null || { echo "stopped"; exit 0; }; sleep 0.1; done; \
+	  echo "supervisord $$pid did not exit" >&2; exit 1; \
+	else echo "not running"; fi
+
+## status: supervisorctl status
+status:
+	@$(CTL) status || true
+
+## reload: re-read deploy/supervisord.conf and apply changes (new markets)
+reload:
+	$(CTL) reread
+	$(CTL) update
+
+## tap: print every bus message (see `python -m actors.tap --help` for --json, --prefix, --stats, --record)
+tap: install
+	$(BIN)/python -m actors.tap $(TAP_ARGS)
+
+## test: install, then the whole suite (unit, integration over real sockets, short end-to-end runs)
+test: install
+	$(BIN)/python -m pytest -m "not slow"
+
+## test-all: also the long runs
+test-all: install
+	$(BIN)/python -m pytest
+
+## lint: ruff and mypy
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+## bench: performance figures (printed and written to bench/results.json)
+bench: install
+	$(BIN)/python bench/sign.py
+
+clean:
+	rm -rf $(VENV) $(VAR)

@@ -1,0 +1,3 @@
+from actors.tap.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,3 @@
+from bus.proxy import main
+
+raise SystemExit(main())

@@ -1,0 +1,147 @@
+"""Configuration: environment variables (and ``.env``) into frozen msgspec structs.
+
+Each program declares one frozen struct whose fields are annotated with the variable they come from::
+
+    class Params(msgspec.Struct, frozen=True, kw_only=True):
+        pair_target: Annotated[int, Env("PM_PAIR_TARGET", micros=True), Meta(gt=0)] = 990_000
+
+The process environment wins over ``.env`` (``PM_ENV_FILE``, default ``<repo>/.env``).
+A bad value raises ``ConfigError`` naming the variable; ``load_or_exit`` turns that into a
+``config_error`` log line and exit code 2, before the program does anything else.
+``micros=True`` parses a decimal string exactly into 1e-6 units (``"0.99"`` -> ``990000``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import typing
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, TypeVar
+
+import msgspec
+
+from bus import logs
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+EXIT_CONFIG = 2
+
+T = TypeVar("T", bound=msgspec.Struct)
+
+
+class Env:
+    """Marks a config field with the variable it is read from."""
+
+    __slots__ = ("micros", "name", "secret")
+
+    def __init__(self, name: str, *, micros: bool = False, secret: bool = False) -> None:
+        self.name = name
+        self.micros = micros
+        self.secret = secret
+
+
+class ConfigError(ValueError):
+    def __init__(self, variable: str, message: str) -> None:
+        super().__init__(f"{variable}: {message}")
+        self.variable = variable
+        self.message = message
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """``KEY=VALUE`` lines; ``#`` comments, optional ``export``, single or double quotes."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for lineno, raw in enumerate(path.read_text().splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        line = line.removeprefix("export ").strip()
+        key, sep, value = line.partition("=")
+        key = key.strip()
+        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+            raise ConfigError(f"{path.name}:{lineno}", f"not a KEY=VALUE line: {raw!r}")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        else:
+            value = value.split(" #", 1)[0].strip()
+        values[key] = value
+    return values
+
+
+def env_fields(cls: type[msgspec.Struct]) -> dict[str, Env]:
+    """Field name -> its ``Env`` marker, for every annotated field of ``cls``."""
+    hints = typing.get_type_hints(cls, include_extras=True)
+    out: dict[str, Env] = {}
+    for name in cls.__struct_fields__:
+        for meta in getattr(hints[name], "__metadata__", ()):
+            if isinstance(meta, Env):
+                out[name] = meta
+    return out
+
+
+def parse_micros(variable: str, text: str) -> int:
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        raise ConfigError(variable, f"not a number: {text!r}") from None
+    if not value.is_finite():
+        raise ConfigError(variable, f"not a finite number: {text!r}")
+    scaled = value * 1_000_000
+    if scaled != scaled.to_integral_value():
+        raise ConfigError(variable, f"more than 6 decimal places: {text!r}")
+    return int(scaled)
+
+
+def _source(environ: typing.Mapping[str, str] | None, dotenv: Path | None) -> dict[str, str]:
+    env = dict(os.environ if environ is None else environ)
+    path = dotenv if dotenv is not None else Path(env.get("PM_ENV_FILE", REPO_ROOT / ".env"))
+    merged = read_dotenv(path)
+    merged.update(env)
+    return merged
+
+
+def load(cls: type[T], *, environ: typing.Mapping[str, str] | None = None, dotenv: Path | None = None) -> T:
+    """Build ``cls`` from the environment; raises ``ConfigError`` naming the bad variable."""
+    source = _source(environ, dotenv)
+    fields = env_fields(cls)
+    raw: dict[str, Any] = {}
+    for name, marker in fields.items():
+        if marker.name not in source:
+            continue
+        text = source[marker.name]
+        raw[name] = parse_micros(marker.name, text) if marker.micros else text.strip()
+    try:
+        return msgspec.convert(raw, cls, strict=False)
+    except msgspec.ValidationError as exc:
+        message = str(exc)
+        named = re.match(r"((?:PM|POLYMARKET)_\w+): (.*)", message, re.S)
+        if named:  # raised by a __post_init__ check as ConfigError
+            raise ConfigError(named.group(1), named.group(2).split(" - at ")[0]) from None
+        match = re.search(r"at `\$\.(\w+)", message)
+        variable = fields[match.group(1)].name if match and match.group(1) in fields else cls.__name__
+        raise ConfigError(variable, message.split(" - at ")[0]) from None
+
+
+def load_or_exit(cls: type[T], program: str, **kwargs: Any) -> T:
+    """``load`` for a program's start: a bad value logs ``config_error`` and exits with code 2."""
+    try:
+        return load(cls, **kwargs)
+    except ConfigError as exc:
+        logs.Logger(program).error("config_error", variable=exc.variable, error=exc.message)
+        sys.stderr.write(f"{program}: config error: {exc}\n")
+        raise SystemExit(EXIT_CONFIG) from None
+
+
+def describe(cfg: msgspec.Struct) -> dict[str, Any]:
+    """The config as a dict for a start-up log line, with secrets masked."""
+    fields = env_fields(type(cfg))
+    out: dict[str, Any] = {}
+    for name in cfg.__struct_fields__:
+        value = getattr(cfg, name)
+        marker = fields.get(name)
+        out[name] = ("***" if value else "") if marker is not None and marker.secret else value
+    return out

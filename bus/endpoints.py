@@ -1,0 +1,78 @@
+"""Where the bus lives: the proxy's two ends and the two PUSH/PULL pipes.
+
+Default transport is ``ipc://`` in ``PM_RUN_DIR`` (mode 0700). A ``tcp://`` endpoint must be on
+loopback (CURVE is not configured yet), so nothing on the bus is reachable from another host.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from pathlib import Path
+from typing import Annotated
+
+import msgspec
+
+from bus.config import REPO_ROOT, ConfigError, Env
+
+DEFAULT_RUN_DIR = str(REPO_ROOT / "var" / "run")
+
+
+class BusConfig(msgspec.Struct, frozen=True, kw_only=True):
+    run_dir: Annotated[str, Env("PM_RUN_DIR")] = DEFAULT_RUN_DIR
+    bus_in: Annotated[str, Env("PM_BUS_IN")] = ""  # publishers connect here (proxy XSUB)
+    bus_out: Annotated[str, Env("PM_BUS_OUT")] = ""  # subscribers connect here (proxy XPUB)
+    exec_cmd: Annotated[str, Env("PM_EXEC_CMD_ENDPOINT")] = ""  # coordinators -> executor
+    inv_fill: Annotated[str, Env("PM_INV_FILL_ENDPOINT")] = ""  # user-feed -> inventory
+    heartbeat_ms: Annotated[int, Env("PM_HEARTBEAT_MS"), msgspec.Meta(ge=50, le=10_000)] = 1000
+
+    def __post_init__(self) -> None:
+        for name in ("bus_in", "bus_out", "exec_cmd", "inv_fill"):
+            check_endpoint(name, getattr(self, name))
+
+    def _ipc(self, name: str) -> str:
+        return f"ipc://{self.run_dir}/{name}.sock"
+
+    @property
+    def publish_endpoint(self) -> str:
+        return self.bus_in or self._ipc("bus-in")
+
+    @property
+    def subscribe_endpoint(self) -> str:
+        return self.bus_out or self._ipc("bus-out")
+
+    @property
+    def command_endpoint(self) -> str:
+        return self.exec_cmd or self._ipc("exec-cmd")
+
+    @property
+    def fill_endpoint(self) -> str:
+        return self.inv_fill or self._ipc("inv-fill")
+
+
+_ENV_NAMES = {"bus_in": "PM_BUS_IN", "bus_out": "PM_BUS_OUT",
+              "exec_cmd": "PM_EXEC_CMD_ENDPOINT", "inv_fill": "PM_INV_FILL_ENDPOINT"}
+
+
+def check_endpoint(field: str, endpoint: str) -> None:
+    if not endpoint or endpoint.startswith(("ipc://", "inproc://")):
+        return
+    variable = _ENV_NAMES.get(field, field)
+    if not endpoint.startswith("tcp://"):
+        raise ConfigError(variable, f"unsupported endpoint {endpoint!r} (ipc:// or tcp://127.0.0.1:PORT)")
+    host = endpoint[len("tcp://"):].rsplit(":", 1)[0].strip("[]")
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise ConfigError(variable, f"{endpoint!r} is not loopback; only 127.0.0.1 is allowed without CURVE")
+
+
+def ensure_run_dir(run_dir: str) -> Path:
+    """Create the ipc directory with mode 0700 (and tighten it if it is looser)."""
+    path = Path(run_dir)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077:
+        os.chmod(path, 0o700)
+    return path

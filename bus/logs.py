@@ -1,0 +1,53 @@
+"""JSON-lines logging: one object per line on stdout, ``event`` first, then fields.
+
+Never log a key, secret, passphrase or signature: fields with such names are masked here as a last
+line of defence, but callers should not pass them at all. No line per quiet poll.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import IO, Any
+
+import msgspec
+
+_SENSITIVE = ("secret", "passphrase", "private_key", "privatekey", "signature", "api_key_secret")
+_encoder = msgspec.json.Encoder(enc_hook=str)
+
+
+def _mask(key: str, value: Any) -> Any:
+    lowered = key.lower()
+    if any(word in lowered for word in _SENSITIVE):
+        return "***"
+    return value
+
+
+class Logger:
+    __slots__ = ("_out", "program")
+
+    def __init__(self, program: str, out: IO[str] | None = None) -> None:
+        self.program = program
+        self._out = out
+
+    def _write(self, level: str, event: str, fields: dict[str, Any]) -> None:
+        record: dict[str, Any] = {"event": event, "level": level, "program": self.program,
+                                  "ts": time.time_ns()}
+        for key, value in fields.items():
+            record[key] = _mask(key, value)
+        line = _encoder.encode(record).decode() + "\n"
+        out = self._out or sys.stdout
+        try:
+            out.write(line)
+            out.flush()
+        except (BrokenPipeError, ValueError):
+            pass
+
+    def info(self, event: str, **fields: Any) -> None:
+        self._write("info", event, fields)
+
+    def warning(self, event: str, **fields: Any) -> None:
+        self._write("warning", event, fields)
+
+    def error(self, event: str, **fields: Any) -> None:
+        self._write("error", event, fields)

@@ -1,0 +1,229 @@
+"""The sync actor shell: sockets, poll loop, signals, heartbeats, readiness, gap counting.
+
+One ``Node`` per program. It owns:
+- a PUB socket connected to the proxy's XSUB end, and a SUB socket on its XPUB end;
+- optionally a PULL socket it binds (the executor's commands, inventory's fills) and PUSH sockets
+  it connects (coordinators -> executor, user-feed -> inventory);
+- a poller with timeouts (loops never block forever) and a signal wakeup fd, so SIGTERM/SIGINT
+  stop the loop in well under a second;
+- a heartbeat on ``sys.hb.<program>.`` every ``heartbeat_ms`` (every 100 ms until ready);
+  the node is *ready* once its own heartbeat comes back through the proxy;
+- per-stream sequence numbers on publish, and gap counting on receive.
+
+Messages are handed to one callback ``on_message(topic, header, msg)``; actors route them through an
+explicit handler table (see ``Dispatcher``). Undecodable frames are a warning and a counter.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable
+from types import FrameType
+from typing import Any
+
+import zmq
+
+from bus import codec, topics
+from bus.codec import FrameError, Header
+from bus.endpoints import BusConfig
+from bus.logs import Logger
+from bus.streams import GapCounter
+from schemas import BusMessage, Heartbeat
+
+Handler = Callable[[bytes, Header, Any], None]
+READY_HEARTBEAT_MS = 100
+RECV_BATCH = 256  # frames drained per socket per wake-up, so one busy socket cannot starve the loop
+
+
+class Node:
+    def __init__(
+        self,
+        program: str,
+        bus: BusConfig,
+        *,
+        subscriptions: Iterable[bytes] = (),
+        pull_bind: str | None = None,
+        push_connect: dict[str, str] | None = None,
+        log: Logger | None = None,
+        clock: Callable[[], int] = time.time_ns,
+    ) -> None:
+        self.program = program
+        self.bus = bus
+        self.log = log or Logger(program)
+        self.clock = clock
+        self.run_id = clock()
+        self.ready = False
+        self.stopping = False
+        self.gaps = GapCounter()
+        self.bad_frames = 0
+        self._seq: dict[bytes, int] = {}
+        self._own_hb = topics.sys_hb(program)
+        self.ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context.instance()
+        self.pub = self.ctx.socket(zmq.PUB)
+        self.pub.setsockopt(zmq.LINGER, 0)
+        self.pub.setsockopt(zmq.SNDHWM, 100_000)
+        self.pub.connect(bus.publish_endpoint)
+        self.sub = self.ctx.socket(zmq.SUB)
+        self.sub.setsockopt(zmq.LINGER, 0)
+        self.sub.setsockopt(zmq.RCVHWM, 100_000)
+        self.sub.connect(bus.subscribe_endpoint)
+        self.sub.setsockopt(zmq.SUBSCRIBE, self._own_hb)
+        for prefix in subscriptions:
+            self.subscribe(prefix)
+        self.pull: zmq.Socket[bytes] | None = None
+        if pull_bind:
+            self.pull = self.ctx.socket(zmq.PULL)
+            self.pull.setsockopt(zmq.LINGER, 0)
+            self.pull.bind(pull_bind)
+        self.pushes: dict[str, zmq.Socket[bytes]] = {}
+        for name, endpoint in (push_connect or {}).items():
+            sock = self.ctx.socket(zmq.PUSH)
+            sock.setsockopt(zmq.LINGER, 2000)  # commands and fills must not be dropped on exit
+            sock.connect(endpoint)
+            self.pushes[name] = sock
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self.poller = zmq.Poller()
+        self.poller.register(self.sub, zmq.POLLIN)
+        if self.pull is not None:
+            self.poller.register(self.pull, zmq.POLLIN)
+        self.poller.register(self._wake_r.fileno(), zmq.POLLIN)
+        self._timers: list[tuple[int, int, Callable[[int], None]]] = []  # (period_ns, due_ns, fn)
+        self._next_hb = 0
+
+    # -- subscriptions and sending --------------------------------------------------------------
+
+    def subscribe(self, prefix: bytes) -> None:
+        self.sub.setsockopt(zmq.SUBSCRIBE, prefix)
+
+    def unsubscribe(self, prefix: bytes) -> None:
+        self.sub.setsockopt(zmq.UNSUBSCRIBE, prefix)
+
+    def _header(self, topic: bytes, now: int) -> bytes:
+        seq = self._seq.get(topic, 0) + 1
+        self._seq[topic] = seq
+        return codec.encode_header(self.program, self.run_id, seq, now)
+
+    def publish(self, topic: bytes, msg: BusMessage) -> None:
+        now = self.clock()
+        self.pub.send_multipart([topic, self._header(topic, now), codec.encode_body(msg)], copy=False)
+
+    def push(self, name: str, topic: bytes, msg: BusMessage) -> None:
+        """Send on a PUSH pipe. Blocks (bounded by HWM) rather than drop: these flows must not lose data."""
+        now = self.clock()
+        self.pushes[name].send_multipart([topic, self._header(topic, now), codec.encode_body(msg)])
+
+    def every(self, period_ms: int, fn: Callable[[int], None]) -> None:
+        """Call ``fn(now_ns)`` every ``period_ms`` from inside the loop."""
+        period = period_ms * 1_000_000
+        self._timers.append((period, self.clock() + period, fn))
+
+    # -- the loop -------------------------------------------------------------------------------
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        self.stopping = True
+
+    def stop(self) -> None:
+        """Ask the loop to stop (thread-safe: wakes the poller)."""
+        self.stopping = True
+        try:
+            self._wake_w.send(b"\0")
+        except OSError:
+            pass
+
+    def install_signals(self) -> None:
+        signal.set_wakeup_fd(self._wake_w.fileno(), warn_on_full_buffer=False)
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, self._on_signal)
+
+    def heartbeat(self, now: int) -> None:
+        self.publish(self._own_hb, Heartbeat(program=self.program, pid=os.getpid(), ready=self.ready,
+                                             gaps=self.gaps.total, ts=now))
+        period = self.bus.heartbeat_ms if self.ready else READY_HEARTBEAT_MS
+        self._next_hb = now + period * 1_000_000
+
+    def _receive(self, sock: zmq.Socket[bytes], on_message: Handler) -> None:
+        for _ in range(RECV_BATCH):
+            try:
+                frames = sock.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            try:
+                topic, header, msg = codec.decode(frames)
+            except FrameError as exc:
+                self.bad_frames += 1
+                self.log.warning("bad_frame", error=str(exc), count=self.bad_frames)
+                continue
+            self.gaps.observe(topic, header)
+            if topic == self._own_hb:
+                if not self.ready and header.run == self.run_id:
+                    self.ready = True
+                    self.log.info("ready", run=self.run_id)
+                continue
+            on_message(topic, header, msg)
+
+    def _run_timers(self, now: int) -> int:
+        """Run due timers; return ns until the next one (or the heartbeat)."""
+        if now >= self._next_hb:
+            self.heartbeat(now)
+        nearest = self._next_hb
+        for i, (period, due, fn) in enumerate(self._timers):
+            if now >= due:
+                fn(now)
+                due = now + period
+                self._timers[i] = (period, due, fn)
+            nearest = min(nearest, due)
+        return max(0, nearest - now)
+
+    def run(self, on_message: Handler, *, max_wait_ms: int = 1000) -> int:
+        """Loop until a signal or ``stop()``; returns the process exit code (0)."""
+        if threading.current_thread() is threading.main_thread():
+            self.install_signals()
+        self.log.info("started", pid=os.getpid(), run=self.run_id)
+        wake_fd = self._wake_r.fileno()
+        while not self.stopping:
+            wait_ns = self._run_timers(self.clock())
+            timeout_ms = min(max_wait_ms, wait_ns // 1_000_000 + 1)
+            events = dict(self.poller.poll(timeout_ms))
+            if self.sub in events:
+                self._receive(self.sub, on_message)
+            if self.pull is not None and self.pull in events:
+                self._receive(self.pull, on_message)
+            if wake_fd in events:
+                try:
+                    self._wake_r.recv(4096)
+                except BlockingIOError:
+                    pass
+        self.log.info("stopped", gaps=self.gaps.total, bad_frames=self.bad_frames)
+        return 0
+
+    def close(self) -> None:
+        for sock in (self.pub, self.sub, self.pull, *self.pushes.values()):
+            if sock is not None:
+                sock.close()
+        self._wake_r.close()
+        self._wake_w.close()
+
+
+class Dispatcher:
+    """An explicit handler table: message type -> handler. Unknown types are counted, not fatal."""
+
+    def __init__(self, handlers: dict[type, Handler], log: Logger) -> None:
+        self.handlers = handlers
+        self.log = log
+        self.unknown = 0
+
+    def __call__(self, topic: bytes, header: Header, msg: Any) -> None:
+        handler = self.handlers.get(type(msg))
+        if handler is None:
+            self.unknown += 1
+            if self.unknown <= 10 or self.unknown % 1000 == 0:
+                self.log.warning("unhandled_message", type=type(msg).__name__, topic=topic.decode(),
+                                 count=self.unknown)
+            return
+        handler(topic, header, msg)

@@ -1,0 +1,283 @@
+"""CLOB V2 limit orders: SDK-exact amounts, building and signing (JSON bodies: ``order_json``).
+
+Prices and sizes enter as integers in 1e-6 units (the bus unit: 0.53 -> 530_000, 12.5 shares ->
+12_500_000); :func:`order_amounts_decimal` is the ``Decimal`` front door. No floats anywhere.
+
+The rounding is polymarket-client 0.14.0's limit-order rule (PROTOCOL.md §4.4): the share size is
+floored to the tick's size decimals; the notional ``shares * price`` is rounded to the tick's amount
+decimals by "ceil at amount+4 decimals, then floor at amount decimals"; BUY gives
+(maker = notional USDC, taker = shares), SELL the reverse. For an on-grid price the notional is
+always exact, so the rounding step only matters for off-grid inputs (which we reject, as the SDK does).
+
+``order_id`` is the EIP-712 digest of the order, which is what the exchange's ``hashOrder`` returns
+and what the CLOB reports as ``orderID`` (the SDK never computes it locally).
+"""
+
+from __future__ import annotations
+
+import secrets
+from decimal import ROUND_FLOOR, Decimal, InvalidOperation
+from typing import Literal
+
+import msgspec
+
+from clob.eip712 import ZERO_BYTES32, exchange_domain_separator, order_digest
+from clob.signer import Signer
+
+__all__ = [
+    "ROUNDING",
+    "TICK_SIZES",
+    "OrderError",
+    "RoundingConfig",
+    "Side",
+    "SignedOrder",
+    "UnsignedOrder",
+    "build_order",
+    "is_v2_position_id",
+    "new_salt",
+    "order_amounts",
+    "order_amounts_decimal",
+    "order_id_of",
+    "sign_order",
+    "tick_units",
+]
+
+Side = Literal["BUY", "SELL"]
+UNIT = 1_000_000
+"""1e-6 units per dollar / per share (both have 6 decimals on chain)."""
+SALT_BITS = 53
+"""The SDK draws 53-bit salts (a JSON int any JavaScript reader keeps exact)."""
+_V2_POSITION_RESERVED_BITS = ((1 << 64) - 1) << 40
+_UINT256_LIMIT = 1 << 256
+
+
+class OrderError(ValueError):
+    """An order input the SDK (or the CLOB) would reject."""
+
+
+class RoundingConfig(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """Decimal places allowed for price, share size and USDC/share amounts at one tick size."""
+
+    price: int
+    size: int
+    amount: int
+
+
+ROUNDING: dict[int, RoundingConfig] = {
+    100_000: RoundingConfig(price=1, size=2, amount=3),  # 0.1
+    10_000: RoundingConfig(price=2, size=2, amount=4),  # 0.01
+    5_000: RoundingConfig(price=3, size=2, amount=5),  # 0.005
+    2_500: RoundingConfig(price=4, size=2, amount=6),  # 0.0025
+    1_000: RoundingConfig(price=3, size=2, amount=5),  # 0.001
+    100: RoundingConfig(price=4, size=2, amount=6),  # 0.0001
+}
+"""Rounding config by tick size in 1e-6 units (PROTOCOL.md §4.4)."""
+TICK_SIZES: tuple[str, ...] = ("0.1", "0.01", "0.005", "0.0025", "0.001", "0.0001")
+
+
+class UnsignedOrder(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """The fields of a V2 order before signing (amounts in 1e-6 units)."""
+
+    salt: int
+    maker: str
+    signer: str
+    token_id: str
+    maker_amount: int
+    taker_amount: int
+    side: Side
+    expiration: int = 0
+    signature_type: int = 0
+    timestamp_ms: int
+    metadata: str = ZERO_BYTES32
+    builder: str = ZERO_BYTES32
+
+
+class SignedOrder(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """A signed V2 order: the ``order`` object of ``POST /order`` plus its ``order_id``."""
+
+    order_id: str
+    salt: int
+    maker: str
+    signer: str
+    token_id: str
+    maker_amount: int
+    taker_amount: int
+    side: Side
+    expiration: int
+    signature_type: int
+    timestamp_ms: int
+    metadata: str
+    builder: str
+    signature: str
+
+
+def tick_units(tick: str | Decimal) -> int:
+    """A supported tick size (``"0.01"``, ``Decimal("0.0025")``, ...) in 1e-6 units."""
+    try:
+        units = Decimal(tick) * UNIT
+    except InvalidOperation:
+        raise OrderError(f"unsupported tick size: {tick!r}") from None
+    if units != units.to_integral_value() or int(units) not in ROUNDING:
+        raise OrderError(f"unsupported tick size: {tick!r}")
+    return int(units)
+
+
+def _rounding(tick_u: int) -> RoundingConfig:
+    config = ROUNDING.get(tick_u)
+    if config is None:
+        raise OrderError(f"unsupported tick size: {tick_u} (1e-6 units)")
+    return config
+
+
+def _round_notional(notional_e12: int, amount_decimals: int) -> int:
+    """SDK ``_round_amount`` + ``parse_amount`` on a value in 1e-12 units; result in 1e-6 units."""
+    quantum = 10 ** (12 - amount_decimals)
+    if notional_e12 % quantum:
+        fine = 10 ** (12 - amount_decimals - 4)
+        notional_e12 = -(-notional_e12 // fine) * fine  # ceil at amount + 4 decimals
+        notional_e12 -= notional_e12 % quantum  # then floor at amount decimals
+    return notional_e12 // UNIT  # amount decimals <= 6, so this division is exact
+
+
+def order_amounts(side: Side, price_u: int, size_u: int, tick_u: int) -> tuple[int, int]:
+    """``(maker_amount, taker_amount)`` in 1e-6 units for a limit order, as the SDK computes them.
+
+    ``price_u`` must be on the tick grid within ``[tick, 1 - tick]``; ``size_u`` (shares) is floored
+    to the tick's size decimals and must stay positive.
+    """
+    config = _rounding(tick_u)
+    if not tick_u <= price_u <= UNIT - tick_u or price_u % tick_u:
+        raise OrderError(f"price {price_u} is not on the {tick_u} grid within [tick, 1 - tick]")
+    shares = size_u - size_u % 10 ** (6 - config.size)
+    if shares <= 0:
+        raise OrderError(f"size {size_u} rounds to zero shares")
+    notional = _round_notional(shares * price_u, config.amount)
+    if side == "BUY":
+        return notional, shares
+    if side == "SELL":
+        return shares, notional
+    raise OrderError(f"side must be 'BUY' or 'SELL', got {side!r}")
+
+
+def order_amounts_decimal(
+    side: Side, price: Decimal | str, size: Decimal | str, tick: Decimal | str
+) -> tuple[int, int]:
+    """:func:`order_amounts` for ``Decimal`` (or decimal-string) price, size and tick.
+
+    The size is floored to 2 decimals first (any number of input decimals, as the SDK allows)."""
+    tick_u = tick_units(tick)
+    try:
+        price_e6 = Decimal(price) * UNIT
+        size_u = int(Decimal(size).quantize(Decimal("0.01"), rounding=ROUND_FLOOR) * UNIT)
+    except (InvalidOperation, ValueError, OverflowError):
+        raise OrderError(f"bad price or size: {price!r}, {size!r}") from None
+    if not price_e6.is_finite() or price_e6 != price_e6.to_integral_value():
+        raise OrderError(f"price {price} is not on the {tick} grid")
+    return order_amounts(side, int(price_e6), size_u, tick_u)
+
+
+def new_salt() -> int:
+    """A fresh random salt like the SDK's (53 bits from ``secrets``)."""
+    return secrets.randbits(SALT_BITS)
+
+
+def is_v2_position_id(token_id: str) -> bool:
+    """True for Protocol-V2 position ids (bits 40..103 all zero), which the SDK signs for
+    ExchangeV3 (domain version "3"); CTF token ids are keccak hashes and never look like this."""
+    return int(token_id) & _V2_POSITION_RESERVED_BITS == 0
+
+
+def build_order(
+    *,
+    signer: str,
+    token_id: str,
+    side: Side,
+    price_u: int,
+    size_u: int,
+    tick_u: int,
+    salt: int,
+    timestamp_ms: int,
+    maker: str | None = None,
+    signature_type: int = 0,
+    expiration: int = 0,
+    metadata: str = ZERO_BYTES32,
+    builder: str = ZERO_BYTES32,
+) -> UnsignedOrder:
+    """An unsigned limit order. ``maker`` (the funder) defaults to ``signer`` (an EOA account).
+
+    ``signer`` should be :attr:`Signer.address` (checksummed: it goes verbatim into the JSON body).
+    ``expiration`` is unix seconds (0 = none) and is not signed; ``timestamp_ms`` is signed and
+    makes each order unique per address.
+    """
+    maker_amount, taker_amount = order_amounts(side, price_u, size_u, tick_u)
+    if not token_id.isascii() or not token_id.isdigit() or int(token_id) >= _UINT256_LIMIT:
+        raise OrderError(f"token id must be a uint256 decimal string: {token_id!r}")
+    if not (0 <= salt < _UINT256_LIMIT and 0 <= timestamp_ms < _UINT256_LIMIT and expiration >= 0):
+        raise OrderError("salt, timestamp_ms and expiration must be non-negative (uint256)")
+    return UnsignedOrder(
+        salt=salt,
+        maker=signer if maker is None else maker,
+        signer=signer,
+        token_id=token_id,
+        maker_amount=maker_amount,
+        taker_amount=taker_amount,
+        side=side,
+        expiration=expiration,
+        signature_type=signature_type,
+        timestamp_ms=timestamp_ms,
+        metadata=metadata,
+        builder=builder,
+    )
+
+
+def order_id_of(order: UnsignedOrder | SignedOrder, domain_separator: bytes) -> bytes:
+    """The EIP-712 digest of an order under ``domain_separator`` (32 bytes)."""
+    return order_digest(
+        domain_separator,
+        salt=order.salt,
+        maker=order.maker,
+        signer=order.signer,
+        token_id=int(order.token_id),
+        maker_amount=order.maker_amount,
+        taker_amount=order.taker_amount,
+        side=0 if order.side == "BUY" else 1,
+        signature_type=order.signature_type,
+        timestamp=order.timestamp_ms,
+        metadata=order.metadata,
+        builder=order.builder,
+    )
+
+
+def sign_order(
+    signer: Signer, order: UnsignedOrder, *, neg_risk: bool, domain_separator: bytes | None = None
+) -> SignedOrder:
+    """Sign ``order`` for the CTF Exchange V2 (``neg_risk=False``) or the NegRisk exchange.
+
+    ``domain_separator`` overrides the exchange domain (another chain / contract / version); it is
+    required for Protocol-V2 position ids (ExchangeV3, version "3"), which are refused otherwise.
+    Signature types 0-2 only (the EOA signs the order digest); deposit wallets (3) are not handled.
+    """
+    if order.signer.lower() != signer.address.lower():
+        raise OrderError("order.signer is not this signer's address")
+    if order.signature_type == 3:
+        raise OrderError("signature type 3 (deposit wallet) is not supported")
+    if domain_separator is None and is_v2_position_id(order.token_id):
+        raise OrderError("Protocol-V2 position id: pass the ExchangeV3 domain_separator")
+    domain = domain_separator or exchange_domain_separator(neg_risk=neg_risk)
+    digest = order_id_of(order, domain)
+    return SignedOrder(
+        order_id="0x" + digest.hex(),
+        salt=order.salt,
+        maker=order.maker,
+        signer=order.signer,
+        token_id=order.token_id,
+        maker_amount=order.maker_amount,
+        taker_amount=order.taker_amount,
+        side=order.side,
+        expiration=order.expiration,
+        signature_type=order.signature_type,
+        timestamp_ms=order.timestamp_ms,
+        metadata=order.metadata,
+        builder=order.builder,
+        signature=signer.sign_digest(digest),
+    )

@@ -1,0 +1,81 @@
+"""The bus contract: every message that travels on the bus, one module per stream family.
+
+``BusMessage`` is the single tagged union for the whole bus; tags (class names) are unique.
+"""
+
+from __future__ import annotations
+
+from schemas.base import MICRO, Message
+from schemas.commands import CancelAll, CancelMarket, CancelOrders, Command, PlaceOrder
+from schemas.executor import (
+    ExecutorMessage,
+    ExecutorState,
+    FailReason,
+    OpenOrder,
+    OpenOrders,
+    OrderCancelled,
+    OrderFailed,
+    OrderPlaced,
+)
+from schemas.inventory import FillApplied, InventoryMessage, InventoryState
+from schemas.lease import Lease, LeaseMessage, LeaseRelease
+from schemas.market import Book, FeedStatus, MarketData, MarketResolved, NewMarket, TickSizeChange, Trade
+from schemas.ofi import OfiMessage, OfiSide, OfiState
+from schemas.system import (
+    CoordinatorState,
+    Heartbeat,
+    RewardMarket,
+    RiskEvent,
+    StrategyAdjust,
+    SystemMessage,
+)
+from schemas.user import Fill, OrderUpdate, UserFeedStatus, UserMessage
+
+BusMessage = (
+    MarketData
+    | LeaseMessage
+    | UserMessage
+    | InventoryMessage
+    | OfiMessage
+    | Command
+    | ExecutorMessage
+    | SystemMessage
+)
+
+__all__ = [
+    "MICRO",
+    "Book",
+    "BusMessage",
+    "CancelAll",
+    "CancelMarket",
+    "CancelOrders",
+    "Command",
+    "CoordinatorState",
+    "ExecutorState",
+    "FailReason",
+    "FeedStatus",
+    "Fill",
+    "FillApplied",
+    "Heartbeat",
+    "InventoryState",
+    "Lease",
+    "LeaseRelease",
+    "MarketResolved",
+    "Message",
+    "NewMarket",
+    "OfiSide",
+    "OfiState",
+    "OpenOrder",
+    "OpenOrders",
+    "OrderCancelled",
+    "OrderFailed",
+    "OrderPlaced",
+    "OrderUpdate",
+    "PlaceOrder",
+    "RewardMarket",
+    "RiskEvent",
+    "StrategyAdjust",
+    "TickSizeChange",
+    "Trade",
+    "UserFeedStatus",
+]

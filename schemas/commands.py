@@ -1,0 +1,67 @@
+"""Commands to the executor: coordinators PUSH them; the executor echoes them on ``exec.cmd.*``."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from schemas.base import Message
+
+OrderType = Literal["GTC", "GTD", "FAK", "FOK"]
+
+
+class PlaceOrder(Message, frozen=True):
+    """Place one order. Maker-only: ``post_only`` must be True for GTC/GTD.
+
+    The only exception is an opted-in stop-loss exit (``taker_exit`` True, FAK).
+    ``slot`` names the coordinator's quote slot (e.g. "yes_bid") so answers can be matched.
+    """
+
+    cmd_id: str
+    holder: str  # coordinator name
+    market: str  # condition id
+    asset: str
+    side: Literal["BUY", "SELL"]
+    price: int
+    size: int
+    tick: int
+    neg_risk: bool
+    order_type: OrderType = "GTC"
+    post_only: bool = True
+    expiration: int = 0  # unix seconds (GTD only)
+    slot: str = ""
+    taker_exit: bool = False
+    ts: int = 0
+
+
+class CancelOrders(Message, frozen=True):
+    """Cancel by order id and/or by slot (the executor knows which order holds a slot)."""
+
+    cmd_id: str
+    holder: str
+    market: str
+    order_ids: list[str]
+    slots: list[str]
+    reason: str
+    ts: int
+
+
+class CancelMarket(Message, frozen=True):
+    """Cancel everything this holder has on a market (rotation, kill, withdrawal)."""
+
+    cmd_id: str
+    holder: str
+    market: str
+    reason: str
+    ts: int
+
+
+class CancelAll(Message, frozen=True):
+    """Cancel every order of the account (``make down``, operator)."""
+
+    cmd_id: str
+    holder: str
+    reason: str
+    ts: int
+
+
+Command = PlaceOrder | CancelOrders | CancelMarket | CancelAll

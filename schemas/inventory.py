@@ -1,0 +1,46 @@
+"""Positions: owned by the inventory program (``inv.*`` topics), the single writer of positions."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from schemas.base import Message
+from schemas.user import Fill
+
+
+class InventoryState(Message, frozen=True):
+    """Seed-000 §2.1, per market (condition id). Quantities, costs and PnL in 1e-6 units.
+
+    ``portfolio_cost`` = yes_avg_cost + no_avg_cost when both legs are > 0, else 0.
+    ``can_open`` = |net_diff| < max_net_diff and (portfolio_cost < max_portfolio_cost or == 0)
+    and each leg's qty * avg_cost < max_position_value.
+    """
+
+    market: str
+    yes_asset: str
+    no_asset: str
+    yes_qty: int
+    no_qty: int
+    yes_avg_cost: int
+    no_avg_cost: int
+    net_diff: int
+    portfolio_cost: int
+    can_open: bool
+    realized_pnl: int
+    unrealized_pnl: int
+    fills: int  # fills applied so far (net of reversals)
+    ts: int
+
+
+FillAction = Literal["applied", "recorded", "reversed", "duplicate"]
+
+
+class FillApplied(Message, frozen=True):
+    """Echo of every fill inventory received, and what it did with it."""
+
+    fill: Fill
+    action: FillAction
+    ts: int
+
+
+InventoryMessage = InventoryState | FillApplied

@@ -1,0 +1,73 @@
+"""Market data: owned by the market-feed (``md.*`` topics)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from schemas.base import Message
+
+Level = tuple[int, int]  # (price, size) in 1e-6 units
+Side = Literal["BUY", "SELL"]
+
+
+class Book(Message, frozen=True):
+    """Full depth-N book of one token after a change. Levels are best first."""
+
+    asset: str
+    market: str  # condition id
+    bids: list[Level]
+    asks: list[Level]
+    tick: int  # tick size, 1e-6 units (10_000 = 0.01)
+    epoch: int  # increments on every snapshot that replaces the book (reconnect, tick change)
+    ts_event: int
+    ts_recv: int
+
+
+class Trade(Message, frozen=True):
+    """A trade printed on the public tape (``last_trade_price``). ``side`` is the taker's side."""
+
+    asset: str
+    market: str
+    price: int
+    size: int
+    side: Side
+    fee_rate_bps: int
+    ts_event: int
+    ts_recv: int
+
+
+class TickSizeChange(Message, frozen=True):
+    asset: str
+    market: str
+    old_tick: int
+    new_tick: int
+    ts_event: int
+    ts_recv: int
+
+
+class FeedStatus(Message, frozen=True):
+    """Liveness of one asset's feed. ``live`` False means: do not trust the last book."""
+
+    asset: str
+    live: bool
+    reason: str  # "snapshot", "stale", "reconnecting", "tick_change", "unsubscribed", ...
+    ts: int
+
+
+class MarketResolved(Message, frozen=True):
+    market: str
+    winning_asset: str
+    winning_outcome: str
+    ts_event: int
+
+
+class NewMarket(Message, frozen=True):
+    market: str
+    slug: str
+    assets: list[str]
+    outcomes: list[str]
+    active: bool
+    ts_event: int
+
+
+MarketData = Book | Trade | TickSizeChange | FeedStatus | MarketResolved | NewMarket

@@ -1,0 +1,73 @@
+"""System streams: heartbeats, risk events, strategy adjustments, coordinator state."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from schemas.base import Message
+
+
+class Heartbeat(Message, frozen=True):
+    """``sys.hb.<program>.`` every second; three missed = dead."""
+
+    program: str
+    pid: int
+    ready: bool
+    gaps: int  # sequence gaps this program has seen on its subscriptions
+    ts: int
+
+
+Severity = Literal["info", "warn", "halt"]
+
+
+class RiskEvent(Message, frozen=True):
+    """``risk.event.<program>.``: anything that stops or limits quoting, for operators and strategies."""
+
+    program: str
+    market: str  # condition id or coordinator name; "" when account-wide
+    kind: str  # e.g. "balance", "inventory_mismatch", "stop_loss", "shock_halt", "taker_exit"
+    severity: Severity
+    message: str
+    ts: int
+
+
+class StrategyAdjust(Message, frozen=True):
+    """A strategy changed one of its own parameters (seed-003's ``strategy_adjust``)."""
+
+    holder: str
+    market: str
+    field: str
+    old: int
+    new: int
+    reason: str
+    ts: int
+
+
+class CoordinatorState(Message, frozen=True):
+    """What a coordinator is doing and why (``coord.state.<holder>.``)."""
+
+    holder: str
+    market: str
+    strategy: str  # pair_ofi | follow | neutral | rewards
+    mode: str  # balanced | hedge | kill | blocked | withdrawn | rotating | ...
+    reason: str
+    quotes: dict[str, int]  # slot -> price (1e-6) currently wanted
+    ts: int
+
+
+class RewardMarket(Message, frozen=True):
+    """One candidate of the rewards scanner (seed-004), ranked."""
+
+    market: str
+    slug: str
+    assets: list[str]
+    min_size: int  # shares, 1e-6
+    max_spread: int  # price distance, 1e-6 (4.5c -> 45_000)
+    daily_rate: int  # USDC per day, 1e-6
+    volume_24h: int
+    end_ts: int
+    score: int  # ranking key, 1e-6
+    ts: int
+
+
+SystemMessage = Heartbeat | RiskEvent | StrategyAdjust | CoordinatorState | RewardMarket

@@ -1,0 +1,231 @@
+"""The bus over real ipc sockets: proxy, nodes, PUSH/PULL pipes, readiness, gaps, SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import zmq
+
+from bus import codec, topics
+from bus.endpoints import BusConfig
+from bus.logs import Logger
+from bus.node import Dispatcher, Node
+from schemas import Heartbeat, Lease, RiskEvent
+from tests.support.procs import Listener, Program, bus_config, program_env, running_proxy, short_tmpdir
+from tests.support.programs import PROGRAMS
+
+
+@pytest.fixture
+def run_dir() -> Iterator[Path]:
+    path = short_tmpdir()
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def bus(run_dir: Path) -> Iterator[BusConfig]:
+    cfg = bus_config(run_dir)
+    with running_proxy(cfg):
+        yield cfg
+
+
+class Quiet(Logger):
+    def _write(self, level: str, event: str, fields: dict[str, object]) -> None:
+        self.events = [*getattr(self, "events", []), event]
+
+
+def start(node: Node, received: list[tuple[bytes, object]] | None = None) -> threading.Thread:
+    def on_message(topic: bytes, header: codec.Header, msg: object) -> None:
+        if received is not None:
+            received.append((topic, msg))
+
+    thread = threading.Thread(target=node.run, args=(on_message,), kwargs={"max_wait_ms": 50}, daemon=True)
+    thread.start()
+    return thread
+
+
+def wait_until(predicate, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.01)
+
+
+def test_two_nodes_talk_through_the_proxy(bus: BusConfig) -> None:
+    received: list[tuple[bytes, object]] = []
+    a = Node("market:alpha", bus, log=Quiet("a"))
+    b = Node("inventory", bus, subscriptions=[topics.prefix("coord", "lease")], log=Quiet("b"))
+    threads = [start(a), start(b, received)]
+    try:
+        wait_until(lambda: a.ready and b.ready)
+        lease = Lease(holder="alpha", market="0x1", assets=["1", "2"], ttl_ms=5000, ts=1)
+        a.publish(topics.coord_lease("alpha"), lease)
+        wait_until(lambda: received)
+        assert received == [(b"coord.lease.alpha.", lease)]
+        assert b.gaps.total == 0
+    finally:
+        for n in (a, b):
+            n.stop()
+        for t in threads:
+            t.join(2)
+        a.close()
+        b.close()
+
+
+def test_a_node_is_ready_only_when_its_own_heartbeat_comes_back(run_dir: Path) -> None:
+    cfg = bus_config(run_dir)
+    node = Node("ofi", cfg, log=Quiet("ofi"))
+    thread = start(node)
+    try:
+        node.heartbeat(time.time_ns())
+        time.sleep(0.3)  # no proxy yet: nothing can come back, so it must not become ready
+        assert not node.ready
+        with running_proxy(cfg):
+            wait_until(lambda: node.ready)
+    finally:
+        node.stop()
+        thread.join(2)
+        node.close()
+
+
+def test_push_pull_pipe_delivers_every_message_in_order(bus: BusConfig, run_dir: Path) -> None:
+    endpoint = f"ipc://{run_dir}/pipe.sock"
+    received: list[tuple[bytes, object]] = []
+    consumer = Node("executor", bus, pull_bind=endpoint, log=Quiet("e"))
+    producer = Node("market:alpha", bus, push_connect={"exec": endpoint}, log=Quiet("p"))
+    thread = start(consumer, received)
+    try:
+        events = [RiskEvent(program="market:alpha", market="m", kind="k", severity="info", message=str(i),
+                            ts=i) for i in range(2000)]
+        for e in events:
+            producer.push("exec", topics.risk_event("market:alpha"), e)
+        wait_until(lambda: len(received) == len(events))
+        assert [m for _, m in received] == events
+        assert consumer.gaps.total == 0
+    finally:
+        consumer.stop()
+        thread.join(2)
+        consumer.close()
+        producer.close()
+
+
+def test_gaps_are_counted_over_real_sockets(bus: BusConfig) -> None:
+    listener = Listener(bus, b"risk.")
+    node = Node("market:alpha", bus, log=Quiet("n"))
+    seen = Node("inventory", bus, subscriptions=[b"risk."], log=Quiet("i"))
+    thread = start(seen)
+    try:
+        wait_until(lambda: seen.ready)
+        topic = topics.risk_event("market:alpha")
+        event = RiskEvent(program="market:alpha", market="", kind="k", severity="info", message="", ts=0)
+        # make sure the subscription has propagated: publish until the listener sees one
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            node.publish(topic, event)
+            if listener.sub.poll(50):
+                break
+        node._seq[topic] += 5  # skip five sequence numbers, as if five messages were lost
+        node.publish(topic, event)
+        wait_until(lambda: seen.gaps.total == 5)
+    finally:
+        seen.stop()
+        thread.join(2)
+        for n in (node, seen):
+            n.close()
+        listener.close()
+
+
+def test_unknown_message_types_are_counted_not_fatal() -> None:
+    log = Quiet("x")
+    seen: list[object] = []
+    dispatch = Dispatcher({Lease: lambda t, h, m: seen.append(m)}, log)
+    hb = Heartbeat(program="p", pid=1, ready=True, gaps=0, ts=0)
+    dispatch(b"sys.hb.p.", codec.Header(1, "p", 1, 1, 0), hb)
+    assert dispatch.unknown == 1 and not seen
+
+
+def test_bad_frames_are_counted_and_skipped(bus: BusConfig) -> None:
+    node = Node("inventory", bus, subscriptions=[b"risk."], log=Quiet("i"))
+    got: list[tuple[bytes, object]] = []
+    thread = start(node, got)
+    pub = zmq.Context.instance().socket(zmq.PUB)
+    pub.connect(bus.publish_endpoint)
+    try:
+        wait_until(lambda: node.ready)
+        good = [b"risk.event.x.", codec.encode_header("x", 1, 1, 0),
+                codec.encode_body(RiskEvent(program="x", market="", kind="k", severity="info", message="",
+                                            ts=0))]
+        deadline = time.monotonic() + 5
+        while not got and time.monotonic() < deadline:
+            pub.send_multipart([b"risk.event.x.", b"\xc1garbage", b"\x00"])
+            pub.send_multipart([b"risk.event.x."])
+            pub.send_multipart(good)
+            time.sleep(0.02)
+        wait_until(lambda: got and node.bad_frames >= 2)
+    finally:
+        pub.close()
+        node.stop()
+        thread.join(2)
+        node.close()
+
+
+@pytest.mark.parametrize(("name", "argv", "up_line"), PROGRAMS, ids=[p[0] for p in PROGRAMS])
+def test_every_program_exits_within_1s_of_sigterm(name: str, argv: list[str], up_line: str,
+                                                  run_dir: Path) -> None:
+    env = program_env(run_dir)
+    needs_bus = name != "bus"
+    bus_proc = Program(["-m", "bus"], env) if needs_bus else None
+    try:
+        if bus_proc:
+            bus_proc.read_until(lambda line: '"event":"ready"' in line)
+        prog = Program(argv, env)
+        try:
+            prog.read_until(lambda line: up_line in line, timeout=15)
+            elapsed = prog.terminate_and_time()
+            assert prog.proc.returncode == 0, prog.lines
+            assert elapsed < 1.0, f"{name} took {elapsed:.2f}s to stop"
+        finally:
+            prog.kill()
+    finally:
+        if bus_proc:
+            bus_proc.kill()
+
+
+def test_tap_sees_messages_from_two_publishers(run_dir: Path) -> None:
+    env = program_env(run_dir)
+    cfg = bus_config(run_dir)
+    bus_proc = Program(["-m", "bus"], env)
+    bus_proc.read_until(lambda line: '"event":"ready"' in line)
+    tap = Program(["-m", "actors.tap", "--json", "--prefix", "coord."], env)
+    done = threading.Event()
+
+    def publish_both() -> None:  # keep publishing until the tap has seen both (slow-joiner safe)
+        pubs = [Node(name, cfg, log=Quiet(name)) for name in ("market:alpha", "market:beta")]
+        while not done.wait(0.05):
+            for node, holder in zip(pubs, ("alpha", "beta"), strict=True):
+                node.publish(topics.coord_lease(holder),
+                             Lease(holder=holder, market="0x1", assets=["1"], ttl_ms=1, ts=1))
+        for node in pubs:
+            node.close()
+
+    publisher = threading.Thread(target=publish_both, daemon=True)
+    publisher.start()
+    try:
+        for src in ("market:alpha", "market:beta"):
+            line = tap.read_until(lambda line, src=src: f'"src":"{src}"' in line, timeout=10)
+            record = json.loads(line)
+            assert record["type"] == "Lease"
+            assert record["body"]["holder"] == src.split(":")[1]
+            assert topics.owner_of(record["topic"].encode()) == record["src"]
+    finally:
+        done.set()
+        publisher.join(2)
+        tap.kill()
+        bus_proc.kill()

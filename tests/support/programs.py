@@ -1,0 +1,9 @@
+"""The table of runnable programs: every one must exit within 1 s of SIGTERM (tests/integration)."""
+
+from __future__ import annotations
+
+# (name, argv after `python`, stdout line that says it is up)
+PROGRAMS: list[tuple[str, list[str], str]] = [
+    ("bus", ["-m", "bus"], '"event":"ready"'),
+    ("tap", ["-m", "actors.tap", "--json"], '"type":"Heartbeat"'),
+]
