@@ -1,0 +1,132 @@
+"""Shared harness for the venue core tests (imported by the other test_venue_* modules)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from venue.config import VenueConfig
+from venue.contract import MarketEvent, Reply, SignedOrder, UserEvent
+from venue.exchange import Exchange
+from venue.markets import Market
+from venue.money import SCALE
+
+NS = 1_000_000_000
+T0 = 1_773_307_201 * NS  # one second into btc-updown-5m-1773307200 (2026-03-12 09:20:00 UTC)
+SLUG = "btc-updown-5m-1773307200"
+FIXTURES = Path("/work/shared/polymarket/fixtures")
+ADDRESSES = {
+    "alice": "0xa11ce00000000000000000000000000000000001",
+    "bob": "0xb0b0000000000000000000000000000000000002",
+    "carol": "0xca201000000000000000000000000000000000003",
+    "dave": "0xda7e000000000000000000000000000000000004",
+}
+_ids = itertools.count(1)
+
+
+def units(text: str) -> int:
+    return int(Decimal(text) * SCALE)
+
+
+def fixture(relative: str) -> Any:
+    return json.loads((FIXTURES / relative).read_text())
+
+
+def signed(token_id: str, side: str, price: str, size: str, *, order_id: str | None = None,
+           expiration: int = 0) -> SignedOrder:
+    """A SignedOrder with exact SDK-style amounts for `size` shares at `price`."""
+    shares = units(size)
+    collateral = int(Decimal(price) * Decimal(size) * SCALE)
+    maker, taker = (collateral, shares) if side == "BUY" else (shares, collateral)
+    number = next(_ids)
+    return SignedOrder(
+        order_id=order_id or f"0x{number:064x}", salt=number, maker=ADDRESSES["alice"],
+        signer=ADDRESSES["alice"],
+        token_id=token_id, maker_amount=maker, taker_amount=taker, side=side, expiration=expiration,
+        signature_type=0, timestamp_ms=T0 // 1_000_000, metadata="0x" + "0" * 64, builder="0x" + "0" * 64,
+        signature="0x" + "ab" * 65,
+    )
+
+
+class Harness:
+    """An Exchange with flow off, four registered accounts and a clock."""
+
+    def __init__(self, config: VenueConfig | None = None, *, seed: int = 1, now_ns: int = T0) -> None:
+        self.config = config or VenueConfig(flow=False)
+        self.now = now_ns
+        self.ex = Exchange(self.config, seed=seed, now_ns=now_ns)
+        for name, address in ADDRESSES.items():
+            self.ex.register_account(address=address, api_key=f"key-{name}")
+        self.log: list[MarketEvent | UserEvent] = list(self.ex.drain_events())
+
+    def market(self, slug: str = SLUG) -> Market:
+        market = self.ex.catalogue.slug(slug)
+        assert market is not None, slug
+        return market
+
+    @property
+    def yes(self) -> str:
+        return self.market().token_ids[0]
+
+    @property
+    def no(self) -> str:
+        return self.market().token_ids[1]
+
+    def place(self, who: str, token: str, side: str, price: str, size: str, *, order_type: str = "GTC",
+              post_only: bool = False, order_id: str | None = None, expiration: int = 0) -> Reply:
+        self.now += 1_000_000  # 1 ms per request
+        order = signed(token, side, price, size, order_id=order_id, expiration=expiration)
+        reply = self.ex.place(api_key=f"key-{who}", order=order, order_type=order_type, post_only=post_only,
+                              now_ns=self.now)
+        self.log.extend(self.ex.drain_events())
+        return reply
+
+    def cancel(self, who: str, *order_ids: str) -> Reply:
+        self.now += 1_000_000
+        reply = self.ex.cancel(api_key=f"key-{who}", order_ids=list(order_ids), now_ns=self.now)
+        self.log.extend(self.ex.drain_events())
+        return reply
+
+    def advance(self, seconds: float, *, step: float = 0.25) -> None:
+        end = self.now + int(seconds * NS)
+        while self.now < end:
+            self.now = min(end, self.now + int(step * NS))
+            self.ex.tick(self.now)
+            self.log.extend(self.ex.drain_events())
+
+    def grant(self, who: str, token: str, size: str) -> None:
+        """Give an account outcome tokens (as if it had minted them earlier)."""
+        self.ex.ledger.apply([(ADDRESSES[who], token, units(size))])
+
+    def cash(self, who: str) -> int:
+        reply = self.ex.balance(address=ADDRESSES[who], asset_type="COLLATERAL", token_id=None)
+        return int(str(reply["balance"]))
+
+    def shares(self, who: str, token: str) -> int:
+        return self.ex.positions(ADDRESSES[who]).get(token, 0)
+
+    def user(self, who: str, event_type: str | None = None) -> list[dict[str, Any]]:
+        return [e.payload for e in self.log if isinstance(e, UserEvent) and e.api_key == f"key-{who}"
+                and (event_type is None or e.payload["event_type"] == event_type)]
+
+    def market_events(self, event_type: str) -> list[MarketEvent]:
+        return [e for e in self.log if isinstance(e, MarketEvent) and e.payload["event_type"] == event_type]
+
+    def clear(self) -> None:
+        self.log.clear()
+
+
+def test_harness_accounts_start_with_the_configured_balance() -> None:
+    h = Harness(VenueConfig(flow=False, start_balance_pusd=1234))
+    assert h.cash("alice") == 1234 * SCALE
+    assert h.ex.positions(ADDRESSES["alice"]) == {}
+
+
+def test_signed_amounts_follow_the_sdk_convention() -> None:
+    buy = signed("1", "BUY", "0.52", "10")
+    sell = signed("1", "SELL", "0.52", "10")
+    assert (buy.maker_amount, buy.taker_amount) == (5_200_000, 10_000_000)
+    assert (sell.maker_amount, sell.taker_amount) == (10_000_000, 5_200_000)

@@ -1,0 +1,89 @@
+"""`python -m venue [--host 127.0.0.1] [--port 8900] [--seed N] [--config FILE] [--flow on|off]`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+import time
+from typing import Any
+
+import msgspec
+
+from venue.app import Venue
+from venue.config import VenueConfig, config_from_dict
+
+_STD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+
+class JsonLines(logging.Formatter):
+    """One JSON object per line: `event` first, then time, level, logger and the record's extras."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {"event": record.getMessage(), "ts": round(record.created, 6),
+                                "level": record.levelname.lower(), "logger": record.name}
+        line.update((k, v) for k, v in vars(record).items() if k not in _STD)
+        if record.exc_info:
+            line["exc"] = self.formatException(record.exc_info)
+        return msgspec.json.encode(line, enc_hook=str).decode()
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m venue", description="Local Polymarket paper venue")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8900)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--config", help="JSON file with VenueConfig fields")
+    parser.add_argument("--flow", choices=("on", "off"), help="synthetic order flow (default: config)")
+    return parser.parse_args(argv)
+
+
+def load(path: str | None) -> VenueConfig:
+    if not path:
+        return VenueConfig()
+    with open(path, "rb") as handle:
+        raw = msgspec.json.decode(handle.read())
+    return config_from_dict(raw)
+
+
+async def serve(args: argparse.Namespace, config: VenueConfig) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    flow = None if args.flow is None else args.flow == "on"
+    venue = Venue(config, seed=args.seed, host=args.host, port=args.port, flow=flow)
+    try:
+        await venue.start()
+    except OSError as error:
+        logging.getLogger("venue").error("bind_failed", extra={"host": args.host, "port": args.port,
+                                                               "error": str(error)})
+        return 1
+    await stop.wait()
+    started = time.monotonic()
+    await venue.stop()
+    stop_ms = round((time.monotonic() - started) * 1e3, 1)
+    logging.getLogger("venue").info("venue_exit", extra={"stop_ms": stop_ms})
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(JsonLines())
+    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+    args = parse_args(argv)
+    try:
+        config = load(args.config)
+    except (OSError, msgspec.DecodeError, msgspec.ValidationError, ValueError) as error:
+        logging.getLogger("venue").error("config_invalid", extra={"path": args.config, "error": str(error)})
+        return 2
+    with contextlib.suppress(KeyboardInterrupt):
+        return asyncio.run(serve(args, config))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""VenueConfig: one frozen msgspec struct with defaults; load_config(path) reads JSON.
+
+Every field has a sensible default, so `VenueConfig()` is a working venue. A bad value fails at load
+time with a message naming the field (msgspec adds the JSON path, e.g. "at `$.fee_rate`").
+Money-like settings are strings or whole numbers here and become integer 1e-6 units in the core.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from venue.faults import FaultPlan
+from venue.money import SCALE, to_units
+
+INTERVAL_SECONDS: dict[str, int] = {"5m": 300, "15m": 900, "1h": 3600, "4h": 14400}
+TICK_SIZES = ("0.1", "0.01", "0.005", "0.0025", "0.001", "0.0001")
+
+
+class FlowConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Synthetic traders: background makers, noise takers, informed (toxic) takers."""
+
+    maker_levels: int = 4  # resting levels per side per market
+    maker_half_spread_ticks: int = 2  # best synthetic quote = fair -/+ this many ticks
+    maker_level_gap_ticks: int = 1
+    maker_size_min: int = 10  # shares at the touch; level k quotes (k + 1) times as much
+    maker_size_max: int = 40
+    maker_refresh_ms: int = 2000  # quotes are re-centred on fair this often (so they go stale)
+    noise_rate_per_min: float = 30.0  # noise-taker orders per market per minute
+    noise_size_mean: int = 30  # shares, exponential
+    informed_edge_ticks: int = 2  # informed takers hit quotes this far through fair
+    informed_check_ms: int = 300
+    informed_prob: float = 0.35  # chance per check that an informed burst fires when stale
+    informed_size_max: int = 200
+    spot_vol_annual: float = 0.6  # latent spot volatility behind up/down markets
+    reward_vol_per_min: float = 0.05  # logit-space volatility of long-lived reward markets
+    spot_start: dict[str, int] = msgspec.field(
+        default_factory=lambda: {"btc": 100_000, "eth": 3_500, "sol": 150, "xrp": 2, "doge": 1}
+    )
+
+    def __post_init__(self) -> None:
+        for name in (
+            "maker_levels", "maker_half_spread_ticks", "maker_level_gap_ticks", "maker_size_min",
+            "maker_size_max", "maker_refresh_ms", "noise_size_mean", "informed_edge_ticks",
+            "informed_check_ms", "informed_size_max",
+        ):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        if self.maker_size_max < self.maker_size_min:
+            raise ValueError("maker_size_max must be >= maker_size_min")
+        if not 0.0 <= self.informed_prob <= 1.0:
+            raise ValueError(f"informed_prob must be within [0, 1], got {self.informed_prob}")
+        for name in ("noise_rate_per_min", "spot_vol_annual", "reward_vol_per_min"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+
+
+class VenueConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The paper venue's settings."""
+
+    start_balance_pusd: int = 10_000  # whole pUSD credited to every new account
+    assets: tuple[str, ...] = ("btc", "eth")
+    intervals: tuple[str, ...] = ("5m", "15m", "1h")
+    window_seconds: int = 0  # 0: real window lengths; N > 0: every window lasts N s (slugs keep labels)
+    windows_ahead: int = 3  # future windows listed (and tradable) ahead of the current one
+    retain_closed_s: int = 900  # closed markets stay queryable this long
+    reward_markets: int = 2  # long-lived markets with liquidity rewards
+    reward_daily_rate: int = 100  # pUSD per day per reward market
+    rewards_min_size: int = 50  # shares
+    rewards_max_spread: str = "4.5"  # cents
+    tick_size: str = "0.01"
+    small_tick_size: str = "0.001"  # beyond 0.96 / below 0.04
+    min_order_size: int = 5  # shares
+    fee_rate: str = "0.07"  # crypto taker fee: shares * rate * p * (1 - p); makers pay none
+    fee_exponent: int = 1
+    taker_base_fee_bps: int = 1000
+    rebate_rate: str = "0.2"
+    mined_delay_ms: int = 2_000  # MATCHED -> MINED (or RETRYING)
+    confirmed_delay_ms: int = 4_000  # MINED -> CONFIRMED (or RETRYING -> FAILED)
+    heartbeat_timeout_ms: int = 10_000
+    gtd_buffer_s: int = 60  # GTD security threshold: effective expiry = expiration - buffer
+    dedupe_window_s: int = 600  # order ids remembered for the "Duplicated." check
+    flow: bool = True  # False ("off"): same markets, empty books, no synthetic traders
+    flow_params: FlowConfig = FlowConfig()
+    faults: FaultPlan = FaultPlan()
+
+    def __post_init__(self) -> None:
+        if self.start_balance_pusd < 0:
+            raise ValueError(f"start_balance_pusd must be >= 0, got {self.start_balance_pusd}")
+        if not self.assets or any(not a.isalnum() or a != a.lower() for a in self.assets):
+            raise ValueError(f"assets must be lower-case alphanumeric names, got {self.assets}")
+        for label in self.intervals:
+            if label not in INTERVAL_SECONDS:
+                raise ValueError(f"intervals: unknown interval {label!r} (known: {sorted(INTERVAL_SECONDS)})")
+        for name in ("window_seconds", "retain_closed_s", "reward_markets", "reward_daily_rate",
+                     "mined_delay_ms", "confirmed_delay_ms", "gtd_buffer_s", "dedupe_window_s"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        for name in ("windows_ahead", "min_order_size", "heartbeat_timeout_ms", "fee_exponent",
+                     "rewards_min_size"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        for name in ("tick_size", "small_tick_size"):
+            if getattr(self, name) not in TICK_SIZES:
+                raise ValueError(f"{name} must be one of {TICK_SIZES}, got {getattr(self, name)!r}")
+        for name in ("fee_rate", "rebate_rate", "rewards_max_spread"):
+            try:
+                value = to_units(getattr(self, name))
+            except ValueError as error:
+                raise ValueError(f"{name}: {error}") from None
+            if value < 0 or (name != "rewards_max_spread" and value > SCALE):
+                raise ValueError(f"{name} out of range: {getattr(self, name)!r}")
+
+    # integer views used by the core
+    @property
+    def tick_units(self) -> int:
+        return to_units(self.tick_size)
+
+    @property
+    def small_tick_units(self) -> int:
+        return to_units(self.small_tick_size)
+
+    @property
+    def fee_rate_units(self) -> int:
+        return to_units(self.fee_rate)
+
+    @property
+    def start_balance_units(self) -> int:
+        return self.start_balance_pusd * SCALE
+
+    @property
+    def failed_rate(self) -> float:
+        return self.faults.failed_trade_rate
+
+    def window_length(self, label: str) -> int:
+        """Seconds one `label` window lasts (the override, when set, shortens every interval)."""
+        return self.window_seconds or INTERVAL_SECONDS[label]
+
+
+def config_from_dict(raw: dict[str, Any]) -> VenueConfig:
+    """Build a VenueConfig from decoded JSON; accepts `"flow": "on" | "off"` as well as booleans."""
+    data = dict(raw)
+    flow = data.get("flow")
+    if isinstance(flow, str):
+        if flow.lower() not in ("on", "off"):
+            raise msgspec.ValidationError(f"flow must be true/false or 'on'/'off', got {flow!r} "
+                                          "- at `$.flow`")
+        data["flow"] = flow.lower() == "on"
+    return msgspec.convert(data, VenueConfig)
+
+
+def load_config(path: str | Path) -> VenueConfig:
+    """Read a JSON config file. Raises msgspec.ValidationError naming the bad field."""
+    raw = msgspec.json.decode(Path(path).read_bytes())
+    if not isinstance(raw, dict):
+        raise msgspec.ValidationError("config must be a JSON object - at `$`")
+    return config_from_dict(raw)

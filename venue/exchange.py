@@ -1,0 +1,235 @@
+"""Exchange: the only API the server calls (see DESIGN.md, "The core contract").
+
+Pure and synchronous: every mutating call takes `now_ns`, nothing reads a clock or the environment,
+and randomness comes from generators seeded by `seed`, so the same seed and the same calls give the
+same event stream. Prices and sizes are integer 1e-6 units inside; the returned dicts are wire JSON.
+"""
+
+from __future__ import annotations
+
+import random
+
+from venue.book import MarketBook
+from venue.clob_shapes import rewards_max_spread_units
+from venue.config import VenueConfig
+from venue.contract import MarketEvent, Reply, SignedOrder, UserEvent, error
+from venue.engine import Engine
+from venue.faults import FaultPlan
+from venue.flow import SyntheticFlow
+from venue.heartbeats import Heartbeats
+from venue.ledger import Ledger
+from venue.markets import Catalogue, Market
+from venue.matching import COLLATERAL
+from venue.money import ONE
+from venue.oracle import Oracle
+from venue.outbox import Outbox
+from venue.trades import rest_order, rest_trade
+from venue.wire import book_event, book_summary, market_resolved, new_market
+
+__all__ = ["Exchange", "MarketEvent", "Reply", "SignedOrder", "UserEvent"]
+
+NS = 1_000_000_000
+MS = 1_000_000
+UNAUTHORIZED = "Unauthorized/Invalid api key"
+ALLOWANCE = str(2**256 - 1)
+SPENDERS = (
+    "0xE111180000d2663C0091e4f400237545B87B996B",  # CTFExchangeV2
+    "0xe2222d279d744050d28e00520010520000310F59",  # NegRiskCtfExchangeV2
+    "0xd91E80cF2E7be2e162c6513ceD06f1dD0dA35296",  # NegRiskAdapter
+)
+
+
+class Exchange:
+    def __init__(self, config: VenueConfig, *, seed: int, now_ns: int) -> None:
+        self.config = config
+        self.seed = seed
+        self.start_ns = now_ns
+        self._now_ns = now_ns
+        self.catalogue = Catalogue(config, seed=seed)
+        self.ledger = Ledger(start_balance=config.start_balance_units)
+        self.outbox = Outbox()
+        self.engine = Engine(config, self.catalogue, self.ledger, self.outbox,
+                             rng_ids=random.Random(f"{seed}:ids"), rng_fate=random.Random(f"{seed}:fate"))
+        self.heartbeats = Heartbeats(timeout_ns=config.heartbeat_timeout_ms * MS,
+                                     rng=random.Random(f"{seed}:heartbeats"))
+        self.oracle = Oracle(config.flow_params, config.assets, rng=random.Random(f"{seed}:oracle"),
+                             now_ns=now_ns)
+        self.flow = (SyntheticFlow(config.flow_params, self.engine, self.oracle,
+                                   rng=random.Random(f"{seed}:flow"), now_ns=now_ns)
+                     if config.flow else None)
+        self.accounts: dict[str, str] = {}  # api key -> address
+        for market in self.catalogue.bootstrap(now_ns):
+            self._open_market(market, now_ns)
+        self.oracle.advance(now_ns, self.catalogue.open_markets())
+        self._flush(now_ns)
+
+    # accounts ------------------------------------------------------------------------------------
+    def register_account(self, *, address: str, api_key: str) -> None:
+        """Bind an API key to its address; the address gets the start balance on first sight."""
+        self.accounts[api_key] = address
+        self.ledger.open(address)
+
+    # orders --------------------------------------------------------------------------------------
+    def place(
+        self, *, api_key: str, order: SignedOrder, order_type: str, post_only: bool, now_ns: int
+    ) -> Reply:
+        address = self.accounts.get(api_key)
+        if address is None:
+            return error(UNAUTHORIZED, 401)
+        if order.side not in ("BUY", "SELL"):
+            return error("Invalid order payload")
+        self._now_ns = now_ns
+        reply = self.engine.submit(
+            api_key=api_key, address=address, internal=False, order_id=order.order_id,
+            token_id=order.token_id, side=order.side, maker_amount=order.maker_amount,
+            taker_amount=order.taker_amount, order_type=order_type, post_only=post_only,
+            expiration=order.expiration, now_ns=now_ns,
+        )
+        self._flush(now_ns)
+        return reply
+
+    def cancel(self, *, api_key: str, order_ids: list[str], now_ns: int) -> Reply:
+        self._now_ns = now_ns
+        body = self.engine.cancel_ids(api_key, order_ids, now_ns)
+        self._flush(now_ns)
+        return Reply(status=200, body=body)
+
+    def cancel_all(self, *, api_key: str, now_ns: int) -> Reply:
+        return self.cancel_market(api_key=api_key, market=None, asset_id=None, now_ns=now_ns)
+
+    def cancel_market(self, *, api_key: str, market: str | None, asset_id: str | None, now_ns: int) -> Reply:
+        self._now_ns = now_ns
+        body = self.engine.cancel_where(api_key, now_ns, market=market, asset_id=asset_id)
+        self._flush(now_ns)
+        return Reply(status=200, body=body)
+
+    def heartbeat(self, *, api_key: str, heartbeat_id: str, now_ns: int) -> Reply:
+        self._now_ns = now_ns
+        return self.heartbeats.beat(api_key, heartbeat_id, now_ns)
+
+    # queries -------------------------------------------------------------------------------------
+    def open_orders(self, *, api_key: str, order_id: str | None, market: str | None,
+                    asset_id: str | None) -> list[dict[str, object]]:
+        mine = self.engine.orders_by_key.get(api_key, {})
+        return [rest_order(o) for o in mine.values()
+                if (not order_id or o.order_id == order_id) and (not market or o.condition_id == market)
+                and (not asset_id or o.token_id == asset_id)]
+
+    def order(self, *, api_key: str, order_id: str) -> dict[str, object] | None:
+        """Only active orders, like `/data/order/{id}`; filled or cancelled orders are forgotten."""
+        found = self.engine.orders.get(order_id)
+        return rest_order(found) if found is not None and found.api_key == api_key else None
+
+    def trades(self, *, api_key: str, market: str | None, asset_id: str | None, before: int | None,
+               after: int | None) -> list[dict[str, object]]:
+        """`/data/trades` rows, newest first. Like the venue, `asset_id` filters on the taker leg."""
+        address = self.accounts.get(api_key, "")
+        rows: list[dict[str, object]] = []
+        for trade in reversed(self.engine.clearing.trades_by_key.get(api_key, [])):
+            match_s = trade.match_ns // NS
+            if (market and trade.condition_id != market) or (asset_id and trade.asset_id != asset_id):
+                continue
+            if (before is not None and match_s >= before) or (after is not None and match_s < after):
+                continue
+            for key, side in trade.recipients():
+                if key == api_key:
+                    rows.append(rest_trade(trade, api_key=api_key, address=address, trader_side=side))
+        return rows
+
+    def book(self, token_id: str) -> dict[str, object] | None:
+        """The REST /book object, or None (the server answers 404)."""
+        found = self._token(token_id)
+        if found is None:
+            return None
+        market, book, index = found
+        return book_summary(market, book, index, self._now_ns // MS)
+
+    def book_event(self, token_id: str) -> dict[str, object] | None:
+        """The market channel's `book` event for a token (initial dump on subscribe)."""
+        found = self._token(token_id)
+        if found is None:
+            return None
+        market, book, index = found
+        return book_event(market, book, index, self._now_ns // MS)
+
+    def balance(self, *, address: str, asset_type: str, token_id: str | None) -> dict[str, object]:
+        """`/balance-allowance`: base units as strings (owned balance; open orders not subtracted)."""
+        asset = COLLATERAL if asset_type == "COLLATERAL" else (token_id or "")
+        units = self.ledger.balance(address, asset) if asset_type == "COLLATERAL" or token_id else 0
+        return {"balance": str(units), "allowance": ALLOWANCE,
+                "allowances": dict.fromkeys(SPENDERS, ALLOWANCE)}
+
+    def positions(self, address: str) -> dict[str, int]:
+        return self.ledger.positions(address)
+
+    def order_scoring(self, *, api_key: str, order_id: str) -> bool:
+        """Does a live order currently qualify for liquidity rewards (reward market, size, band)?"""
+        order = self.engine.orders.get(order_id)
+        if order is None or order.api_key != api_key:
+            return False
+        market = self.catalogue.get(order.condition_id)
+        if market is None or not market.is_reward or order.remaining < market.rewards_min_size * ONE:
+            return False
+        if not (market.best_bid and market.best_ask):
+            return False
+        mid = (market.best_bid + market.best_ask) // 2
+        return abs(order.book_price - mid) < rewards_max_spread_units(market)
+
+    def set_faults(self, plan: FaultPlan) -> None:
+        """Use a new FaultPlan from now on (the core only reads `failed_trade_rate`)."""
+        self.engine.clearing.faults = plan
+
+    # time ----------------------------------------------------------------------------------------
+    def tick(self, now_ns: int) -> None:
+        """Advance everything time-driven to `now_ns`."""
+        self._now_ns = now_ns
+        self.oracle.advance(now_ns, self.catalogue.open_markets())
+        for market in self.catalogue.ensure_windows(now_ns):
+            self._open_market(market, now_ns)
+        self.oracle.advance(now_ns, self.catalogue.open_markets())
+        for market in self.catalogue.due_to_close(now_ns):
+            self._resolve(market, now_ns)
+        self.engine.clearing.advance(now_ns)
+        for market in self.catalogue.all():
+            if market.closed and not market.redeemed:
+                self.engine.clearing.try_redeem(market)
+        for market in self.catalogue.prune(now_ns):
+            self._drop_market(market)
+        for api_key in self.heartbeats.expired(now_ns):
+            self.engine.cancel_where(api_key, now_ns)
+        self.engine.expire_gtd(now_ns)
+        if self.flow is not None:
+            self.flow.step(now_ns, self.catalogue.open_markets())
+        self._flush(now_ns)
+
+    def drain_events(self) -> list[MarketEvent | UserEvent]:
+        """Everything that must go out on a WebSocket since the last drain, in order."""
+        return self.outbox.drain()
+
+    # internals -----------------------------------------------------------------------------------
+    def _token(self, token_id: str) -> tuple[Market, MarketBook, int] | None:
+        market = self.catalogue.token(token_id)
+        if market is None:
+            return None
+        book = self.engine.books.get(market.condition_id)
+        return None if book is None else (market, book, market.token_index(token_id))
+
+    def _open_market(self, market: Market, now_ns: int) -> None:
+        self.engine.books[market.condition_id] = MarketBook()
+        self.outbox.market((), new_market(market, now_ns // MS), custom=True)
+
+    def _resolve(self, market: Market, now_ns: int) -> None:
+        self.engine.close_market(market, now_ns)
+        self.catalogue.close(market, now_ns)
+        market.winner = self.oracle.winner(market)
+        self.outbox.market((), market_resolved(market, now_ns // MS), custom=True)
+
+    def _drop_market(self, market: Market) -> None:
+        self.engine.books.pop(market.condition_id, None)
+        self.oracle.forget(market.condition_id)
+        self.outbox.forget(market.condition_id)
+        if self.flow is not None:
+            self.flow.forget(market.condition_id)
+
+    def _flush(self, now_ns: int) -> None:
+        self.outbox.flush(self.catalogue.markets, self.engine.books, now_ns // MS)
