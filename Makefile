@@ -31,8 +31,14 @@ $(VAR)/run:
 $(VAR)/log:
 	mkdir -p $@
 
-## up: start supervisord (group core; later the venue and group market) and wait for the bus
-up: install
+GENERATED := $(VAR)/supervisord.generated.conf
+
+.PHONY: render
+render: install
+	@$(BIN)/python deploy/render.py $(GENERATED)
+
+## up: start supervisord (groups venue, core, market) and wait for the bus
+up: render
 	@if [ -f $(VAR)/run/supervisord.pid ] && kill -0 $$(cat $(VAR)/run/supervisord.pid) 2>/dev/null; then \
 	  echo "supervisord already running"; \
 	else \
@@ -56,7 +62,7 @@ status:
 	@$(CTL) status || true
 
 ## reload: re-read deploy/supervisord.conf and apply changes (new markets)
-reload:
+reload: render
 	$(CTL) reread
 	$(CTL) update
 
@@ -81,5 +87,6 @@ lint: install
 bench: install
 	$(BIN)/python bench/sign.py
 
+## clean: remove .venv, sockets and logs (keeps var/*.sqlite: the fill journal and order registry)
 clean:
-	rm -rf $(VENV) $(VAR)
+	rm -rf $(VENV) $(VAR)/run $(VAR)/log

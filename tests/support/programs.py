@@ -6,4 +6,7 @@ from __future__ import annotations
 PROGRAMS: list[tuple[str, list[str], str]] = [
     ("bus", ["-m", "bus"], '"event":"ready"'),
     ("tap", ["-m", "actors.tap", "--json"], '"type":"Heartbeat"'),
+    ("user-feed", ["-m", "actors.user_feed"], '"event":"ready"'),
+    ("inventory", ["-m", "actors.inventory"], '"event":"ready"'),
+    ("ofi", ["-m", "actors.ofi"], '"event":"ready"'),
 ]

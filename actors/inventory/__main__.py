@@ -1,0 +1,3 @@
+from actors.inventory.main import main
+
+raise SystemExit(main())

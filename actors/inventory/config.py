@@ -1,0 +1,30 @@
+"""The inventory's configuration (seed-001 §5), read from ``PM_*`` variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta
+
+from actors.inventory.positions import Limits
+from bus.config import Env
+
+MICRO = 1_000_000
+
+
+class InventoryConfig(msgspec.Struct, frozen=True, kw_only=True):
+    max_net_diff: Annotated[int, Env("PM_MAX_NET_DIFF", micros=True), Meta(gt=0)] = 10 * MICRO
+    max_portfolio_cost: Annotated[int, Env("PM_MAX_PORTFOLIO_COST", micros=True), Meta(gt=0)] = 1_020_000
+    max_position_value: Annotated[int, Env("PM_MAX_POSITION_VALUE", micros=True), Meta(gt=0)] = 5 * MICRO
+    db: Annotated[str, Env("PM_INVENTORY_DB")] = ""  # "" = <state dir>/inventory.sqlite, see db_path
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(self.max_net_diff, self.max_portfolio_cost, self.max_position_value)
+
+    def db_path(self, run_dir: str) -> Path:
+        """``PM_INVENTORY_DB``, or ``inventory.sqlite`` beside the run directory: ``var/inventory.sqlite``
+        by default, ``$PM_VAR/inventory.sqlite`` under supervisord (``PM_RUN_DIR`` = ``$PM_VAR/run``)."""
+        return Path(self.db) if self.db else Path(run_dir).resolve().parent / "inventory.sqlite"

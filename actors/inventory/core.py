@@ -1,0 +1,165 @@
+"""The inventory's functional core: fill lifecycle, positions per token, markets from leases. No I/O.
+
+Positions are keyed by **token (asset)**, not by market: a fill is applied to its own token's position
+the moment it arrives, whether or not a coordinator's lease has told us which market it belongs to, so
+no fill is ever held back or lost. A market's ``InventoryState`` is the view of its two tokens' positions
+(``Lease.assets[0]`` = YES/Up, ``assets[1]`` = NO/Down) and is published once the market is known.
+
+Fill lifecycle, per fill key (trade_id, order_id) (seed-000 §5, PROTOCOL.md pitfall 7):
+- MATCHED, MINED or CONFIRMED: applied the first time one of them is seen (MATCHED normally; MINED or
+  CONFIRMED when MATCHED was missed), then only recorded;
+- RETRYING: recorded only;
+- FAILED: reverses an applied fill; recorded if it was never applied; after a FAILED (terminal) nothing
+  applies any more;
+- the same (key, status) twice: a duplicate, ignored and not journalled.
+A reversal recomputes the token's position from its remaining applied fills in arrival order, so the
+result is exactly as if the failed fill had never been applied (no rounding residue).
+State is a pure function of the ordered fills received: replaying the journal rebuilds it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from actors.inventory.positions import Limits, Position, can_open, fold, portfolio_cost, unrealized
+from schemas import Book, Fill, InventoryState, Lease, LeaseRelease
+from schemas.inventory import FillAction
+
+APPLYING = frozenset({"MATCHED", "MINED", "CONFIRMED"})
+Key = tuple[str, str]
+
+
+@dataclass(slots=True)
+class FillRecord:
+    statuses: set[str] = field(default_factory=set)
+    applied: Fill | None = None  # the message whose effect is in the positions, while applied
+
+
+@dataclass(frozen=True, slots=True)
+class Market:
+    market: str
+    yes_asset: str
+    no_asset: str
+
+
+class Inventory:
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.records: dict[Key, FillRecord] = {}
+        self.positions: dict[str, Position] = {}
+        self.applied: dict[str, dict[Key, Fill]] = {}  # asset -> applied fills in arrival order
+        self.markets: dict[str, Market] = {}  # condition id -> tokens
+        self.market_of: dict[str, str] = {}  # asset -> condition id
+        self.leases: dict[str, int] = {}  # condition id -> lease deadline (ns): the active markets
+        self.marks: dict[str, int] = {}  # asset -> best bid + best ask (twice the mid)
+
+    # -- fills ----------------------------------------------------------------------------------
+
+    def on_fill(self, fill: Fill) -> FillAction:
+        key = (fill.trade_id, fill.order_id)
+        record = self.records.setdefault(key, FillRecord())
+        if fill.status in record.statuses:
+            return "duplicate"
+        record.statuses.add(fill.status)
+        if fill.status == "FAILED":
+            if record.applied is None:
+                return "recorded"
+            self._reverse(key, record.applied)
+            record.applied = None
+            return "reversed"
+        if fill.status in APPLYING and record.applied is None and "FAILED" not in record.statuses:
+            self._apply(key, fill)
+            record.applied = fill
+            return "applied"
+        return "recorded"
+
+    def _apply(self, key: Key, fill: Fill) -> None:
+        self.applied.setdefault(fill.asset, {})[key] = fill
+        self.positions.setdefault(fill.asset, Position()).apply(fill.side, fill.price, fill.size, fill.fee)
+
+    def _reverse(self, key: Key, fill: Fill) -> None:
+        remaining = self.applied[fill.asset]
+        del remaining[key]
+        self.positions[fill.asset] = fold((f.side, f.price, f.size, f.fee) for f in remaining.values())
+
+    def position(self, asset: str) -> Position:
+        return self.positions.get(asset) or Position()
+
+    # -- markets --------------------------------------------------------------------------------
+
+    def learn(self, market: str, yes_asset: str, no_asset: str) -> bool:
+        """Record a market's tokens; True if this is new or changed information."""
+        known = Market(market, yes_asset, no_asset)
+        if self.markets.get(market) == known:
+            return False
+        old = self.markets.get(market)
+        if old is not None:
+            for asset in (old.yes_asset, old.no_asset):
+                self.market_of.pop(asset, None)
+        self.markets[market] = known
+        self.market_of[yes_asset] = market
+        self.market_of[no_asset] = market
+        return True
+
+    def on_lease(self, lease: Lease, now: int) -> bool:
+        """A coordinator holds this market: True if it just became active (or its tokens changed)."""
+        if len(lease.assets) != 2 or not lease.market:
+            return False
+        changed = self.learn(lease.market, lease.assets[0], lease.assets[1])
+        activated = lease.market not in self.leases
+        self.leases[lease.market] = max(self.leases.get(lease.market, 0), now + lease.ttl_ms * 1_000_000)
+        return changed or activated
+
+    def on_release(self, release: LeaseRelease) -> bool:
+        return self._deactivate(release.market)
+
+    def expire(self, now: int) -> list[str]:
+        """Markets whose lease ran out: no longer active (no periodic state, no marking)."""
+        gone = [m for m, deadline in self.leases.items() if deadline <= now]
+        for market in gone:
+            self._deactivate(market)
+        return gone
+
+    def _deactivate(self, market: str) -> bool:
+        if self.leases.pop(market, None) is None:
+            return False
+        known = self.markets[market]
+        self.marks.pop(known.yes_asset, None)
+        self.marks.pop(known.no_asset, None)
+        return True
+
+    def active_assets(self) -> set[str]:
+        """Tokens whose books we mark to: both tokens of every active market."""
+        return {a for m in self.leases for a in (self.markets[m].yes_asset, self.markets[m].no_asset)}
+
+    def market_for(self, asset: str) -> str | None:
+        return self.market_of.get(asset)
+
+    # -- marks ----------------------------------------------------------------------------------
+
+    def on_book(self, book: Book) -> None:
+        """Mark to mid; a book with an empty side removes the mark (that leg is not marked)."""
+        if book.asset not in self.market_of or self.market_of[book.asset] not in self.leases:
+            return
+        if book.bids and book.asks:
+            self.marks[book.asset] = book.bids[0][0] + book.asks[0][0]
+        else:
+            self.marks.pop(book.asset, None)
+
+    # -- views ----------------------------------------------------------------------------------
+
+    def state(self, market: str, now: int) -> InventoryState:
+        m = self.markets[market]
+        yes, no = self.position(m.yes_asset), self.position(m.no_asset)
+        return InventoryState(
+            market=market, yes_asset=m.yes_asset, no_asset=m.no_asset,
+            yes_qty=yes.qty, no_qty=no.qty, yes_avg_cost=yes.avg_cost, no_avg_cost=no.avg_cost,
+            net_diff=yes.qty - no.qty, portfolio_cost=portfolio_cost(yes, no),
+            can_open=can_open(yes, no, self.limits),
+            realized_pnl=yes.realized + no.realized,
+            unrealized_pnl=unrealized([(yes, self.marks.get(m.yes_asset)), (no, self.marks.get(m.no_asset))]),
+            fills=yes.fills + no.fills, ts=now,
+        )
+
+    def active_states(self, now: int) -> list[InventoryState]:
+        return [self.state(m, now) for m in self.leases]

@@ -1,0 +1,136 @@
+"""The inventory program (``python -m actors.inventory``): the single writer of positions.
+
+- PULLs fills from the user-feed on ``BusConfig.fill_endpoint``; each one is applied in memory, committed
+  to the journal (SQLite, WAL) and only then echoed as ``FillApplied`` on ``inv.fill.<condition>.``,
+  followed by the market's ``InventoryState`` on ``inv.state.<condition>.`` if a position changed.
+- SUBscribes ``coord.lease.`` to learn markets (YES = assets[0], NO = assets[1]) and, for each leased
+  market, ``md.book.<token>.`` to mark positions to mid (unrealised PnL).
+- Publishes every leased market's ``InventoryState`` every second (marks are refreshed there, not on
+  every book update).
+Start-up = crash recovery: the journal is replayed before the fill socket is bound.
+"""
+
+from __future__ import annotations
+
+from actors.inventory.config import InventoryConfig
+from actors.inventory.core import Inventory
+from actors.inventory.journal import Journal
+from bus import topics
+from bus.codec import Header
+from bus.config import describe, load_or_exit
+from bus.endpoints import BusConfig, ensure_run_dir
+from bus.logs import Logger
+from bus.node import Dispatcher, Node
+from schemas import Book, Fill, FillApplied, Lease, LeaseRelease
+
+PROGRAM = "inventory"
+PUBLISH_MS = 1000
+
+
+def recover(journal: Journal, inventory: Inventory) -> int:
+    """Rebuild the state from the journal (the same ``on_fill`` as live fills); returns fills replayed."""
+    for market, yes_asset, no_asset in journal.markets():
+        inventory.learn(market, yes_asset, no_asset)
+    replayed = 0
+    for fill in journal.replay():
+        inventory.on_fill(fill)
+        replayed += 1
+    return replayed
+
+
+def valid_keys(*keys: str) -> bool:
+    """Whether each of these can be a topic key (a lease naming anything else is ignored)."""
+    try:
+        for key in keys:
+            topics.md_book(key)
+    except topics.TopicError:
+        return False
+    return True
+
+
+def fill_topic(fill: Fill) -> bytes:
+    return topics.inv_fill(fill.market if valid_keys(fill.market) else topics.ALL)
+
+
+class InventoryActor:
+    def __init__(self, node: Node, inventory: Inventory, journal: Journal, log: Logger) -> None:
+        self.node = node
+        self.inventory = inventory
+        self.journal = journal
+        self.log = log
+        self.books: set[str] = set()  # tokens whose md.book we are subscribed to
+
+    def on_fill(self, topic: bytes, header: Header, fill: Fill) -> None:
+        now = self.node.clock()
+        action = self.inventory.on_fill(fill)
+        if action != "duplicate":
+            self.journal.append(fill, action, now)  # committed before its effect is published
+        self.node.publish(fill_topic(fill), FillApplied(fill=fill, action=action, ts=now))
+        pos = self.inventory.position(fill.asset)
+        self.log.info("fill", action=action, trade_id=fill.trade_id, order_id=fill.order_id,
+                      status=fill.status, asset=fill.asset, side=fill.side, price=fill.price, size=fill.size,
+                      qty=pos.qty, avg_cost=pos.avg_cost, oversold=pos.oversold)
+        market = self.inventory.market_for(fill.asset)
+        if action in ("applied", "reversed") and market is not None:
+            self.node.publish(topics.inv_state(market), self.inventory.state(market, now))
+
+    def on_lease(self, topic: bytes, header: Header, lease: Lease) -> None:
+        now = self.node.clock()
+        if not valid_keys(lease.market, *lease.assets):
+            self.log.warning("bad_lease", holder=lease.holder, market=lease.market, assets=lease.assets)
+            return
+        if self.inventory.on_lease(lease, now):
+            self.journal.save_market(lease.market, lease.assets[0], lease.assets[1])
+            self.log.info("market_active", market=lease.market, holder=lease.holder,
+                          yes_asset=lease.assets[0], no_asset=lease.assets[1])
+            self.sync_books()
+            self.node.publish(topics.inv_state(lease.market), self.inventory.state(lease.market, now))
+
+    def on_release(self, topic: bytes, header: Header, release: LeaseRelease) -> None:
+        if self.inventory.on_release(release):
+            self.log.info("market_inactive", market=release.market, reason="released")
+            self.sync_books()
+
+    def on_book(self, topic: bytes, header: Header, book: Book) -> None:
+        self.inventory.on_book(book)
+
+    def tick(self, now: int) -> None:
+        expired = self.inventory.expire(now)
+        for market in expired:
+            self.log.info("market_inactive", market=market, reason="lease_expired")
+        if expired:
+            self.sync_books()
+        for state in self.inventory.active_states(now):
+            self.node.publish(topics.inv_state(state.market), state)
+
+    def sync_books(self) -> None:
+        wanted = self.inventory.active_assets()
+        for asset in wanted - self.books:
+            self.node.subscribe(topics.md_book(asset))
+        for asset in self.books - wanted:
+            self.node.unsubscribe(topics.md_book(asset))
+        self.books = wanted
+
+
+def main() -> int:
+    log = Logger(PROGRAM)
+    bus = load_or_exit(BusConfig, PROGRAM)
+    cfg = load_or_exit(InventoryConfig, PROGRAM)
+    ensure_run_dir(bus.run_dir)
+    path = cfg.db_path(bus.run_dir)
+    journal = Journal(path)
+    inventory = Inventory(cfg.limits)
+    replayed = recover(journal, inventory)
+    log.info("inventory_recovered", path=str(path), fills=replayed, markets=len(inventory.markets),
+             assets=len(inventory.positions), config=describe(cfg))
+    node = Node(PROGRAM, bus, subscriptions=[topics.prefix("coord", "lease")], pull_bind=bus.fill_endpoint,
+                log=log)
+    actor = InventoryActor(node, inventory, journal, log)
+    dispatch = Dispatcher({Fill: actor.on_fill, Lease: actor.on_lease, LeaseRelease: actor.on_release,
+                           Book: actor.on_book}, log)
+    node.every(PUBLISH_MS, actor.tick)
+    try:
+        return node.run(dispatch)
+    finally:
+        node.close()
+        journal.close()

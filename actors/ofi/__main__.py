@@ -1,0 +1,3 @@
+from actors.ofi.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,172 @@
+"""The OFI engine's functional core (seed-000 §2.2): taker-flow windows per token. No I/O, no clock.
+
+For each token, a sliding window of ``window_ms`` over the public tape (``Trade.side`` is the taker's):
+``buy_volume``, ``sell_volume``, ``score = buy - sell``, toxic when ``|score| > threshold`` (strictly:
+``|score| == threshold`` is not toxic). A market's YES side is its lease's ``assets[0]``, NO ``assets[1]``;
+either side toxic makes the market toxic (the coordinators' global kill).
+
+Time: a trade is stamped with its event time (``ts_event``, or ``ts_recv`` when the venue gave none),
+capped at ``now`` (a venue clock running ahead must not keep a trade in the window longer than the window).
+At time ``now`` the window holds the trades with ``now - window < t``: a trade exactly ``window`` old has
+expired. ``now`` is the local clock, passed in by the shell on every trade and on a timer, so windows
+empty as time passes even when no trade arrives.
+
+With ``PM_OFI_ADAPTIVE=true`` the threshold and the toxic flag of each side come from
+``actors.ofi.adaptive`` instead (rolling quantile, hysteresis, minimum hold); off by default.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from actors.ofi.adaptive import Adaptive, AdaptiveParams
+from schemas import Lease, LeaseRelease, OfiSide, OfiState, Trade
+
+MS = 1_000_000
+
+
+@dataclass(slots=True)
+class Window:
+    """One token's taker volume over the last ``span`` ns; entries (t, buy, sell) in time order."""
+
+    span: int
+    entries: deque[tuple[int, int, int]] = field(default_factory=deque)
+    buy: int = 0
+    sell: int = 0
+
+    def add(self, t: int, side: str, size: int, now: int) -> bool:
+        """Count one trade; False if it is already outside the window."""
+        t = min(t, now)
+        if t <= now - self.span or size <= 0:
+            return False
+        entry = (t, size, 0) if side == "BUY" else (t, 0, size)
+        if not self.entries or self.entries[-1][0] <= t:
+            self.entries.append(entry)
+        else:  # out of order (rare): insert in place, scanning from the newest
+            i = len(self.entries)
+            while i > 0 and self.entries[i - 1][0] > t:
+                i -= 1
+            self.entries.insert(i, entry)
+        self.buy += entry[1]
+        self.sell += entry[2]
+        return True
+
+    def expire(self, now: int) -> bool:
+        """Drop the trades at least ``span`` old; True if any were dropped."""
+        edge = now - self.span
+        dropped = False
+        while self.entries and self.entries[0][0] <= edge:
+            _, buy, sell = self.entries.popleft()
+            self.buy -= buy
+            self.sell -= sell
+            dropped = True
+        return dropped
+
+
+@dataclass(frozen=True, slots=True)
+class Market:
+    market: str
+    yes_asset: str
+    no_asset: str
+
+
+class Ofi:
+    def __init__(self, window_ms: int, threshold: int, adaptive: AdaptiveParams | None = None) -> None:
+        self.window_ms = window_ms
+        self.span = window_ms * MS
+        self.threshold = threshold
+        self.windows: dict[str, Window] = {}  # asset -> window (any token seen on the tape)
+        self.markets: dict[str, Market] = {}  # condition id -> tokens, for the leased markets
+        self.leases: dict[str, int] = {}  # condition id -> lease deadline (ns)
+        self.published: dict[str, tuple[OfiSide, OfiSide]] = {}  # last sides sent per market
+        self.adaptive = Adaptive(adaptive) if adaptive is not None else None
+
+    def window(self, asset: str) -> Window:
+        w = self.windows.get(asset)
+        if w is None:
+            w = self.windows[asset] = Window(self.span)
+        return w
+
+    # -- inputs ---------------------------------------------------------------------------------
+
+    def on_lease(self, lease: Lease, now: int) -> list[OfiState]:
+        """Learn (or renew) a market; its state is returned at once when it is new or its tokens changed."""
+        if len(lease.assets) != 2 or not lease.market:
+            return []
+        known = Market(lease.market, lease.assets[0], lease.assets[1])
+        self.leases[lease.market] = max(self.leases.get(lease.market, 0), now + lease.ttl_ms * MS)
+        if self.markets.get(lease.market) == known:
+            return []
+        self.markets[lease.market] = known
+        self.published.pop(lease.market, None)
+        return self.changed(now)
+
+    def on_release(self, release: LeaseRelease) -> bool:
+        self.leases.pop(release.market, None)
+        self.published.pop(release.market, None)
+        return self.markets.pop(release.market, None) is not None
+
+    def on_trade(self, trade: Trade, now: int) -> list[OfiState]:
+        """Count a trade; returns the states that changed (for markets holding this token)."""
+        t = trade.ts_event or trade.ts_recv
+        window = self.window(trade.asset)
+        dropped = window.expire(now)
+        added = window.add(t, trade.side, trade.size, now)
+        if not (dropped or added):
+            return []
+        return self.changed(now, trade.asset)
+
+    def on_timer(self, now: int) -> list[OfiState]:
+        """Let time pass: expire old trades and leases; returns the states that changed."""
+        for market in [m for m, deadline in self.leases.items() if deadline <= now]:
+            self.on_release(LeaseRelease(holder="", market=market, ts=now))
+        for asset, window in list(self.windows.items()):
+            window.expire(now)
+            if not window.entries:
+                del self.windows[asset]
+        if self.adaptive is not None:
+            watched = [a for m in self.markets.values() for a in (m.yes_asset, m.no_asset)]
+            self.adaptive.sample({a: self.score(a) for a in watched}, now)
+        return self.changed(now)
+
+    # -- outputs --------------------------------------------------------------------------------
+
+    def score(self, asset: str) -> int:
+        w = self.windows.get(asset)
+        return 0 if w is None else w.buy - w.sell
+
+    def side(self, asset: str, now: int) -> OfiSide:
+        w = self.windows.get(asset)
+        buy, sell = (0, 0) if w is None else (w.buy, w.sell)
+        score = buy - sell
+        if self.adaptive is None:  # the seed's rule, exactly
+            threshold, toxic = self.threshold, abs(score) > self.threshold
+        else:
+            threshold, toxic = self.adaptive.threshold(asset), self.adaptive.toxic(asset, score, now)
+        return OfiSide(buy_volume=buy, sell_volume=sell, score=score, threshold=threshold, toxic=toxic)
+
+    def state(self, market: str, now: int) -> OfiState:
+        m = self.markets[market]
+        yes, no = self.side(m.yes_asset, now), self.side(m.no_asset, now)
+        return OfiState(market=market, yes=yes, no=no, toxic=yes.toxic or no.toxic, window_ms=self.window_ms,
+                        ts=now)
+
+    def changed(self, now: int, asset: str | None = None) -> list[OfiState]:
+        """States that differ from the last one returned (optionally only markets holding ``asset``)."""
+        out = []
+        for market, m in self.markets.items():
+            if asset is not None and asset not in (m.yes_asset, m.no_asset):
+                continue
+            state = self.state(market, now)
+            if self.published.get(market) != (state.yes, state.no):
+                self.published[market] = (state.yes, state.no)
+                out.append(state)
+        return out
+
+    def snapshot(self, now: int) -> list[OfiState]:
+        """Every leased market's state (the periodic publication)."""
+        states = [self.state(market, now) for market in self.markets]
+        for state in states:
+            self.published[state.market] = (state.yes, state.no)
+        return states

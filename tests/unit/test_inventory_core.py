@@ -1,0 +1,214 @@
+"""The inventory core: fill lifecycle (seed-000 §5), markets from leases, marks, state."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from actors.inventory.core import Inventory
+from actors.inventory.positions import Limits, Trade, fold
+from schemas import Book, Fill, Lease, LeaseRelease
+from schemas.user import TradeStatus
+
+M = 1_000_000
+CID = "0xcid"
+YES, NO = "111", "222"
+LIMITS = Limits(max_net_diff=10 * M, max_portfolio_cost=1_020_000, max_position_value=5 * M)
+S = 1_000_000_000  # one second in ns
+
+
+def fill(trade: str, status: TradeStatus = "MATCHED", *, order: str = "o1", asset: str = YES,
+         side: str = "BUY", price: int = 480_000, size: int = 5 * M, market: str = CID) -> Fill:
+    return Fill(trade_id=trade, order_id=order, market=market, asset=asset, side=side,  # type: ignore[arg-type]
+                price=price, size=size, status=status, role="MAKER", fee=0, source="ws", ts_event=1,
+                ts_recv=2)
+
+
+def lease(ttl_ms: int = 5000, market: str = CID, assets: tuple[str, ...] = (YES, NO)) -> Lease:
+    return Lease(holder="btc", market=market, assets=list(assets), ttl_ms=ttl_ms, ts=0)
+
+
+def run(events: list[Fill]) -> tuple[Inventory, list[str]]:
+    inv = Inventory(LIMITS)
+    return inv, [inv.on_fill(f) for f in events]
+
+
+LIFECYCLE = [
+    ("MATCHED, MINED, CONFIRMED count once",
+     [fill("t1"), fill("t1", "MINED"), fill("t1", "CONFIRMED")],
+     ["applied", "recorded", "recorded"], (5 * M, 480_000, 0, 1)),
+    ("FAILED reverses a MATCHED fill", [fill("t1"), fill("t1", "FAILED")],
+     ["applied", "reversed"], (0, 0, 0, 0)),
+    ("a duplicate MATCHED is ignored", [fill("t1"), fill("t1")],
+     ["applied", "duplicate"], (5 * M, 480_000, 0, 1)),
+    ("a duplicate CONFIRMED is ignored", [fill("t1"), fill("t1", "CONFIRMED"), fill("t1", "CONFIRMED")],
+     ["applied", "recorded", "duplicate"], (5 * M, 480_000, 0, 1)),
+    ("missed MATCHED: MINED applies once", [fill("t1", "MINED"), fill("t1", "CONFIRMED")],
+     ["applied", "recorded"], (5 * M, 480_000, 0, 1)),
+    ("missed MATCHED and MINED: CONFIRMED applies", [fill("t1", "CONFIRMED")],
+     ["applied"], (5 * M, 480_000, 0, 1)),
+    ("a late MATCHED after CONFIRMED is only recorded", [fill("t1", "CONFIRMED"), fill("t1")],
+     ["applied", "recorded"], (5 * M, 480_000, 0, 1)),
+    ("FAILED before apply: nothing to undo", [fill("t1", "FAILED")],
+     ["recorded"], (0, 0, 0, 0)),
+    ("nothing applies after FAILED (terminal)", [fill("t1", "FAILED"), fill("t1"), fill("t1", "CONFIRMED")],
+     ["recorded", "recorded", "recorded"], (0, 0, 0, 0)),
+    ("FAILED twice reverses once", [fill("t1"), fill("t1", "FAILED"), fill("t1", "FAILED")],
+     ["applied", "reversed", "duplicate"], (0, 0, 0, 0)),
+    ("RETRYING is recorded only", [fill("t1"), fill("t1", "RETRYING"), fill("t1", "CONFIRMED")],
+     ["applied", "recorded", "recorded"], (5 * M, 480_000, 0, 1)),
+    ("RETRYING first, then MINED applies", [fill("t1", "RETRYING"), fill("t1", "MINED")],
+     ["recorded", "applied"], (5 * M, 480_000, 0, 1)),
+    ("RETRYING then FAILED: never applied", [fill("t1", "RETRYING"), fill("t1", "FAILED")],
+     ["recorded", "recorded"], (0, 0, 0, 0)),
+    ("MATCHED, RETRYING, FAILED reverses", [fill("t1"), fill("t1", "RETRYING"), fill("t1", "FAILED")],
+     ["applied", "recorded", "reversed"], (0, 0, 0, 0)),
+    ("SELL realises PnL and keeps the average cost",
+     [fill("t1", size=10 * M), fill("t2", side="SELL", price=550_000, size=4 * M)],
+     ["applied", "applied"], (6 * M, 480_000, 280_000, 2)),
+    ("several of our orders in one trade are distinct fills",
+     [fill("t1", order="o1"), fill("t1", order="o2", size=3 * M, price=470_000)],
+     ["applied", "applied"], (8 * M, 476_250, 0, 2)),
+    ("FAILED of one order in a shared trade reverses only that order",
+     [fill("t1", order="o1"), fill("t1", order="o2", size=3 * M), fill("t1", "FAILED", order="o1")],
+     ["applied", "applied", "reversed"], (3 * M, 480_000, 0, 1)),
+    ("reversal is exactly as if the failed buy never happened",
+     [fill("t1", size=10 * M, price=400_000), fill("t2", size=10 * M, price=600_000),
+      fill("t3", side="SELL", size=5 * M, price=700_000), fill("t2", "FAILED")],
+     ["applied", "applied", "applied", "reversed"], (5 * M, 400_000, 1_500_000, 2)),
+    ("reversal leaves no rounding residue",
+     [fill("t1", size=2 * M, price=333_333), fill("t2", size=1 * M, price=500_000), fill("t2", "FAILED")],
+     ["applied", "applied", "reversed"], (2 * M, 333_333, 0, 1)),
+]
+
+
+@pytest.mark.parametrize(("name", "events", "actions", "expected"), LIFECYCLE, ids=[c[0] for c in LIFECYCLE])
+def test_fill_lifecycle(name: str, events: list[Fill], actions: list[str],
+                        expected: tuple[int, int, int, int]) -> None:
+    inv, got = run(events)
+    pos = inv.position(YES)
+    assert got == actions
+    assert (pos.qty, pos.avg_cost, pos.realized, pos.fills) == expected
+
+
+def test_a_fill_for_an_unknown_market_is_applied_to_its_token_and_shown_once_the_market_is_known() -> None:
+    inv = Inventory(LIMITS)
+    assert inv.on_fill(fill("t1", asset=NO, price=510_000)) == "applied"
+    assert inv.market_for(NO) is None and inv.active_states(0) == []
+    assert inv.on_lease(lease(), now=0) is True
+    state = inv.state(CID, 7)
+    assert (state.yes_asset, state.no_asset, state.ts) == (YES, NO, 7)
+    assert (state.yes_qty, state.no_qty, state.no_avg_cost, state.net_diff) == (0, 5 * M, 510_000, -5 * M)
+
+
+def test_state_of_a_market_holds_both_legs() -> None:
+    inv = Inventory(LIMITS)
+    inv.on_lease(lease(), 0)
+    inv.on_fill(fill("t1", size=6 * M, price=480_000))
+    inv.on_fill(fill("t2", asset=NO, size=4 * M, price=500_000))
+    inv.on_fill(fill("t3", side="SELL", size=1 * M, price=530_000))
+    s = inv.state(CID, 0)
+    assert (s.yes_qty, s.no_qty, s.net_diff) == (5 * M, 4 * M, 1 * M)
+    assert (s.yes_avg_cost, s.no_avg_cost, s.portfolio_cost) == (480_000, 500_000, 980_000)
+    assert (s.realized_pnl, s.unrealized_pnl, s.fills, s.can_open) == (50_000, 0, 3, True)
+
+
+def test_state_can_open_uses_the_configured_limits() -> None:
+    inv = Inventory(Limits(max_net_diff=3 * M, max_portfolio_cost=1_020_000, max_position_value=5 * M))
+    inv.on_lease(lease(), 0)
+    inv.on_fill(fill("t1", size=3 * M))
+    assert inv.state(CID, 0).can_open is False
+    inv.on_fill(fill("t2", asset=NO, size=1 * M))
+    assert inv.state(CID, 0).can_open is True
+
+
+def test_leases_activate_renew_change_and_expire() -> None:
+    inv = Inventory(LIMITS)
+    assert inv.on_lease(lease(ttl_ms=5000), now=0) is True
+    assert inv.on_lease(lease(ttl_ms=5000), now=1 * S) is False  # renewal: deadline 6 s
+    assert inv.active_assets() == {YES, NO}
+    assert inv.expire(6 * S - 1) == []
+    assert inv.expire(6 * S) == [CID]  # a lease exactly at its deadline has expired
+    assert inv.active_states(6 * S) == [] and inv.active_assets() == set()
+    assert inv.market_for(YES) == CID  # the tokens stay known
+    assert inv.on_lease(lease(), now=7 * S) is True  # active again
+    assert inv.on_lease(lease(assets=(YES, "333")), now=7 * S) is True  # tokens changed
+    assert inv.market_for(NO) is None and inv.market_for("333") == CID
+
+
+def test_invalid_leases_are_ignored() -> None:
+    inv = Inventory(LIMITS)
+    assert inv.on_lease(lease(assets=(YES,)), 0) is False
+    assert inv.on_lease(lease(market=""), 0) is False
+    assert inv.markets == {}
+
+
+def test_release_deactivates_and_drops_marks() -> None:
+    inv = Inventory(LIMITS)
+    inv.on_lease(lease(), 0)
+    inv.on_book(book(YES, [(490_000, M)], [(510_000, M)]))
+    assert inv.on_release(LeaseRelease(holder="btc", market=CID, ts=0)) is True
+    assert inv.marks == {} and inv.active_states(0) == []
+    assert inv.on_release(LeaseRelease(holder="btc", market=CID, ts=0)) is False
+
+
+def book(asset: str, bids: list[tuple[int, int]], asks: list[tuple[int, int]]) -> Book:
+    return Book(asset=asset, market=CID, bids=bids, asks=asks, tick=10_000, epoch=1, ts_event=0, ts_recv=0)
+
+
+def test_unrealised_pnl_marks_each_leg_to_its_mid_and_skips_one_sided_books() -> None:
+    inv = Inventory(LIMITS)
+    inv.on_lease(lease(), 0)
+    inv.on_fill(fill("t1", size=10 * M, price=480_000))
+    inv.on_fill(fill("t2", asset=NO, size=4 * M, price=500_000))
+    inv.on_book(book(YES, [(490_000, M), (480_000, M)], [(510_000, M)]))  # mid 0.50: +0.20
+    inv.on_book(book(NO, [(540_000, M)], [(560_000, M)]))  # mid 0.55: +0.20
+    assert inv.state(CID, 0).unrealized_pnl == 400_000
+    inv.on_book(book(NO, [], [(560_000, M)]))  # no bid: NO is not marked
+    assert inv.state(CID, 0).unrealized_pnl == 200_000
+
+
+def test_books_of_inactive_markets_are_not_marked() -> None:
+    inv = Inventory(LIMITS)
+    inv.on_book(book(YES, [(490_000, M)], [(510_000, M)]))
+    assert inv.marks == {}
+
+
+def test_replaying_the_same_fills_rebuilds_the_same_state() -> None:
+    events = [f for _, evs, _, _ in LIFECYCLE for f in evs]
+    live, _ = run(events)
+    replayed, _ = run(events)
+    for inv in (live, replayed):
+        inv.on_lease(lease(), 0)
+    assert live.state(CID, 0) == replayed.state(CID, 0)
+
+
+STATUSES: list[TradeStatus] = ["MATCHED", "MINED", "CONFIRMED", "RETRYING", "FAILED"]
+PRICES = st.integers(1, 999).map(lambda p: p * 1000)
+SIZES = st.integers(1, 2000).map(lambda s: s * 10_000)
+SIDES: st.SearchStrategy[Literal["BUY", "SELL"]] = st.sampled_from(["BUY", "SELL"])
+event = st.tuples(st.integers(0, 5), st.sampled_from(STATUSES), SIDES, PRICES, SIZES)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(event, max_size=40))
+def test_position_equals_the_fold_of_fills_applied_and_not_failed(
+        events: list[tuple[int, TradeStatus, Literal["BUY", "SELL"], int, int]]) -> None:
+    inv = Inventory(LIMITS)
+    first: dict[int, Trade] = {}  # the oracle: the fill each key applied, in order
+    failed: set[int] = set()
+    seen: set[tuple[int, str]] = set()
+    for key, status, side, price, size in events:
+        inv.on_fill(fill(f"t{key}", status, side=side, price=price, size=size))
+        if (key, status) in seen:
+            continue
+        seen.add((key, status))
+        if status == "FAILED":
+            failed.add(key)
+        elif status != "RETRYING" and key not in first and key not in failed:
+            first[key] = (side, price, size, 0)
+    expected = fold(trade for key, trade in first.items() if key not in failed)
+    assert inv.position(YES) == expected

@@ -1,0 +1,172 @@
+"""Seed-000 §2.2 OFI: sliding windows of taker volume per side, toxicity, timer-driven expiry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from actors.ofi.config import OfiConfig
+from actors.ofi.core import Ofi, Window
+from bus.config import ConfigError, load
+from schemas import Lease, LeaseRelease, OfiState, Trade
+
+M = 1_000_000
+MS = 1_000_000  # ns
+CID, YES, NO = "0xc1d", "1001", "1002"
+T0 = 1_700_000_000_000_000_000
+W = 3000 * MS
+THRESHOLD = 50 * M
+
+
+def trade(side: str, size: float, t: int, asset: str = YES, ts_recv: int | None = None) -> Trade:
+    return Trade(asset=asset, market=CID, price=500_000, size=round(size * M), side=side,  # type: ignore[arg-type]
+                 fee_rate_bps=0, ts_event=t, ts_recv=t if ts_recv is None else ts_recv)
+
+
+def engine(window_ms: int = 3000, threshold: int = THRESHOLD) -> Ofi:
+    ofi = Ofi(window_ms, threshold)
+    ofi.on_lease(Lease(holder="btc", market=CID, assets=[YES, NO], ttl_ms=3_600_000, ts=0), T0 - 10 * W)
+    return ofi
+
+
+def feed(ofi: Ofi, trades: list[Trade], now: int) -> OfiState:
+    for tr in trades:
+        ofi.on_trade(tr, tr.ts_event or tr.ts_recv)
+    ofi.on_timer(now)
+    return ofi.state(CID, now)
+
+
+# (name, trades, evaluated at, YES (buy, sell, score, toxic))
+WINDOW_CASES = [
+    ("empty", [], T0, (0, 0, 0, False)),
+    ("buys add up", [trade("BUY", 20, T0), trade("BUY", 25, T0 + 1)], T0 + 1, (45, 0, 45, False)),
+    ("buy/sell mix nets out", [trade("BUY", 60, T0), trade("SELL", 30, T0 + 1)], T0 + 2, (60, 30, 30, False)),
+    ("sells make a negative score", [trade("SELL", 51, T0)], T0, (0, 51, -51, True)),
+    ("score exactly the threshold is not toxic", [trade("BUY", 50, T0)], T0, (50, 0, 50, False)),
+    ("score -threshold is not toxic", [trade("SELL", 50, T0)], T0, (0, 50, -50, False)),
+    ("one micro-share over the threshold is toxic", [trade("BUY", 50.000001, T0)], T0,
+     (50_000_001 / M, 0, 50_000_001 / M, True)),
+    ("a trade one ns inside the window counts", [trade("BUY", 60, T0)], T0 + W - 1, (60, 0, 60, True)),
+    ("a trade exactly at the window edge has expired", [trade("BUY", 60, T0)], T0 + W, (0, 0, 0, False)),
+    ("only the old trade expires", [trade("BUY", 60, T0), trade("SELL", 10, T0 + 1)], T0 + W,
+     (0, 10, -10, False)),
+    ("out-of-order event times expire in time order",
+     [trade("BUY", 30, T0 + 2 * MS), trade("BUY", 40, T0), trade("BUY", 5, T0 + 1 * MS)], T0 + W + 1 * MS,
+     (30, 0, 30, False)),
+    ("ts_recv is used when ts_event is missing", [trade("BUY", 60, 0, ts_recv=T0)], T0 + W - 1,
+     (60, 0, 60, True)),
+]
+
+
+@pytest.mark.parametrize(("name", "trades", "now", "yes"), WINDOW_CASES, ids=[c[0] for c in WINDOW_CASES])
+def test_window_math(name: str, trades: list[Trade], now: int, yes: tuple[float, float, float, bool]) -> None:
+    state = feed(engine(), trades, now)
+    buy, sell, score, toxic = yes
+    assert (state.yes.buy_volume, state.yes.sell_volume, state.yes.score) == (
+        round(buy * M), round(sell * M), round(score * M))
+    assert state.yes.toxic is toxic and state.toxic is toxic
+    assert state.yes.threshold == THRESHOLD and state.window_ms == 3000
+
+
+@pytest.mark.parametrize(
+    ("yes_trades", "no_trades", "yes_toxic", "no_toxic"),
+    [
+        ([trade("BUY", 60, T0)], [], True, False),
+        ([], [trade("SELL", 60, T0, asset=NO)], False, True),
+        ([trade("BUY", 60, T0)], [trade("BUY", 60, T0, asset=NO)], True, True),
+        ([trade("BUY", 40, T0)], [trade("BUY", 40, T0, asset=NO)], False, False),  # 80 in total: per side
+    ],
+)
+def test_sides_are_independent_and_either_toxic_side_makes_the_market_toxic(
+        yes_trades: list[Trade], no_trades: list[Trade], yes_toxic: bool, no_toxic: bool) -> None:
+    state = feed(engine(), yes_trades + no_trades, T0)
+    assert (state.yes.toxic, state.no.toxic) == (yes_toxic, no_toxic)
+    assert state.toxic is (yes_toxic or no_toxic)
+
+
+def test_the_timer_clears_toxicity_when_the_window_empties_without_new_trades() -> None:
+    ofi = engine()
+    changed = ofi.on_trade(trade("BUY", 60, T0), T0)
+    assert [s.toxic for s in changed] == [True]
+    assert ofi.on_timer(T0 + W - 1) == []  # nothing changed yet: nothing to publish
+    cleared = ofi.on_timer(T0 + W)
+    assert [(s.toxic, s.yes.buy_volume) for s in cleared] == [(False, 0)]
+    assert ofi.windows == {}  # empty windows are dropped
+
+
+def test_a_trade_already_outside_the_window_is_ignored() -> None:
+    ofi = engine()
+    assert ofi.on_trade(trade("BUY", 60, T0), T0 + W) == []
+    assert ofi.state(CID, T0 + W).yes.buy_volume == 0
+
+
+def test_a_venue_clock_ahead_of_ours_does_not_stretch_the_window() -> None:
+    ofi = engine()
+    ofi.on_trade(trade("BUY", 60, T0 + 500 * MS), T0)  # stamped 0.5 s in our future: counted as now
+    ofi.on_timer(T0 + W)
+    assert ofi.state(CID, T0 + W).yes.buy_volume == 0
+
+
+def test_unchanged_states_are_not_returned_again() -> None:
+    ofi = engine()
+    assert len(ofi.on_trade(trade("BUY", 10, T0), T0)) == 1
+    assert ofi.on_timer(T0 + 1) == []
+    assert [s.market for s in ofi.snapshot(T0 + 2)] == [CID]  # the periodic publication always has it
+
+
+def test_trades_of_tokens_outside_any_leased_market_change_nothing_published() -> None:
+    ofi = engine()
+    assert ofi.on_trade(trade("BUY", 60, T0, asset="999"), T0) == []
+
+
+def test_a_new_lease_publishes_at_once_and_renewals_do_not() -> None:
+    ofi = Ofi(3000, THRESHOLD)
+    lease = Lease(holder="btc", market=CID, assets=[YES, NO], ttl_ms=5000, ts=0)
+    assert [s.market for s in ofi.on_lease(lease, T0)] == [CID]
+    assert ofi.on_lease(lease, T0 + 1) == []
+    assert ofi.on_lease(Lease(holder="btc", market=CID, assets=[YES], ttl_ms=5000, ts=0), T0) == []
+
+
+def test_trades_before_the_lease_are_in_the_first_state() -> None:
+    ofi = Ofi(3000, THRESHOLD)
+    ofi.on_trade(trade("BUY", 60, T0), T0)
+    [state] = ofi.on_lease(Lease(holder="btc", market=CID, assets=[YES, NO], ttl_ms=5000, ts=0), T0 + 1)
+    assert state.toxic and state.yes.buy_volume == 60 * M
+
+
+def test_leases_expire_and_releases_forget_the_market() -> None:
+    ofi = Ofi(3000, THRESHOLD)
+    ofi.on_lease(Lease(holder="btc", market=CID, assets=[YES, NO], ttl_ms=5000, ts=0), T0)
+    ofi.on_timer(T0 + 5000 * MS - 1)
+    assert list(ofi.markets) == [CID]
+    ofi.on_timer(T0 + 5000 * MS)
+    assert ofi.markets == {} and ofi.snapshot(T0 + 5000 * MS) == []
+    ofi.on_lease(Lease(holder="btc", market=CID, assets=[YES, NO], ttl_ms=5000, ts=0), T0)
+    assert ofi.on_release(LeaseRelease(holder="btc", market=CID, ts=0)) is True
+    assert ofi.markets == {}
+
+
+def test_window_keeps_running_totals() -> None:
+    w = Window(span=10)
+    assert w.add(5, "BUY", 3, now=5) and w.add(6, "SELL", 1, now=6)
+    assert not w.add(7, "BUY", 0, now=7)  # no volume, no entry
+    assert (w.buy, w.sell, len(w.entries)) == (3, 1, 2)
+    assert w.expire(15) and (w.buy, w.sell) == (0, 1)
+
+
+def test_config_defaults_are_the_seeds(tmp_path: Path) -> None:
+    assert load(OfiConfig, environ={}, dotenv=tmp_path / "x") == OfiConfig(window_ms=3000,
+                                                                           toxicity_threshold=50 * M)
+    cfg = load(OfiConfig, environ={"PM_OFI_WINDOW_MS": "500", "PM_OFI_TOXICITY_THRESHOLD": "12.5"},
+               dotenv=tmp_path / "x")
+    assert (cfg.window_ms, cfg.toxicity_threshold) == (500, 12_500_000)
+
+
+@pytest.mark.parametrize(("variable", "value"), [("PM_OFI_WINDOW_MS", "0"), ("PM_OFI_WINDOW_MS", "1.5"),
+                                                 ("PM_OFI_TOXICITY_THRESHOLD", "-1"),
+                                                 ("PM_OFI_TOXICITY_THRESHOLD", "x")])
+def test_bad_config_names_the_variable(variable: str, value: str, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        load(OfiConfig, environ={variable: value}, dotenv=tmp_path / "x")
+    assert err.value.variable == variable
