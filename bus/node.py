@@ -94,6 +94,7 @@ class Node:
             self.poller.register(self.pull, zmq.POLLIN)
         self.poller.register(self._wake_r.fileno(), zmq.POLLIN)
         self._timers: list[tuple[int, int, Callable[[int], None]]] = []  # (period_ns, due_ns, fn)
+        self._readers: dict[Any, Callable[[], None]] = {}  # fd or zmq socket -> callback when readable
         self._next_hb = 0
 
     # -- subscriptions and sending --------------------------------------------------------------
@@ -117,6 +118,19 @@ class Node:
         """Send on a PUSH pipe. Blocks (bounded by HWM) rather than drop: these flows must not lose data."""
         now = self.clock()
         self.pushes[name].send_multipart([topic, self._header(topic, now), codec.encode_body(msg)])
+
+    def add_reader(self, source: Any, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` from the loop whenever ``source`` (an fd or a zmq socket) is readable.
+
+        The edge actors register their WebSocket's fd here, so frames are handled in the same thread
+        and loop as the bus (no hand-off between threads on the hot path).
+        """
+        self._readers[source] = callback
+        self.poller.register(source, zmq.POLLIN)
+
+    def remove_reader(self, source: Any) -> None:
+        if self._readers.pop(source, None) is not None:
+            self.poller.unregister(source)
 
     def every(self, period_ms: int, fn: Callable[[int], None]) -> None:
         """Call ``fn(now_ns)`` every ``period_ms`` from inside the loop."""
@@ -194,6 +208,10 @@ class Node:
                 self._receive(self.sub, on_message)
             if self.pull is not None and self.pull in events:
                 self._receive(self.pull, on_message)
+            for source in [src for src in events if src in self._readers]:
+                callback = self._readers.get(source)
+                if callback is not None:
+                    callback()
             if wake_fd in events:
                 try:
                     self._wake_r.recv(4096)

@@ -1,0 +1,108 @@
+"""Where the venue is, and how this account authenticates: shared by the edge actors.
+
+``PM_VENUE=local`` (default) points every URL at the local paper venue (``python -m venue``);
+``PM_VENUE=polymarket`` at the real hosts. Explicit ``POLYMARKET_*_URL`` values win.
+
+Credentials: only the executor holds ``POLYMARKET_PRIVATE_KEY``. API credentials
+(``POLYMARKET_API_KEY`` / ``_SECRET`` / ``_PASSPHRASE``) are given, or derived by the executor over L1
+and written to ``$PM_RUN_DIR/api-creds.json`` (mode 0600, in the 0700 run directory), where the
+user-feed reads them. They never travel on the bus and are never logged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Literal
+
+import msgspec
+
+from bus.config import Env
+
+# A well-known development key (the first Hardhat/Anvil account). Used only with PM_VENUE=local;
+# the executor refuses it against Polymarket.
+LOCAL_TEST_PRIVATE_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+LOCAL_TEST_ADDRESS = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+
+POLYMARKET_REST = "https://clob.polymarket.com"
+POLYMARKET_WS = "wss://ws-subscriptions-clob.polymarket.com/ws"
+POLYMARKET_GAMMA = "https://gamma-api.polymarket.com"
+
+
+class VenueEndpoints(msgspec.Struct, frozen=True, kw_only=True):
+    venue: Annotated[Literal["local", "polymarket"], Env("PM_VENUE")] = "local"
+    local_url: Annotated[str, Env("PM_LOCAL_VENUE_URL")] = "http://127.0.0.1:8900"
+    rest_url_override: Annotated[str, Env("POLYMARKET_REST_URL")] = ""
+    ws_base_url_override: Annotated[str, Env("POLYMARKET_WS_BASE_URL")] = ""
+    gamma_url_override: Annotated[str, Env("POLYMARKET_GAMMA_URL")] = ""
+    dry_run: Annotated[bool, Env("PM_DRY_RUN")] = True
+
+    @property
+    def is_local(self) -> bool:
+        return self.venue == "local"
+
+    @property
+    def rest_url(self) -> str:
+        if self.rest_url_override:
+            return self.rest_url_override.rstrip("/")
+        return self.local_url.rstrip("/") if self.is_local else POLYMARKET_REST
+
+    @property
+    def ws_base_url(self) -> str:
+        """Base of the two channels: ``{ws_base_url}/market`` and ``{ws_base_url}/user``."""
+        if self.ws_base_url_override:
+            return self.ws_base_url_override.rstrip("/")
+        if self.is_local:
+            return "ws" + self.local_url.rstrip("/").removeprefix("http") + "/ws"
+        return POLYMARKET_WS
+
+    @property
+    def gamma_url(self) -> str:
+        if self.gamma_url_override:
+            return self.gamma_url_override.rstrip("/")
+        return self.local_url.rstrip("/") + "/gamma" if self.is_local else POLYMARKET_GAMMA
+
+    @property
+    def sends_orders(self) -> bool:
+        """Orders really go out: always on the local venue; on Polymarket only with PM_DRY_RUN=false."""
+        return self.is_local or not self.dry_run
+
+
+class ApiCredentials(msgspec.Struct, frozen=True, kw_only=True):
+    api_key: Annotated[str, Env("POLYMARKET_API_KEY")] = ""
+    secret: Annotated[str, Env("POLYMARKET_API_SECRET", secret=True)] = ""
+    passphrase: Annotated[str, Env("POLYMARKET_API_PASSPHRASE", secret=True)] = ""
+    address: Annotated[str, Env("POLYMARKET_FUNDER_ADDRESS")] = ""
+
+    def __repr__(self) -> str:
+        return f"ApiCredentials(api_key={self.api_key!r}, address={self.address!r}, secret=***)"
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.api_key and self.secret and self.passphrase)
+
+
+def creds_path(run_dir: str) -> Path:
+    return Path(run_dir) / "api-creds.json"
+
+
+def write_creds(run_dir: str, creds: ApiCredentials) -> None:
+    """Atomically write derived credentials for the user-feed (mode 0600)."""
+    path = creds_path(run_dir)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump({"api_key": creds.api_key, "secret": creds.secret, "passphrase": creds.passphrase,
+                   "address": creds.address}, f)
+    os.replace(tmp, path)
+
+
+def read_creds(run_dir: str) -> ApiCredentials | None:
+    path = creds_path(run_dir)
+    try:
+        data = json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+    return ApiCredentials(api_key=data["api_key"], secret=data["secret"], passphrase=data["passphrase"],
+                          address=data.get("address", ""))
