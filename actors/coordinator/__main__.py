@@ -1,0 +1,3 @@
+from actors.coordinator.main import main
+
+raise SystemExit(main())

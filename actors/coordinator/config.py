@@ -1,0 +1,28 @@
+"""Coordinator configuration: seed-001 §5 names and defaults (money parsed exactly into 1e-6 units)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+from bus.config import Env
+
+
+class CoordinatorConfig(msgspec.Struct, frozen=True, kw_only=True):
+    name: Annotated[str, Env("PM_COORDINATOR_NAME")] = ""  # holder name; defaults to the slug
+    market_slug: Annotated[str, Env("POLYMARKET_MARKET_SLUG")] = "btc-updown-15m"
+    strategy: Annotated[Literal["pair_ofi"], Env("PM_STRATEGY")] = "pair_ofi"
+    pair_target: Annotated[int, Env("PM_PAIR_TARGET", micros=True), Meta(gt=0, lt=2_000_000)] = 990_000
+    bid_size: Annotated[int, Env("PM_BID_SIZE", micros=True), Meta(gt=0)] = 2_000_000
+    tick_size: Annotated[int, Env("PM_TICK_SIZE", micros=True), Meta(gt=0, lt=1_000_000)] = 1_000
+    reprice_threshold: Annotated[int, Env("PM_REPRICE_THRESHOLD", micros=True), Meta(ge=0)] = 5_000
+    debounce_ms: Annotated[int, Env("PM_DEBOUNCE_MS"), Meta(ge=0)] = 200
+    lease_ttl_ms: Annotated[int, Env("PM_LEASE_TTL_MS"), Meta(ge=1000)] = 5000
+    liveness_ms: Annotated[int, Env("PM_LIVENESS_MS"), Meta(ge=100)] = 3000
+    evaluate_ms: Annotated[int, Env("PM_EVALUATE_MS"), Meta(ge=5)] = 50
+
+    @property
+    def holder(self) -> str:
+        return self.name or self.market_slug

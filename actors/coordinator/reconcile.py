@@ -1,0 +1,54 @@
+"""Pure reconciliation: what the strategy wants per slot vs what rests -> the minimal actions.
+
+Re-quote only when the wanted price moved by at least the reprice threshold (or the size changed);
+at most one placement per slot per debounce window. Cancels are never debounced (they reduce risk).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from actors.coordinator.model import Quote, Slot
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    slot: str
+    quote: Quote
+
+
+@dataclass(frozen=True, slots=True)
+class Cancel:
+    slot: str
+    order_id: str  # "" while the placement is still pending: cancel by slot
+
+
+Action = Place | Cancel
+
+
+@dataclass(frozen=True, slots=True)
+class RequoteRules:
+    reprice_threshold: int = 5_000  # PM_REPRICE_THRESHOLD 0.005
+    debounce_ns: int = 200_000_000  # PM_DEBOUNCE_MS 200
+
+
+def plan(want: dict[str, Quote | None], slots: dict[str, Slot], last_action_ns: dict[str, int],
+         blocked_until_ns: dict[str, int], rules: RequoteRules, now_ns: int) -> list[Action]:
+    actions: list[Action] = []
+    for name, quote in want.items():
+        current = slots.get(name)
+        if quote is None:
+            if current is not None:
+                actions.append(Cancel(name, current.order_id))
+            continue
+        if current is not None and current.size == quote.size and \
+                abs(current.price - quote.price) < rules.reprice_threshold:
+            continue
+        if now_ns - last_action_ns.get(name, -rules.debounce_ns) < rules.debounce_ns:
+            continue
+        if now_ns < blocked_until_ns.get(name, 0):
+            continue
+        if current is not None:
+            actions.append(Cancel(name, current.order_id))
+        actions.append(Place(name, quote))
+    return actions

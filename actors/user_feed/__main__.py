@@ -1,0 +1,3 @@
+from actors.user_feed.main import main
+
+raise SystemExit(main())
