@@ -9,4 +9,8 @@ PROGRAMS: list[tuple[str, list[str], str]] = [
     ("user-feed", ["-m", "actors.user_feed"], '"event":"ready"'),
     ("inventory", ["-m", "actors.inventory"], '"event":"ready"'),
     ("ofi", ["-m", "actors.ofi"], '"event":"ready"'),
+    # the executor, pointed at a closed port: this test must never trade on a venue someone left running
+    ("executor", ["-c", "import os, runpy; os.environ['PM_LOCAL_VENUE_URL'] = 'http://127.0.0.1:9'; "
+                        "runpy.run_module('actors.executor', run_name='__main__')"], '"event":"ready"'),
+    ("market-feed", ["-m", "actors.market_feed"], '"event":"ready"'),  # no venue needed: connects on leases
 ]

@@ -1,0 +1,3 @@
+from actors.market_feed.main import main
+
+raise SystemExit(main())

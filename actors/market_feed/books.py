@@ -1,0 +1,110 @@
+"""One token's order book: price levels in 1e-6 units, kept sorted so the best N come out as a slice.
+
+Each side is a dict ``price -> size`` plus a sorted list of keys, best first (bids store ``-price``
+so that ascending order is best first on both sides). A level update is a dict write plus, for a new
+or removed level, one ``bisect`` insert/delete: the book is never re-sorted per delta. The depth-N
+view of a side is cached and patched only when a change touches the top N, so a delta on one side
+reuses the other side's list when the ``Book`` message is built.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+
+Level = tuple[int, int]  # (price, size), 1e-6 units
+
+
+class Side:
+    __slots__ = ("_top", "depth", "keys", "sign", "sizes")
+
+    def __init__(self, is_bid: bool, depth: int) -> None:
+        self.sign = -1 if is_bid else 1
+        self.depth = depth
+        self.sizes: dict[int, int] = {}
+        self.keys: list[int] = []  # sign * price, ascending = best first
+        self._top: list[Level] | None = None
+
+    def replace(self, levels: list[Level]) -> None:
+        """Load a snapshot, in any order. A zero size is skipped; a repeated price keeps the last size."""
+        sizes = {price: size for price, size in levels}
+        for price in [p for p, s in sizes.items() if s == 0]:
+            del sizes[price]
+        sign = self.sign
+        self.sizes = sizes
+        self.keys = sorted(sign * p for p in sizes)
+        self._top = None
+
+    def set(self, price: int, size: int) -> bool:
+        """Set one level's new total (0 removes it). Returns True if the depth-N view changed.
+
+        The cached depth-N list is updated copy-on-write (a published list is never mutated): one
+        C-level copy plus an insert/delete/replace, instead of rebuilding every level's tuple.
+        """
+        sizes, keys, sign = self.sizes, self.keys, self.sign
+        old = sizes.get(price)
+        if size == 0:
+            if old is None:
+                return False
+            del sizes[price]
+            index = bisect_left(keys, sign * price)
+            del keys[index]
+        elif old is None:
+            sizes[price] = size
+            key = sign * price
+            index = bisect_left(keys, key)
+            keys.insert(index, key)
+        else:
+            if old == size:
+                return False
+            sizes[price] = size
+            index = bisect_left(keys, sign * price)
+        depth = self.depth
+        if index >= depth:
+            return False
+        top = self._top
+        if top is not None:
+            top = top.copy()
+            if size == 0:
+                del top[index]
+                if len(keys) >= depth:
+                    refill = sign * keys[depth - 1]
+                    top.append((refill, sizes[refill]))
+            elif old is None:
+                top.insert(index, (price, size))
+                if len(top) > depth:
+                    del top[depth]
+            else:
+                top[index] = (price, size)
+            self._top = top
+        return True
+
+    def top(self) -> list[Level]:
+        """The best ``depth`` levels, best first (a shared list: never mutate it)."""
+        top = self._top
+        if top is None:
+            sign, sizes = self.sign, self.sizes
+            top = self._top = [(sign * k, sizes[sign * k]) for k in self.keys[: self.depth]]
+        return top
+
+    def best(self, empty: int) -> int:
+        """Best price, or ``empty`` when the side has no levels."""
+        return self.sign * self.keys[0] if self.keys else empty
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
+class OrderBook:
+    __slots__ = ("asks", "bids")
+
+    def __init__(self, depth: int) -> None:
+        self.bids = Side(True, depth)
+        self.asks = Side(False, depth)
+
+    def replace(self, bids: list[Level], asks: list[Level]) -> None:
+        self.bids.replace(bids)
+        self.asks.replace(asks)
+
+    def set(self, is_bid: bool, price: int, size: int) -> bool:
+        return (self.bids if is_bid else self.asks).set(price, size)
+

@@ -1,0 +1,49 @@
+"""The market-feed's settings, from ``PM_MD_*`` environment variables (and ``.env``).
+
+Where the venue is comes from ``actors.common.polymarket.VenueEndpoints`` (``PM_VENUE``,
+``PM_LOCAL_VENUE_URL``, ``POLYMARKET_WS_BASE_URL``); the bus from ``bus.endpoints.BusConfig``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta
+
+from actors.market_feed.shards import Timing
+from bus.config import Env
+
+S = 1_000_000_000
+
+
+class FeedConfig(msgspec.Struct, frozen=True, kw_only=True):
+    depth: Annotated[int, Env("PM_MD_DEPTH"), Meta(ge=1, le=1000)] = 50  # levels per side in a Book
+    max_assets: Annotated[int, Env("PM_MD_MAX_ASSETS"), Meta(ge=1, le=500)] = 200  # per socket
+    ping_s: Annotated[float, Env("PM_MD_PING_S"), Meta(gt=0, le=60)] = 10.0  # text PING period
+    pong_timeout_s: Annotated[float, Env("PM_MD_PONG_TIMEOUT_S"), Meta(gt=0)] = 30.0
+    stale_s: Annotated[float, Env("PM_MD_STALE_S"), Meta(gt=0)] = 30.0  # whole socket silent: probe
+    asset_stale_s: Annotated[float, Env("PM_MD_ASSET_STALE_S"), Meta(gt=0)] = 120.0  # one asset silent
+    snapshot_timeout_s: Annotated[float, Env("PM_MD_SNAPSHOT_TIMEOUT_S"), Meta(gt=0)] = 10.0
+    reconnect_min_s: Annotated[float, Env("PM_MD_RECONNECT_MIN_S"), Meta(gt=0)] = 0.25
+    reconnect_max_s: Annotated[float, Env("PM_MD_RECONNECT_MAX_S"), Meta(gt=0)] = 30.0
+    connect_timeout_s: Annotated[float, Env("PM_MD_CONNECT_TIMEOUT_S"), Meta(gt=0, le=60)] = 10.0
+    check_ms: Annotated[int, Env("PM_MD_CHECK_MS"), Meta(ge=10, le=10_000)] = 250  # watchdog period
+    default_tick: Annotated[int, Env("PM_MD_DEFAULT_TICK", micros=True), Meta(gt=0, lt=1_000_000)] = 10_000
+    check_top: Annotated[bool, Env("PM_MD_CHECK_TOP")] = True  # compare deltas' best_bid/ask with ours
+    conflate: Annotated[bool, Env("PM_MD_CONFLATE")] = True  # per socket read: only the last Book per asset
+    resync_min_s: Annotated[float, Env("PM_MD_RESYNC_MIN_S"), Meta(gt=0)] = 5.0
+    stats_s: Annotated[float, Env("PM_MD_STATS_S"), Meta(ge=0)] = 60.0  # 0 = no feed_stats lines
+
+    def __post_init__(self) -> None:
+        if self.reconnect_max_s < self.reconnect_min_s:
+            raise ValueError("PM_MD_RECONNECT_MAX_S: must be >= PM_MD_RECONNECT_MIN_S")
+        if self.pong_timeout_s <= self.ping_s:
+            raise ValueError("PM_MD_PONG_TIMEOUT_S: must be longer than PM_MD_PING_S")
+
+    def timing(self) -> Timing:
+        return Timing(ping_ns=int(self.ping_s * S), pong_timeout_ns=int(self.pong_timeout_s * S),
+                      stale_ns=int(self.stale_s * S), asset_stale_ns=int(self.asset_stale_s * S),
+                      snapshot_timeout_ns=int(self.snapshot_timeout_s * S),
+                      backoff_min_ns=int(self.reconnect_min_s * S),
+                      backoff_max_ns=int(self.reconnect_max_s * S), max_assets=self.max_assets)

@@ -1,0 +1,301 @@
+"""The market-data state machine (pure): venue frames in, bus messages out.
+
+Per asset (token id) it keeps the order book, tick size, epoch and liveness. Rules:
+- ``book`` replaces the book (levels sorted here: the live order is worst -> best) and starts a new
+  epoch; the first snapshot after a gap makes the asset live (``FeedStatus`` live, "snapshot").
+- ``price_change`` (all three shapes) sets level totals ("0" removes); one ``Book`` per asset per frame,
+  and only if the visible depth-N changed. Deltas for an asset without a book are ignored.
+- ``tick_size_change`` starts a new epoch: the book is dropped, the asset goes not-live
+  ("tick_change"), deltas are ignored until the next snapshot, and a fresh snapshot is requested
+  (``Effects.resnap``; the shell re-subscribes that asset on its socket).
+- ``last_trade_price`` -> ``Trade``; ``new_market`` / ``market_resolved`` -> ``md.market.<cid>.``
+  (once per market: every socket of ours receives these broadcasts); ``best_bid_ask`` only proves
+  the asset is alive.
+- Current-schema deltas carry the venue's top of book after the change: a mismatch with ours is
+  counted and asks for a fresh snapshot (at most once per ``resync_min_ns`` per asset).
+- Anything malformed is counted and reported in ``Effects.notes``; the state is left untouched
+  (every value of an event is parsed before anything is changed).
+Events for assets that are not tracked (not subscribed) are ignored, except with ``track_all``
+(replay), where the first event of an asset starts tracking it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from actors.market_feed import venue
+from actors.market_feed.books import Level, OrderBook
+from actors.market_feed.effects import Effects
+from bus import topics
+from schemas import Book, FeedStatus, MarketResolved, NewMarket, TickSizeChange, Trade
+from schemas.market import Side
+
+ONE = 1_000_000  # a price of 1.0: "best ask 1" means an empty ask side
+_SEEN_MARKETS_MAX = 10_000
+
+
+class AssetState:
+    __slots__ = ("asset", "book", "booked", "epoch", "last_event_ns", "live", "market", "reason",
+                 "requested_ns", "resync_ns", "t_book", "t_status", "t_tick", "t_trade", "tick",
+                 "ts_event", "want_ns")
+
+    def __init__(self, asset: str, *, tick: int, epoch: int, now: int) -> None:
+        self.asset = asset
+        self.market = ""
+        self.book: OrderBook | None = None
+        self.tick = tick
+        self.epoch = epoch
+        self.ts_event = 0
+        self.live = False
+        self.reason = "subscribing"
+        self.booked = False  # ever had a snapshot (an asset the venue knows)
+        self.last_event_ns = now  # last event naming this asset (or when tracking started)
+        self.want_ns = now  # a snapshot is awaited since then (0: none)
+        self.requested_ns = now  # when a snapshot was last asked for
+        self.resync_ns = 0
+        self.t_book = topics.md_book(asset)  # topics built once per asset
+        self.t_trade = topics.md_trade(asset)
+        self.t_tick = topics.md_tick(asset)
+        self.t_status = topics.md_status(asset)
+
+
+def _levels(raw: list[venue.Level]) -> list[Level]:
+    out = []
+    for level in raw:
+        price = venue.micros(level.price)
+        if not 0 < price <= ONE:
+            raise ValueError(f"price out of range: {level.price!r}")
+        out.append((price, venue.micros(level.size)))
+    return out
+
+
+class MarketFeed:
+    def __init__(self, *, depth: int, default_tick: int, check_top: bool = True,
+                 resync_min_ns: int = 5_000_000_000, track_all: bool = False) -> None:
+        self.depth = depth
+        self.default_tick = default_tick
+        self.check_top = check_top
+        self.resync_min_ns = resync_min_ns
+        self.track_all = track_all
+        self.assets: dict[str, AssetState] = {}
+        self.epochs: dict[str, int] = {}  # survives unsubscribe, so an epoch never goes back
+        self.seen_markets: dict[tuple[str, str], None] = {}
+        self.frames = self.bad = self.ignored_deltas = self.untracked = self.top_mismatch = 0
+        self.handlers: dict[type, Callable[[Any, int, Effects], None]] = {
+            venue.BookMsg: self._on_book,
+            venue.PriceChangeMsg: self._on_price_change,
+            venue.LastTradeMsg: self._on_trade,
+            venue.TickSizeMsg: self._on_tick_size,
+            venue.BestBidAskMsg: self._on_best_bid_ask,
+            venue.NewMarketMsg: self._on_new_market,
+            venue.MarketResolvedMsg: self._on_resolved,
+        }
+
+    # -- frames -------------------------------------------------------------------------------
+
+    def on_frame(self, data: bytes | str, now: int) -> Effects:
+        fx = Effects()
+        self.frames += 1
+        frame = venue.decode_frame(data)
+        if frame.text:
+            fx.pong = frame.text == venue.PONG
+            return fx
+        if frame.bad:
+            self._malformed(fx, frame.error, frame.bad)
+        if frame.events or not frame.bad:
+            fx.data = True
+        handlers = self.handlers
+        for event in frame.events:
+            try:
+                handlers[type(event)](event, now, fx)
+            except ValueError as exc:  # includes topics.TopicError
+                self._malformed(fx, f"{type(event).__name__}: {exc}", 1)
+        return fx
+
+    def _malformed(self, fx: Effects, error: str, count: int) -> None:
+        self.bad += count
+        fx.note("malformed_frame", error=error[:200], count=self.bad)
+
+    def _state(self, asset: str, now: int) -> AssetState | None:
+        st = self.assets.get(asset)
+        if st is None:
+            if not self.track_all:
+                self.untracked += 1
+                return None
+            st = self.track(asset, now)
+        return st
+
+    def _on_book(self, ev: venue.BookMsg, now: int, fx: Effects) -> None:
+        st = self._state(ev.asset_id, now)
+        if st is None:
+            return
+        bids, asks = _levels(ev.bids), _levels(ev.asks)
+        tick = venue.micros(ev.tick_size) if ev.tick_size else st.tick
+        ts_event = venue.ms_to_ns(ev.timestamp)
+        book = st.book or OrderBook(self.depth)
+        book.replace(bids, asks)
+        st.book, st.tick, st.ts_event = book, tick or st.tick, ts_event
+        st.market = ev.market or st.market
+        st.epoch = self.epochs[st.asset] = st.epoch + 1
+        st.last_event_ns, st.want_ns, st.booked = now, 0, True
+        fx.out.append((st.t_book, self._book(st, now)))
+        if not st.live:
+            self._status(st, True, "snapshot", now, fx)
+
+    def _on_price_change(self, ev: venue.PriceChangeMsg, now: int, fx: Effects) -> None:
+        parsed = []
+        check = self.check_top
+        for e in ev.entries():
+            st = self._state(e.asset_id, now)
+            if st is None:
+                continue
+            price = venue.micros(e.price)
+            if not 0 < price <= ONE:
+                raise ValueError(f"price out of range: {e.price!r}")
+            top = None
+            if check and e.best_bid and e.best_ask:
+                top = (venue.micros(e.best_bid), venue.micros(e.best_ask))
+            parsed.append((st, venue.side_is_bid(e.side), price, venue.micros(e.size), top))
+        if not parsed:
+            return
+        ts_event = venue.ms_to_ns(ev.timestamp)
+        touched: dict[str, tuple[AssetState, bool, tuple[int, int] | None]] = {}
+        for st, is_bid, price, size, top in parsed:
+            st.last_event_ns = now
+            book = st.book
+            if book is None:
+                self.ignored_deltas += 1
+                continue
+            visible = book.set(is_bid, price, size)
+            prev = touched.get(st.asset)
+            touched[st.asset] = (st, visible or (prev is not None and prev[1]), top)
+        for st, visible, top in touched.values():
+            st.ts_event = ts_event
+            if ev.market:
+                st.market = ev.market
+            if top is not None:
+                self._check_top(st, top, now, fx)
+            if visible:
+                fx.out.append((st.t_book, self._book(st, now)))
+
+    def _check_top(self, st: AssetState, top: tuple[int, int], now: int, fx: Effects) -> None:
+        book = st.book
+        assert book is not None
+        ours = (book.bids.best(0), book.asks.best(ONE))
+        if ours == top:
+            return
+        self.top_mismatch += 1
+        if now - st.resync_ns >= self.resync_min_ns:
+            st.resync_ns = now
+            fx.note("book_top_mismatch", asset=st.asset, ours=list(ours), venue=list(top),
+                    count=self.top_mismatch)
+            self.request(st.asset, now, fx)
+
+    def _on_trade(self, ev: venue.LastTradeMsg, now: int, fx: Effects) -> None:
+        st = self._state(ev.asset_id, now)
+        if st is None:
+            return
+        side: Side = "BUY" if venue.side_is_bid(ev.side) else "SELL"
+        msg = Trade(asset=st.asset, market=ev.market or st.market, price=venue.micros(ev.price),
+                    size=venue.micros(ev.size), side=side, fee_rate_bps=int(ev.fee_rate_bps or 0),
+                    ts_event=venue.ms_to_ns(ev.timestamp), ts_recv=now)
+        st.last_event_ns = now
+        fx.out.append((st.t_trade, msg))
+
+    def _on_tick_size(self, ev: venue.TickSizeMsg, now: int, fx: Effects) -> None:
+        st = self._state(ev.asset_id, now)
+        if st is None:
+            return
+        old, new = venue.micros(ev.old_tick_size), venue.micros(ev.new_tick_size)
+        if new <= 0:
+            raise ValueError(f"bad new tick size {ev.new_tick_size!r}")
+        msg = TickSizeChange(asset=st.asset, market=ev.market or st.market, old_tick=old, new_tick=new,
+                             ts_event=venue.ms_to_ns(ev.timestamp), ts_recv=now)
+        st.tick, st.book, st.last_event_ns = new, None, now
+        fx.out.append((st.t_tick, msg))
+        self._status(st, False, "tick_change", now, fx)
+        self.request(st.asset, now, fx)
+
+    def _on_best_bid_ask(self, ev: venue.BestBidAskMsg, now: int, fx: Effects) -> None:
+        st = self._state(ev.asset_id, now)
+        if st is not None:
+            venue.optional_micros(ev.best_bid, 0)  # validated, not used: the book is the source
+            venue.optional_micros(ev.best_ask, ONE)
+            st.last_event_ns = now
+
+    def _once(self, kind: str, market: str) -> bool:
+        key = (kind, market)
+        if key in self.seen_markets:
+            return False
+        if len(self.seen_markets) >= _SEEN_MARKETS_MAX:
+            del self.seen_markets[next(iter(self.seen_markets))]
+        self.seen_markets[key] = None
+        return True
+
+    def _on_new_market(self, ev: venue.NewMarketMsg, now: int, fx: Effects) -> None:
+        cid = ev.market or ev.condition_id
+        msg = NewMarket(market=cid, slug=ev.slug, assets=list(ev.assets_ids or ev.clob_token_ids),
+                        outcomes=list(ev.outcomes), active=ev.active, ts_event=venue.ms_to_ns(ev.timestamp))
+        topic = topics.md_market(cid)
+        if self._once("new", cid):
+            fx.out.append((topic, msg))
+
+    def _on_resolved(self, ev: venue.MarketResolvedMsg, now: int, fx: Effects) -> None:
+        msg = MarketResolved(market=ev.market, winning_asset=ev.winning_asset_id,
+                             winning_outcome=ev.winning_outcome, ts_event=venue.ms_to_ns(ev.timestamp))
+        topic = topics.md_market(ev.market)
+        if self._once("resolved", ev.market):
+            fx.out.append((topic, msg))
+
+    # -- messages -----------------------------------------------------------------------------
+
+    def _book(self, st: AssetState, now: int) -> Book:
+        book = st.book
+        assert book is not None
+        return Book(asset=st.asset, market=st.market, bids=book.bids.top(), asks=book.asks.top(),
+                    tick=st.tick, epoch=st.epoch, ts_event=st.ts_event, ts_recv=now)
+
+    def _status(self, st: AssetState, live: bool, reason: str, now: int, fx: Effects) -> None:
+        st.live, st.reason = live, reason
+        fx.out.append((st.t_status, FeedStatus(asset=st.asset, live=live, reason=reason, ts=now)))
+
+    # -- subscriptions (called by the shell / shards) -----------------------------------------
+
+    def track(self, asset: str, now: int) -> AssetState:
+        """Start tracking an asset (just subscribed): its snapshot is awaited from now."""
+        st = self.assets.get(asset)
+        if st is None:
+            st = self.assets[asset] = AssetState(asset, tick=self.default_tick,
+                                                 epoch=self.epochs.get(asset, 0), now=now)
+        return st
+
+    def untrack(self, asset: str, now: int, fx: Effects) -> None:
+        st = self.assets.pop(asset, None)
+        if st is not None:
+            self._status(st, False, "unsubscribed", now, fx)
+
+    def down(self, asset: str, reason: str, now: int, fx: Effects) -> None:
+        """The asset's socket is gone or frozen: drop the book, await a new snapshot, say not-live."""
+        st = self.assets.get(asset)
+        if st is None:
+            return
+        st.book, st.want_ns = None, now
+        if st.live or st.reason != reason:
+            self._status(st, False, reason, now, fx)
+
+    def request(self, asset: str, now: int, fx: Effects) -> None:
+        """Ask for a fresh snapshot of a tracked asset (the book, if any, stays until it comes)."""
+        st = self.assets.get(asset)
+        if st is not None:
+            st.want_ns = st.requested_ns = now
+            fx.resnap.append(asset)
+
+    def current(self, asset: str, now: int, fx: Effects) -> None:
+        """Re-publish what we have for an asset (a new lease holder: late joiners get the last value)."""
+        st = self.assets.get(asset)
+        if st is None:
+            return
+        if st.book is not None:
+            fx.out.append((st.t_book, self._book(st, now)))
+        fx.out.append((st.t_status, FeedStatus(asset=asset, live=st.live, reason=st.reason, ts=now)))

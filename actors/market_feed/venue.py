@@ -1,0 +1,239 @@
+"""Polymarket market-channel frames (PROTOCOL.md §1): msgspec structs tagged by ``event_type``.
+
+These are the venue's shapes, not bus messages: every number is a string and is turned into exact
+integer 1e-6 units (``micros``, via ``Decimal``) or nanoseconds (``ms_to_ns``) here, at the edge.
+
+A frame is one JSON object or one JSON array of them (the initial dump is an array of ``book``\\ s),
+or a plain text frame (``PONG``, ``NO NEW ASSETS``). ``decode_frame`` never raises: bad JSON,
+an unknown ``event_type`` or a wrong field type is counted in ``Frame.bad`` and the rest of the
+frame is kept. Fields the venue may add later are ignored.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+import msgspec
+
+MICRO = Decimal(1_000_000)
+_MAX_CACHE = 1 << 16
+
+
+class Level(msgspec.Struct, frozen=True, gc=False):
+    price: str
+    size: str
+
+
+class BookMsg(msgspec.Struct, frozen=True, gc=False, tag_field="event_type", tag="book"):
+    """Full snapshot of one token. Live order is worst -> best; sort it yourself (gotcha 5)."""
+
+    asset_id: str
+    market: str = ""
+    bids: list[Level] = []
+    asks: list[Level] = []
+    timestamp: str = ""
+    hash: str = ""
+    tick_size: str = ""  # undocumented, present live
+    last_trade_price: str = ""  # "" when there have been no trades
+
+
+class Change(msgspec.Struct, frozen=True, gc=False):
+    """One level of a ``price_change``: ``size`` is the new level total, "0" removes it."""
+
+    price: str
+    side: str  # BUY = bid level, SELL = ask level
+    size: str
+    asset_id: str = ""  # per entry in the current schema; legacy entries use the root asset_id
+    hash: str = ""
+    best_bid: str = ""  # top of book for that asset after the change (current schema only)
+    best_ask: str = ""
+
+
+class PriceChangeMsg(msgspec.Struct, frozen=True, gc=False, tag_field="event_type", tag="price_change"):
+    """All three shapes in the wild (gotcha 3): current ``price_changes[]`` (may cover both tokens),
+    legacy ``changes[]`` with a root ``asset_id`` (until 2025-09-15), and the flat 2024 form."""
+
+    market: str = ""
+    timestamp: str = ""
+    price_changes: list[Change] | None = None
+    asset_id: str = ""
+    changes: list[Change] | None = None
+    hash: str = ""
+    price: str = ""
+    side: str = ""
+    size: str = ""
+
+    def entries(self) -> list[Change]:
+        """The level changes, whatever the shape, each with its ``asset_id`` filled in."""
+        if self.price_changes is not None:
+            return self.price_changes
+        if self.changes is not None:
+            root = self.asset_id
+            return [c if c.asset_id else msgspec.structs.replace(c, asset_id=root) for c in self.changes]
+        if self.price or self.size:
+            return [Change(price=self.price, side=self.side, size=self.size, asset_id=self.asset_id)]
+        return []
+
+
+class LastTradeMsg(msgspec.Struct, frozen=True, gc=False, tag_field="event_type", tag="last_trade_price"):
+    asset_id: str
+    price: str
+    size: str
+    side: str  # the taker's side
+    market: str = ""
+    fee_rate_bps: str = "0"
+    timestamp: str = ""
+    transaction_hash: str = ""
+
+
+class TickSizeMsg(msgspec.Struct, frozen=True, gc=False, tag_field="event_type", tag="tick_size_change"):
+    asset_id: str
+    old_tick_size: str
+    new_tick_size: str
+    market: str = ""
+    timestamp: str = ""
+
+
+class BestBidAskMsg(msgspec.Struct, frozen=True, gc=False, tag_field="event_type", tag="best_bid_ask"):
+    """Custom-feature top of book; any number may be "" when a side is empty."""
+
+    asset_id: str
+    market: str = ""
+    best_bid: str = ""
+    best_ask: str = ""
+    spread: str = ""
+    timestamp: str = ""
+
+
+class NewMarketMsg(msgspec.Struct, frozen=True, gc=False, tag_field="event_type", tag="new_market"):
+    market: str = ""
+    condition_id: str = ""
+    id: str = ""
+    slug: str = ""
+    assets_ids: list[str] = []
+    clob_token_ids: list[str] = []
+    outcomes: list[str] = []
+    active: bool = False
+    order_price_min_tick_size: str = ""
+    timestamp: str = ""
+
+
+class MarketResolvedMsg(msgspec.Struct, frozen=True, gc=False, tag_field="event_type",
+                        tag="market_resolved"):
+    market: str
+    winning_asset_id: str
+    winning_outcome: str = ""
+    id: str = ""
+    assets_ids: list[str] = []
+    timestamp: str = ""
+
+
+VenueEvent = (BookMsg | PriceChangeMsg | LastTradeMsg | TickSizeMsg | BestBidAskMsg | NewMarketMsg
+              | MarketResolvedMsg)
+
+PONG = b"PONG"
+NO_NEW_ASSETS = b"NO NEW ASSETS"
+
+_frame_decoder = msgspec.json.Decoder(VenueEvent | list[VenueEvent])
+_event_decoder = msgspec.json.Decoder(VenueEvent)
+_raw_list = msgspec.json.Decoder(list[msgspec.Raw])
+
+
+class Frame:
+    """One decoded frame: its events, how many parts were bad, and what kind of text it was."""
+
+    __slots__ = ("bad", "error", "events", "text")
+
+    def __init__(self, events: list[VenueEvent], *, text: bytes = b"", bad: int = 0, error: str = "") -> None:
+        self.events = events
+        self.text = text  # b"PONG" / b"NO NEW ASSETS" for those text frames, else b""
+        self.bad = bad
+        self.error = error
+
+
+def decode_frame(data: bytes | str) -> Frame:
+    """Decode one WebSocket text frame. Never raises; bad parts are counted, good parts kept."""
+    raw = data.encode() if isinstance(data, str) else data
+    head = raw[:1]
+    if head != b"{" and head != b"[":
+        text = raw.strip()
+        if text in (PONG, NO_NEW_ASSETS):
+            return Frame([], text=text)
+        if not text:
+            return Frame([])
+        return Frame([], bad=1, error=f"not JSON: {text[:40]!r}")
+    try:
+        decoded = _frame_decoder.decode(raw)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        return _decode_parts(raw, str(exc))
+    return Frame(decoded if isinstance(decoded, list) else [decoded])
+
+
+def _decode_parts(raw: bytes, error: str) -> Frame:
+    """The slow path: an array with a bad element keeps its good ones."""
+    if raw[:1] != b"[":
+        return Frame([], bad=1, error=error)
+    try:
+        parts = _raw_list.decode(raw)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        return Frame([], bad=1, error=str(exc))
+    events: list[VenueEvent] = []
+    bad = 0
+    for part in parts:
+        try:
+            events.append(_event_decoder.decode(part))
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            bad += 1
+            error = str(exc)
+    return Frame(events, bad=bad, error=error)
+
+
+# -- numbers ----------------------------------------------------------------------------------
+
+_units_cache: dict[str, int] = {}
+
+
+def micros(text: str) -> int:
+    """A non-negative decimal string ("0.5", ".48", "12848.17") -> exact 1e-6 units.
+
+    Digits past the sixth decimal are truncated (the venue's own unit is 1e-6). Raises ValueError
+    on anything else. Prices repeat a lot, so results are cached (bounded).
+    """
+    cached = _units_cache.get(text)
+    if cached is not None:
+        return cached
+    try:
+        value = Decimal(text)
+    except (InvalidOperation, TypeError):
+        raise ValueError(f"not a decimal number: {text!r}") from None
+    if not value.is_finite() or value < 0:
+        raise ValueError(f"not a non-negative finite number: {text!r}")
+    units = int(value * MICRO)
+    if len(_units_cache) >= _MAX_CACHE:
+        _units_cache.clear()
+    _units_cache[text] = units
+    return units
+
+
+def optional_micros(text: str, empty: int) -> int:
+    """Like ``micros`` but "" (an empty side, gotcha 19) gives ``empty``."""
+    return micros(text) if text else empty
+
+
+def ms_to_ns(text: str) -> int:
+    """A unix-milliseconds string -> ns; "" -> 0."""
+    if not text:
+        return 0
+    try:
+        return int(text) * 1_000_000
+    except ValueError:
+        raise ValueError(f"not a millisecond timestamp: {text!r}") from None
+
+
+def side_is_bid(side: str) -> bool:
+    """BUY = a bid level, SELL = an ask level; anything else is malformed."""
+    if side == "BUY" or side == "buy":
+        return True
+    if side == "SELL" or side == "sell":
+        return False
+    raise ValueError(f"bad side: {side!r}")
