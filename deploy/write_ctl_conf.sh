@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Writes <venv>/etc/supervisord.conf: the [supervisorctl] section (absolute socket path) and an
-# include of deploy/supervisord.conf. supervisorctl looks for this file next to its own bin/, so a
+# include of deploy/supervisord.conf and of the generated groups ($var/supervisord.generated.conf). supervisorctl looks for this file next to its own bin/, so a
 # bare `supervisorctl status` works from any directory once the virtualenv is active.
 # usage: deploy/write_ctl_conf.sh ROOT VAR VENV
 set -euo pipefail
@@ -12,5 +12,5 @@ cat >"$venv/etc/supervisord.conf" <<CONF
 serverurl=unix://$var/run/supervisor.sock
 
 [include]
-files=$root/deploy/supervisord.conf
+files=$root/deploy/supervisord.conf $var/supervisord.generated.conf
 CONF

@@ -70,6 +70,11 @@ class Program:
         for line in self.lines:
             if predicate(line):
                 return line
+        while b"\n" in self._buf:  # complete lines read earlier, after a previous match
+            raw, self._buf = self._buf.split(b"\n", 1)
+            self.lines.append(raw.decode(errors="replace"))
+            if predicate(self.lines[-1]):
+                return self.lines[-1]
         assert self.proc.stdout is not None
         deadline = time.monotonic() + timeout
         fd = self.proc.stdout.fileno()

@@ -1,0 +1,1 @@
+"""The executor: the only holder of the private key and the only caller of trading endpoints."""

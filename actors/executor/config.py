@@ -1,0 +1,85 @@
+"""The executor's configuration (``PM_EXEC_*``, ``PM_ALLOW_TAKER_EXIT``, ``PM_RATE_TIER``, ``POLYMARKET_*``)
+and the private-key rules of the three modes (ARCHITECTURE "Modes").
+
+| PM_VENUE | PM_DRY_RUN | key |
+|---|---|---|
+| local | ignored | ``POLYMARKET_PRIVATE_KEY``, else the documented ``LOCAL_TEST_PRIVATE_KEY`` |
+| polymarket | true | the key if given, else the local test key: orders are signed and logged, never sent |
+| polymarket | false | ``POLYMARKET_PRIVATE_KEY`` required, and not the local test key: else exit 2 |
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+from actors.common.polymarket import LOCAL_TEST_PRIVATE_KEY, VenueEndpoints
+from actors.executor.core import Params
+from actors.executor.ratelimit import TierName
+from bus.config import ConfigError, Env
+from clob.signer import Signer, checksum_address
+
+
+class ExecutorConfig(msgspec.Struct, frozen=True, kw_only=True):
+    private_key: Annotated[str, Env("POLYMARKET_PRIVATE_KEY", secret=True)] = ""
+    funder: Annotated[str, Env("POLYMARKET_FUNDER_ADDRESS")] = ""
+    sig_type: Annotated[int, Env("POLYMARKET_SIGNATURE_TYPE"), Meta(ge=0, le=2)] = 0  # 0 EOA, 1 proxy, 2 safe
+    startup: Annotated[Literal["cancel", "adopt"], Env("PM_EXEC_STARTUP")] = "cancel"
+    allow_taker_exit: Annotated[bool, Env("PM_ALLOW_TAKER_EXIT")] = False
+    rate_tier: Annotated[TierName, Env("PM_RATE_TIER")] = "standard"
+    db_path: Annotated[str, Env("PM_EXEC_DB")] = ""  # default: $PM_RUN_DIR/executor.sqlite
+    http_timeout_ms: Annotated[int, Env("PM_EXEC_HTTP_TIMEOUT_MS"), Meta(ge=50, le=30_000)] = 2_000
+    heartbeat_ms: Annotated[int, Env("PM_EXEC_HEARTBEAT_MS"), Meta(ge=100, le=8_000)] = 5_000
+    heartbeat_path: Annotated[Literal["/v1/heartbeats", "/heartbeats"], Env("PM_EXEC_HEARTBEAT_PATH")] = (
+        "/v1/heartbeats")
+    silence_beats: Annotated[int, Env("PM_EXEC_SILENCE_BEATS"), Meta(ge=1, le=100)] = 3
+    cross_backoff_ms: Annotated[int, Env("PM_EXEC_CROSS_BACKOFF_MS"), Meta(ge=0)] = 1_000
+    rate_backoff_ms: Annotated[int, Env("PM_EXEC_RATE_BACKOFF_MS"), Meta(ge=0)] = 10_000
+    balance_block_ms: Annotated[int, Env("PM_EXEC_BALANCE_BLOCK_MS"), Meta(ge=0)] = 30_000
+    post_only_mode_ms: Annotated[int, Env("PM_EXEC_POST_ONLY_MODE_MS"), Meta(ge=0)] = 120_000
+    reconcile_ms: Annotated[int, Env("PM_EXEC_RECONCILE_MS"), Meta(ge=10, le=60_000)] = 1_000
+    sync_ms: Annotated[int, Env("PM_EXEC_SYNC_MS"), Meta(ge=0)] = 30_000  # 0: no periodic sync
+    orders_publish_ms: Annotated[int, Env("PM_EXEC_ORDERS_PUBLISH_MS"), Meta(ge=100)] = 2_000
+    state_publish_ms: Annotated[int, Env("PM_EXEC_STATE_PUBLISH_MS"), Meta(ge=100)] = 1_000
+
+
+def core_params(cfg: ExecutorConfig, *, dry_run: bool, heartbeat_ms: int) -> Params:
+    return Params(dry_run=dry_run, allow_taker_exit=cfg.allow_taker_exit, startup=cfg.startup,
+                  rate_tier=cfg.rate_tier, cross_ms=cfg.cross_backoff_ms, balance_ms=cfg.balance_block_ms,
+                  rate_ms=cfg.rate_backoff_ms, post_only_ms=cfg.post_only_mode_ms,
+                  reconcile_ms=cfg.reconcile_ms, heartbeat_ms=heartbeat_ms, silence_beats=cfg.silence_beats)
+
+
+def same_key(a: str, b: str) -> bool:
+    return a.lower().removeprefix("0x") == b.lower().removeprefix("0x")
+
+
+def resolve_key(cfg: ExecutorConfig, venue: VenueEndpoints) -> Signer:
+    """The signer for this mode, or ``ConfigError`` naming ``POLYMARKET_PRIVATE_KEY``."""
+    variable = "POLYMARKET_PRIVATE_KEY"
+    key = cfg.private_key.strip()
+    if venue.sends_orders and not venue.is_local:
+        if not key:
+            raise ConfigError(variable, "required for live trading (PM_VENUE=polymarket, PM_DRY_RUN=false)")
+        if same_key(key, LOCAL_TEST_PRIVATE_KEY):
+            raise ConfigError(variable, "the documented local test key must never trade on Polymarket")
+    try:
+        return Signer(key or LOCAL_TEST_PRIVATE_KEY)
+    except ValueError as error:
+        raise ConfigError(variable, f"not a usable private key ({error})") from None
+
+
+def resolve_funder(cfg: ExecutorConfig, signer: Signer) -> str:
+    """The maker (funder) address, checksummed; the signer's own address for an EOA account."""
+    funder = cfg.funder.strip()
+    if not funder:
+        return signer.address
+    try:
+        funder = checksum_address(funder)
+    except ValueError:
+        raise ConfigError("POLYMARKET_FUNDER_ADDRESS", "not a 0x + 40-hex address") from None
+    if funder != signer.address and cfg.sig_type == 0:
+        raise ConfigError("POLYMARKET_SIGNATURE_TYPE", "a funder other than the signer needs type 1 or 2")
+    return funder

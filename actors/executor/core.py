@@ -1,0 +1,311 @@
+"""The executor's functional core: commands + venue replies + time -> requests to send and bus events.
+
+No sockets, clocks, env or logging. The shell feeds it commands (``on_command``), asks for the next
+request to perform (``next_request``) until there is none, performs each one (signing, HTTP, or the
+dry-run answer) and hands the result back (``on_reply``). Events accumulate in ``out`` and log notes
+in ``notes``; the shell drains both.
+
+Per flush, cancels go first (chunked to the cancel burst; ``cancel-all`` only when its whole cost fits,
+gotcha 15), then places (batches of <= 15 sharing type and post-only flag, never more than the order
+bucket holds), then reconciliation lookups, then a periodic sync. Places are never carried over to
+a later flush: what cannot go now is refused (``backoff`` / ``rate_limited``) so no stale quote is
+sent late. Cancels are never dropped: they wait for tokens or the end of a back-off.
+
+A command that touches a place still waiting in this flush (same slot, same holder+market, or a
+cancel-all) is a *conflict*: the shell flushes first, so commands keep their order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal, NamedTuple
+
+import msgspec
+
+from actors.executor import events, outcomes
+from actors.executor.actions import (
+    CancelEverything,
+    CancelIds,
+    HttpResult,
+    ListOrders,
+    ListTrades,
+    LookupOrder,
+    PostOrders,
+    Request,
+)
+from actors.executor.backoff import MS, Backoffs
+from actors.executor.effects import Intent, Pending, fail, found, gone
+from actors.executor.ratelimit import Budget
+from actors.executor.registry import Live, Registry
+from actors.executor.silence import Silence
+from schemas import (
+    CancelAll,
+    CancelMarket,
+    CancelOrders,
+    Command,
+    ExecutorState,
+    OpenOrders,
+    OrderUpdate,
+    PlaceOrder,
+)
+
+MAX_BATCH = 15
+GTD_HEADROOM_NS = 60 * 1_000_000_000  # gotcha 18: a GTD expiration must leave the venue's 1-minute buffer
+LIST_RETRY_MS = 1_000
+
+
+@dataclass(frozen=True, slots=True)
+class Params:
+    dry_run: bool = False
+    allow_taker_exit: bool = False
+    startup: Literal["cancel", "adopt"] = "cancel"
+    rate_tier: str = "standard"
+    cross_ms: int = 1_000
+    balance_ms: int = 30_000
+    rate_ms: int = 10_000
+    post_only_ms: int = 120_000
+    reconcile_ms: int = 1_000
+    heartbeat_ms: int = 1_000  # the bus heartbeat interval of coordinators
+    silence_beats: int = 3
+
+
+class Place(NamedTuple):
+    cmd: PlaceOrder
+    replaces: str  # id of the order this one replaces in its slot ("" if none)
+
+
+class ExecutorCore:
+    def __init__(self, params: Params, now: int, stored: list[Live] | None = None) -> None:
+        self.p = params
+        self.registry = Registry()
+        self.stored = {live.order_id: live for live in stored or []}  # start-up candidates
+        self.budget = Budget(params.rate_tier, now)
+        self.backoffs = Backoffs(cross_ms=params.cross_ms, balance_ms=params.balance_ms,
+                                 rate_ms=params.rate_ms, post_only_ms=params.post_only_ms)
+        self.silence = Silence(interval_ms=params.heartbeat_ms, beats=params.silence_beats,
+                               check_ms=max(1, params.heartbeat_ms // 2))
+        self.to_cancel: dict[str, Intent] = {}
+        self.cancel_all: Intent | None = None  # a cancel-all to send
+        self.cancel_all_sent: Intent | None = None  # the one in flight
+        self.places: list[Place] = []
+        self.limbo: dict[str, Pending] = {}
+        self.deferred: list[Command] = []
+        self.ready = params.dry_run  # start-up sync done (nothing to sync in dry run)
+        self.sync_wanted = False
+        self.list_at = 0  # earliest time for the next ListOrders
+        self.heartbeat_wanted = False  # an order may be live: arm the venue's dead-man switch
+        self.out: list[events.Out] = []
+        self.notes: list[tuple[str, dict[str, Any]]] = []  # (log event, fields) for the shell
+        self._handlers = {PlaceOrder: self._place, CancelOrders: self._cancel_orders,
+                          CancelMarket: self._cancel_market, CancelAll: self._cancel_everything}
+
+    # -- commands -------------------------------------------------------------------------------
+
+    def conflicts(self, cmd: Command) -> bool:
+        """Does ``cmd`` touch a place still waiting in this flush? Then flush before applying it."""
+        if isinstance(cmd, CancelAll):
+            return bool(self.places)
+        if isinstance(cmd, CancelMarket):
+            return any(p.cmd.holder == cmd.holder and p.cmd.market == cmd.market for p in self.places)
+        slots = {cmd.slot} if isinstance(cmd, PlaceOrder) else set(cmd.slots)
+        slots.discard("")
+        return any(p.cmd.holder == cmd.holder and p.cmd.slot in slots for p in self.places)
+
+    def on_command(self, cmd: Command, now: int) -> None:
+        self.silence.heard(cmd.holder, now)
+        if not self.ready:
+            if isinstance(cmd, PlaceOrder):
+                fail(self, cmd, "backoff", 1_000, "executor is starting up", now)
+            else:
+                self.deferred.append(cmd)
+            return
+        self._handlers[type(cmd)](cmd, now)  # type: ignore[operator]
+
+    def _place(self, cmd: PlaceOrder, now: int) -> None:
+        problem = events.check_place(cmd, self.p.allow_taker_exit)
+        if problem is None and cmd.order_type == "GTD" and cmd.expiration * 10**9 <= now + GTD_HEADROOM_NS:
+            problem = "GTD expiration needs more than 60 s of headroom (the venue's security threshold)"
+        if problem is not None:
+            return fail(self, cmd, "invalid", 0, problem, now)
+        refusal = self.backoffs.refusal(cmd, now)
+        if refusal is not None:
+            return fail(self, cmd, *refusal, now)
+        pending = self._limbo_in(cmd.holder, cmd.slot)
+        if pending is not None:
+            return fail(self, cmd, "unknown_outcome", max(1, (pending.due - now) // MS),
+                        f"reconciling order {pending.order_id} on this slot", now)
+        if cmd.taker_exit:
+            self.out.append(events.risk("taker_exit", "warn", cmd.market,
+                                        f"{cmd.holder}: taker exit {cmd.order_type} {cmd.side} {cmd.asset} "
+                                        f"{cmd.size} @ {cmd.price}", now))
+        old = self.registry.in_slot(cmd.holder, cmd.slot)
+        if old is not None:
+            self.to_cancel.setdefault(old.order_id, Intent(cmd.cmd_id, cmd.holder, "replaced"))
+        self.places.append(Place(cmd, old.order_id if old is not None else ""))
+        return None
+
+    def _cancel_orders(self, cmd: CancelOrders, now: int) -> None:
+        intent = Intent(cmd.cmd_id, cmd.holder, cmd.reason or "cancel")
+        targets = list(cmd.order_ids)
+        for slot in cmd.slots:
+            live = self.registry.in_slot(cmd.holder, slot)
+            pending = self._limbo_in(cmd.holder, slot)
+            targets += [x.order_id for x in (live, pending) if x is not None]
+        self._mark(targets, intent)
+
+    def _cancel_market(self, cmd: CancelMarket, now: int) -> None:
+        targets = [o.order_id for o in self.registry.of(cmd.holder, cmd.market)]
+        targets += [p.order_id for p in self.limbo.values()
+                    if p.cmd.holder == cmd.holder and p.cmd.market == cmd.market]
+        self._mark(targets, Intent(cmd.cmd_id, cmd.holder, cmd.reason or "cancel_market"))
+
+    def _cancel_everything(self, cmd: CancelAll, now: int) -> None:
+        intent = Intent(cmd.cmd_id, cmd.holder, cmd.reason or "cancel_all")
+        self._mark([*self.registry.orders, *self.limbo], intent)
+        self.cancel_all = intent
+
+    def _mark(self, order_ids: list[str], intent: Intent) -> None:
+        for order_id in order_ids:
+            pending = self.limbo.get(order_id)
+            if pending is not None:
+                pending.cancel = pending.cancel or intent
+            else:
+                self.to_cancel.setdefault(order_id, intent)
+
+    def _limbo_in(self, holder: str, slot: str) -> Pending | None:
+        if not slot:
+            return None
+        return next((p for p in self.limbo.values() if p.cmd.holder == holder and p.cmd.slot == slot), None)
+
+    # -- other inputs ---------------------------------------------------------------------------
+
+    def on_coordinator_heartbeat(self, holder: str, now: int) -> None:
+        self.silence.heard(holder, now)
+
+    def on_order_update(self, upd: OrderUpdate, now: int) -> None:
+        """The user-feed's view of one of our orders: fills, venue cancels, expiries."""
+        done = upd.kind == "CANCELLATION" or upd.status not in ("LIVE", "DELAYED")
+        pending = self.limbo.get(upd.order_id)
+        if pending is not None and not done:
+            return found(self, pending, upd.size_matched, now)
+        live = self.registry.get(upd.order_id)
+        if live is None:
+            return None
+        if done:
+            reason = "filled" if upd.status == "MATCHED" else upd.status.lower()
+            return gone(self, upd.order_id, reason, now)
+        if upd.size_matched != live.size_matched:
+            self.registry.put(msgspec.structs.replace(live, size_matched=upd.size_matched))
+        return None
+
+    def check_silence(self, now: int) -> None:
+        holding = self.registry.holders() | {p.cmd.holder for p in self.limbo.values()}
+        for holder in self.silence.silent(now, holding):
+            intent = Intent("", holder, "coordinator_silent")
+            orders = self.registry.of(holder)
+            self._mark([o.order_id for o in orders] + [p.order_id for p in self.limbo.values()
+                                                       if p.cmd.holder == holder], intent)
+            markets = sorted({o.market for o in orders})
+            self.out.append(events.risk("coordinator_silent", "warn", holder,
+                                        f"no heartbeat from market:{holder} for "
+                                        f"{self.silence.limit_ns // MS} ms: cancelling its orders "
+                                        f"in {len(markets)} market(s)", now))
+
+    def request_sync(self) -> None:
+        if not self.p.dry_run:
+            self.sync_wanted = True
+
+    # -- requests -------------------------------------------------------------------------------
+
+    def next_request(self, now: int) -> Request | None:
+        if not self.ready:
+            return self._list(now)
+        return (self._next_cancel(now) or self._next_places(now) or self._next_lookup(now)
+                or (self._list(now) if self.sync_wanted else None))
+
+    def _list(self, now: int) -> Request | None:
+        if now < self.list_at:
+            return None
+        self.list_at = now + LIST_RETRY_MS * MS  # until the reply says otherwise
+        return ListOrders()
+
+    def _next_cancel(self, now: int) -> Request | None:
+        if not (self.to_cancel or self.cancel_all) or self.backoffs.cancels_blocked(now):
+            return None
+        bucket = self.budget.cancels
+        intent, self.cancel_all = self.cancel_all, None
+        if intent is not None and not self.p.dry_run:
+            everything = tuple(sorted(set(self.to_cancel) | set(self.registry.orders)))
+            if bucket.take(len(everything) + 1, now):  # else too many for one cancel-all: ids, in chunks
+                self.cancel_all_sent = intent
+                return CancelEverything(everything)
+        count = min(len(self.to_cancel), bucket.burst, bucket.tokens(now))
+        if count <= 0:
+            return None
+        bucket.take(count, now)
+        return CancelIds(tuple(list(self.to_cancel)[:count]))
+
+    def _next_places(self, now: int) -> Request | None:
+        while self.places:
+            batch: list[PlaceOrder] = []
+            rest: list[Place] = []
+            for place in self.places:
+                cmd = place.cmd
+                if len(batch) == MAX_BATCH or (batch and (cmd.order_type, cmd.post_only) != (
+                        batch[0].order_type, batch[0].post_only)):
+                    rest.append(place)
+                    continue
+                refusal = self.backoffs.refusal(cmd, now)
+                if refusal is not None:
+                    fail(self, cmd, *refusal, now)
+                elif place.replaces in self.to_cancel:
+                    fail(self, cmd, "backoff", 1_000, "the previous order on this slot is not cancelled yet",
+                         now)
+                else:
+                    batch.append(cmd)
+            self.places = rest
+            bucket = self.budget.orders
+            room = max(0, min(len(batch), bucket.tokens(now)))
+            if room:
+                bucket.take(room, now)
+            for cmd in batch[room:]:
+                wait_ms = max(1, bucket.wait_ns(1, now) // MS)
+                fail(self, cmd, "rate_limited", wait_ms, "per-signer order budget exhausted", now)
+            if room:
+                return PostOrders(tuple(batch[:room]))
+        return None
+
+    def _next_lookup(self, now: int) -> Request | None:
+        """Reconcile orders of unknown outcome: by id, then in the open list, then among recent trades."""
+        due = [p for p in self.limbo.values() if p.due <= now]
+        for pending in due:
+            if pending.stage == "lookup":
+                pending.due = now + self.p.reconcile_ms * MS
+                return LookupOrder(pending.order_id)
+        if any(p.stage == "list" for p in due):
+            return self._list(now)
+        for pending in due:
+            pending.due = now + self.p.reconcile_ms * MS
+        return ListTrades() if due else None
+
+    # -- replies --------------------------------------------------------------------------------
+
+    def on_reply(self, req: Request, res: HttpResult, now: int, order_ids: tuple[str, ...] = ()) -> None:
+        outcomes.REPLIES[type(req)](self, req, res, now, order_ids)
+
+    # -- views ----------------------------------------------------------------------------------
+
+    def state(self, now: int, heartbeat_armed: bool) -> ExecutorState:
+        mode = "dry_run" if self.p.dry_run else self.backoffs.mode(now)
+        return ExecutorState(mode=mode, heartbeat_armed=heartbeat_armed,
+                             order_tokens=self.budget.orders.tokens(now),
+                             cancel_tokens=self.budget.cancels.tokens(now), ts=now)
+
+    def open_orders(self, now: int) -> OpenOrders:
+        self.registry.dirty = False
+        return OpenOrders(orders=self.registry.view(), ts=now)
+
+    def drain(self) -> tuple[list[events.Out], list[tuple[str, dict[str, Any]]]]:
+        out, notes = self.out, self.notes
+        self.out, self.notes = [], []
+        return out, notes

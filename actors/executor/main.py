@@ -1,0 +1,168 @@
+"""The executor's shell: bus in and out, REST, the order heartbeat, the durable registry, timers.
+
+Commands are PULLed, echoed on ``exec.cmd.<holder>.`` and handed to the core; the flush that sends
+them runs once the loop has drained everything that arrived together (a wake-up byte on a
+socketpair registered with the Node), so commands of one iteration share batches. Start-up and crash
+recovery are one path: credentials, then the core's start-up sync (cancel or adopt), then ready.
+"""
+
+from __future__ import annotations
+
+import socket
+
+import zmq
+
+from actors.common.polymarket import ApiCredentials, VenueEndpoints, write_creds
+from actors.executor.config import ExecutorConfig, core_params
+from actors.executor.core import ExecutorCore
+from actors.executor.credentials import Session
+from actors.executor.heartbeat import HeartbeatThread, start_heartbeat
+from actors.executor.rest import RestClient
+from actors.executor.signing import OrderSigner
+from actors.executor.store import OrderStore
+from actors.executor.transport import DryRunTransport, LiveTransport
+from bus import codec, topics
+from bus.codec import Header
+from bus.endpoints import BusConfig
+from bus.logs import Logger
+from bus.node import Dispatcher, Node
+from schemas import CancelAll, CancelMarket, CancelOrders, Command, Heartbeat, OrderUpdate, PlaceOrder
+
+PROGRAM = "executor"
+PUMP_MS = 100
+MAX_REQUESTS_PER_FLUSH = 200
+LOG = {"OrderPlaced": ("info", "order_placed"), "OrderFailed": ("warning", "order_failed"),
+       "OrderCancelled": ("info", "order_cancelled"), "RiskEvent": ("warning", "risk_event")}
+
+
+class Executor:
+    def __init__(self, cfg: ExecutorConfig, venue: VenueEndpoints, bus: BusConfig, signer: OrderSigner,
+                 given: ApiCredentials, log: Logger) -> None:
+        self.cfg, self.venue, self.bus, self.signer, self.log = cfg, venue, bus, signer, log
+        self.dry_run = not venue.sends_orders
+        subscriptions = [topics.prefix("sys", "hb"), topics.prefix("user", "order")]
+        self.node = Node(PROGRAM, bus, subscriptions=subscriptions, pull_bind=bus.command_endpoint, log=log)
+        self.store = OrderStore(":memory:" if self.dry_run else cfg.db_path or f"{bus.run_dir}/executor.db")
+        self.core = ExecutorCore(core_params(cfg, dry_run=self.dry_run, heartbeat_ms=bus.heartbeat_ms),
+                                 self.node.clock(), stored=self.store.load())
+        self.rest = RestClient(venue.rest_url, signer.address, timeout_ms=cfg.http_timeout_ms)
+        self.transport = DryRunTransport(signer, log) if self.dry_run else LiveTransport(self.rest, signer)
+        self.heartbeat: HeartbeatThread | None = None
+        self.session = Session(self.rest, signer.signer, given=given, funder=signer.funder,
+                               run_dir=bus.run_dir, log=log)
+        self.has_creds = self.dry_run
+        if self.dry_run and given.complete:  # no L1 derivation in dry run (that would be a request)
+            write_creds(bus.run_dir, given)
+        self.was_ready = False
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self.node.add_reader(self._wake_r.fileno(), self._on_wake)
+        cmd = self.on_command
+        self.dispatch = Dispatcher({PlaceOrder: cmd, CancelOrders: cmd, CancelMarket: cmd, CancelAll: cmd,
+                                    Heartbeat: self.on_heartbeat, OrderUpdate: self.on_order_update}, log)
+
+    def on_command(self, topic: bytes, header: Header, cmd: Command) -> None:
+        try:
+            echo = topics.exec_cmd(cmd.holder)
+        except topics.TopicError:
+            self.log.warning("bad_command", holder=cmd.holder, cmd_id=cmd.cmd_id, type=codec.tag(cmd))
+            return
+        self.node.publish(echo, cmd)
+        if self.core.conflicts(cmd):
+            self.flush()
+        self.core.on_command(cmd, self.node.clock())
+        pull = self.node.pull
+        if pull is not None and int(pull.getsockopt(zmq.EVENTS)) & zmq.POLLIN:
+            self._wake_w.send(b"\0")  # more commands are waiting: flush once they are all in
+        else:
+            self.flush()  # nothing else queued: send now, without another trip through the poller
+
+    def on_heartbeat(self, topic: bytes, header: Header, msg: Heartbeat) -> None:
+        if msg.program.startswith("market:"):
+            self.core.on_coordinator_heartbeat(msg.program.removeprefix("market:"), self.node.clock())
+
+    def on_order_update(self, topic: bytes, header: Header, msg: OrderUpdate) -> None:
+        self.core.on_order_update(msg, self.node.clock())
+        self.emit()
+
+    def _on_wake(self) -> None:
+        try:
+            self._wake_r.recv(4096)
+        except BlockingIOError:
+            pass
+        self.flush()
+
+    def flush(self) -> None:
+        for _ in range(MAX_REQUESTS_PER_FLUSH if self.has_creds else 0):
+            now = self.node.clock()
+            req = self.core.next_request(now)
+            if req is None:
+                break
+            result, ids = self.transport.perform(req, now // 1_000_000)
+            self.core.on_reply(req, result, self.node.clock(), ids)
+            if self.heartbeat is not None:
+                self.heartbeat.pet()
+        self.emit()
+
+    def emit(self) -> None:
+        out, notes = self.core.drain()
+        self.store.apply(*self.core.registry.drain_changes())  # durable before announced
+        for topic, msg in out:
+            self.node.publish(topic, msg)
+            level, event = LOG.get(codec.tag(msg), ("info", "bus_event"))
+            getattr(self.log, level)(event, **codec.to_builtins(msg))
+        for event, fields in notes:
+            self.log.info(event, **fields)
+        became_ready, self.was_ready = self.core.ready and not self.was_ready, self.core.ready
+        if became_ready:
+            self.log.info("executor_ready", open_orders=len(self.core.registry), dry_run=self.dry_run)
+        if self.core.ready and (self.core.registry.dirty or became_ready):
+            self.node.publish(topics.exec_orders(), self.core.open_orders(self.node.clock()))
+        if self.core.heartbeat_wanted and self.heartbeat is not None:
+            self.heartbeat.arm()
+
+    def pump(self, now: int) -> None:
+        if not self.has_creds and self.session.try_obtain() and self.rest.creds is not None:
+            self.heartbeat = start_heartbeat(self.venue.rest_url, self.signer.address, self.rest.creds,
+                                             path=self.cfg.heartbeat_path, interval_ms=self.cfg.heartbeat_ms,
+                                             timeout_ms=self.cfg.http_timeout_ms, log=self.log)
+            self.has_creds = True
+        self.flush()
+
+    def publish_state(self, now: int) -> None:
+        hb = self.heartbeat
+        if hb is not None:
+            hb.pet()
+            if hb.take_lapse():
+                self.log.warning("heartbeat_lapsed", note="the venue may have cancelled every order: syncing")
+                self.core.request_sync()
+        self.core.backoffs.prune(now)
+        self.node.publish(topics.exec_state(), self.core.state(now, hb is not None and hb.armed))
+
+    def publish_orders(self, now: int) -> None:
+        if self.core.ready:
+            self.node.publish(topics.exec_orders(), self.core.open_orders(now))
+
+    def check_silence(self, now: int) -> None:
+        self.core.check_silence(now)
+        self.emit()
+
+    def run(self) -> int:
+        self.node.every(PUMP_MS, self.pump)
+        self.node.every(self.cfg.state_publish_ms, self.publish_state)
+        self.node.every(self.cfg.orders_publish_ms, self.publish_orders)
+        self.node.every(max(50, self.bus.heartbeat_ms // 2), self.check_silence)
+        if self.cfg.sync_ms and not self.dry_run:
+            self.node.every(self.cfg.sync_ms, lambda now: self.core.request_sync())
+        return self.node.run(self.dispatch)
+
+    def close(self) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.stop()
+        if self.cfg.startup == "cancel" and self.has_creds and not self.dry_run and len(self.core.registry):
+            res = self.rest.cancel_all(timeout_ms=400)  # best effort; the next start cancels anyway
+            self.log.info("exit_cancel_all", status=res.status, open_orders=len(self.core.registry))
+        self.log.info("rest_calls", **self.rest.calls)
+        for closeable in (self.rest, self.store, self.node, self._wake_r, self._wake_w):
+            closeable.close()
+

@@ -1,0 +1,140 @@
+"""Parsers for the CLOB REST replies the executor reads (PROTOCOL.md §4.2, §4.5, §4.7).
+
+The venue edge: numbers arrive as strings ("0.5000", "100.0000") and are parsed with ``Decimal`` into
+1e-6 units here and nowhere else. Parsers are lenient about extra keys and ``null``s (the real
+captures in ``fixtures/nautilus_trader/crates_test_data/http_*.json`` have both) and never raise on
+an unexpected shape: they return "nothing recognised" and the caller treats it as such.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_FLOOR, Decimal, InvalidOperation
+from typing import Any
+
+import msgspec
+
+from schemas import MICRO
+
+
+class Leg(msgspec.Struct, frozen=True, kw_only=True):
+    """One order's answer from ``POST /order`` or one element of ``POST /orders``."""
+
+    ok: bool
+    order_id: str
+    status: str  # live | matched | delayed | unmatched (lower-case), "" on failure
+    error: str
+
+
+class VenueOrder(msgspec.Struct, frozen=True, kw_only=True):
+    """An open order from ``/data/orders`` or ``/data/order/{id}``."""
+
+    order_id: str
+    market: str
+    asset: str
+    side: str
+    price: int
+    size: int  # original size
+    size_matched: int
+    status: str
+    order_type: str
+    expiration: int
+
+
+def units(text: Any) -> int:
+    """A decimal string (or number) in 1e-6 units, floored; 0 for anything unparsable."""
+    if text is None or isinstance(text, bool):
+        return 0
+    try:
+        value = Decimal(str(text).strip())
+    except InvalidOperation:
+        return 0
+    if not value.is_finite():
+        return 0
+    return int((value * MICRO).to_integral_value(rounding=ROUND_FLOOR))
+
+
+def _str(obj: dict[str, Any], key: str) -> str:
+    value = obj.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def parse_leg(obj: Any) -> Leg:
+    if not isinstance(obj, dict):
+        return Leg(ok=False, order_id="", status="", error="unrecognised order response")
+    order_id = _str(obj, "orderID")
+    error = _str(obj, "errorMsg") or _str(obj, "error")
+    status = _str(obj, "status").lower() or "live"  # older captures leave it out: accepted = resting
+    ok = obj.get("success") is True and bool(order_id) and not error and status != "unmatched"
+    if not ok and not error:
+        error = "order not accepted" if status != "unmatched" else "unmatched"
+    return Leg(ok=ok, order_id=order_id, status=status if ok else "", error=error)
+
+
+def parse_legs(body: Any) -> list[Leg]:
+    """``POST /order`` (one object) or ``POST /orders`` (an array, in request order)."""
+    if isinstance(body, list):
+        return [parse_leg(item) for item in body]
+    return [parse_leg(body)]
+
+
+def parse_cancel(body: Any) -> tuple[list[str], dict[str, str]]:
+    """``{"canceled": [ids], "not_canceled": {id: reason}}`` from any cancel endpoint."""
+    if not isinstance(body, dict):
+        return [], {}
+    canceled = [i for i in body.get("canceled") or [] if isinstance(i, str)]
+    raw = body.get("not_canceled") or {}
+    not_canceled = {k: str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+    return canceled, not_canceled
+
+
+def parse_order(obj: Any) -> VenueOrder | None:
+    """One order object; None for ``null`` / ``{}`` (``/data/order/{id}`` of a finished order)."""
+    if not isinstance(obj, dict) or not _str(obj, "id"):
+        return None
+    status = _str(obj, "status").upper().removeprefix("ORDER_STATUS_")
+    return VenueOrder(
+        order_id=_str(obj, "id"),
+        market=_str(obj, "market"),
+        asset=_str(obj, "asset_id"),
+        side=_str(obj, "side").upper(),
+        price=units(obj.get("price")),
+        size=units(obj.get("original_size")),
+        size_matched=units(obj.get("size_matched")),
+        status=status,
+        order_type=_str(obj, "order_type"),
+        expiration=units(obj.get("expiration")) // MICRO,
+    )
+
+
+def parse_orders(body: Any) -> list[VenueOrder]:
+    """A ``/data/orders`` page (``{"data": [...]}``) or a plain array; only orders still open."""
+    items = body.get("data") if isinstance(body, dict) else body
+    if not isinstance(items, list):
+        return []
+    parsed = (parse_order(item) for item in items)
+    return [o for o in parsed if o is not None and is_open(o.status)]
+
+
+def is_open(status: str) -> bool:
+    """LIVE (or DELAYED) orders are open; everything else (MATCHED, CANCELED_..., INVALID) is done."""
+    return status in ("LIVE", "DELAYED", "")
+
+
+def next_cursor(body: Any) -> str:
+    cursor = body.get("next_cursor") if isinstance(body, dict) else None
+    return cursor if isinstance(cursor, str) else ""
+
+
+def trade_order_ids(body: Any) -> set[str]:
+    """Every order id in a ``/data/trades`` page: each trade's taker order and its maker orders."""
+    items = body.get("data") if isinstance(body, dict) else body
+    ids: set[str] = set()
+    for trade in items if isinstance(items, list) else []:
+        if not isinstance(trade, dict):
+            continue
+        ids.add(_str(trade, "taker_order_id"))
+        for maker in trade.get("maker_orders") or []:
+            if isinstance(maker, dict):
+                ids.add(_str(maker, "order_id"))
+    ids.discard("")
+    return ids

@@ -1,0 +1,47 @@
+"""``PlaceOrder`` -> signed CLOB V2 order and its exact ``POST /order(s)`` body, through ``clob/``.
+
+``clob.orders`` builds and signs byte-identically to polymarket-client 0.14.0 (proven by
+tests/unit/test_clob_sdk_parity.py); ``clob.order_json`` serialises the body once, and these same
+bytes are both HMAC-signed (L2) and sent. The order id is the EIP-712 digest, known before sending,
+which is what makes an unknown outcome reconcilable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from clob.order_json import order_body, orders_body
+from clob.orders import SignedOrder, build_order, new_salt, sign_order
+from clob.signer import Signer
+from schemas import PlaceOrder
+
+
+class OrderSigner:
+    """The account's signing identity: the EOA signer, the funder (maker) and the signature type."""
+
+    __slots__ = ("funder", "signature_type", "signer")
+
+    def __init__(self, signer: Signer, *, funder: str = "", signature_type: int = 0) -> None:
+        self.signer = signer
+        self.funder = funder or signer.address
+        self.signature_type = signature_type
+
+    @property
+    def address(self) -> str:
+        return self.signer.address
+
+    def sign(self, cmd: PlaceOrder, now_ms: int) -> SignedOrder:
+        """Raises ``clob.orders.OrderError`` for an order the SDK would refuse."""
+        order = build_order(signer=self.signer.address, token_id=cmd.asset, side=cmd.side, price_u=cmd.price,
+                            size_u=cmd.size, tick_u=cmd.tick, salt=new_salt(), timestamp_ms=now_ms,
+                            maker=self.funder, signature_type=self.signature_type,
+                            expiration=cmd.expiration if cmd.order_type == "GTD" else 0)
+        return sign_order(self.signer, order, neg_risk=cmd.neg_risk)
+
+
+def post_body(cmds: Sequence[PlaceOrder], signed: Sequence[SignedOrder], owner: str) -> tuple[str, bytes]:
+    """(path, body) for one batch; every command of a batch shares its type and post-only flag."""
+    kind, post_only = cmds[0].order_type, cmds[0].post_only
+    if len(signed) == 1:
+        return "/order", order_body(signed[0], owner_api_key=owner, order_type=kind, post_only=post_only)
+    return "/orders", orders_body(signed, owner_api_key=owner, order_type=kind, post_only=post_only)

@@ -1,0 +1,85 @@
+"""Performing the core's requests: over REST (``LiveTransport``) or not at all (``DryRunTransport``).
+
+Dry run (``PM_VENUE=polymarket``, ``PM_DRY_RUN=true``): orders are signed exactly as they would be
+sent (so ids and signing cost are real) and logged (order id, side, price, size; never a signature),
+and the transport answers locally as the venue would: placed with status ``dry_run``, cancels
+cancelled. No HTTP request of any kind leaves the process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from actors.executor.actions import (
+    CancelEverything,
+    CancelIds,
+    HttpResult,
+    ListOrders,
+    ListTrades,
+    LookupOrder,
+    PostOrders,
+    Request,
+)
+from actors.executor.rest import RestClient
+from actors.executor.signing import OrderSigner, post_body
+from bus.logs import Logger
+from clob.orders import OrderError, SignedOrder
+from schemas import PlaceOrder
+
+Performed = tuple[HttpResult, tuple[str, ...]]  # the result and, for PostOrders, the signed order ids
+
+
+def sign_all(signer: OrderSigner, cmds: Sequence[PlaceOrder], now_ms: int) -> list[SignedOrder] | str:
+    try:
+        return [signer.sign(cmd, now_ms) for cmd in cmds]
+    except OrderError as error:  # the core validated these: a bug, reported as an invalid order
+        return f"invalid order: {error}"
+
+
+class LiveTransport:
+    def __init__(self, rest: RestClient, signer: OrderSigner) -> None:
+        self.rest = rest
+        self.signer = signer
+
+    def perform(self, req: Request, now_ms: int) -> Performed:
+        if isinstance(req, PostOrders):
+            signed = sign_all(self.signer, req.cmds, now_ms)
+            if isinstance(signed, str):
+                return HttpResult(status=400, body={"error": signed}), ("",) * len(req.cmds)
+            owner = self.rest.creds.api_key if self.rest.creds is not None else ""
+            path, body = post_body(req.cmds, signed, owner)
+            return self.rest.post(path, body), tuple(s.order_id for s in signed)
+        if isinstance(req, CancelIds):
+            return self.rest.cancel_ids(list(req.ids)), ()
+        if isinstance(req, CancelEverything):
+            return self.rest.cancel_all(), ()
+        if isinstance(req, LookupOrder):
+            return self.rest.get_order(req.order_id), ()
+        if isinstance(req, ListTrades):
+            return self.rest.list_trades(), ()
+        return self.rest.list_orders(), ()
+
+
+class DryRunTransport:
+    def __init__(self, signer: OrderSigner, log: Logger) -> None:
+        self.signer = signer
+        self.log = log
+
+    def perform(self, req: Request, now_ms: int) -> Performed:
+        if isinstance(req, PostOrders):
+            signed = sign_all(self.signer, req.cmds, now_ms)
+            if isinstance(signed, str):
+                return HttpResult(status=400, body={"error": signed}), ("",) * len(req.cmds)
+            legs = []
+            for cmd, order in zip(req.cmds, signed, strict=True):
+                self.log.info("dry_run_order", order_id=order.order_id, holder=cmd.holder, asset=cmd.asset,
+                              side=cmd.side, price=cmd.price, size=cmd.size, order_type=cmd.order_type)
+                legs.append({"success": True, "orderID": order.order_id, "status": "dry_run", "errorMsg": ""})
+            return HttpResult(status=200, body=legs), tuple(s.order_id for s in signed)
+        if isinstance(req, CancelIds | CancelEverything):
+            self.log.info("dry_run_cancel", order_ids=list(req.ids))
+            return HttpResult(status=200, body={"canceled": list(req.ids), "not_canceled": {}}), ()
+        if isinstance(req, LookupOrder):
+            return HttpResult(status=200, body=None), ()
+        assert isinstance(req, ListOrders | ListTrades)
+        return HttpResult(status=200, body={"data": []}), ()

@@ -1,0 +1,324 @@
+"""The executor's pure core: registry and slots, batching, conflicts, cancels, maker-only, start-up."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from actors.executor.actions import (
+    CancelEverything,
+    CancelIds,
+    HttpResult,
+    ListOrders,
+    LookupOrder,
+    PostOrders,
+    Request,
+)
+from actors.executor.core import ExecutorCore, Params
+from actors.executor.registry import UNOWNED, Live
+from schemas import (
+    CancelAll,
+    CancelMarket,
+    CancelOrders,
+    OpenOrders,
+    OrderCancelled,
+    OrderFailed,
+    OrderPlaced,
+    PlaceOrder,
+    RiskEvent,
+)
+
+MS = 1_000_000
+T0 = 1_700_000_000_000_000_000
+CID = "0x" + "cd" * 32
+CID2 = "0x" + "ef" * 32
+YES = "71321045679252212594626385532706912750332728571942532289631379312455583992563"
+NO = "52114319501245915516055106046884209969926127482827954674443846427813813222426"
+
+
+def place(cmd_id: str, *, holder: str = "alpha", slot: str = "yes_bid", **kw: Any) -> PlaceOrder:
+    fields: dict[str, Any] = {"market": CID, "asset": YES, "side": "BUY", "price": 480_000,
+                              "size": 10_000_000, "tick": 10_000, "neg_risk": False, **kw}
+    return PlaceOrder(cmd_id=cmd_id, holder=holder, slot=slot, **fields)
+
+
+def oid(cmd: PlaceOrder) -> str:
+    return "0x" + cmd.cmd_id
+
+
+def leg(order_id: str = "", error: str = "") -> dict[str, Any]:
+    return {"success": True, "orderID": order_id if not error else "", "status": "live" if not error else "",
+            "errorMsg": error}
+
+
+class Venue:
+    """Scripted answers; every request is recorded. ``on`` overrides the answer for one request type."""
+
+    def __init__(self) -> None:
+        self.sent: list[Request] = []
+        self.listed: list[dict[str, Any]] = []
+        self.on: dict[type, Callable[[Any], HttpResult]] = {}
+
+    def answer(self, req: Request) -> tuple[HttpResult, tuple[str, ...]]:
+        self.sent.append(req)
+        ids = tuple(oid(c) for c in req.cmds) if isinstance(req, PostOrders) else ()
+        if type(req) in self.on:
+            return self.on[type(req)](req), ids
+        if isinstance(req, PostOrders):
+            legs = [leg(i) for i in ids]
+            return HttpResult(status=200, body=legs if len(legs) > 1 else legs[0]), ids
+        if isinstance(req, CancelIds | CancelEverything):
+            return HttpResult(status=200, body={"canceled": list(req.ids), "not_canceled": {}}), ()
+        if isinstance(req, LookupOrder):
+            return HttpResult(status=200, body=None), ()
+        return HttpResult(status=200, body={"data": self.listed, "next_cursor": "LTE="}), ()
+
+
+def flush(core: ExecutorCore, venue: Venue, now: int = T0) -> list[Request]:
+    before = len(venue.sent)
+    for _ in range(100):
+        req = core.next_request(now)
+        if req is None:
+            return venue.sent[before:]
+        res, ids = venue.answer(req)
+        core.on_reply(req, res, now, ids)
+    raise AssertionError("flush did not settle")
+
+
+def started(venue: Venue | None = None, stored: list[Live] | None = None, **params: Any) -> ExecutorCore:
+    core = ExecutorCore(Params(**params), T0, stored=stored)
+    flush(core, venue or Venue())
+    assert core.ready
+    core.drain()
+    return core
+
+
+def sent_events(core: ExecutorCore) -> list[Any]:
+    return [msg for _, msg in core.drain()[0]]
+
+
+def listed(order_id: str, *, market: str = CID, asset: str = YES, price: str = "0.48") -> dict[str, Any]:
+    return {"id": order_id, "status": "LIVE", "market": market, "asset_id": asset, "side": "BUY",
+            "price": price, "original_size": "10", "size_matched": "0", "order_type": "GTC",
+            "expiration": "0"}
+
+
+# -- start-up -----------------------------------------------------------------------------------
+
+
+def test_nothing_is_placed_before_the_startup_sync() -> None:
+    core = ExecutorCore(Params(), T0)
+    core.on_command(place("c1"), T0)
+    core.on_command(CancelMarket(cmd_id="m1", holder="alpha", market=CID, reason="x", ts=T0), T0)
+    [failed] = sent_events(core)
+    assert isinstance(failed, OrderFailed) and failed.reason == "backoff" and failed.retry_after_ms > 0
+    assert isinstance(core.next_request(T0), ListOrders)
+    assert core.next_request(T0) is None  # one list at a time
+    core.on_reply(ListOrders(), HttpResult(status=0, error="refused"), T0)
+    assert not core.ready and core.next_request(T0 + 500 * MS) is None
+    assert isinstance(core.next_request(T0 + 1000 * MS), ListOrders)  # retried after a second
+
+
+def test_startup_cancel_cancels_every_open_order_and_names_known_holders() -> None:
+    venue = Venue()
+    venue.listed = [listed("0xa1"), listed("0xb2")]
+    stored = [Live(order_id="0xa1", holder="alpha", slot="yes_bid", market=CID, asset=YES, side="BUY",
+                   price=480_000, size=10_000_000),
+              Live(order_id="0xzz", holder="alpha", slot="no_bid", market=CID, asset=NO, side="BUY",
+                   price=500_000, size=10_000_000)]
+    core = ExecutorCore(Params(startup="cancel"), T0, stored=stored)
+    sent = flush(core, venue)
+    assert [type(r) for r in sent] == [ListOrders, CancelEverything]
+    assert sent[1] == CancelEverything(("0xa1", "0xb2"))
+    cancelled = {m.order_id: m for m in sent_events(core) if isinstance(m, OrderCancelled)}
+    assert (cancelled["0xa1"].holder, cancelled["0xa1"].slot, cancelled["0xa1"].reason) == (
+        "alpha", "yes_bid", "startup")
+    assert cancelled["0xb2"].holder == UNOWNED
+    upserts, deletes = core.registry.drain_changes()
+    assert upserts == [] and deletes == ["0xa1", "0xb2", "0xzz"]  # the store forgets all three
+    assert len(core.registry) == 0 and core.ready and not core.heartbeat_wanted
+
+
+def test_startup_with_more_open_orders_than_the_cancel_burst_chunks_delete_orders() -> None:
+    venue = Venue()
+    venue.listed = [listed(f"0x{i:04x}") for i in range(130)]  # 131 > 120: cancel-all can never pass
+    core = ExecutorCore(Params(startup="cancel", rate_tier="standard"), T0)
+    sent = flush(core, venue)
+    assert [type(r) for r in sent] == [ListOrders, CancelIds]
+    assert len(sent[1].ids) == 120  # type: ignore[union-attr]
+    assert flush(core, venue, T0 + 10 * MS) == []  # waiting for cancel tokens (80/s)
+    [rest] = flush(core, venue, T0 + 1000 * MS)
+    assert isinstance(rest, CancelIds) and len(rest.ids) == 10
+    assert len(core.registry) == 0
+
+
+def test_startup_adopt_keeps_orders_with_their_slots_and_arms_the_heartbeat() -> None:
+    venue = Venue()
+    venue.listed = [listed("0xa1"), listed("0xb2")]
+    stored = [Live(order_id="0xa1", holder="alpha", slot="yes_bid", market=CID, asset=YES, side="BUY",
+                   price=480_000, size=10_000_000)]
+    core = started(venue, stored=stored, startup="adopt")
+    assert core.registry.in_slot("alpha", "yes_bid") is not None
+    assert core.registry.get("0xb2").holder == UNOWNED  # type: ignore[union-attr]
+    assert core.heartbeat_wanted
+    # coordinator alpha is alive, nobody speaks for the unowned order: it goes after 3 beats
+    for t in range(0, 4000, 500):
+        core.on_coordinator_heartbeat("alpha", T0 + t * MS)
+        core.check_silence(T0 + t * MS)
+    assert set(core.to_cancel) == {"0xb2"}
+    [risk] = [m for m in sent_events(core) if isinstance(m, RiskEvent)]
+    assert risk.kind == "coordinator_silent" and risk.market == UNOWNED
+
+
+def test_cancel_commands_received_while_starting_are_applied_after_the_sync() -> None:
+    venue = Venue()
+    venue.listed = [listed("0xa1")]
+    stored = [Live(order_id="0xa1", holder="alpha", slot="yes_bid", market=CID, asset=YES, side="BUY",
+                   price=480_000, size=10_000_000)]
+    core = ExecutorCore(Params(startup="adopt"), T0, stored=stored)
+    core.on_command(CancelMarket(cmd_id="m1", holder="alpha", market=CID, reason="rotate", ts=T0), T0)
+    assert [type(r) for r in flush(core, venue)] == [ListOrders, CancelIds]
+    [gone] = [m for m in sent_events(core) if isinstance(m, OrderCancelled)]
+    assert (gone.cmd_id, gone.reason, gone.order_id) == ("m1", "rotate", "0xa1")
+
+
+# -- placing ------------------------------------------------------------------------------------
+
+
+def test_place_registers_the_order_in_its_slot() -> None:
+    core, venue = started(), Venue()
+    core.on_command(place("c1"), T0)
+    [req] = flush(core, venue)
+    assert req == PostOrders((place("c1"),))
+    [ok] = sent_events(core)
+    assert isinstance(ok, OrderPlaced) and (ok.order_id, ok.status, ok.slot) == ("0xc1", "live", "yes_bid")
+    assert core.registry.in_slot("alpha", "yes_bid").order_id == "0xc1"  # type: ignore[union-attr]
+    assert core.heartbeat_wanted
+    view = core.open_orders(T0)
+    assert isinstance(view, OpenOrders) and [o.order_id for o in view.orders] == ["0xc1"]
+
+
+def test_commands_of_one_iteration_share_batches_of_at_most_15() -> None:
+    core, venue = started(), Venue()
+    for i in range(20):
+        core.on_command(place(f"c{i}", slot=f"s{i}"), T0)
+    core.on_command(place("g1", slot="g", order_type="GTD", expiration=1_800_000_000), T0)
+    sent = flush(core, venue)
+    assert [len(r.cmds) for r in sent] == [15, 5, 1]  # type: ignore[union-attr]
+    assert sent[2].cmds[0].order_type == "GTD"  # type: ignore[union-attr]
+    assert sum(isinstance(m, OrderPlaced) for m in sent_events(core)) == 21
+
+
+def test_places_beyond_the_order_budget_are_refused_not_queued() -> None:
+    core, venue = started(rate_tier="standard"), Venue()  # order burst 60
+    for i in range(70):
+        core.on_command(place(f"c{i}", slot=f"s{i}"), T0)
+    sent = flush(core, venue)
+    assert [len(r.cmds) for r in sent if isinstance(r, PostOrders)] == [15, 15, 15, 15]
+    refused = [m for m in sent_events(core) if isinstance(m, OrderFailed)]
+    assert len(refused) == 10 and {m.reason for m in refused} == {"rate_limited"}
+    assert all(m.retry_after_ms >= 25 for m in refused)  # 1 token = 25 ms at 40/s
+    assert flush(core, venue, T0 + 5000 * MS) == []  # nothing stale goes out later
+
+
+def test_placing_on_an_occupied_slot_cancels_the_old_order_first() -> None:
+    core, venue = started(), Venue()
+    core.on_command(place("c1"), T0)
+    flush(core, venue)
+    core.drain()
+    core.on_command(place("c2", price=470_000), T0)
+    sent = flush(core, venue)
+    assert sent == [CancelIds(("0xc1",)), PostOrders((place("c2", price=470_000),))]
+    gone, ok = sent_events(core)
+    assert isinstance(gone, OrderCancelled)
+    assert (gone.order_id, gone.reason, gone.cmd_id) == ("0xc1", "replaced", "c2")
+    assert isinstance(ok, OrderPlaced)
+    assert core.registry.in_slot("alpha", "yes_bid").order_id == "0xc2"  # type: ignore[union-attr]
+
+
+def test_a_replacement_waits_for_its_cancel_or_is_refused() -> None:
+    core, venue = started(), Venue()
+    core.on_command(place("c1"), T0)
+    flush(core, venue)
+    core.drain()
+    venue.on[CancelIds] = lambda req: HttpResult(status=0, error="ReadTimeout")
+    core.on_command(place("c2"), T0)
+    sent = flush(core, venue)
+    assert [type(r) for r in sent] == [CancelIds]  # the place did not go out
+    [refused] = sent_events(core)
+    assert isinstance(refused, OrderFailed) and refused.reason == "backoff" and refused.cmd_id == "c2"
+    assert "0xc1" in core.to_cancel  # the cancel is kept and retried after its back-off
+    del venue.on[CancelIds]
+    assert flush(core, venue, T0 + 1000 * MS) == [CancelIds(("0xc1",))]
+
+
+@pytest.mark.parametrize(("first", "second", "conflict"), [
+    (place("a"), place("b"), True),  # same slot: the second replaces the first
+    (place("a"), place("b", slot="no_bid"), False),
+    (place("a", slot=""), place("b", slot=""), False),  # untracked slots never conflict
+    (place("a"), place("b", holder="beta"), False),
+    (place("a"), CancelOrders(cmd_id="x", holder="alpha", market=CID, order_ids=[], slots=["yes_bid"],
+                              reason="r", ts=0), True),
+    (place("a"), CancelOrders(cmd_id="x", holder="alpha", market=CID, order_ids=["0x1"], slots=[],
+                              reason="r", ts=0), False),
+    (place("a"), CancelMarket(cmd_id="x", holder="alpha", market=CID, reason="r", ts=0), True),
+    (place("a"), CancelMarket(cmd_id="x", holder="alpha", market=CID2, reason="r", ts=0), False),
+    (place("a"), CancelAll(cmd_id="x", holder="operator", reason="r", ts=0), True),
+])
+def test_conflicting_commands_force_a_flush_first(first: PlaceOrder, second: Any, conflict: bool) -> None:
+    core = started()
+    core.on_command(first, T0)
+    assert core.conflicts(second) is conflict
+
+
+def test_a_cancel_after_a_place_in_the_same_iteration_cancels_it() -> None:
+    # what the shell does on a conflict: flush, then apply
+    core, venue = started(), Venue()
+    core.on_command(place("c1"), T0)
+    cancel = CancelOrders(cmd_id="x1", holder="alpha", market=CID, order_ids=[], slots=["yes_bid"],
+                          reason="kill", ts=T0)
+    assert core.conflicts(cancel)
+    flush(core, venue)
+    core.on_command(cancel, T0)
+    assert flush(core, venue) == [CancelIds(("0xc1",))]
+    assert len(core.registry) == 0
+
+
+@pytest.mark.parametrize(("cmd", "allowed", "why"), [  # allowed: PM_ALLOW_TAKER_EXIT
+    (place("x", post_only=False), True, "post-only"),
+    (place("x", order_type="FAK"), True, "taker_exit not set"),
+    (place("x", order_type="FAK", taker_exit=True), True, "post-only is only for GTC/GTD"),
+    (place("x", order_type="FAK", post_only=False), True, "taker_exit not set"),
+    (place("x", order_type="FAK", post_only=False, taker_exit=True), False, "PM_ALLOW_TAKER_EXIT"),
+    (place("x", order_type="GTD"), True, "GTD orders need an expiration"),
+    (place("x", expiration=1_800_000_000), True, "other types must have expiration 0"),
+    (place("x", order_type="GTD", expiration=T0 // 10**9 + 60), True, "60 s of headroom"),
+    (place("x", price=485_000), True, "grid"),
+    (place("x", price=0), True, "grid"),
+    (place("x", price=1_000_000), True, "grid"),
+    (place("x", size=0), True, "rounds to zero"),
+    (place("x", tick=3_000), True, "unsupported tick size"),
+    (place("x", asset="abc"), True, "token id"),
+    (place("x", market=""), True, "holder and market are required"),
+])
+def test_maker_only_and_shape_checks(cmd: PlaceOrder, allowed: bool, why: str) -> None:
+    core = started(allow_taker_exit=allowed)
+    core.on_command(cmd, T0)
+    [refused] = sent_events(core)
+    assert isinstance(refused, OrderFailed) and refused.reason == "invalid" and why in refused.message
+    assert core.next_request(T0) is None
+
+
+def test_an_opted_in_taker_exit_goes_out_and_is_a_risk_event() -> None:
+    core, venue = started(allow_taker_exit=True), Venue()
+    venue.on[PostOrders] = lambda req: HttpResult(status=200, body={"success": True, "orderID": "0xx",
+                                                                    "status": "matched", "errorMsg": ""})
+    exit_order = place("x", order_type="FAK", post_only=False, taker_exit=True, side="SELL")
+    core.on_command(exit_order, T0)
+    assert flush(core, venue) == [PostOrders((exit_order,))]
+    risk, ok = sent_events(core)
+    assert isinstance(risk, RiskEvent) and risk.kind == "taker_exit"
+    assert isinstance(ok, OrderPlaced) and ok.status == "matched"
+    assert len(core.registry) == 0  # a FAK never rests
