@@ -21,6 +21,7 @@ class CoordinatorConfig(msgspec.Struct, frozen=True, kw_only=True):
     debounce_ms: Annotated[int, Env("PM_DEBOUNCE_MS"), Meta(ge=0)] = 200
     lease_ttl_ms: Annotated[int, Env("PM_LEASE_TTL_MS"), Meta(ge=1000)] = 5000
     liveness_ms: Annotated[int, Env("PM_LIVENESS_MS"), Meta(ge=100)] = 3000
+    user_blind_ms: Annotated[int, Env("PM_USER_BLIND_MS"), Meta(ge=100)] = 5000
     evaluate_ms: Annotated[int, Env("PM_EVALUATE_MS"), Meta(ge=5)] = 50
 
     @property

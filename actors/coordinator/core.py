@@ -25,10 +25,15 @@ from schemas import (
     OrderPlaced,
     OrderUpdate,
     PlaceOrder,
+    RiskEvent,
     TickSizeChange,
+    UserFeedStatus,
 )
 
-DEPENDENCIES = ("inventory", "ofi", "executor", "market-feed")
+DEPENDENCIES = ("inventory", "ofi", "executor", "market-feed", "user-feed")
+# Risk events that stop quoting until the same kind is cleared (severity "info"): market-scoped
+# (market = our condition id or coordinator name) or account-wide (market = "").
+HALT_KINDS = frozenset({"inventory_mismatch", "account"})
 TERMINAL_ORDER_STATUSES = ("CANCELED", "INVALID", "UNMATCHED")
 
 
@@ -38,6 +43,7 @@ class Coordinator:
     params: PairParams
     rules: RequoteRules
     liveness_ns: int = 3_000_000_000  # three missed 1 s heartbeats = dead
+    blind_ns: int = 5_000_000_000  # user-feed disconnected this long = we cannot see our fills
     market: MarketSpec | None = None
     tops: dict[str, Top] = field(default_factory=dict)
     feed_live: dict[str, bool] = field(default_factory=dict)
@@ -52,6 +58,8 @@ class Coordinator:
     mode: str = "starting"
     reason: str = ""
     withdrawn: bool = True
+    user_blind_since: int = 0  # when the user-feed reported itself disconnected (0 = connected)
+    halts: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, market) -> message
     _seq: int = 0
     run: int = 0
 
@@ -67,6 +75,23 @@ class Coordinator:
         self.last_action.clear()
         self.blocked_until.clear()
         self.withdrawn = True
+        self.halts = {key: why for key, why in self.halts.items() if key[1] == ""}  # keep account-wide
+
+    def on_user_status(self, msg: UserFeedStatus, now: int) -> None:
+        if msg.connected:
+            self.user_blind_since = 0
+        elif not self.user_blind_since:
+            self.user_blind_since = now
+
+    def on_risk(self, msg: RiskEvent) -> None:
+        m = self.market
+        if msg.kind not in HALT_KINDS or msg.market not in ("", self.holder, m.market if m else None):
+            return
+        key = (msg.kind, msg.market)
+        if msg.severity == "halt":
+            self.halts[key] = msg.message
+        elif msg.severity == "info":
+            self.halts.pop(key, None)
 
     def on_book(self, msg: Book) -> None:
         bid = msg.bids[0][0] if msg.bids else 0
@@ -128,6 +153,9 @@ class Coordinator:
     def missing(self, now: int) -> list[str]:
         """Why quoting is not allowed now (empty = ready)."""
         why = [p for p in DEPENDENCIES if now - self.heartbeats.get(p, -self.liveness_ns) >= self.liveness_ns]
+        if self.user_blind_since and now - self.user_blind_since >= self.blind_ns:
+            why.append("user_feed_blind")
+        why.extend(f"halt:{kind}" for kind, _ in self.halts)
         m = self.market
         if m is None:
             return ["market", *why]

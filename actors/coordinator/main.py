@@ -39,7 +39,9 @@ from schemas import (
     OrderFailed,
     OrderPlaced,
     OrderUpdate,
+    RiskEvent,
     TickSizeChange,
+    UserFeedStatus,
 )
 
 
@@ -50,7 +52,8 @@ class Shell:
                                 params=PairParams(pair_target=cfg.pair_target, bid_size=cfg.bid_size),
                                 rules=RequoteRules(reprice_threshold=cfg.reprice_threshold,
                                                    debounce_ns=cfg.debounce_ms * 1_000_000),
-                                liveness_ns=cfg.liveness_ms * 1_000_000, run=node.run_id)
+                                liveness_ns=cfg.liveness_ms * 1_000_000,
+                                blind_ns=cfg.user_blind_ms * 1_000_000, run=node.run_id)
         self.window: Window | None = None
         self.last_mode = ""
         c = self.core
@@ -65,12 +68,21 @@ class Shell:
             OrderFailed: self.on_failed,
             OrderCancelled: lambda t, h, m: c.on_cancelled(m),
             OrderUpdate: lambda t, h, m: self.then_act(c.on_order_update, m),
+            UserFeedStatus: lambda t, h, m: self.then_act(c.on_user_status, m, self.now()),
+            RiskEvent: self.on_risk,
         }, self.log)
 
     def then_act(self, update: Callable[..., None], *args: Any) -> None:
         """Apply an input to the core, then decide at once (the hot path: book -> commands)."""
         update(*args)
         self.act()
+
+    def on_risk(self, topic: bytes, header: Header, msg: RiskEvent) -> None:
+        before = dict(self.core.halts)
+        self.then_act(self.core.on_risk, msg)
+        if self.core.halts != before:
+            self.log.warning("risk_event", kind=msg.kind, severity=msg.severity, market=msg.market,
+                             message=msg.message, halted=sorted(k for k, _ in self.core.halts))
 
     def on_failed(self, topic: bytes, header: Header, msg: OrderFailed) -> None:
         self.core.on_failed(msg, self.now())
@@ -162,7 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     bus = load_or_exit(BusConfig, program)
     venue = load_or_exit(VenueEndpoints, program)
     log.info("config", **describe(cfg), venue=venue.venue)
-    node = Node(program, bus, subscriptions=[topics.prefix("sys", "hb"), topics.exec_event(cfg.holder)],
+    node = Node(program, bus, subscriptions=[topics.prefix("sys", "hb"), topics.exec_event(cfg.holder),
+                                             topics.user_status(), topics.prefix("risk", "event")],
                 push_connect={"exec": bus.command_endpoint}, log=log)
     rotation = Rotation(cfg.market_slug, gamma_resolver(venue, cfg.market_slug, program))
     shell = Shell(cfg, node, rotation)

@@ -21,6 +21,8 @@ from schemas import (
     OrderPlaced,
     OrderUpdate,
     PlaceOrder,
+    RiskEvent,
+    UserFeedStatus,
 )
 
 S = 1_000_000_000
@@ -171,3 +173,57 @@ def test_rotation_forgets_the_old_market() -> None:
     c.set_market(MarketSpec(market="0xn", yes_asset="Y2", no_asset="N2", tick=10_000, min_size=5_000_000))
     assert not c.slots and c.position is None and not c.tops
     assert c.evaluate(10 * S) == []
+
+
+def user_status(connected: bool) -> UserFeedStatus:
+    return UserFeedStatus(connected=connected, markets=[], last_trade_ts=0, backfilled=0, ts=0)
+
+
+def test_user_feed_blind_longer_than_the_limit_withdraws() -> None:
+    c = ready()
+    assert len(c.evaluate(10 * S)) == 2
+    c.on_user_status(user_status(False), 10 * S)
+    assert not any(isinstance(x, CancelMarket) for x in c.evaluate(10 * S + S))  # blind, but briefly
+    for p in DEPENDENCIES:
+        c.on_heartbeat(p, 15 * S)
+    c.on_inventory(inv(), 15 * S)
+    c.on_ofi(ofi(False), 15 * S)
+    cmds = c.evaluate(15 * S)
+    assert [type(x) for x in cmds] == [CancelMarket] and "user_feed_blind" in c.reason
+    c.on_user_status(user_status(True), 15 * S)
+    assert [type(x) for x in c.evaluate(15 * S)] == [PlaceOrder, PlaceOrder]
+
+
+def risk(kind: str, severity: str, market: str) -> RiskEvent:
+    return RiskEvent(program="executor", market=market, kind=kind, severity=severity,  # type: ignore[arg-type]
+                     message="yes 5 vs venue 0", ts=0)
+
+
+@pytest.mark.parametrize(
+    ("event", "halts"),
+    [
+        (risk("inventory_mismatch", "halt", "0xm"), True),
+        (risk("inventory_mismatch", "halt", "0xother"), False),
+        (risk("account", "halt", ""), True),
+        (risk("balance", "halt", "0xm"), False),  # the executor blocks that side itself
+        (risk("inventory_mismatch", "warn", "0xm"), False),
+    ],
+)
+def test_risk_halts_stop_quoting_until_cleared(event: RiskEvent, halts: bool) -> None:
+    c = ready()
+    c.evaluate(10 * S)
+    c.on_risk(event)
+    cmds = c.evaluate(10 * S)
+    withdrawn = [CancelMarket(cmd_id="h-1-3", holder="h", market="0xm", reason=c.reason, ts=10 * S)]
+    assert (cmds == withdrawn) == halts
+    if halts:
+        c.on_risk(risk(event.kind, "info", event.market))
+        assert [type(x) for x in c.evaluate(11 * S)] == [PlaceOrder, PlaceOrder]
+
+
+def test_market_halt_is_forgotten_on_rotation_but_account_halt_is_not() -> None:
+    c = ready()
+    c.on_risk(risk("inventory_mismatch", "halt", "0xm"))
+    c.on_risk(risk("account", "halt", ""))
+    c.set_market(MarketSpec(market="0xn", yes_asset="Y2", no_asset="N2", tick=10_000, min_size=5_000_000))
+    assert list(c.halts) == [("account", "")]
