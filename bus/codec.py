@@ -50,8 +50,8 @@ def encode(topic: bytes, header: Header, msg: BusMessage) -> list[bytes]:
 def decode_header(raw: bytes) -> Header:
     try:
         header = _header_decoder.decode(raw)
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        raise FrameError(f"bad header: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # msgspec's errors, invalid UTF-8, deep nesting
+        raise FrameError(f"bad header: {type(exc).__name__}: {exc}") from None
     if header.v != PROTOCOL_VERSION:
         raise FrameError(f"protocol version {header.v}, expected {PROTOCOL_VERSION}")
     return header
@@ -60,14 +60,18 @@ def decode_header(raw: bytes) -> Header:
 def decode_body(raw: bytes) -> BusMessage:
     try:
         return _body_decoder.decode(raw)
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        raise FrameError(f"bad body: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # msgspec's errors, invalid UTF-8, deep nesting
+        raise FrameError(f"bad body: {type(exc).__name__}: {exc}") from None
 
 
 def decode(frames: list[bytes]) -> tuple[bytes, Header, BusMessage]:
     if len(frames) != 3:
         raise FrameError(f"expected 3 frames, got {len(frames)}")
     topic, header, body = frames
+    try:
+        topic.decode()  # handlers, logs and the tap print topics as text
+    except UnicodeDecodeError:
+        raise FrameError(f"topic is not UTF-8: {topic[:40]!r}") from None
     return topic, decode_header(header), decode_body(body)
 
 

@@ -9,10 +9,14 @@ The process environment wins over ``.env`` (``PM_ENV_FILE``, default ``<repo>/.e
 A bad value raises ``ConfigError`` naming the variable; ``load_or_exit`` turns that into a
 ``config_error`` log line and exit code 2, before the program does anything else.
 ``micros=True`` parses a decimal string exactly into 1e-6 units (``"0.99"`` -> ``990000``).
+Every value must also be usable later: integers fit the bus (int64), floats are finite and at most
+``MAX_FLOAT`` (they are durations in seconds, turned into ns), strings are UTF-8 without NUL bytes.
 """
 
 from __future__ import annotations
 
+import functools
+import math
 import os
 import re
 import sys
@@ -27,6 +31,8 @@ from bus import logs
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EXIT_CONFIG = 2
+MAX_INT = (1 << 63) - 1  # what the bus (msgpack int64) and time arithmetic in ns can carry
+MAX_FLOAT = 1e9  # seconds: about 31 years
 
 T = TypeVar("T", bound=msgspec.Struct)
 
@@ -54,7 +60,11 @@ def read_dotenv(path: Path) -> dict[str, str]:
     values: dict[str, str] = {}
     if not path.is_file():
         return values
-    for lineno, raw in enumerate(path.read_text().splitlines(), 1):
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path.name), f"cannot read: {type(exc).__name__}") from None
+    for lineno, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
@@ -72,6 +82,7 @@ def read_dotenv(path: Path) -> dict[str, str]:
     return values
 
 
+@functools.cache
 def env_fields(cls: type[msgspec.Struct]) -> dict[str, Env]:
     """Field name -> its ``Env`` marker, for every annotated field of ``cls``."""
     hints = typing.get_type_hints(cls, include_extras=True)
@@ -87,9 +98,11 @@ def parse_micros(variable: str, text: str) -> int:
     try:
         value = Decimal(text.strip())
     except InvalidOperation:
-        raise ConfigError(variable, f"not a number: {text!r}") from None
+        raise ConfigError(variable, f"not a number: {text[:40]!r}") from None
     if not value.is_finite():
-        raise ConfigError(variable, f"not a finite number: {text!r}")
+        raise ConfigError(variable, f"not a finite number: {text[:40]!r}")
+    if value.copy_abs() > Decimal(MAX_INT) / 1_000_000:
+        raise ConfigError(variable, f"out of range: {text[:40]!r}")
     scaled = value * 1_000_000
     if scaled != scaled.to_integral_value():
         raise ConfigError(variable, f"more than 6 decimal places: {text!r}")
@@ -113,9 +126,11 @@ def load(cls: type[T], *, environ: typing.Mapping[str, str] | None = None, doten
         if marker.name not in source:
             continue
         text = source[marker.name]
+        if "\x00" in text or not _utf8(text):
+            raise ConfigError(marker.name, "not UTF-8 text without NUL bytes")
         raw[name] = parse_micros(marker.name, text) if marker.micros else text.strip()
     try:
-        return msgspec.convert(raw, cls, strict=False)
+        cfg = msgspec.convert(raw, cls, strict=False)
     except msgspec.ValidationError as exc:
         message = str(exc)
         named = re.match(r"((?:PM|POLYMARKET)_\w+): (.*)", message, re.S)
@@ -124,6 +139,21 @@ def load(cls: type[T], *, environ: typing.Mapping[str, str] | None = None, doten
         match = re.search(r"at `\$\.(\w+)", message)
         variable = fields[match.group(1)].name if match and match.group(1) in fields else cls.__name__
         raise ConfigError(variable, message.split(" - at ")[0]) from None
+    for name, marker in fields.items():
+        value = getattr(cfg, name)
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INT:
+            raise ConfigError(marker.name, f"out of range: {value}")
+        if isinstance(value, float) and not (math.isfinite(value) and abs(value) <= MAX_FLOAT):
+            raise ConfigError(marker.name, f"must be a finite number of at most {MAX_FLOAT:g}: {value}")
+    return cfg
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:  # undecodable bytes in the environment arrive as lone surrogates
+        return False
+    return True
 
 
 def load_or_exit(cls: type[T], program: str, **kwargs: Any) -> T:

@@ -61,8 +61,8 @@ def check_endpoint(field: str, endpoint: str) -> None:
     if not endpoint.startswith("tcp://"):
         raise ConfigError(variable, f"unsupported endpoint {endpoint!r} (ipc:// or tcp://127.0.0.1:PORT)")
     host = endpoint[len("tcp://"):].rsplit(":", 1)[0].strip("[]")
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    try:  # IPv4 only: the sockets are not opened with ZMQ_IPV6, so [::1] could not even bind
+        loopback = host == "localhost" or ipaddress.IPv4Address(host).is_loopback
     except ValueError:
         loopback = False
     if not loopback:

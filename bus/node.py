@@ -197,8 +197,14 @@ class Node:
             nearest = min(nearest, due)
         return max(0, nearest - now)
 
-    def run(self, on_message: Handler, *, max_wait_ms: int = 1000) -> int:
-        """Loop until a signal or ``stop()``; returns the process exit code (0)."""
+    def run(self, on_message: Handler, *, max_wait_ms: int = 1000,
+            on_drained: Callable[[], None] | None = None) -> int:
+        """Loop until a signal or ``stop()``; returns the process exit code (0).
+
+        ``on_drained()``, if given, runs once per wake-up, after every ready socket has been drained
+        (up to ``RECV_BATCH`` frames each) and the readers have run: handlers that only record what
+        arrived let the actor decide once, on the newest state, instead of once per queued message.
+        """
         if threading.current_thread() is threading.main_thread():
             self.install_signals()
         self.log.info("started", pid=os.getpid(), run=self.run_id)
@@ -215,6 +221,8 @@ class Node:
                 callback = self._readers.get(source)
                 if callback is not None:
                     callback()
+            if on_drained is not None and events:
+                on_drained()
             if wake_fd in events:
                 try:
                     self._wake_r.recv(4096)

@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         config = load(args.config)
-    except (OSError, msgspec.DecodeError, msgspec.ValidationError, ValueError) as error:
+    except (OSError, msgspec.DecodeError, msgspec.ValidationError, ValueError, RecursionError) as error:
         logging.getLogger("venue").error("config_invalid", extra={"path": args.config, "error": str(error)})
         return 2
     with contextlib.suppress(KeyboardInterrupt):

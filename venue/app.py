@@ -22,6 +22,7 @@ from venue.config import VenueConfig
 from venue.exchange import Exchange, MarketEvent, UserEvent
 from venue.server.accounts import AccountStore
 from venue.server.admin import AdminApi, FaultState
+from venue.server.bench import BenchApi
 from venue.server.channels import MarketChannel, UserChannel
 from venue.server.gamma import GammaApi
 from venue.server.http import HttpServer, Router
@@ -61,6 +62,8 @@ class Venue:
         GammaApi(self.exchange, clock_ns).install(router)
         AdminApi(exchange=self.exchange, state=self.faults, clock_ns=clock_ns, stats=self.stats,
                  drop_ws=self.drop_ws, tick=self.tick_now, broadcast=self.bench_broadcast).install(router)
+        BenchApi(exchange=self.exchange, market=self.market, drain=self.drain,
+                 clock_ns=clock_ns).install(router)
         router.websocket("/ws/market", self.market, self.market.on_open)
         router.websocket("/ws/user", self.user, self.user.on_open)
         self.server = HttpServer(router, host, port)

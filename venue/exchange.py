@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 
+from venue.bench import BenchMaker
 from venue.book import MarketBook
 from venue.clob_shapes import rewards_max_spread_units
 from venue.config import VenueConfig
@@ -58,6 +59,7 @@ class Exchange:
                                    rng=random.Random(f"{seed}:flow"), now_ns=now_ns)
                      if config.flow else None)
         self.accounts: dict[str, str] = {}  # api key -> address
+        self._bench: BenchMaker | None = None
         for market in self.catalogue.bootstrap(now_ns):
             self._open_market(market, now_ns)
         self.oracle.advance(now_ns, self.catalogue.open_markets())
@@ -178,6 +180,19 @@ class Exchange:
     def set_faults(self, plan: FaultPlan) -> None:
         """Use a new FaultPlan from now on (the core only reads `failed_trade_rate`)."""
         self.engine.clearing.faults = plan
+
+    def bench_quote(self, token_id: str, bid: int, ask: int, size: int, now_ns: int) -> str:
+        """Benchmark hook: the bench maker's one bid / ask (Yes-book prices) in this token's market,
+        replacing its previous pair, flushed at once as one ``price_change``. Returns "" or an error."""
+        market = self.catalogue.token(token_id)
+        if market is None:
+            return f"unknown token {token_id}"
+        if self._bench is None:
+            self._bench = BenchMaker(self.engine)
+        self._now_ns = now_ns
+        problem = self._bench.quote(market, bid, ask, size, now_ns)
+        self._flush(now_ns)
+        return problem
 
     # time ----------------------------------------------------------------------------------------
     def tick(self, now_ns: int) -> None:

@@ -56,6 +56,7 @@ class Shell:
                                 blind_ns=cfg.user_blind_ms * 1_000_000, run=node.run_id)
         self.window: Window | None = None
         self.last_mode = ""
+        self.dirty = False  # an input changed the core since the last decision
         c = self.core
         self.dispatch = Dispatcher({
             Book: lambda t, h, m: self.then_act(c.on_book, m),
@@ -73,9 +74,15 @@ class Shell:
         }, self.log)
 
     def then_act(self, update: Callable[..., None], *args: Any) -> None:
-        """Apply an input to the core, then decide at once (the hot path: book -> commands)."""
+        """Apply an input to the core; decide once the loop has drained what arrived with it."""
         update(*args)
-        self.act()
+        self.dirty = True
+
+    def on_drained(self) -> None:
+        """The hot path (book -> commands): one decision per wake-up, on the newest books only."""
+        if self.dirty:
+            self.dirty = False
+            self.act()
 
     def on_risk(self, topic: bytes, header: Header, msg: RiskEvent) -> None:
         before = dict(self.core.halts)
@@ -183,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     node.every(1000, shell.every_second)
     shell.every_second(time.time_ns())
     try:
-        return node.run(shell.on_message)
+        return node.run(shell.on_message, on_drained=shell.on_drained)
     finally:
         shell.stop()
         node.close()

@@ -43,6 +43,10 @@ class ExecutorConfig(msgspec.Struct, frozen=True, kw_only=True):
     sync_ms: Annotated[int, Env("PM_EXEC_SYNC_MS"), Meta(ge=0)] = 30_000  # 0: no periodic sync
     orders_publish_ms: Annotated[int, Env("PM_EXEC_ORDERS_PUBLISH_MS"), Meta(ge=100)] = 2_000
     state_publish_ms: Annotated[int, Env("PM_EXEC_STATE_PUBLISH_MS"), Meta(ge=100)] = 1_000
+    # inventory vs the venue's token balances, per leased market (0: off); a mismatch on this many
+    # consecutive checks, with no fill in between, is RiskEvent inventory_mismatch "halt"
+    inventory_check_ms: Annotated[int, Env("PM_RECONCILE_MS"), Meta(ge=0, le=600_000)] = 5_000
+    inventory_check_confirm: Annotated[int, Env("PM_RECONCILE_CONFIRM"), Meta(ge=1, le=1000)] = 3
 
 
 def core_params(cfg: ExecutorConfig, *, dry_run: bool, heartbeat_ms: int) -> Params:

@@ -94,6 +94,7 @@ class ExecutorCore:
         self.sync_wanted = False
         self.list_at = 0  # earliest time for the next ListOrders
         self.heartbeat_wanted = False  # an order may be live: arm the venue's dead-man switch
+        self.venue_lost = False  # the venue was unreachable: reconcile once it answers again
         self.out: list[events.Out] = []
         self.notes: list[tuple[str, dict[str, Any]]] = []  # (log event, fields) for the shell
         self._handlers = {PlaceOrder: self._place, CancelOrders: self._cancel_orders,
@@ -291,6 +292,12 @@ class ExecutorCore:
     # -- replies --------------------------------------------------------------------------------
 
     def on_reply(self, req: Request, res: HttpResult, now: int, order_ids: tuple[str, ...] = ()) -> None:
+        if res.status == 0 and not res.sent:  # could not even connect
+            self.venue_lost = True
+        elif self.venue_lost:  # the venue answers again: what happened meanwhile is only in its list
+            self.venue_lost = False
+            self.request_sync()
+            self.notes.append(("venue_reconnected", {"request": type(req).__name__}))
         outcomes.REPLIES[type(req)](self, req, res, now, order_ids)
 
     # -- views ----------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import socket
 import zmq
 
 from actors.common.polymarket import ApiCredentials, VenueEndpoints, write_creds
+from actors.executor.balances import InventoryWatch
 from actors.executor.config import ExecutorConfig, core_params
 from actors.executor.core import ExecutorCore
 from actors.executor.credentials import Session
@@ -60,6 +61,11 @@ class Executor:
         cmd = self.on_command
         self.dispatch = Dispatcher({PlaceOrder: cmd, CancelOrders: cmd, CancelMarket: cmd, CancelAll: cmd,
                                     Heartbeat: self.on_heartbeat, OrderUpdate: self.on_order_update}, log)
+        self.watch: InventoryWatch | None = None  # inventory vs the venue's balances; never in dry run
+        if not self.dry_run and cfg.inventory_check_ms:
+            self.watch = InventoryWatch(self.node, self.dispatch, RestClient(
+                venue.rest_url, signer.address, timeout_ms=cfg.http_timeout_ms), lambda: self.rest.creds,
+                confirm=cfg.inventory_check_confirm, signature_type=cfg.sig_type, log=log)
 
     def on_command(self, topic: bytes, header: Header, cmd: Command) -> None:
         try:
@@ -154,11 +160,15 @@ class Executor:
         self.node.every(max(50, self.bus.heartbeat_ms // 2), self.check_silence)
         if self.cfg.sync_ms and not self.dry_run:
             self.node.every(self.cfg.sync_ms, lambda now: self.core.request_sync())
+        if self.watch is not None:
+            self.node.every(self.cfg.inventory_check_ms, self.watch.tick)
         return self.node.run(self.dispatch)
 
     def close(self) -> None:
         if self.heartbeat is not None:
             self.heartbeat.stop()
+        if self.watch is not None:
+            self.watch.close()
         if self.cfg.startup == "cancel" and self.has_creds and not self.dry_run and len(self.core.registry):
             res = self.rest.cancel_all(timeout_ms=400)  # best effort; the next start cancels anyway
             self.log.info("exit_cancel_all", status=res.status, open_orders=len(self.core.registry))

@@ -168,9 +168,9 @@ def on_listed(core: ExecutorCore, req: ListOrders, res: HttpResult, now: int, _:
         return
     by_id = {o.order_id: o for o in parse_orders(res.body)}
     starting = not core.ready
-    apply_list(core, by_id, now, starting=starting)
     core.list_at = now
     core.sync_wanted = False
+    apply_list(core, by_id, now, starting=starting)  # may ask for another look (young missing orders)
     if starting:
         core.ready = True
         deferred, core.deferred = core.deferred, []

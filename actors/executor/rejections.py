@@ -90,13 +90,16 @@ def error_text(body: Any) -> str:
     return body if isinstance(body, str) else ""
 
 
+MAX_RETRY_AFTER_MS = 3_600_000  # a longer (or absurd) Retry-After is taken as one hour
+
+
 def retry_after_ms(headers: dict[str, str]) -> int:
-    """``Retry-After`` in ms (delta-seconds form; an HTTP date or garbage gives 0)."""
+    """``Retry-After`` in ms (delta-seconds form; an HTTP date or garbage gives 0), at most one hour."""
     raw = headers.get("retry-after", "").strip()
     try:
-        return max(0, int(float(raw) * 1000)) if raw else 0
-    except ValueError:
-        return 0
+        return min(MAX_RETRY_AFTER_MS, max(0, int(float(raw) * 1000))) if raw else 0
+    except (ValueError, OverflowError):  # garbage, NaN; inf overflows
+        return MAX_RETRY_AFTER_MS if raw.lower().lstrip("+") in ("inf", "infinity") else 0
 
 
 def classify(status: int, message: str, retry_ms: int = 0) -> Rejection:

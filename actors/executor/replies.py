@@ -40,15 +40,20 @@ class VenueOrder(msgspec.Struct, frozen=True, kw_only=True):
     expiration: int
 
 
+MAX_UNITS = (1 << 63) - 1  # bus integers are int64
+_MAX_VALUE = Decimal(MAX_UNITS) / MICRO
+
+
 def units(text: Any) -> int:
-    """A decimal string (or number) in 1e-6 units, floored; 0 for anything unparsable."""
+    """A decimal string (or number) in 1e-6 units, floored; 0 for anything unparsable (including a
+    number too large for the bus)."""
     if text is None or isinstance(text, bool):
         return 0
     try:
         value = Decimal(str(text).strip())
     except InvalidOperation:
         return 0
-    if not value.is_finite():
+    if not value.is_finite() or value.copy_abs() > _MAX_VALUE:
         return 0
     return int((value * MICRO).to_integral_value(rounding=ROUND_FLOOR))
 
@@ -81,7 +86,8 @@ def parse_cancel(body: Any) -> tuple[list[str], dict[str, str]]:
     """``{"canceled": [ids], "not_canceled": {id: reason}}`` from any cancel endpoint."""
     if not isinstance(body, dict):
         return [], {}
-    canceled = [i for i in body.get("canceled") or [] if isinstance(i, str)]
+    ids = body.get("canceled")
+    canceled = [i for i in ids if isinstance(i, str)] if isinstance(ids, list) else []
     raw = body.get("not_canceled") or {}
     not_canceled = {k: str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
     return canceled, not_canceled
@@ -133,7 +139,8 @@ def trade_order_ids(body: Any) -> set[str]:
         if not isinstance(trade, dict):
             continue
         ids.add(_str(trade, "taker_order_id"))
-        for maker in trade.get("maker_orders") or []:
+        makers = trade.get("maker_orders")
+        for maker in makers if isinstance(makers, list) else []:
             if isinstance(maker, dict):
                 ids.add(_str(maker, "order_id"))
     ids.discard("")

@@ -147,5 +147,5 @@ def _decode(raw: bytes) -> Any:
         return None
     try:
         return msgspec.json.decode(raw)
-    except msgspec.DecodeError:
+    except (ValueError, RecursionError):  # msgspec's errors, invalid UTF-8, deep nesting
         return raw.decode(errors="replace")[:500]

@@ -1,21 +1,26 @@
-"""Applying the venue's list of our open orders (``GET /data/orders``) to the core's view.
+"""Reconciling our open orders with the venue's list (``GET /data/orders``): one code path for start-up,
+crash recovery, the periodic sync, a heartbeat lapse and a venue that answers again after a
+connection failure (ARCHITECTURE invariant 5).
 
-One code path for start-up and crash recovery (ARCHITECTURE invariant 5) and for the periodic sync:
-- start-up, ``PM_EXEC_STARTUP=cancel``: every open order of the key is registered (with its holder
-  and slot when the durable registry knows it) and cancelled (``cancel-all`` when it fits the burst,
-  else ``DELETE /orders`` in chunks);
-- start-up, ``adopt``: every open order is registered and kept; orders the registry does not know
-  are held by ``unowned``, so the coordinator-silence rule cancels them after a few seconds;
-- later syncs: orders of unknown outcome that are listed are adopted (``OrderPlaced``); listed orders
-  we do not know are cancelled (no order we do not know about is left); registered orders missing
-  from the list for longer than ``GRACE_MS`` are gone (filled, expired or cancelled by the venue);
-  orders of unknown outcome that were looked up and are not listed either are looked for among the
+At start-up the durable registry (SQLite) is loaded into the registry first; from then on every
+listing is applied by the same rules:
+- a listed order we know (registry, or an order of unknown outcome in limbo) is adopted: it keeps its
+  holder and slot, its matched size is refreshed (a limbo order is announced ``OrderPlaced``);
+- a listed order we do not know is registered as ``unowned`` and cancelled at once (``unknown_order``):
+  no order we do not know about is left;
+- a registered order missing from the list is gone (``OrderCancelled`` reason ``gone``) once it is
+  older than ``GRACE_MS`` (a just-placed order may not be listed yet on a real venue); a younger one is
+  looked for again when its grace ends;
+- orders of unknown outcome that were looked up and are not listed either are looked for among the
   recent trades (``/data/order/{id}`` forgets finished orders, gotcha 16).
+The one difference is policy, not path: at start-up with ``PM_EXEC_STARTUP=cancel`` every order is
+cancelled as well (``cancel-all`` when it fits the burst, else ``DELETE /orders`` in chunks), and the
+order heartbeat is armed only if orders are kept (``adopt``).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import msgspec
 
@@ -31,61 +36,64 @@ GRACE_MS = 5_000  # a just-placed order may not be listed yet on a real venue
 
 
 def apply_list(core: ExecutorCore, by_id: dict[str, VenueOrder], now: int, *, starting: bool) -> None:
+    """Make the registry agree with the venue's list of our open orders (see the module's rules)."""
+    stored = len(core.stored)
     if starting:
-        _startup(core, by_id, now)
-    else:
-        _sync(core, by_id, now)
-
-
-def _adopt(core: ExecutorCore, order: VenueOrder, now: int) -> Live:
-    known = core.stored.get(order.order_id)
-    if known is not None:
-        live = msgspec.structs.replace(known, size_matched=order.size_matched)
-    else:
-        live = Live(order_id=order.order_id, holder=UNOWNED, slot="", market=order.market, asset=order.asset,
-                    side="SELL" if order.side == "SELL" else "BUY", price=order.price, size=order.size,
-                    size_matched=order.size_matched, created_ns=now)
-    core.registry.put(live)
-    core.silence.track(live.holder, now)
-    return live
-
-
-def _startup(core: ExecutorCore, by_id: dict[str, VenueOrder], now: int) -> None:
-    cancel = core.p.startup == "cancel"
-    for order in by_id.values():
-        live = _adopt(core, order, now)
-        if cancel:
-            core.to_cancel[live.order_id] = Intent("", live.holder, "startup")
-    for order_id in core.stored.keys() - by_id.keys():
-        core.registry.removed.add(order_id)  # gone while we were down: drop it from the store
-    if cancel and by_id:
-        core.cancel_all = Intent("", "executor", "startup")
-    core.heartbeat_wanted = bool(by_id) and not cancel
-    core.notes.append(("startup_orders", {"mode": core.p.startup, "open": len(by_id),
-                                          "known": len(core.stored.keys() & by_id.keys()),
-                                          "stored": len(core.stored)}))
-    core.stored = {}
-
-
-def _sync(core: ExecutorCore, by_id: dict[str, VenueOrder], now: int) -> None:
-    strangers = []
+        core.registry.load(core.stored.values())  # what the last run knew is what we know
+        core.stored = {}
+    cancel_every = starting and core.p.startup == "cancel"
+    known = 0
+    strangers: list[str] = []
     for order_id, order in by_id.items():
         pending = core.limbo.get(order_id)
         live = core.registry.get(order_id)
         if pending is not None:
             found(core, pending, order.size_matched, now)
         elif live is not None:
-            if live.size_matched != order.size_matched:
-                core.registry.put(msgspec.structs.replace(live, size_matched=order.size_matched))
+            known += 1
+            _keep(core, live, order.size_matched, now)
         elif order_id not in core.to_cancel:
-            _adopt(core, order, now)
-            core.to_cancel[order_id] = Intent("", UNOWNED, "unknown_order")
+            _stranger(core, order, now)
             strangers.append(order_id)
+    if cancel_every and len(core.registry):  # listed or not yet: cancel-all covers both
+        for live in core.registry.of():
+            core.to_cancel.setdefault(live.order_id, Intent("", live.holder, "startup"))
+        core.cancel_all = Intent("", "executor", "startup")
+    _missing(core, by_id, now)
+    if starting:
+        core.heartbeat_wanted = bool(core.registry) and not cancel_every
+        core.notes.append(("startup_orders", {"mode": core.p.startup, "open": len(by_id), "known": known,
+                                              "stored": stored, "unknown": len(strangers)}))
+    if strangers:
+        core.notes.append(("unknown_orders", {"count": len(strangers), "order_ids": strangers[:20]}))
+
+
+def _keep(core: ExecutorCore, live: Live, size_matched: int, now: int) -> None:
+    if live.size_matched != size_matched:
+        core.registry.put(msgspec.structs.replace(live, size_matched=size_matched))
+    core.silence.track(live.holder, now)  # a holder that died while we were down is noticed too
+
+
+def _stranger(core: ExecutorCore, order: VenueOrder, now: int) -> None:
+    side: Literal["BUY", "SELL"] = "SELL" if order.side == "SELL" else "BUY"
+    core.registry.put(Live(order_id=order.order_id, holder=UNOWNED, slot="", market=order.market,
+                           asset=order.asset, side=side, price=order.price, size=order.size,
+                           size_matched=order.size_matched, created_ns=now))
+    core.to_cancel[order.order_id] = Intent("", UNOWNED, "unknown_order")
+
+
+def _missing(core: ExecutorCore, by_id: dict[str, VenueOrder], now: int) -> None:
+    recheck = 0
     for live in core.registry.of():
-        if live.order_id not in by_id and now - live.created_ns > GRACE_MS * MS:
+        if live.order_id in by_id:
+            continue
+        if now - live.created_ns > GRACE_MS * MS:
             gone(core, live.order_id, "gone", now)
+        elif live.order_id not in core.to_cancel:  # (a cancel settles it anyway)
+            recheck = max(recheck, live.created_ns + GRACE_MS * MS + MS)
+    if recheck:  # look again once the youngest missing order's grace is over
+        core.sync_wanted = True
+        core.list_at = max(core.list_at, recheck)
     for pending in core.limbo.values():
         if pending.stage == "list" and pending.order_id not in by_id:
             pending.stage, pending.due = "trades", now  # not open: did it fill at once?
-    if strangers:
-        core.notes.append(("unknown_orders", {"count": len(strangers), "order_ids": strangers[:20]}))

@@ -3,6 +3,8 @@
 - PULLs fills from the user-feed on ``BusConfig.fill_endpoint``; each one is applied in memory, committed
   to the journal (SQLite, WAL) and only then echoed as ``FillApplied`` on ``inv.fill.<condition>.``,
   followed by the market's ``InventoryState`` on ``inv.state.<condition>.`` if a position changed.
+  The echo (duplicates included) is the user-feed's acknowledgement: a fill it has not seen echoed is
+  pushed again, at once when this program's heartbeat shows a new run id (``user_feed.outbox``).
 - SUBscribes ``coord.lease.`` to learn markets (YES = assets[0], NO = assets[1]) and, for each leased
   market, ``md.book.<token>.`` to mark positions to mid (unrealised PnL).
 - Publishes every leased market's ``InventoryState`` every second (marks are refreshed there, not on

@@ -197,8 +197,8 @@ class MarketFeed:
         if st is None:
             return
         side: Side = "BUY" if venue.side_is_bid(ev.side) else "SELL"
-        msg = Trade(asset=st.asset, market=ev.market or st.market, price=venue.micros(ev.price),
-                    size=venue.micros(ev.size), side=side, fee_rate_bps=int(ev.fee_rate_bps or 0),
+        msg = Trade(asset=st.asset, market=ev.market or st.market, price=venue.price(ev.price),
+                    size=venue.micros(ev.size), side=side, fee_rate_bps=venue.bps(ev.fee_rate_bps),
                     ts_event=venue.ms_to_ns(ev.timestamp), ts_recv=now)
         st.last_event_ns = now
         fx.out.append((st.t_trade, msg))

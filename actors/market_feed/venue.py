@@ -16,6 +16,10 @@ from decimal import Decimal, InvalidOperation
 import msgspec
 
 MICRO = Decimal(1_000_000)
+MAX_UNITS = (1 << 63) - 1  # bus integers are int64: larger numbers are malformed, not a crash later
+_MAX_VALUE = Decimal(MAX_UNITS) / MICRO
+_MAX_MS = MAX_UNITS // 1_000_000
+ONE = 1_000_000
 _MAX_CACHE = 1 << 16
 
 
@@ -153,7 +157,7 @@ class Frame:
 
 def decode_frame(data: bytes | str) -> Frame:
     """Decode one WebSocket text frame. Never raises; bad parts are counted, good parts kept."""
-    raw = data.encode() if isinstance(data, str) else data
+    raw = data.encode(errors="replace") if isinstance(data, str) else data
     head = raw[:1]
     if head != b"{" and head != b"[":
         text = raw.strip()
@@ -166,6 +170,8 @@ def decode_frame(data: bytes | str) -> Frame:
         decoded = _frame_decoder.decode(raw)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         return _decode_parts(raw, str(exc))
+    except (ValueError, RecursionError) as exc:  # msgspec raises these for invalid UTF-8, deep nesting
+        return Frame([], bad=1, error=f"{type(exc).__name__}: {exc}")
     return Frame(decoded if isinstance(decoded, list) else [decoded])
 
 
@@ -175,16 +181,16 @@ def _decode_parts(raw: bytes, error: str) -> Frame:
         return Frame([], bad=1, error=error)
     try:
         parts = _raw_list.decode(raw)
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        return Frame([], bad=1, error=str(exc))
+    except (ValueError, RecursionError) as exc:
+        return Frame([], bad=1, error=f"{type(exc).__name__}: {exc}")
     events: list[VenueEvent] = []
     bad = 0
     for part in parts:
         try:
             events.append(_event_decoder.decode(part))
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        except (ValueError, RecursionError) as exc:  # msgspec's errors are ValueErrors
             bad += 1
-            error = str(exc)
+            error = f"{type(exc).__name__}: {exc}"
     return Frame(events, bad=bad, error=error)
 
 
@@ -197,7 +203,8 @@ def micros(text: str) -> int:
     """A non-negative decimal string ("0.5", ".48", "12848.17") -> exact 1e-6 units.
 
     Digits past the sixth decimal are truncated (the venue's own unit is 1e-6). Raises ValueError
-    on anything else. Prices repeat a lot, so results are cached (bounded).
+    on anything else, including a number too large for the bus (int64 units). Prices repeat a lot,
+    so results are cached (bounded).
     """
     cached = _units_cache.get(text)
     if cached is not None:
@@ -208,11 +215,34 @@ def micros(text: str) -> int:
         raise ValueError(f"not a decimal number: {text!r}") from None
     if not value.is_finite() or value < 0:
         raise ValueError(f"not a non-negative finite number: {text!r}")
+    if value > _MAX_VALUE:
+        raise ValueError(f"number too large: {text[:40]!r}")
     units = int(value * MICRO)
     if len(_units_cache) >= _MAX_CACHE:
         _units_cache.clear()
     _units_cache[text] = units
     return units
+
+
+def price(text: str) -> int:
+    """A price: ``micros`` within (0, 1]; ValueError otherwise."""
+    units = micros(text)
+    if not 0 < units <= ONE:
+        raise ValueError(f"price out of range: {text!r}")
+    return units
+
+
+def bps(text: str) -> int:
+    """A fee rate in basis points ("0", "1000"); "" -> 0. ValueError unless 0 <= bps <= 10000."""
+    if not text:
+        return 0
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"not a basis-point rate: {text[:40]!r}") from None
+    if not 0 <= value <= 10_000:
+        raise ValueError(f"basis-point rate out of range: {text[:40]!r}")
+    return value
 
 
 def optional_micros(text: str, empty: int) -> int:
@@ -225,9 +255,12 @@ def ms_to_ns(text: str) -> int:
     if not text:
         return 0
     try:
-        return int(text) * 1_000_000
+        ms = int(text)
     except ValueError:
-        raise ValueError(f"not a millisecond timestamp: {text!r}") from None
+        raise ValueError(f"not a millisecond timestamp: {text[:40]!r}") from None
+    if not 0 <= ms <= _MAX_MS:
+        raise ValueError(f"millisecond timestamp out of range: {text[:40]!r}")
+    return ms * 1_000_000
 
 
 def side_is_bid(side: str) -> bool:

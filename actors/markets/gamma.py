@@ -71,9 +71,11 @@ class MarketHttp:
         if error.startswith("retry-after:"):
             hint = error.split("|", 1)[0].removeprefix("retry-after:")
             try:
-                return min(MAX_RETRY_AFTER_S, float(hint))
+                delay = float(hint)
             except ValueError:
-                pass
+                delay = -1.0
+            if delay >= 0:  # not negative or NaN (time.sleep raises on those); inf is capped
+                return min(MAX_RETRY_AFTER_S, delay)
         return self.backoff_s * 2 ** (attempt - 1)
 
     # -- Gamma and CLOB lookups -------------------------------------------------------------------

@@ -20,6 +20,7 @@ from actors.markets.slugs import MarketError, NotReady, Window
 
 NS = 1_000_000_000
 MICRO = 1_000_000
+_MAX_VALUE = Decimal((1 << 63) - 1) / MICRO  # bus integers are int64
 
 
 # -- Gamma and CLOB JSON --------------------------------------------------------------------------
@@ -121,9 +122,12 @@ def _units(value: Num, what: str) -> int:
     if value is None or value == "":
         return 0
     try:
-        return int(Decimal(str(value)) * MICRO)
+        number = Decimal(str(value))
     except InvalidOperation:
-        raise MarketError(f"bad {what}: {value!r}") from None
+        raise MarketError(f"bad {what}: {str(value)[:40]!r}") from None
+    if not number.is_finite() or number.copy_abs() > _MAX_VALUE:
+        raise MarketError(f"bad {what}: {str(value)[:40]!r}")
+    return int(number * MICRO)
 
 
 def _strings(value: str | list[str] | None, what: str) -> list[str]:
@@ -132,8 +136,8 @@ def _strings(value: str | list[str] | None, what: str) -> list[str]:
     if isinstance(value, str):
         try:
             value = json.loads(value)
-        except ValueError:
-            raise MarketError(f"bad {what}: {value!r}") from None
+        except (ValueError, RecursionError):
+            raise MarketError(f"bad {what}: {value[:40]!r}") from None
     if not isinstance(value, list) or not all(isinstance(v, str | int) for v in value):
         raise MarketError(f"bad {what}: {value!r}")
     return [str(v) for v in value]
@@ -145,14 +149,14 @@ def iso_ns(text: str | None) -> int:
         return 0
     try:
         moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise MarketError(f"bad time: {text!r}") from None
-    return calendar.timegm(moment.utctimetuple()) * NS + moment.microsecond * 1000
+        return calendar.timegm(moment.utctimetuple()) * NS + moment.microsecond * 1000
+    except (ValueError, OverflowError):  # not ISO, or a date out of range (year 1 minus an offset)
+        raise MarketError(f"bad time: {text[:40]!r}") from None
 
 
 def decode_gamma(body: bytes | str, slug: str) -> GammaMarket:
     """A Gamma reply (a market, an event, or a list of either) -> the market for ``slug``."""
-    data = msgspec.json.decode(body)
+    data = _json(body)
     items: list[Any] = data if isinstance(data, list) else [data]
     markets: list[GammaMarket] = []
     for item in items:
@@ -187,7 +191,7 @@ def token_ids(market: GammaMarket) -> tuple[list[str], list[str]]:
 
 def decode_clob(body: bytes | str) -> ClobInfo:
     """``/clob-markets/{cid}`` or ``/markets/{cid}`` -> ``ClobInfo``."""
-    data = msgspec.json.decode(body)
+    data = _json(body)
     if not isinstance(data, dict):
         raise MarketError("CLOB market is not an object")
     if "tokens" in data or "minimum_tick_size" in data:  # the full /markets/{cid} form
@@ -196,8 +200,19 @@ def decode_clob(body: bytes | str) -> ClobInfo:
                         ao=data.get("accepting_orders"), mbf=data.get("maker_base_fee"),
                         tbf=data.get("taker_base_fee"),
                         t=[ClobToken(t=str(t.get("token_id", "")), o=str(t.get("outcome", "")))
-                           for t in data.get("tokens") or [] if isinstance(t, dict)])
+                           for t in _list(data.get("tokens")) if isinstance(t, dict)])
     return msgspec.convert(data, ClobInfo)
+
+
+def _json(body: bytes | str) -> Any:
+    try:
+        return msgspec.json.decode(body)
+    except (UnicodeDecodeError, RecursionError) as exc:  # not msgspec.DecodeError: say it here
+        raise MarketError(f"unreadable JSON: {type(exc).__name__}") from None
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def market_info(gamma: GammaMarket, clob: ClobInfo, *, fallback: Window | None = None) -> MarketInfo:

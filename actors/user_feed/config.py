@@ -28,6 +28,7 @@ class UserFeedConfig(msgspec.Struct, frozen=True, kw_only=True):
     backfill_lookback_s: Annotated[int, Env("PM_USER_BACKFILL_LOOKBACK_S"), Meta(ge=0)] = 3600
     backfill_max_pages: Annotated[int, Env("PM_USER_BACKFILL_MAX_PAGES"), Meta(ge=1, le=10_000)] = 200
     open_trade_max_s: Annotated[int, Env("PM_USER_OPEN_TRADE_MAX_S"), Meta(ge=60)] = 6 * 3600
+    resend_ms: Annotated[int, Env("PM_USER_RESEND_MS"), Meta(ge=100, le=600_000)] = 10_000  # unacked fills
     creds_wait_s: Annotated[int, Env("PM_USER_CREDS_WAIT_S"), Meta(ge=0)] = 120
     status_ms: Annotated[int, Env("PM_USER_STATUS_MS"), Meta(ge=100, le=60_000)] = 5000
     signer_address: Annotated[str, Env("PM_USER_SIGNER_ADDRESS")] = ""  # POLY_ADDRESS for REST (L2)

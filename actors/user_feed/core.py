@@ -5,9 +5,11 @@
   (cross-asset matches, gotcha 8), plus our taker order when ``trader_side`` is TAKER. Every status
   (MATCHED, MINED, CONFIRMED, RETRYING, FAILED) is emitted again; inventory dedupes and applies.
 - ``order_update``: an ``order`` event as an ``OrderUpdate`` (status split from its reason).
-- ``Watermark``: what back-fill must cover: the last trade seen, trades not yet final, and a
-  back-fill owed since a (re)connect that has not succeeded yet. Persisted by the shell.
-- ``Feed``: the above wired together, shared by the live program and ``--replay``.
+- ``Watermark``: what back-fill must cover: the last trade seen, trades not yet final, fills inventory
+  has not acknowledged (``outbox``), and a back-fill owed since a (re)connect that has not succeeded
+  yet. Persisted by the shell.
+- ``Feed``: the above wired together (with the ``Outbox`` of unacknowledged fills), shared by the live
+  program and ``--replay``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
 from actors.user_feed import venue
+from actors.user_feed.outbox import Outbox
 from actors.user_feed.venue import MakerOrder, UserEvent, UserOrder, UserTrade
 from bus import topics
 from schemas import Fill, OrderUpdate
@@ -75,6 +78,15 @@ def trade_time(trade: UserTrade) -> int:
     return venue.to_ns(trade.timestamp) or venue.to_ns(trade.last_update) or venue.to_ns(trade.match_time)
 
 
+def match_time(trade: UserTrade) -> int:
+    """When the trade matched (what REST ``after`` filters on); a bad one falls back to ``trade_time``."""
+    try:
+        match_ns = venue.to_ns(trade.match_time)
+    except ValueError:  # a bad match time must not cost the fills: use the event's own time
+        match_ns = 0
+    return match_ns or trade_time(trade)
+
+
 def trade_fills(trade: UserTrade, me: Identity, source: Literal["ws", "rest"], now: int) -> list[Fill]:
     """Our fills in one trade message; raises ``ValueError`` on a malformed trade."""
     status = venue.trade_status(trade.status)
@@ -86,12 +98,12 @@ def trade_fills(trade: UserTrade, me: Identity, source: Literal["ws", "rest"], n
         if me.owns(entry.owner, entry.maker_address):
             fills.append(Fill(trade_id=trade.id, order_id=entry.order_id, market=trade.market,
                               asset=entry.asset_id, side=maker_side(entry, trade),
-                              price=venue.micros(entry.price), size=venue.micros(entry.matched_amount),
+                              price=venue.price(entry.price), size=venue.micros(entry.matched_amount),
                               status=status, role="MAKER", fee=0, source=source, ts_event=ts_event,
                               ts_recv=now))
     if trade.trader_side.upper() == "TAKER" and me.owns(trade.owner, trade.maker_address):
         fills.append(Fill(trade_id=trade.id, order_id=trade.taker_order_id, market=trade.market,
-                          asset=trade.asset_id, side=_side(trade.side), price=venue.micros(trade.price),
+                          asset=trade.asset_id, side=_side(trade.side), price=venue.price(trade.price),
                           size=venue.micros(trade.size), status=status, role="TAKER", fee=0,
                           source=source, ts_event=ts_event, ts_recv=now))
     return fills
@@ -119,7 +131,8 @@ def order_update(order: UserOrder, now: int) -> OrderUpdate:
 class Watermark:
     """How far back a REST back-fill must reach (unix seconds for ``/data/trades?after=``).
 
-    ``after = min(last trade seen, oldest trade not yet CONFIRMED/FAILED) - margin``; before any trade:
+    ``after = min(last trade seen, oldest trade not yet CONFIRMED/FAILED, oldest fill inventory has not
+    acknowledged) - margin``; before any trade:
     the last time we were known caught up (``synced_ns``), or ``now - lookback``. A back-fill owed
     (``owed_s``) is kept until one succeeds, however far live trades move the last-trade mark.
     """
@@ -129,13 +142,10 @@ class Watermark:
     synced_ns: int = 0
     owed_s: int | None = None
     running_s: int | None = None
+    pinned_ns: int = 0  # match time of the oldest fill inventory has not acknowledged (0: none)
 
     def observe(self, trade: UserTrade, status: str) -> None:
-        try:
-            match_ns = venue.to_ns(trade.match_time)
-        except ValueError:  # a bad match time must not cost the fills: use the event's own time
-            match_ns = 0
-        match_ns = match_ns or trade_time(trade)
+        match_ns = match_time(trade)
         self.last_trade_ns = max(self.last_trade_ns, match_ns)
         if status in FINAL:
             self.open_trades.pop(trade.id, None)
@@ -149,12 +159,17 @@ class Watermark:
             del self.open_trades[trade_id]
 
     def after_s(self, now: int, margin_s: int, lookback_s: int) -> int:
-        marks = [ts for ts in (self.last_trade_ns, *self.open_trades.values()) if ts > 0]
+        marks = [ts for ts in (self.last_trade_ns, self.pinned_ns, *self.open_trades.values()) if ts > 0]
         if marks:
             return max(0, min(marks) // NS - margin_s)
         if self.synced_ns:
             return max(0, self.synced_ns // NS - margin_s)
         return max(0, now // NS - lookback_s)
+
+    def owe_pinned(self, margin_s: int) -> None:
+        """At start: fills the last run pushed and never saw acknowledged must be fetched again."""
+        if self.pinned_ns:
+            self.owe(max(0, self.pinned_ns // NS - margin_s))
 
     def owe(self, after_s: int) -> None:
         """A back-fill from ``after_s`` is needed (a connect happened); merges with one already owed."""
@@ -182,14 +197,16 @@ class Watermark:
     def to_json(self) -> dict[str, Any]:
         owed = [s for s in (self.owed_s, self.running_s) if s is not None]
         return {"last_trade_ns": self.last_trade_ns, "open_trades": dict(self.open_trades),
-                "synced_ns": self.synced_ns, "owed_s": min(owed) if owed else None}
+                "synced_ns": self.synced_ns, "owed_s": min(owed) if owed else None,
+                "unacked_ns": self.pinned_ns}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Watermark:
         owed = data.get("owed_s")
         return cls(last_trade_ns=int(data.get("last_trade_ns", 0)),
                    open_trades={str(k): int(v) for k, v in dict(data.get("open_trades", {})).items()},
-                   synced_ns=int(data.get("synced_ns", 0)), owed_s=None if owed is None else int(owed))
+                   synced_ns=int(data.get("synced_ns", 0)), owed_s=None if owed is None else int(owed),
+                   pinned_ns=int(data.get("unacked_ns", 0)))
 
 
 @dataclass(slots=True)
@@ -198,6 +215,7 @@ class Feed:
 
     me: Identity
     mark: Watermark = field(default_factory=Watermark)
+    outbox: Outbox = field(default_factory=Outbox)
     skipped: int = 0  # events that could not be turned into messages
     unmatched_trades: int = 0  # trades reported to us in which none of our orders was found
     errors: list[str] = field(default_factory=list)  # the latest few skip reasons, for logs
@@ -219,7 +237,38 @@ class Feed:
         self.mark.observe(trade, fills[0].status if fills else venue.trade_status(trade.status) or "")
         if not fills:
             self.unmatched_trades += 1
+        match_ns = match_time(trade)
+        for fill in fills:
+            self.outbox.pushed(fill, match_ns, now)
+        self._pin()
         return outs
+
+    # -- acknowledgements (see ``outbox``) --------------------------------------------------------
+
+    def on_applied(self, fill: Fill) -> bool:
+        """Inventory echoed this fill after committing it; True if it was waiting for that."""
+        acked = self.outbox.ack(fill)
+        self._pin()
+        return acked
+
+    def on_inventory_heartbeat(self, run: int, now: int) -> list[Out]:
+        return _pushes(self.outbox.on_heartbeat(run, now))
+
+    def resend_due(self, now: int, resend_ns: int, alive_ns: int) -> list[Out]:
+        return _pushes(self.outbox.due(now, resend_ns, alive_ns))
+
+    def prune(self, now: int, max_open_s: int) -> list[Fill]:
+        self.mark.prune(now, max_open_s)
+        dropped = self.outbox.prune(now, max_open_s * NS)
+        self._pin()
+        return dropped
+
+    def _pin(self) -> None:
+        self.mark.pinned_ns = self.outbox.oldest_ns()
+
+
+def _pushes(fills: list[Fill]) -> list[Out]:
+    return [Out(FILLS_PIPE, topics.inv_fill(f.market), f) for f in fills]
 
 
 def backoff_ms(attempt: int, base_ms: int, cap_ms: int, rand01: float) -> int:

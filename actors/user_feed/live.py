@@ -43,6 +43,7 @@ class UserFeed:
         mark, error = persist.load(state_path)
         if error:
             self.log.warning("state_file_unreadable", path=str(state_path), error=error)
+        mark.owe_pinned(cfg.backfill_margin_s)  # fills the last run never saw acknowledged: fetch again
         self.feed = Feed(Identity(""), mark)
         self.saved = mark.to_json()
         self.creds: ApiCreds | None = None
@@ -55,6 +56,7 @@ class UserFeed:
         self.connecting = False
         self.subscribed: set[str] = set()
         self.dropped_at: dict[str, int] = {}  # market -> when the socket stopped carrying it
+        self.unsettled: dict[str, str] = {}  # trade id -> market, for our trades not final yet
         self.attempt = self.connected_at = self.retry_at = self.last_rx = self.last_ping = 0
         self.backfill_attempt = self.backfill_retry_at = self.backfilled = 0
         self.last_status: tuple[Any, ...] = ()
@@ -76,7 +78,10 @@ class UserFeed:
 
     def status_tick(self, now: int) -> None:
         mark = self.feed.mark
-        mark.prune(now, self.cfg.open_trade_max_s)
+        dropped = self.feed.prune(now, self.cfg.open_trade_max_s)
+        if dropped:
+            self.log.error("fills_never_acknowledged", fills=len(dropped),
+                           trade_ids=[f.trade_id for f in dropped][:20])
         horizon = now - self.cfg.open_trade_max_s * NS
         self.dropped_at = {m: ts for m, ts in self.dropped_at.items() if ts >= horizon}
         if self.sock is not None:
@@ -126,11 +131,20 @@ class UserFeed:
     # -- the socket -------------------------------------------------------------------------------
 
     def _wants_socket(self) -> bool:
-        return self.cfg.all_markets or bool(self.leases.markets())
+        return self.cfg.all_markets or bool(self._markets())
+
+    def _markets(self) -> set[str]:
+        """The markets the socket must carry: the leased ones, and any with a trade of ours not yet final.
+
+        A lease goes when a window rotates or a coordinator stops, often a second after a fill; that
+        trade can still go RETRYING -> FAILED, and only the user channel says so at once."""
+        open_trades = self.feed.mark.open_trades
+        self.unsettled = {t: m for t, m in self.unsettled.items() if t in open_trades}
+        return self.leases.markets() | set(self.unsettled.values())
 
     def _connect(self, now: int) -> None:
         assert self.creds is not None
-        markets = None if self.cfg.all_markets else self.leases.markets()
+        markets = None if self.cfg.all_markets else self._markets()
         creds = self.creds
         auth = {"apiKey": creds.api_key, "secret": creds.secret, "passphrase": creds.passphrase}
         first = json.dumps(leases.subscribe_frame(auth, markets), separators=(",", ":"))
@@ -208,10 +222,10 @@ class UserFeed:
         self.log.warning("ws_disconnected", reason=reason, retry_in_ms=delay, attempt=self.attempt)
 
     def _sync_markets(self, now: int) -> None:
-        """Lease mode: move the live socket's subscription to the leased markets."""
+        """Lease mode: move the live socket's subscription to the leased (and unsettled) markets."""
         if self.cfg.all_markets or self.sock is None:
             return
-        wanted = self.leases.markets()
+        wanted = self._markets()
         added = wanted - self.subscribed
         for frame in leases.diff(wanted, self.subscribed):
             try:
@@ -283,6 +297,8 @@ class UserFeed:
                 self.node.publish(out.topic, out.msg)
             if isinstance(out.msg, Fill):
                 f = out.msg
+                if f.trade_id in self.feed.mark.open_trades:
+                    self.unsettled[f.trade_id] = f.market
                 self.log.info("fill", trade_id=f.trade_id, order_id=f.order_id, market=f.market,
                               asset=f.asset, side=f.side, price=f.price, size=f.size, status=f.status,
                               role=f.role, source=f.source)

@@ -1,5 +1,7 @@
 """user-feed: the authenticated user channel -> fills (PUSH to inventory) and order updates (bus).
 
+Fills are pushed again until inventory acknowledges them (``acks``, ``outbox``).
+
 ``python -m actors.user_feed`` runs live; ``--replay FILE --api-key KEY [--address ADDR]`` prints what
 recorded frames become. Bus source ``user-feed``; supervisord program ``user-feed`` (group core).
 """
@@ -10,6 +12,7 @@ import argparse
 
 from actors.common.polymarket import ApiCredentials, VenueEndpoints
 from actors.user_feed import replay
+from actors.user_feed.acks import INVENTORY, Resender
 from actors.user_feed.config import UserFeedConfig
 from actors.user_feed.core import FILLS_PIPE
 from actors.user_feed.live import UserFeed
@@ -17,7 +20,7 @@ from bus import topics
 from bus.config import describe, load_or_exit
 from bus.endpoints import BusConfig
 from bus.node import Dispatcher, Node
-from schemas import Lease, LeaseRelease
+from schemas import FillApplied, Heartbeat, Lease, LeaseRelease
 
 PROGRAM = "user-feed"
 TICK_MS = 100
@@ -42,14 +45,17 @@ def main(argv: list[str] | None = None) -> int:
     bus = load_or_exit(BusConfig, PROGRAM)
     endpoints = load_or_exit(VenueEndpoints, PROGRAM)
     creds = load_or_exit(ApiCredentials, PROGRAM)
-    node = Node(PROGRAM, bus, subscriptions=[topics.prefix("coord", "lease")],
-                push_connect={FILLS_PIPE: bus.fill_endpoint})
+    subscriptions = [topics.prefix("coord", "lease"), topics.sys_hb(INVENTORY), topics.prefix("inv", "fill")]
+    node = Node(PROGRAM, bus, subscriptions=subscriptions, push_connect={FILLS_PIPE: bus.fill_endpoint})
     feed = UserFeed(node, cfg, endpoints, creds, state_path=cfg.state_path(bus.run_dir))
+    resender = Resender(node, feed.feed, resend_ms=cfg.resend_ms, alive_ms=3 * bus.heartbeat_ms)
     node.log.info("config", **describe(cfg), venue=endpoints.venue, ws=endpoints.ws_base_url + "/user",
                   rest=endpoints.rest_url, fills=bus.fill_endpoint)
     node.every(TICK_MS, feed.tick)
     node.every(cfg.status_ms, feed.status_tick)
-    dispatch = Dispatcher({Lease: feed.on_lease, LeaseRelease: feed.on_release}, node.log)
+    node.every(TICK_MS, resender.tick)
+    dispatch = Dispatcher({Lease: feed.on_lease, LeaseRelease: feed.on_release,
+                           Heartbeat: resender.on_heartbeat, FillApplied: resender.on_applied}, node.log)
     try:
         node.run(dispatch)
     finally:

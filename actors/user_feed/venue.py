@@ -128,16 +128,16 @@ def _one(raw: bytes | msgspec.Raw) -> UserEvent | None:
             kind = _untagged.decode(raw).type
             event = _trade.decode(raw) if kind == "TRADE" else _order.decode(raw) if kind in _ORDER_TYPES \
                 else None
-        except (msgspec.ValidationError, msgspec.DecodeError):
+        except (ValueError, RecursionError):
             return None
-    except msgspec.DecodeError:
+    except (ValueError, RecursionError):  # msgspec's errors, invalid UTF-8, deep nesting
         return None
     return event if event is not None and event.id else None
 
 
 def parse_frame(frame: str | bytes) -> Parsed:
     """One WebSocket text frame: an event, an array of events, or plain text."""
-    data = frame.encode() if isinstance(frame, str) else frame
+    data = frame.encode(errors="replace") if isinstance(frame, str) else frame
     head = data.lstrip()[:1]
     if head == b"{":
         event = _one(data)
@@ -145,7 +145,7 @@ def parse_frame(frame: str | bytes) -> Parsed:
     if head == b"[":
         try:
             items = _raw_list.decode(data)
-        except (msgspec.ValidationError, msgspec.DecodeError):
+        except (ValueError, RecursionError):  # msgspec's errors, invalid UTF-8, deep nesting
             return Parsed([], "", 1)
         events = [e for e in map(_one, items) if e is not None]
         return Parsed(events, "", len(items) - len(events))
@@ -153,8 +153,12 @@ def parse_frame(frame: str | bytes) -> Parsed:
 
 
 def parse_trades_page(body: bytes) -> TradesPage:
-    """A ``GET /data/trades`` page ``{data, next_cursor, ...}``; bad rows are skipped and counted."""
-    page = _page.decode(body)
+    """A ``GET /data/trades`` page ``{data, next_cursor, ...}``; bad rows are skipped and counted.
+    Raises ``ValueError`` (msgspec's errors are ValueErrors) when the page itself is malformed."""
+    try:
+        page = _page.decode(body)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
     trades = [t for t in map(parse_trade_row, page.data) if t is not None]
     return TradesPage(trades, page.next_cursor, len(page.data) - len(trades))
 
@@ -163,7 +167,7 @@ def parse_trade_row(row: bytes | msgspec.Raw) -> UserTrade | None:
     """One REST trade row (no ``event_type``); ``None`` when it is not a trade with an id."""
     try:
         trade = _trade.decode(row)
-    except (msgspec.ValidationError, msgspec.DecodeError):
+    except (ValueError, RecursionError):  # msgspec's errors, invalid UTF-8, deep nesting
         return None
     return trade if trade.id else None
 
@@ -171,29 +175,50 @@ def parse_trade_row(row: bytes | msgspec.Raw) -> UserTrade | None:
 # -- numbers, times, statuses ------------------------------------------------------------------
 
 
+MAX_INT = (1 << 63) - 1  # bus integers are int64: anything larger is malformed, not a crash later
+_MAX_AMOUNT = Decimal(MAX_INT) / MICRO
+
+
 def micros(value: Amount) -> int:
-    """``"0.482"`` / ``".48"`` / ``5`` / ``""`` -> integer 1e-6 units (half-even beyond 6 places)."""
+    """``"0.482"`` / ``".48"`` / ``5`` / ``""`` -> integer 1e-6 units (half-even beyond 6 places).
+    ``ValueError`` unless it is a non-negative finite number that fits the bus."""
     if value is None or value == "":
         return 0
     try:
         number = Decimal(str(value).strip())
     except InvalidOperation:
-        raise ValueError(f"not a number: {value!r}") from None
-    if not number.is_finite():
-        raise ValueError(f"not a finite number: {value!r}")
+        raise ValueError(f"not a number: {str(value)[:40]!r}") from None
+    if not number.is_finite() or number < 0 or number > _MAX_AMOUNT:
+        raise ValueError(f"not a non-negative finite amount: {str(value)[:40]!r}")
     return int((number * MICRO).to_integral_value(ROUND_HALF_EVEN))
 
 
+def price(value: Amount) -> int:
+    """A price: ``micros`` within (0, 1]; ``ValueError`` otherwise."""
+    units = micros(value)
+    if not 0 < units <= MICRO:
+        raise ValueError(f"price out of range: {str(value)[:40]!r}")
+    return units
+
+
 def to_ns(value: Amount) -> int:
-    """Unix s / ms / µs / ns (told apart by magnitude) or an ISO-8601 string -> ns; empty -> 0."""
+    """Unix s / ms / µs / ns (told apart by magnitude) or an ISO-8601 string -> ns; empty -> 0.
+    ``ValueError`` for anything else, or a time before 1970 or too late for the bus (int64 ns)."""
     if value is None or value == "":
         return 0
     text = str(value).strip()
+    try:
+        ns = _to_ns(text)
+    except (ValueError, ArithmeticError):  # bad ISO text, dates out of range, Decimal errors
+        raise ValueError(f"not a timestamp: {text[:40]!r}") from None
+    if not 0 <= ns <= MAX_INT:
+        raise ValueError(f"timestamp out of range: {text[:40]!r}")
+    return ns
+
+
+def _to_ns(text: str) -> int:
     if not text.replace(".", "", 1).isdigit():
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            raise ValueError(f"not a timestamp: {value!r}") from None
+        moment = datetime.fromisoformat(text)
         return calendar.timegm(moment.utctimetuple()) * NS + moment.microsecond * 1000
     number = int(Decimal(text))
     if number >= 10**17:

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from actors.common.polymarket import VenueEndpoints
+from deploy.render import render
 from tests.support.procs import REPO, short_tmpdir
 
 BIN = Path(sys.executable).parent
@@ -23,6 +25,7 @@ def deployment() -> Iterator[tuple[Path, dict[str, str]]]:
     (var / "run").mkdir(mode=0o700)
     (var / "log").mkdir()
     ctl_home = var / "venv"
+    (var / "supervisord.generated.conf").write_text(render([], VenueEndpoints(venue="polymarket")))
     script = REPO / "deploy" / "write_ctl_conf.sh"
     subprocess.run([str(script), str(REPO), str(var), str(ctl_home)], check=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PM_")}

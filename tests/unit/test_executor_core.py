@@ -159,17 +159,18 @@ def test_startup_adopt_keeps_orders_with_their_slots_and_arms_the_heartbeat() ->
     venue.listed = [listed("0xa1"), listed("0xb2")]
     stored = [Live(order_id="0xa1", holder="alpha", slot="yes_bid", market=CID, asset=YES, side="BUY",
                    price=480_000, size=10_000_000)]
-    core = started(venue, stored=stored, startup="adopt")
-    assert core.registry.in_slot("alpha", "yes_bid") is not None
-    assert core.registry.get("0xb2").holder == UNOWNED  # type: ignore[union-attr]
+    core = ExecutorCore(Params(startup="adopt"), T0, stored=stored)
+    assert [type(r) for r in flush(core, venue)] == [ListOrders, CancelIds]  # the stranger, at once
+    assert core.registry.in_slot("alpha", "yes_bid") is not None and "0xb2" not in core.registry
+    [gone] = [m for m in sent_events(core) if isinstance(m, OrderCancelled)]
+    assert (gone.order_id, gone.holder, gone.reason) == ("0xb2", UNOWNED, "unknown_order")
     assert core.heartbeat_wanted
-    # coordinator alpha is alive, nobody speaks for the unowned order: it goes after 3 beats
+    # coordinator alpha went silent while we were down: its adopted order goes after 3 beats
     for t in range(0, 4000, 500):
-        core.on_coordinator_heartbeat("alpha", T0 + t * MS)
         core.check_silence(T0 + t * MS)
-    assert set(core.to_cancel) == {"0xb2"}
+    assert set(core.to_cancel) == {"0xa1"}
     [risk] = [m for m in sent_events(core) if isinstance(m, RiskEvent)]
-    assert risk.kind == "coordinator_silent" and risk.market == UNOWNED
+    assert risk.kind == "coordinator_silent" and risk.market == "alpha"
 
 
 def test_cancel_commands_received_while_starting_are_applied_after_the_sync() -> None:

@@ -8,6 +8,7 @@ Wire facts: PROTOCOL.md §1 (market channel) and §2 (user channel).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -58,6 +59,7 @@ class _Channel:
         self.clock_ns = clock_ns
         self.sockets: set[WebSocket] = set()
         self.frames_out = 0
+        self.write_ns = 0  # when the last fan-out started writing (the benchmark's "frame written" time)
 
     def drop_all(self) -> int:
         """Abruptly close every socket (TCP reset, no close frame)."""
@@ -76,6 +78,7 @@ class _Channel:
 
     def _send(self, pending: dict[WebSocket, list[bytes]]) -> int:
         sent = 0
+        self.write_ns = time.time_ns()
         for ws, frames in pending.items():
             if ws.send_frames(frames):
                 sent += len(frames)

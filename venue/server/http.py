@@ -121,6 +121,11 @@ class Router:
                 return
         self._patterns.append((segments, {method: handler}))
 
+    def wrap(self, method: str, path: str, wrapper: Callable[[Handler], Handler]) -> None:
+        """Replace the handler of an exact path with ``wrapper(handler)`` (the benchmark's stamps)."""
+        methods = self._static[path]
+        methods[method] = wrapper(methods[method])
+
     def websocket(self, path: str, handler: WsHandler, on_open: WsOpen) -> None:
         self._ws[path] = (handler, on_open)
 
