@@ -39,6 +39,11 @@ render: install
 
 ## up: start supervisord (groups venue, core, market) and wait for the bus
 up: render
+	@if [ -n "$${POLYMARKET_PRIVATE_KEY:-}" ]; then \
+	  echo "POLYMARKET_PRIVATE_KEY is exported in this shell: supervisord would hand it to every program." >&2; \
+	  echo "Put it in .env (chmod 600) instead: only the executor reads it from there. Then: unset it." >&2; \
+	  exit 2; \
+	fi
 	@if [ -f $(VAR)/run/supervisord.pid ] && kill -0 $$(cat $(VAR)/run/supervisord.pid) 2>/dev/null; then \
 	  echo "supervisord already running"; \
 	else \

@@ -174,7 +174,8 @@ class Node:
                 topic, header, msg = codec.decode(frames)
             except FrameError as exc:
                 self.bad_frames += 1
-                self.log.warning("bad_frame", error=str(exc), count=self.bad_frames)
+                if self.bad_frames <= 10 or self.bad_frames % 1000 == 0:  # a flood must not flood the log
+                    self.log.warning("bad_frame", error=str(exc), count=self.bad_frames)
                 continue
             self.gaps.observe(topic, header)
             if topic == self._own_hb:

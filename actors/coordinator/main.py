@@ -180,11 +180,11 @@ def main(argv: list[str] | None = None) -> int:
     log = Logger(program)
     bus = load_or_exit(BusConfig, program)
     venue = load_or_exit(VenueEndpoints, program)
+    rotation = Rotation(cfg.market_slug, gamma_resolver(venue, cfg.market_slug, program))  # config first
     log.info("config", **describe(cfg), venue=venue.venue)
     node = Node(program, bus, subscriptions=[topics.prefix("sys", "hb"), topics.exec_event(cfg.holder),
                                              topics.user_status(), topics.prefix("risk", "event")],
                 push_connect={"exec": bus.command_endpoint}, log=log)
-    rotation = Rotation(cfg.market_slug, gamma_resolver(venue, cfg.market_slug, program))
     shell = Shell(cfg, node, rotation)
     node.every(cfg.evaluate_ms, shell.act)
     node.every(1000, shell.every_second)

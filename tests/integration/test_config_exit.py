@@ -145,15 +145,7 @@ def runs() -> Iterator[dict[str, Run]]:
             shutil.rmtree(run.run_dir, ignore_errors=True)
 
 
-LATE = pytest.mark.xfail(strict=True, reason=(
-    "actors/coordinator/main.py creates its Node (PUB, SUB and the PUSH to the executor) before "
-    "gamma_resolver() loads MarketsConfig: exit 2 and the variable are right, but it has connected to the "
-    "bus by then (no message is sent). Fix: load_or_exit(MarketsConfig, program) before Node(...)."))
-
-
-@pytest.mark.parametrize("key", [pytest.param(f"{c.program}:{c.variable}", marks=LATE)
-                                 if c.variable.startswith("PM_MARKETS_") else f"{c.program}:{c.variable}"
-                                 for c in CASES])
+@pytest.mark.parametrize("key", [f"{c.program}:{c.variable}" for c in CASES])
 def test_a_bad_value_exits_2_naming_the_variable_before_anything_is_sent(runs: dict[str, Run],
                                                                          key: str) -> None:
     run = runs[key]
