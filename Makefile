@@ -88,9 +88,9 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-## bench: performance figures (printed and written to bench/results.json)
+## bench: performance figures side by side (printed, and written to bench/results.json); ~2 min
 bench: install
-	$(BIN)/python bench/sign.py
+	$(BIN)/python -m bench
 
 ## clean: remove .venv, sockets and logs (keeps var/*.sqlite: the fill journal and order registry)
 clean:

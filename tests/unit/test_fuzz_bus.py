@@ -179,7 +179,8 @@ def test_a_node_counts_garbage_and_keeps_its_state(run_dir: Path) -> None:
             node.close()
     assert not thread.is_alive()
     assert node.bad_frames == len(on_sub) + len(on_pull)
-    assert log.events.count("warning:bad_frame") == node.bad_frames
+    # the first ten are logged, then one line per thousand: a flood must not flood the log
+    assert log.events.count("warning:bad_frame") == min(node.bad_frames, 10) + node.bad_frames // 1000
     assert dispatch.unknown == 1 and "warning:unhandled_message" in log.events
     only_the_valid_fill = Inventory(Limits(10**12, 10**12, 10**12))
     only_the_valid_fill.on_fill(FILL)
