@@ -1,7 +1,8 @@
 """The chaos run: the whole engine under supervisord, the venue's faults on, ``kill -9`` every few seconds.
 
     python -m tests.support.chaos [--rounds 30] [--interval 3] [--seed 1] [--markets btc-updown-15m ...]
-                                  [--window 30] [--keep]
+                                  [--window 30] [--keep] [--env PM_X=VALUE ...] [--fault FIELD=N ...]
+                                  [--targets core:inventory ...]
 
 1. A local venue (own port, synthetic flow, 30 s windows, trades MINED after 1 s and final after 4 s)
    and the engine under a real supervisord in a private PM_VAR (``tests.support.supervised``): group
@@ -9,10 +10,11 @@
 2. Once the engine quotes, the venue's faults go on: FAILED trades, WebSocket drops and silent market
    freezes, 429s, and a periodic engine restart (425, then post-only-only).
 3. Each round ``kill -9``s one program chosen at random (bus, market-feed, user-feed, inventory, ofi,
-   executor, the coordinators); supervisord restarts it. Most rounds wait for the moment most likely
-   to hurt (``trigger_for``: a fill on its way to inventory, a POST in flight). A round ends when every
-   program is RUNNING again and the interval has passed. Meanwhile (``tests.support.watch``): every
-   order at the venue must be known to the executor, every order placed must be post-only GTC/GTD.
+   executor, the coordinators), sometimes two at once; supervisord restarts them. Most rounds wait for
+   the moment most likely to hurt (``trigger_for``: a fill on its way to inventory, a POST in flight).
+   A round ends when every program is RUNNING again and the interval has passed. Meanwhile
+   (``tests.support.watch``): every order at the venue must be known to the executor, and every order
+   placed must be post-only GTC/GTD.
 4. Then: faults off; wait until every program runs and the engine quotes again; stop the coordinators
    (their quotes are withdrawn); wait until our trades are final and the inventory has caught up;
    ``make down`` (supervisord shuts everything down).
@@ -42,11 +44,10 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-import requests
-
 from bus import topics
 from schemas import FillApplied, OpenOrders, OrderPlaced, OrderUpdate, PlaceOrder, RiskEvent
 from tests.support import audit
+from tests.support.account import VenueAccount
 from tests.support.procs import Listener
 from tests.support.stack import Stack
 from tests.support.supervised import Supervised
@@ -65,6 +66,7 @@ FAULTS: dict[str, Any] = {
 }
 WATCHED = (b"inv.fill.", b"risk.event.", b"user.order.", b"exec.cmd.", b"exec.event.", b"exec.orders.")
 TRIGGERED = 0.6  # share of rounds whose kill waits for the moment most likely to hurt
+PAIRED = 0.15  # share of rounds that kill a second program at the same moment
 VENUE_CHECK_NS = 1_000_000_000  # how often the venue's open orders are compared with the executor's
 
 Trigger = Callable[[bytes, Any], bool]
@@ -95,6 +97,13 @@ class Params:
     markets: tuple[str, ...] = ("btc-updown-15m",)
     window_s: int = 30
     keep: bool = False
+    env: tuple[tuple[str, str], ...] = ()  # engine settings on top of ENGINE (e.g. PM_EXEC_STARTUP=adopt)
+    faults: tuple[tuple[str, float | int], ...] = ()  # FaultPlan fields over FAULTS (ws_drop_interval_s=0)
+    targets: tuple[str, ...] = ()  # programs to kill (default: every core program and coordinator)
+
+    @property
+    def fault_plan(self) -> dict[str, Any]:
+        return {**FAULTS, **dict(self.faults)}
 
 
 @dataclass
@@ -123,54 +132,13 @@ def venue_config(params: Params) -> dict[str, Any]:
             "flow_params": {"noise_rate_per_min": 240.0, "informed_prob": 0.1, "informed_check_ms": 300}}
 
 
-class Venue:
-    """The venue as our account sees it; REST reads ride out the injected 429s and 425s."""
-
-    def __init__(self, stack: Stack) -> None:
-        self.stack = stack
-        stack.creds()  # derive the API key before any fault is on
-
-    def get(self, path: str, params: dict[str, str] | None = None, timeout: float = 20.0) -> Any:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                return self.stack.private_get(path, params)
-            except requests.HTTPError as error:
-                status = error.response.status_code if error.response is not None else 0
-                if status not in (425, 429) or time.monotonic() > deadline:
-                    raise
-            time.sleep(0.2)  # a retry pause under injected rate limits, not a wait for a state
-
-    def pages(self, path: str) -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = []
-        cursor = "MA=="
-        while cursor != "LTE=":
-            page = self.get(path, {"next_cursor": cursor})
-            rows.extend(page["data"])
-            cursor = page["next_cursor"] or "LTE="
-        return rows
-
-    def open_orders(self) -> list[dict[str, Any]]:
-        return self.pages("/data/orders")
-
-    def fills(self) -> tuple[dict[audit.Key, audit.VenueFill], list[audit.Key]]:
-        return audit.venue_fills(self.pages("/data/trades"), self.stack.creds().api_key)
-
-    def admin(self, path: str, body: dict[str, Any]) -> None:
-        requests.post(f"{self.stack.venue_url}{path}", json=body, timeout=5).raise_for_status()
-
-    def closed(self, market: str) -> bool:
-        reply = requests.get(f"{self.stack.venue_url}/markets/{market}", timeout=5)
-        return reply.status_code == 404 or bool(reply.json().get("closed"))
-
-
 class Chaos:
     def __init__(self, params: Params, stack: Stack, say: Callable[[str], None]) -> None:
         self.p, self.stack, self.say = params, stack, say
         self.rng = random.Random(params.seed)
         self.result = Result()
-        self.venue = Venue(stack)
-        env = stack.env(PM_WINDOW_SECONDS=str(params.window_s))
+        self.venue = VenueAccount(stack)
+        env = stack.env(PM_WINDOW_SECONDS=str(params.window_s), **dict(params.env))
         self.engine = Supervised(stack.dir, env, markets=[(slug, slug, {}) for slug in params.markets])
         self.listener: Listener | None = None
         self.orders, self.places = OrderWatch(), PlaceWatch()
@@ -188,8 +156,8 @@ class Chaos:
             self.listener = Listener(self.stack.bus_cfg, *WATCHED)
             self.say(f"engine up under supervisord (PM_VAR={self.stack.dir}); venue {self.stack.venue_url}")
             self.wait(lambda: bool(self.venue.open_orders()), 40, "the engine never quoted")
-            self.venue.admin("/_venue/faults", FAULTS)
-            self.say(f"faults on: {FAULTS}")
+            self.venue.admin("/_venue/faults", self.p.fault_plan)
+            self.say(f"faults on: {self.p.fault_plan}")
             self.rounds()
             self.finish()
             self.audit()
@@ -204,7 +172,7 @@ class Chaos:
         return self.result
 
     def rounds(self) -> None:
-        targets = [*CORE_TARGETS, *(f"market:{slug}" for slug in self.p.markets)]
+        targets = list(self.p.targets) or [*CORE_TARGETS, *(f"market:{slug}" for slug in self.p.markets)]
         for n in range(1, self.p.rounds + 1):
             target = self.rng.choice(targets)
             self.wait(partial(self.engine.running, target), 30, f"{target} is not RUNNING")
@@ -217,9 +185,15 @@ class Chaos:
                 when = f"right after {self.fired}" if self.fired else "(its event did not come)"
                 self.trigger = None
             pid = self.engine.kill9(target)
-            self.result.rounds = n
+            killed = f"{target} (pid {pid})"
             self.result.kills += bool(pid)
-            self.say(f"round {n}/{self.p.rounds}: kill -9 {target} (pid {pid}) {when}; "
+            if len(targets) > 1 and self.rng.random() < PAIRED:  # two programs at the same moment
+                other = self.rng.choice([t for t in targets if t != target])
+                second = self.engine.kill9(other)
+                self.result.kills += bool(second)
+                killed += f" and {other} (pid {second})"
+            self.result.rounds = n
+            self.say(f"round {n}/{self.p.rounds}: kill -9 {killed} {when}; "
                      f"fills applied so far {self.applied}")
             self.wait(partial(self.round_over, pace), 30, "the engine did not come back after a kill")
 
@@ -338,6 +312,11 @@ def run(params: Params, say: Callable[[str], None] = print) -> Result:
         return Chaos(params, stack, say).run()
 
 
+def number(text: str) -> float | int:
+    value = float(text)
+    return int(value) if value.is_integer() else value
+
+
 def parse_args(argv: list[str] | None) -> Params:
     p = argparse.ArgumentParser(prog="python -m tests.support.chaos", description=__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=30, help="programs killed, one per round (default 30)")
@@ -346,11 +325,25 @@ def parse_args(argv: list[str] | None) -> Params:
     p.add_argument("--markets", nargs="+", default=["btc-updown-15m"], help="slugs, one coordinator each")
     p.add_argument("--window", type=int, default=30, help="market window length in seconds (default 30)")
     p.add_argument("--keep", action="store_true", help="keep logs and databases even when the run passes")
+    p.add_argument("--env", action="append", default=[], metavar="PM_X=VALUE",
+                   help="an engine setting for every program (repeatable), e.g. PM_EXEC_STARTUP=adopt")
+    p.add_argument("--fault", action="append", default=[], metavar="FIELD=NUMBER",
+                   help="a venue FaultPlan field (repeatable), e.g. ws_drop_interval_s=0")
+    p.add_argument("--targets", nargs="+", default=[], metavar="PROGRAM",
+                   help="kill only these supervisord programs, e.g. core:inventory market:btc-updown-15m")
     a = p.parse_args(argv)
     if a.rounds < 0 or a.interval <= 0 or a.window < 10:
         p.error("--rounds >= 0, --interval > 0, --window >= 10")
+    env = [tuple(item.split("=", 1)) for item in a.env]
+    if any(len(kv) != 2 or not kv[0].startswith(("PM_", "POLYMARKET_")) for kv in env):
+        p.error("--env takes PM_X=VALUE")
+    try:
+        faults = tuple((k, number(v)) for k, v in (item.split("=", 1) for item in a.fault))
+    except ValueError:
+        p.error("--fault takes FIELD=NUMBER")
     return Params(rounds=a.rounds, interval_s=a.interval, seed=a.seed, markets=tuple(a.markets),
-                  window_s=a.window, keep=a.keep or bool(os.environ.get("PM_KEEP_E2E_DIR")))
+                  window_s=a.window, keep=a.keep or bool(os.environ.get("PM_KEEP_E2E_DIR")),
+                  env=tuple((k, v) for k, v in env), faults=faults, targets=tuple(a.targets))
 
 
 def main(argv: list[str] | None = None) -> int:

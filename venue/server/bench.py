@@ -134,26 +134,24 @@ class BenchApi:
         return (written if written != before else 0), problem
 
     async def _paced(self, run: RequoteRun) -> dict[str, Any]:
-        assert self.arrivals is not None
-        arrivals = self.arrivals
         events: list[dict[str, Any]] = []
         for index, (bid, ask) in enumerate(run.moves):
-            start = len(arrivals)
+            arrivals: list[Arrival] = []  # what arrives from now on belongs to this move
+            self.arrivals = arrivals
             written, problem = self._move(run, bid, ask)
             if problem or not written:
                 return {"events": events, "error": problem or f"move {index}: no frame was written"}
             wanted = set(run.expect[index]) if run.expect else set()
-            complete = await self._wait_for(wanted, start, run.timeout_ms / 1000)
+            complete = await self._wait_for(wanted, run.timeout_ms / 1000)
             if run.settle_ms:
                 await asyncio.sleep(run.settle_ms / 1000)
-            events.append({"write_ns": written, "complete": complete,
-                           "requests": self._requests(arrivals[start:])})
+            events.append({"write_ns": written, "complete": complete, "requests": self._requests(arrivals)})
         return {"events": events, "error": ""}
 
-    async def _wait_for(self, wanted: set[tuple[str, int]], start: int, timeout_s: float) -> bool:
+    async def _wait_for(self, wanted: set[tuple[str, int]], timeout_s: float) -> bool:
         assert self.arrivals is not None
         deadline = time.monotonic() + timeout_s
-        seen = start
+        seen = 0
         while wanted:
             for _, key, body in self.arrivals[seen:]:
                 if key.startswith("POST"):
