@@ -29,7 +29,7 @@ class ExecutorConfig(msgspec.Struct, frozen=True, kw_only=True):
     startup: Annotated[Literal["cancel", "adopt"], Env("PM_EXEC_STARTUP")] = "cancel"
     allow_taker_exit: Annotated[bool, Env("PM_ALLOW_TAKER_EXIT")] = False
     rate_tier: Annotated[TierName, Env("PM_RATE_TIER")] = "standard"
-    db_path: Annotated[str, Env("PM_EXEC_DB")] = ""  # default: $PM_RUN_DIR/executor.sqlite
+    db_path: Annotated[str, Env("PM_EXEC_DB")] = ""  # default: executor.sqlite beside $PM_RUN_DIR (var/)
     http_timeout_ms: Annotated[int, Env("PM_EXEC_HTTP_TIMEOUT_MS"), Meta(ge=50, le=30_000)] = 2_000
     heartbeat_ms: Annotated[int, Env("PM_EXEC_HEARTBEAT_MS"), Meta(ge=100, le=8_000)] = 5_000
     heartbeat_path: Annotated[Literal["/v1/heartbeats", "/heartbeats"], Env("PM_EXEC_HEARTBEAT_PATH")] = (

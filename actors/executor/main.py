@@ -9,6 +9,7 @@ recovery are one path: credentials, then the core's start-up sync (cancel or ado
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 import zmq
 
@@ -43,7 +44,9 @@ class Executor:
         self.dry_run = not venue.sends_orders
         subscriptions = [topics.prefix("sys", "hb"), topics.prefix("user", "order")]
         self.node = Node(PROGRAM, bus, subscriptions=subscriptions, pull_bind=bus.command_endpoint, log=log)
-        self.store = OrderStore(":memory:" if self.dry_run else cfg.db_path or f"{bus.run_dir}/executor.db")
+        # beside the run directory (var/executor.sqlite), like inventory's journal: `make clean` keeps it
+        default_db = str(Path(bus.run_dir).parent / "executor.sqlite")
+        self.store = OrderStore(":memory:" if self.dry_run else cfg.db_path or default_db)
         self.core = ExecutorCore(core_params(cfg, dry_run=self.dry_run, heartbeat_ms=bus.heartbeat_ms),
                                  self.node.clock(), stored=self.store.load())
         self.rest = RestClient(venue.rest_url, signer.address, timeout_ms=cfg.http_timeout_ms)

@@ -319,4 +319,4 @@ def test_credentials_are_derived_and_shared_with_the_user_feed(rig: Rig) -> None
     assert creds_path(str(rig.run_dir)).stat().st_mode & 0o777 == 0o600
     secret = rig.us.creds.secret  # type: ignore[union-attr]
     assert not any(secret in line or rig.us.creds.passphrase in line for line in program.lines)  # type: ignore[union-attr]
-    assert Path(rig.run_dir, "executor.db").exists()
+    assert Path(rig.run_dir, "executor.sqlite").exists()
