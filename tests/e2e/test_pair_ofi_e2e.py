@@ -4,6 +4,7 @@ It runs until fills, a hedge, a toxic kill and a rotation have all happened, the
 - inventory equals the venue's positions for our key, exactly;
 - every order was post-only GTC and none crossed (every fill of ours was as maker);
 - no quote was placed while the market's OFI was toxic;
+- every message on the bus came from the owner of its stream;
 - nothing is left open after the coordinator stops (what `make down` does first).
 """
 
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from bus import topics
 from schemas import CoordinatorState, FillApplied, InventoryState, Lease, OfiState, PlaceOrder
 from tests.support.stack import Stack
 
@@ -37,6 +39,7 @@ class Seen:
     places: list[tuple[int, PlaceOrder]] = field(default_factory=list)
     toxic_since: dict[str, int] = field(default_factory=dict)  # market -> ts toxic started (0 = not toxic)
     violations: list[str] = field(default_factory=list)
+    not_owner: set[tuple[str, str]] = field(default_factory=set)  # (topic, src) published by a non-owner
     inventory: dict[str, InventoryState] = field(default_factory=dict)
 
     def done(self) -> bool:
@@ -55,6 +58,8 @@ def observe(stack: Stack, seen: Seen, until: float) -> None:
             topic, header, msg = stack.bus.next(timeout=1.0)
         except TimeoutError:
             continue
+        if topics.owner_of(topic) != header.src:  # one writer per stream (ARCHITECTURE, bus rules)
+            seen.not_owner.add((topic.decode(), header.src))
         if isinstance(msg, Lease) and (not seen.markets or seen.markets[-1] != msg.market):
             seen.markets.append(msg.market)
         elif isinstance(msg, CoordinatorState):
@@ -87,6 +92,7 @@ def test_engine_trades_hedges_kills_and_rotates_against_the_venue() -> None:
             assert all(p.post_only and p.order_type == "GTC" and not p.taker_exit for _, p in seen.places)
             assert all(f.fill.role == "MAKER" for f in seen.fills), "one of our orders crossed"
             assert not seen.violations, seen.violations
+            assert not seen.not_owner, f"published by a non-owner: {seen.not_owner}"
 
             stack.procs["market:btc-updown-15m"].stop()  # a clean stop withdraws every quote
             stack.wait(lambda: not stack.open_orders(), 15, "orders left open after the coordinator stopped")
