@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,22 +15,8 @@ from bus.endpoints import BusConfig
 from bus.logs import Logger
 from bus.node import Dispatcher, Node
 from schemas import Heartbeat, Lease, RiskEvent
-from tests.support.procs import Listener, Program, bus_config, program_env, running_proxy, short_tmpdir
+from tests.support.procs import Listener, Program, bus_config, program_env, running_proxy
 from tests.support.programs import PROGRAMS
-
-
-@pytest.fixture
-def run_dir() -> Iterator[Path]:
-    path = short_tmpdir()
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
-@pytest.fixture
-def bus(run_dir: Path) -> Iterator[BusConfig]:
-    cfg = bus_config(run_dir)
-    with running_proxy(cfg):
-        yield cfg
 
 
 class Quiet(Logger):

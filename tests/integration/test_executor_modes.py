@@ -21,7 +21,7 @@ from tests.support.procs import Program, program_env, short_tmpdir
 
 
 class Recorder(BaseHTTPRequestHandler):
-    """A stand-in for clob.polymarket.com that records every request it gets (and answers 500)."""
+    """A stand-in for the real CLOB host that records every request it gets (and answers 500)."""
 
     seen: ClassVar[list[str]] = []
 

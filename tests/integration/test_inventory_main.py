@@ -3,7 +3,6 @@ book marks, and a kill -9 restart from the real SQLite journal (state identical,
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,7 +18,7 @@ from bus.logs import Logger
 from bus.node import Node
 from schemas import Book, BusMessage, Fill, FillApplied, InventoryState, Lease
 from schemas.user import TradeStatus
-from tests.support.procs import Listener, Program, bus_config, program_env, running_proxy, short_tmpdir
+from tests.support.procs import Listener, Program, program_env
 
 M = 1_000_000
 CID, YES, NO = "0xc1d", "1001", "1002"
@@ -29,20 +28,6 @@ LIMITS = Limits(max_net_diff=10 * M, max_portfolio_cost=1_020_000, max_position_
 class Quiet(Logger):
     def _write(self, level: str, event: str, fields: dict[str, object]) -> None:
         pass
-
-
-@pytest.fixture
-def run_dir() -> Iterator[Path]:
-    path = short_tmpdir()
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
-@pytest.fixture
-def bus(run_dir: Path) -> Iterator[BusConfig]:
-    cfg = bus_config(run_dir)
-    with running_proxy(cfg):
-        yield cfg
 
 
 class Harness:

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-
-import pytest
 
 from bus import topics
 from bus.endpoints import BusConfig
 from bus.logs import Logger
 from bus.node import Node
 from schemas import Lease, OfiState, Trade
-from tests.support.procs import Listener, Program, bus_config, program_env, running_proxy, short_tmpdir
+from tests.support.procs import Listener, Program, program_env
 
 M = 1_000_000
 CID, YES, NO = "0xc1d", "1001", "1002"
@@ -23,20 +20,6 @@ CID, YES, NO = "0xc1d", "1001", "1002"
 class Quiet(Logger):
     def _write(self, level: str, event: str, fields: dict[str, object]) -> None:
         pass
-
-
-@pytest.fixture
-def run_dir() -> Iterator[Path]:
-    path = short_tmpdir()
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
-@pytest.fixture
-def bus(run_dir: Path) -> Iterator[BusConfig]:
-    cfg = bus_config(run_dir)
-    with running_proxy(cfg):
-        yield cfg
 
 
 def repeat_until(listener: Listener, act: Callable[[], None], predicate: Callable[[OfiState], bool],
