@@ -24,7 +24,7 @@ from bus.endpoints import BusConfig
 from bus.logs import Logger
 from bus.node import Node
 from schemas import Book, FeedStatus, Lease, TickSizeChange, Trade
-from tests.integration.venue_client import KEY_A, KEY_B, Client
+from tests.integration.venue_client import KEY_A, KEY_B, Client, signed_client
 from tests.support.procs import Listener, Program, bus_config, program_env, running_proxy, short_tmpdir
 from venue.app import VenueThread
 from venue.config import VenueConfig
@@ -64,11 +64,7 @@ def bus() -> Iterator[BusConfig]:
 
 @pytest.fixture
 def alice(venue: VenueThread) -> Iterator[Client]:
-    client = Client(venue.urls["clob"], KEY_A)
-    client.derive()
-    yield client
-    client.private("DELETE", "/cancel-all")
-    client.close()
+    yield from signed_client(venue.urls["clob"], KEY_A)
 
 
 class Coordinator:

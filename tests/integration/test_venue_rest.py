@@ -10,7 +10,7 @@ import msgspec
 import pytest
 
 from clob.auth import ApiCreds
-from tests.integration.venue_client import KEY_A, KEY_B, Client
+from tests.integration.venue_client import KEY_A, KEY_B, Client, signed_client
 from venue.app import VenueThread
 from venue.config import VenueConfig
 
@@ -30,20 +30,12 @@ def market(venue: VenueThread) -> Any:
 
 @pytest.fixture
 def alice(venue: VenueThread) -> Iterator[Client]:
-    client = Client(venue.urls["clob"], KEY_A)
-    client.derive()
-    yield client
-    client.private("DELETE", "/cancel-all")
-    client.close()
+    yield from signed_client(venue.urls["clob"], KEY_A)
 
 
 @pytest.fixture
 def bob(venue: VenueThread) -> Iterator[Client]:
-    client = Client(venue.urls["clob"], KEY_B)
-    client.derive()
-    yield client
-    client.private("DELETE", "/cancel-all")
-    client.close()
+    yield from signed_client(venue.urls["clob"], KEY_B)
 
 
 def test_public_health_endpoints(venue: VenueThread) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import websocket
 
-from tests.integration.venue_client import KEY_A, KEY_B, Client, events, recv_until, ws_connect
+from tests.integration.venue_client import KEY_A, KEY_B, Client, events, recv_until, signed_client, ws_connect
 from venue.app import VenueThread
 from venue.config import VenueConfig
 
@@ -29,20 +29,12 @@ def markets(venue: VenueThread) -> list[Any]:
 
 @pytest.fixture
 def alice(venue: VenueThread) -> Iterator[Client]:
-    client = Client(venue.urls["clob"], KEY_A)
-    client.derive()
-    yield client
-    client.private("DELETE", "/cancel-all")
-    client.close()
+    yield from signed_client(venue.urls["clob"], KEY_A)
 
 
 @pytest.fixture
 def bob(venue: VenueThread) -> Iterator[Client]:
-    client = Client(venue.urls["clob"], KEY_B)
-    client.derive()
-    yield client
-    client.private("DELETE", "/cancel-all")
-    client.close()
+    yield from signed_client(venue.urls["clob"], KEY_B)
 
 
 def _market_ws(venue: VenueThread, assets: list[str], custom: bool = False) -> websocket.WebSocket:

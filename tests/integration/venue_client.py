@@ -8,6 +8,7 @@ from __future__ import annotations
 import http.client
 import json
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import websocket  # websocket-client
@@ -120,3 +121,12 @@ def events(frame: Any) -> list[dict[str, Any]]:
     if isinstance(frame, list):
         return [e for e in frame if isinstance(e, dict)]
     return [frame] if isinstance(frame, dict) else []
+
+
+def signed_client(url: str, key: str) -> Iterator[Client]:
+    """Fixture body: a client with derived credentials; its orders are cancelled afterwards."""
+    client = Client(url, key)
+    client.derive()
+    yield client
+    client.private("DELETE", "/cancel-all")
+    client.close()
