@@ -39,6 +39,10 @@ class ExecutorConfig(msgspec.Struct, frozen=True, kw_only=True):
     rate_backoff_ms: Annotated[int, Env("PM_EXEC_RATE_BACKOFF_MS"), Meta(ge=0)] = 10_000
     balance_block_ms: Annotated[int, Env("PM_EXEC_BALANCE_BLOCK_MS"), Meta(ge=0)] = 30_000
     post_only_mode_ms: Annotated[int, Env("PM_EXEC_POST_ONLY_MODE_MS"), Meta(ge=0)] = 120_000
+    # pipelined: a replacing order (same asset and side) is sent first and the cancel of the order it replaces
+    # right behind it, no waiting for replies (both may rest for a moment); confirmed: the place waits for
+    # the venue's answer to the cancel
+    replace: Annotated[Literal["pipelined", "confirmed"], Env("PM_EXEC_REPLACE")] = "pipelined"
     reconcile_ms: Annotated[int, Env("PM_EXEC_RECONCILE_MS"), Meta(ge=10, le=60_000)] = 1_000
     sync_ms: Annotated[int, Env("PM_EXEC_SYNC_MS"), Meta(ge=0)] = 30_000  # 0: no periodic sync
     orders_publish_ms: Annotated[int, Env("PM_EXEC_ORDERS_PUBLISH_MS"), Meta(ge=100)] = 2_000
@@ -53,7 +57,8 @@ def core_params(cfg: ExecutorConfig, *, dry_run: bool, heartbeat_ms: int) -> Par
     return Params(dry_run=dry_run, allow_taker_exit=cfg.allow_taker_exit, startup=cfg.startup,
                   rate_tier=cfg.rate_tier, cross_ms=cfg.cross_backoff_ms, balance_ms=cfg.balance_block_ms,
                   rate_ms=cfg.rate_backoff_ms, post_only_ms=cfg.post_only_mode_ms,
-                  reconcile_ms=cfg.reconcile_ms, heartbeat_ms=heartbeat_ms, silence_beats=cfg.silence_beats)
+                  reconcile_ms=cfg.reconcile_ms, heartbeat_ms=heartbeat_ms, silence_beats=cfg.silence_beats,
+                  replace=cfg.replace)
 
 
 def same_key(a: str, b: str) -> bool:

@@ -11,6 +11,17 @@ bucket holds), then reconciliation lookups, then a periodic sync. Places are nev
 a later flush: what cannot go now is refused (``backoff`` / ``rate_limited``) so no stale quote is
 sent late. Cancels are never dropped: they wait for tokens or the end of a back-off.
 
+Replacing an order (a place on an occupied slot): the old order is cancelled and the new one placed.
+With ``replace="pipelined"`` (the default) and the same asset and side, the place is written first and
+the cancel right behind it, on another connection, neither waiting for the other's reply: the new quote
+reaches the venue a whole cancel round trip sooner (about 1.4 ms here), at the price of the old and the
+new order resting together for the moments between the two requests (at most one extra order's size
+per slot, never able to trade with each other). It is only done when the cancel can go at once (no
+cancel back-off, cancel tokens left); a cancel that then fails stays queued (never dropped) and is
+retried behind its back-off. A replacement on another asset or side, and every replacement with
+``replace="confirmed"``, is placed only after the venue answered the cancel (a place whose old order is
+still not cancelled is refused as ``backoff``). Other cancels (risk-reducing) always go first.
+
 A command that touches a place still waiting in this flush (same slot, same holder+market, or a
 cancel-all) is a *conflict*: the shell flushes first, so commands keep their order.
 """
@@ -67,6 +78,9 @@ class Params:
     reconcile_ms: int = 1_000
     heartbeat_ms: int = 1_000  # the bus heartbeat interval of coordinators
     silence_beats: int = 3
+    # "pipelined": a replacing place is written right behind the cancel of the order it replaces, without
+    # waiting for the cancel's reply; "confirmed": only once the venue has answered the cancel
+    replace: Literal["pipelined", "confirmed"] = "pipelined"
 
 
 class Place(NamedTuple):
@@ -85,6 +99,7 @@ class ExecutorCore:
         self.silence = Silence(interval_ms=params.heartbeat_ms, beats=params.silence_beats,
                                check_ms=max(1, params.heartbeat_ms // 2))
         self.to_cancel: dict[str, Intent] = {}
+        self.cancelling: set[str] = set()  # ids of cancels sent whose reply is not in yet
         self.cancel_all: Intent | None = None  # a cancel-all to send
         self.cancel_all_sent: Intent | None = None  # the one in flight
         self.places: list[Place] = []
@@ -218,11 +233,36 @@ class ExecutorCore:
 
     # -- requests -------------------------------------------------------------------------------
 
+    def may_overlap(self, req: Request) -> bool:
+        """May ``req`` be in flight together with the other cancels and places of this flush? Not a
+        cancel that a waiting place must see answered first (a replacement on another side or asset)."""
+        if self.p.replace != "pipelined":
+            return False
+        if isinstance(req, CancelIds):
+            return not any(p.replaces in req.ids for p in self.places)
+        return isinstance(req, PostOrders)
+
+    def _place_first(self, place: Place) -> bool:
+        """May ``place`` go out before the cancel of the order it replaces? Only pipelined, and only on the
+        same asset and side: two bids (or two asks) of ours cannot trade with each other."""
+        if self.p.replace != "pipelined" or place.replaces not in self.to_cancel:
+            return False
+        old = self.registry.get(place.replaces)
+        return old is not None and old.asset == place.cmd.asset and old.side == place.cmd.side
+
+    def on_sent(self, req: Request) -> None:
+        """``req`` was written (its reply comes later, through ``on_reply``)."""
+        if isinstance(req, CancelIds):
+            self.cancelling.update(req.ids)
+
     def next_request(self, now: int) -> Request | None:
+        """The next request to send. Between two calls the shell either hands the reply back
+        (``on_reply``) or, for requests that ``may_overlap``, only says it was sent (``on_sent``)."""
         if not self.ready:
             return self._list(now)
-        return (self._next_cancel(now) or self._next_places(now) or self._next_lookup(now)
-                or (self._list(now) if self.sync_wanted else None))
+        after = {p.replaces for p in self.places if self._place_first(p)}  # sent right behind their place
+        return (self._next_cancel(now, after) or self._next_places(now) or self._next_cancel(now)
+                or self._next_lookup(now) or (self._list(now) if self.sync_wanted else None))
 
     def _list(self, now: int) -> Request | None:
         if now < self.list_at:
@@ -230,7 +270,14 @@ class ExecutorCore:
         self.list_at = now + LIST_RETRY_MS * MS  # until the reply says otherwise
         return ListOrders()
 
-    def _next_cancel(self, now: int) -> Request | None:
+    def _cancel_room(self, now: int) -> int:
+        """How many ids a cancel sent now may carry."""
+        if self.backoffs.cancels_blocked(now):
+            return 0
+        bucket = self.budget.cancels
+        return max(0, min(bucket.burst, bucket.tokens(now)))
+
+    def _next_cancel(self, now: int, skip: set[str] | frozenset[str] = frozenset()) -> Request | None:
         if not (self.to_cancel or self.cancel_all) or self.backoffs.cancels_blocked(now):
             return None
         bucket = self.budget.cancels
@@ -240,13 +287,16 @@ class ExecutorCore:
             if bucket.take(len(everything) + 1, now):  # else too many for one cancel-all: ids, in chunks
                 self.cancel_all_sent = intent
                 return CancelEverything(everything)
-        count = min(len(self.to_cancel), bucket.burst, bucket.tokens(now))
+        waiting = [order_id for order_id in self.to_cancel if order_id not in self.cancelling
+                   and order_id not in skip]
+        count = min(len(waiting), bucket.burst, bucket.tokens(now))
         if count <= 0:
             return None
         bucket.take(count, now)
-        return CancelIds(tuple(list(self.to_cancel)[:count]))
+        return CancelIds(tuple(waiting[:count]))
 
     def _next_places(self, now: int) -> Request | None:
+        cancel_room = self._cancel_room(now)  # for the cancels that follow their place
         while self.places:
             batch: list[PlaceOrder] = []
             rest: list[Place] = []
@@ -259,10 +309,12 @@ class ExecutorCore:
                 refusal = self.backoffs.refusal(cmd, now)
                 if refusal is not None:
                     fail(self, cmd, *refusal, now)
-                elif place.replaces in self.to_cancel:
+                elif place.replaces in self.to_cancel and not (self._place_first(place) and cancel_room > 0):
                     fail(self, cmd, "backoff", 1_000, "the previous order on this slot is not cancelled yet",
                          now)
                 else:
+                    if place.replaces in self.to_cancel:
+                        cancel_room -= 1
                     batch.append(cmd)
             self.places = rest
             bucket = self.budget.orders
@@ -298,6 +350,8 @@ class ExecutorCore:
             self.venue_lost = False
             self.request_sync()
             self.notes.append(("venue_reconnected", {"request": type(req).__name__}))
+        if isinstance(req, CancelIds | CancelEverything):
+            self.cancelling.difference_update(req.ids)
         outcomes.REPLIES[type(req)](self, req, res, now, order_ids)
 
     # -- views ----------------------------------------------------------------------------------

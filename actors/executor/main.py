@@ -1,23 +1,22 @@
 """The executor's shell: bus in and out, REST, the order heartbeat, the durable registry, timers.
 
-Commands are PULLed, echoed on ``exec.cmd.<holder>.`` and handed to the core; the flush that sends
-them runs once the loop has drained everything that arrived together (a wake-up byte on a
-socketpair registered with the Node), so commands of one iteration share batches. Start-up and crash
+Commands are PULLed and handed to the core; the flush that sends them runs once the loop has drained
+everything that arrived together (``Node.run``'s ``on_drained``), so commands of one wake-up share
+batches. Each command is echoed on ``exec.cmd.<holder>.`` right after the requests it caused were
+written (the echo is for observers: it must not delay the order). Start-up and crash
 recovery are one path: credentials, then the core's start-up sync (cancel or adopt), then ready.
 """
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
-
-import zmq
 
 from actors.common.polymarket import ApiCredentials, VenueEndpoints, write_creds
 from actors.executor.balances import InventoryWatch
 from actors.executor.config import ExecutorConfig, core_params
 from actors.executor.core import ExecutorCore
 from actors.executor.credentials import Session
+from actors.executor.flush import Flusher
 from actors.executor.heartbeat import HeartbeatThread, start_heartbeat
 from actors.executor.rest import RestClient
 from actors.executor.signing import OrderSigner
@@ -33,6 +32,7 @@ from schemas import CancelAll, CancelMarket, CancelOrders, Command, Heartbeat, O
 PROGRAM = "executor"
 PUMP_MS = 100
 MAX_REQUESTS_PER_FLUSH = 200
+MAX_IN_FLIGHT = 4  # requests written before their replies are read (one connection each)
 LOG = {"OrderPlaced": ("info", "order_placed"), "OrderFailed": ("warning", "order_failed"),
        "OrderCancelled": ("info", "order_cancelled"), "RiskEvent": ("warning", "risk_event")}
 
@@ -51,6 +51,9 @@ class Executor:
                                  self.node.clock(), stored=self.store.load())
         self.rest = RestClient(venue.rest_url, signer.address, timeout_ms=cfg.http_timeout_ms)
         self.transport = DryRunTransport(signer, log) if self.dry_run else LiveTransport(self.rest, signer)
+        self.flusher = Flusher(self.core, start=lambda req, now: self.transport.start(req, now // 1_000_000),
+                               finish=self.transport.finish, clock=self.node.clock, landed=self._pet,
+                               limit=MAX_REQUESTS_PER_FLUSH, max_in_flight=MAX_IN_FLIGHT)
         self.heartbeat: HeartbeatThread | None = None
         self.session = Session(self.rest, signer.signer, given=given, funder=signer.funder,
                                run_dir=bus.run_dir, log=log)
@@ -58,9 +61,8 @@ class Executor:
         if self.dry_run and given.complete:  # no L1 derivation in dry run (that would be a request)
             write_creds(bus.run_dir, given)
         self.was_ready = False
-        self._wake_r, self._wake_w = socket.socketpair()
-        self._wake_r.setblocking(False)
-        self.node.add_reader(self._wake_r.fileno(), self._on_wake)
+        self.echoes: list[tuple[bytes, Command]] = []  # commands to echo on exec.cmd.<holder>.
+        self.commanded = False
         cmd = self.on_command
         self.dispatch = Dispatcher({PlaceOrder: cmd, CancelOrders: cmd, CancelMarket: cmd, CancelAll: cmd,
                                     Heartbeat: self.on_heartbeat, OrderUpdate: self.on_order_update}, log)
@@ -76,15 +78,15 @@ class Executor:
         except topics.TopicError:
             self.log.warning("bad_command", holder=cmd.holder, cmd_id=cmd.cmd_id, type=codec.tag(cmd))
             return
-        self.node.publish(echo, cmd)
         if self.core.conflicts(cmd):
             self.flush()
+        self.echoes.append((echo, cmd))
         self.core.on_command(cmd, self.node.clock())
-        pull = self.node.pull
-        if pull is not None and int(pull.getsockopt(zmq.EVENTS)) & zmq.POLLIN:
-            self._wake_w.send(b"\0")  # more commands are waiting: flush once they are all in
-        else:
-            self.flush()  # nothing else queued: send now, without another trip through the poller
+        self.commanded = True  # sent once everything that arrived with it is in (``on_drained``)
+
+    def on_drained(self) -> None:
+        if self.commanded:
+            self.flush()
 
     def on_heartbeat(self, topic: bytes, header: Header, msg: Heartbeat) -> None:
         if msg.program.startswith("market:"):
@@ -94,26 +96,20 @@ class Executor:
         self.core.on_order_update(msg, self.node.clock())
         self.emit()
 
-    def _on_wake(self) -> None:
-        try:
-            self._wake_r.recv(4096)
-        except BlockingIOError:
-            pass
-        self.flush()
-
     def flush(self) -> None:
-        for _ in range(MAX_REQUESTS_PER_FLUSH if self.has_creds else 0):
-            now = self.node.clock()
-            req = self.core.next_request(now)
-            if req is None:
-                break
-            result, ids = self.transport.perform(req, now // 1_000_000)
-            self.core.on_reply(req, result, self.node.clock(), ids)
-            if self.heartbeat is not None:
-                self.heartbeat.pet()
+        self.commanded = False
+        if self.has_creds:
+            self.flusher()
         self.emit()
 
+    def _pet(self) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.pet()
+
     def emit(self) -> None:
+        echoes, self.echoes = self.echoes, []
+        for topic, cmd in echoes:  # after the requests they caused were written: off the hot path
+            self.node.publish(topic, cmd)
         out, notes = self.core.drain()
         self.store.apply(*self.core.registry.drain_changes())  # durable before announced
         for topic, msg in out:
@@ -165,7 +161,7 @@ class Executor:
             self.node.every(self.cfg.sync_ms, lambda now: self.core.request_sync())
         if self.watch is not None:
             self.node.every(self.cfg.inventory_check_ms, self.watch.tick)
-        return self.node.run(self.dispatch)
+        return self.node.run(self.dispatch, on_drained=self.on_drained)
 
     def close(self) -> None:
         if self.heartbeat is not None:
@@ -176,6 +172,6 @@ class Executor:
             res = self.rest.cancel_all(timeout_ms=400)  # best effort; the next start cancels anyway
             self.log.info("exit_cancel_all", status=res.status, open_orders=len(self.core.registry))
         self.log.info("rest_calls", **self.rest.calls)
-        for closeable in (self.rest, self.store, self.node, self._wake_r, self._wake_w):
+        for closeable in (self.rest, self.store, self.node):
             closeable.close()
 

@@ -4,6 +4,9 @@ Dry run (``PM_VENUE=polymarket``, ``PM_DRY_RUN=true``): orders are signed exactl
 sent (so ids and signing cost are real) and logged (order id, side, price, size; never a signature),
 and the transport answers locally as the venue would: placed with status ``dry_run``, cancels
 cancelled. No HTTP request of any kind leaves the process.
+
+``start`` writes a request and ``finish`` reads its reply, so cancels and places can be in flight
+together (see ``ExecutorCore.may_overlap``); ``perform`` is both.
 """
 
 from __future__ import annotations
@@ -20,13 +23,22 @@ from actors.executor.actions import (
     PostOrders,
     Request,
 )
-from actors.executor.rest import RestClient
+from actors.executor.rest import RestClient, Sent
 from actors.executor.signing import OrderSigner, post_body
 from bus.logs import Logger
 from clob.orders import OrderError, SignedOrder
 from schemas import PlaceOrder
 
 Performed = tuple[HttpResult, tuple[str, ...]]  # the result and, for PostOrders, the signed order ids
+
+
+class Ticket:
+    """A request started by ``start``: the REST request in flight, or its result if it is already known."""
+
+    __slots__ = ("done", "ids", "sent")
+
+    def __init__(self, sent: Sent | None, done: HttpResult | None, ids: tuple[str, ...]) -> None:
+        self.sent, self.done, self.ids = sent, done, ids
 
 
 def sign_all(signer: OrderSigner, cmds: Sequence[PlaceOrder], now_ms: int) -> list[SignedOrder] | str:
@@ -41,29 +53,49 @@ class LiveTransport:
         self.rest = rest
         self.signer = signer
 
-    def perform(self, req: Request, now_ms: int) -> Performed:
+    def start(self, req: Request, now_ms: int) -> Ticket:
+        """Sign and write a cancel or a place; the reply is read by ``finish``. Other requests: at once."""
         if isinstance(req, PostOrders):
             signed = sign_all(self.signer, req.cmds, now_ms)
             if isinstance(signed, str):
-                return HttpResult(status=400, body={"error": signed}), ("",) * len(req.cmds)
+                return Ticket(None, HttpResult(status=400, body={"error": signed}), ("",) * len(req.cmds))
             owner = self.rest.creds.api_key if self.rest.creds is not None else ""
             path, body = post_body(req.cmds, signed, owner)
-            return self.rest.post(path, body), tuple(s.order_id for s in signed)
+            return Ticket(self.rest.send_post(path, body), None, tuple(s.order_id for s in signed))
         if isinstance(req, CancelIds):
-            return self.rest.cancel_ids(list(req.ids)), ()
+            return Ticket(self.rest.send_cancel_ids(list(req.ids)), None, ())
+        return Ticket(None, self._perform(req), ())
+
+    def finish(self, ticket: Ticket) -> Performed:
+        result = ticket.done if ticket.sent is None else self.rest.receive(ticket.sent)
+        assert result is not None
+        return result, ticket.ids
+
+    def perform(self, req: Request, now_ms: int) -> Performed:
+        return self.finish(self.start(req, now_ms))
+
+    def _perform(self, req: Request) -> HttpResult:
         if isinstance(req, CancelEverything):
-            return self.rest.cancel_all(), ()
+            return self.rest.cancel_all()
         if isinstance(req, LookupOrder):
-            return self.rest.get_order(req.order_id), ()
+            return self.rest.get_order(req.order_id)
         if isinstance(req, ListTrades):
-            return self.rest.list_trades(), ()
-        return self.rest.list_orders(), ()
+            return self.rest.list_trades()
+        return self.rest.list_orders()
 
 
 class DryRunTransport:
     def __init__(self, signer: OrderSigner, log: Logger) -> None:
         self.signer = signer
         self.log = log
+
+    def start(self, req: Request, now_ms: int) -> Ticket:
+        result, ids = self.perform(req, now_ms)
+        return Ticket(None, result, ids)
+
+    def finish(self, ticket: Ticket) -> Performed:
+        assert ticket.done is not None
+        return ticket.done, ticket.ids
 
     def perform(self, req: Request, now_ms: int) -> Performed:
         if isinstance(req, PostOrders):

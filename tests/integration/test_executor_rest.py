@@ -124,7 +124,7 @@ def test_one_connection_is_kept_alive_and_a_closed_one_is_replaced(server: Serve
     assert {s.conn for s in server.seen} == {server.seen[0].conn}
     server.close_idle = True
     assert rest.get_order("0x02").ok  # answered, then the server hangs up (an idle timeout)
-    sock = rest._conn.sock if rest._conn is not None else None
+    sock = rest._idle[-1].sock if rest._idle else None
     deadline = time.monotonic() + 5
     while sock is not None and not select.select([sock], [], [], 0.05)[0]:
         assert time.monotonic() < deadline, "the server's close never arrived"
@@ -132,6 +132,18 @@ def test_one_connection_is_kept_alive_and_a_closed_one_is_replaced(server: Serve
     paths = [s.path for s in server.seen]
     assert paths == ["/data/order/0x01"] * 3 + ["/data/order/0x02", "/data/order/0x03"]
     assert server.seen[-1].conn != server.seen[0].conn
+    rest.close()
+
+
+def test_requests_in_flight_together_use_their_own_connections(server: Server) -> None:
+    rest = client(server.url)
+    first = rest.send_cancel_ids(["0x01"])
+    second = rest.send("GET", "/data/order/0x02")  # written before the first reply was read
+    assert first.conn is not None and second.conn is not None and first.conn is not second.conn
+    assert rest.receive(first).ok and rest.receive(second).ok
+    assert sorted(s.path for s in server.seen) == ["/data/order/0x02", "/orders"]  # one thread each
+    assert rest.get_order("0x03").ok  # a connection of the two is reused: no third one
+    assert server.seen[-1].conn in {server.seen[0].conn, server.seen[1].conn}
     rest.close()
 
 

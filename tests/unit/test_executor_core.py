@@ -17,6 +17,7 @@ from actors.executor.actions import (
     Request,
 )
 from actors.executor.core import ExecutorCore, Params
+from actors.executor.flush import Flusher
 from actors.executor.registry import UNOWNED, Live
 from schemas import (
     CancelAll,
@@ -77,14 +78,12 @@ class Venue:
 
 
 def flush(core: ExecutorCore, venue: Venue, now: int = T0) -> list[Request]:
+    """The shell's own flush loop (``Flusher``) against the scripted venue, at a fixed time."""
     before = len(venue.sent)
-    for _ in range(100):
-        req = core.next_request(now)
-        if req is None:
-            return venue.sent[before:]
-        res, ids = venue.answer(req)
-        core.on_reply(req, res, now, ids)
-    raise AssertionError("flush did not settle")
+    sent = Flusher(core, start=lambda req, _: venue.answer(req), finish=lambda reply: reply,
+                   clock=lambda: now, limit=100)()
+    assert sent < 100, "flush did not settle"
+    return venue.sent[before:]
 
 
 def started(venue: Venue | None = None, stored: list[Live] | None = None, **params: Any) -> ExecutorCore:
@@ -224,8 +223,8 @@ def test_places_beyond_the_order_budget_are_refused_not_queued() -> None:
     assert flush(core, venue, T0 + 5000 * MS) == []  # nothing stale goes out later
 
 
-def test_placing_on_an_occupied_slot_cancels_the_old_order_first() -> None:
-    core, venue = started(), Venue()
+def test_confirmed_replace_cancels_the_old_order_first() -> None:
+    core, venue = started(replace="confirmed"), Venue()
     core.on_command(place("c1"), T0)
     flush(core, venue)
     core.drain()
@@ -239,8 +238,113 @@ def test_placing_on_an_occupied_slot_cancels_the_old_order_first() -> None:
     assert core.registry.in_slot("alpha", "yes_bid").order_id == "0xc2"  # type: ignore[union-attr]
 
 
-def test_a_replacement_waits_for_its_cancel_or_is_refused() -> None:
+def test_pipelined_replace_writes_the_place_then_the_cancel_without_waiting() -> None:
     core, venue = started(), Venue()
+    for slot in ("yes_bid", "no_bid"):
+        core.on_command(place(f"{slot}1", slot=slot), T0)
+    flush(core, venue)
+    core.drain()
+    answered: list[type] = []  # replies handed back to the core, at the time each request is started
+    seen: list[tuple[type, list[type]]] = []
+
+    def start(req: Request, now: int) -> tuple[HttpResult, tuple[str, ...]]:
+        seen.append((type(req), list(answered)))
+        return venue.answer(req)
+
+    def finish(reply: tuple[HttpResult, tuple[str, ...]]) -> tuple[HttpResult, tuple[str, ...]]:
+        answered.append(type(reply))
+        return reply
+
+    for slot in ("yes_bid", "no_bid"):
+        core.on_command(place(f"{slot}2", slot=slot, price=470_000), T0)
+    Flusher(core, start=start, finish=finish, clock=lambda: T0)()
+    assert seen == [(PostOrders, []), (CancelIds, [])]  # both written before any reply was read
+    assert venue.sent[-1] == CancelIds(("0xyes_bid1", "0xno_bid1"))  # both cancels in one request
+    events = sent_events(core)
+    assert [type(e) for e in events] == [OrderPlaced, OrderPlaced, OrderCancelled, OrderCancelled]
+    assert [(e.order_id, e.reason, e.cmd_id) for e in events if isinstance(e, OrderCancelled)] == [
+        ("0xyes_bid1", "replaced", "yes_bid2"), ("0xno_bid1", "replaced", "no_bid2")]
+    assert not core.cancelling and not core.to_cancel
+    assert {o.order_id for o in core.registry.view()} == {"0xyes_bid2", "0xno_bid2"}
+
+
+def test_pipelined_replace_keeps_a_failed_cancel_and_retries_it() -> None:
+    core, venue = started(), Venue()
+    core.on_command(place("c1"), T0)
+    flush(core, venue)
+    core.drain()
+    venue.on[CancelIds] = lambda req: HttpResult(status=0, error="ReadTimeout")
+    core.on_command(place("c2", price=470_000), T0)
+    assert flush(core, venue) == [PostOrders((place("c2", price=470_000),)), CancelIds(("0xc1",))]
+    [ok] = sent_events(core)
+    assert isinstance(ok, OrderPlaced) and ok.order_id == "0xc2"
+    assert core.registry.in_slot("alpha", "yes_bid").order_id == "0xc2"  # type: ignore[union-attr]
+    assert "0xc1" in core.registry and "0xc1" in core.to_cancel  # not forgotten: still ours, still to go
+    assert flush(core, venue, T0 + 10 * MS) == []  # behind the cancel back-off
+    core.on_command(place("c3", price=460_000), T0 + 20 * MS)  # cancels blocked: no place-first now
+    assert flush(core, venue, T0 + 20 * MS) == []
+    [refused] = sent_events(core)
+    assert isinstance(refused, OrderFailed) and refused.reason == "backoff" and refused.cmd_id == "c3"
+    del venue.on[CancelIds]
+    assert flush(core, venue, T0 + 1000 * MS) == [CancelIds(("0xc1", "0xc2"))]
+    assert [(e.order_id, e.reason) for e in sent_events(core)] == [("0xc1", "replaced"), ("0xc2", "replaced")]
+    assert len(core.registry) == 0
+
+
+@pytest.mark.parametrize(("change", "fields"), [("side", {"side": "SELL", "price": 520_000}),
+                                                 ("asset", {"asset": NO})])
+def test_pipelined_replace_on_another_side_or_asset_waits_for_the_cancel(change: str,
+                                                                         fields: dict[str, Any]) -> None:
+    core, venue = started(), Venue()
+    core.on_command(place("c1"), T0)
+    flush(core, venue)
+    core.drain()
+    answered: list[type] = []
+    seen: list[tuple[type, int]] = []
+
+    def start(req: Request, now: int) -> tuple[HttpResult, tuple[str, ...]]:
+        seen.append((type(req), len(answered)))
+        return venue.answer(req)
+
+    def finish(reply: tuple[HttpResult, tuple[str, ...]]) -> tuple[HttpResult, tuple[str, ...]]:
+        answered.append(type(reply))
+        return reply
+
+    core.on_command(place("c2", **fields), T0)
+    Flusher(core, start=start, finish=finish, clock=lambda: T0)()
+    assert seen == [(CancelIds, 0), (PostOrders, 1)]  # the cancel's reply was read before the place left
+
+
+def test_pipelined_place_first_needs_a_cancel_token() -> None:
+    core, venue = started(), Venue()
+    core.on_command(place("c1"), T0)
+    flush(core, venue)
+    core.drain()
+    bucket = core.budget.cancels
+    bucket.take(bucket.tokens(T0), T0)  # no cancel can go now
+    core.on_command(place("c2", price=470_000), T0)
+    assert flush(core, venue) == []
+    [refused] = sent_events(core)
+    assert isinstance(refused, OrderFailed) and refused.reason == "backoff"
+    assert core.registry.in_slot("alpha", "yes_bid").order_id == "0xc1"  # type: ignore[union-attr]
+
+
+def test_other_cancels_go_before_pipelined_places() -> None:
+    core, venue = started(), Venue()
+    for slot in ("yes_bid", "no_bid"):
+        core.on_command(place(f"{slot}1", slot=slot), T0)
+    flush(core, venue)
+    core.drain()
+    risk = CancelOrders(cmd_id="x", holder="alpha", market=CID, order_ids=[], slots=["no_bid"], reason="risk",
+                        ts=T0)
+    core.on_command(risk, T0)
+    core.on_command(place("yes_bid2", slot="yes_bid", price=470_000), T0)
+    assert [(type(r), getattr(r, "ids", ())) for r in flush(core, venue)] == [
+        (CancelIds, ("0xno_bid1",)), (PostOrders, ()), (CancelIds, ("0xyes_bid1",))]
+
+
+def test_confirmed_replace_waits_for_its_cancel_or_is_refused() -> None:
+    core, venue = started(replace="confirmed"), Venue()
     core.on_command(place("c1"), T0)
     flush(core, venue)
     core.drain()
