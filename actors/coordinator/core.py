@@ -3,6 +3,20 @@
 It keeps the latest book top per token, the inventory and OFI state of its market, the liveness of
 the programs it depends on, and its own quote slots; ``evaluate(now)`` runs the readiness gate and
 the strategy, then reconciles wanted quotes with resting ones into executor commands.
+
+Deciding only when the outcome can change: the inputs that often change nothing ``evaluate`` reads
+return whether they did (``on_book``: only the top of book and the feed's liveness matter, not the
+depth; ``on_order_update`` / ``on_cancelled``: only when a slot is freed; ``on_heartbeat``: only when a
+silent dependency comes back; ``on_inventory`` / ``on_ofi``: only the fields the strategy reads, or a
+state that had gone stale), and ``next_change(now)`` is the earliest time at which ``evaluate``
+could answer differently with no new input (a dependency or state going stale, a debounce window or a
+back-off ending). Between those, ``evaluate`` would return nothing and change nothing, so the shell may
+skip it.
+
+A re-quote is one ``PlaceOrder``: the executor replaces the order resting in the slot. If that placement
+fails, the replaced order may still rest (the executor refuses some placements before touching the
+slot), so the slot is *swept*: the next evaluation cancels whatever rests in it, by slot, before
+anything else is sent for it (what a cancel-then-place re-quote did up front).
 """
 
 from __future__ import annotations
@@ -10,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from actors.coordinator.model import SLOTS, MarketSpec, Position, Slot, Top
-from actors.coordinator.reconcile import Cancel, Place, RequoteRules, plan
+from actors.coordinator.reconcile import Cancel, Place, RequoteRules, next_change, plan
 from actors.coordinator.strategies.pair_ofi import PairParams, decide
 from schemas import (
     Book,
@@ -35,6 +49,7 @@ DEPENDENCIES = ("inventory", "ofi", "executor", "market-feed", "user-feed")
 # (market = our condition id or coordinator name) or account-wide (market = "").
 HALT_KINDS = frozenset({"inventory_mismatch", "account"})
 TERMINAL_ORDER_STATUSES = ("CANCELED", "INVALID", "UNMATCHED")
+SWEEP_REASON = "replace_failed"
 
 
 @dataclass
@@ -53,6 +68,7 @@ class Coordinator:
     ofi_ts: int = 0
     heartbeats: dict[str, int] = field(default_factory=dict)
     slots: dict[str, Slot] = field(default_factory=dict)
+    sweep: set[str] = field(default_factory=set)  # slots to cancel by slot: a replacing placement failed
     last_action: dict[str, int] = field(default_factory=dict)
     blocked_until: dict[str, int] = field(default_factory=dict)
     mode: str = "starting"
@@ -72,6 +88,7 @@ class Coordinator:
         self.feed_live.clear()
         self.position, self.toxic, self.position_ts, self.ofi_ts = None, False, 0, 0
         self.slots.clear()
+        self.sweep.clear()
         self.last_action.clear()
         self.blocked_until.clear()
         self.withdrawn = True
@@ -93,32 +110,52 @@ class Coordinator:
         elif msg.severity == "info":
             self.halts.pop(key, None)
 
-    def on_book(self, msg: Book) -> None:
-        bid = msg.bids[0][0] if msg.bids else 0
-        ask = msg.asks[0][0] if msg.asks else 0
-        self.tops[msg.asset] = Top(bid, ask)
-        self.feed_live[msg.asset] = True
+    def on_book(self, msg: Book) -> bool:
+        """Keep the token's top of book; True if the top moved or the feed came back (depth is not read)."""
+        m = self.market
+        asset = msg.asset
+        if m is None or (asset != m.yes_asset and asset != m.no_asset):
+            return False  # a token of another market (an unsubscription still in flight)
+        bids, asks = msg.bids, msg.asks
+        top = Top(bids[0][0] if bids else 0, asks[0][0] if asks else 0)
+        if self.tops.get(asset) == top and self.feed_live.get(asset, False):
+            return False
+        self.tops[asset] = top
+        self.feed_live[asset] = True
+        return True
 
-    def on_tick_change(self, msg: TickSizeChange) -> None:
+    def on_tick_change(self, msg: TickSizeChange) -> bool:
         """The market moved to another tick grid: price new quotes on it (both tokens share one grid)."""
-        if self.market is not None and msg.asset in (self.market.yes_asset, self.market.no_asset):
-            self.market = replace(self.market, tick=msg.new_tick)
+        if self.market is None or msg.asset not in (self.market.yes_asset, self.market.no_asset):
+            return False
+        self.market = replace(self.market, tick=msg.new_tick)
+        return True
 
     def on_feed_status(self, msg: FeedStatus) -> None:
         self.feed_live[msg.asset] = msg.live
 
-    def on_inventory(self, msg: InventoryState, now: int) -> None:
-        if self.market and msg.market == self.market.market:
-            self.position = Position(msg.net_diff, msg.yes_avg_cost, msg.no_avg_cost, msg.can_open)
-            self.position_ts = now
+    def on_inventory(self, msg: InventoryState, now: int) -> bool:
+        """True if the fields the strategy reads changed, or the state was missing or stale."""
+        if not self.market or msg.market != self.market.market:
+            return False
+        position = Position(msg.net_diff, msg.yes_avg_cost, msg.no_avg_cost, msg.can_open)
+        changed = position != self.position or now - self.position_ts >= self.liveness_ns
+        self.position, self.position_ts = position, now
+        return changed
 
-    def on_ofi(self, msg: OfiState, now: int) -> None:
-        if self.market and msg.market == self.market.market:
-            self.toxic = msg.toxic
-            self.ofi_ts = now
+    def on_ofi(self, msg: OfiState, now: int) -> bool:
+        """True if toxicity changed, or the state was missing or stale."""
+        if not self.market or msg.market != self.market.market:
+            return False
+        changed = msg.toxic != self.toxic or now - self.ofi_ts >= self.liveness_ns
+        self.toxic, self.ofi_ts = msg.toxic, now
+        return changed
 
-    def on_heartbeat(self, program: str, now: int) -> None:
+    def on_heartbeat(self, program: str, now: int) -> bool:
+        """True if this brings back a dependency that was silent (quoting may resume)."""
+        last = self.heartbeats.get(program)
         self.heartbeats[program] = now
+        return program in DEPENDENCIES and (last is None or now - last >= self.liveness_ns)
 
     def on_placed(self, msg: OrderPlaced) -> None:
         slot = self.slots.get(msg.slot)
@@ -126,27 +163,34 @@ class Coordinator:
             slot.order_id, slot.status = msg.order_id, "live"
 
     def on_failed(self, msg: OrderFailed, now: int) -> None:
-        """Seed-000: a failed placement resets its slot at once (no ghost orders)."""
+        """Seed-000: a failed placement resets its slot at once (no ghost orders). If it was to replace
+        an order, that order may still rest: the slot is swept (cancelled by slot) next evaluation."""
         slot = self.slots.get(msg.slot)
         if slot is not None and slot.cmd_id == msg.cmd_id:
             del self.slots[msg.slot]
+            if slot.replaces:
+                self.sweep.add(msg.slot)
         if msg.retry_after_ms:
             self.blocked_until[msg.slot] = max(self.blocked_until.get(msg.slot, 0),
                                                now + msg.retry_after_ms * 1_000_000)
 
-    def on_cancelled(self, msg: OrderCancelled) -> None:
-        self._forget(msg.order_id)
+    def on_cancelled(self, msg: OrderCancelled) -> bool:
+        """True if the order held one of our slots (now free)."""
+        return self._forget(msg.order_id)
 
-    def on_order_update(self, msg: OrderUpdate) -> None:
+    def on_order_update(self, msg: OrderUpdate) -> bool:
+        """True if this ended an order that held one of our slots (now free)."""
         done = msg.status.startswith(TERMINAL_ORDER_STATUSES) or msg.kind == "CANCELLATION" or \
             (msg.original_size > 0 and msg.size_matched >= msg.original_size)
-        if done:
-            self._forget(msg.order_id)
+        return done and self._forget(msg.order_id)
 
-    def _forget(self, order_id: str) -> None:
+    def _forget(self, order_id: str) -> bool:
+        forgot = False
         for name, slot in list(self.slots.items()):
             if order_id and slot.order_id == order_id:
                 del self.slots[name]
+                forgot = True
+        return forgot
 
     # -- decisions ------------------------------------------------------------------------------
 
@@ -168,6 +212,24 @@ class Coordinator:
             why.append("ofi_state")
         return why
 
+    def next_change(self, now: int) -> int | None:
+        """The earliest time after ``now`` at which ``evaluate`` could answer differently with no new
+        input: a dependency's heartbeat, the inventory or OFI state, or the user-feed's blindness
+        reaching its limit, or a slot's debounce or back-off ending. None if nothing is pending."""
+        live = self.liveness_ns
+        beats = self.heartbeats
+        ends = [beats[p] + live for p in DEPENDENCIES if p in beats]
+        if self.position is not None:
+            ends.append(self.position_ts + live)
+        ends.append(self.ofi_ts + live)
+        if self.user_blind_since:
+            ends.append(self.user_blind_since + self.blind_ns)
+        slot_end = next_change(self.last_action, self.blocked_until, self.rules, now)
+        if slot_end is not None:
+            ends.append(slot_end)
+        future = [t for t in ends if t > now]
+        return min(future) if future else None
+
     def evaluate(self, now: int) -> list[Command]:
         m = self.market
         missing = self.missing(now)
@@ -179,11 +241,17 @@ class Coordinator:
         decision = decide(self.params, m, self.tops[m.yes_asset], self.tops[m.no_asset], self.position,
                           self.toxic)
         self.mode, self.reason = decision.mode, decision.reason
+        commands: list[Command] = []
+        if self.sweep:
+            commands.extend(self._sweep(name, now) for name in sorted(self.sweep))
+            self.sweep.clear()
         actions = plan(decision.want, self.slots, self.last_action, self.blocked_until, self.rules, now)
-        return [self._command(a, now) for a in actions]
+        commands.extend(self._command(a, now) for a in actions)
+        return commands
 
     def withdraw(self, now: int, reason: str) -> list[Command]:
         """Cancel everything this coordinator has on its market, once per withdrawal."""
+        self.sweep.clear()  # the market-wide cancel covers what a sweep would cancel
         if self.withdrawn or self.market is None:
             return []
         self.withdrawn = True
@@ -195,6 +263,11 @@ class Coordinator:
         self._seq += 1
         return f"{self.holder}-{self.run}-{self._seq}"
 
+    def _sweep(self, slot: str, now: int) -> CancelOrders:
+        assert self.market is not None
+        return CancelOrders(cmd_id=self._cmd_id(), holder=self.holder, market=self.market.market,
+                            order_ids=[], slots=[slot], reason=SWEEP_REASON, ts=now)
+
     def _command(self, action: Cancel | Place, now: int) -> Command:
         m = self.market
         assert m is not None
@@ -205,8 +278,10 @@ class Coordinator:
                                 slots=[] if ids else [action.slot], reason=self.mode, ts=now)
         asset = m.yes_asset if action.slot == SLOTS[0] else m.no_asset
         cmd_id = self._cmd_id()
-        self.slots[action.slot] = Slot(cmd_id=cmd_id, price=action.quote.price, size=action.quote.size)
+        quote = action.quote
+        self.slots[action.slot] = Slot(cmd_id=cmd_id, price=quote.price, size=quote.size,
+                                       replaces=action.slot in self.slots)
         self.last_action[action.slot] = now
         return PlaceOrder(cmd_id=cmd_id, holder=self.holder, market=m.market, asset=asset, side="BUY",
-                          price=action.quote.price, size=action.quote.size, tick=m.tick,
-                          neg_risk=m.neg_risk, slot=action.slot, ts=now)
+                          price=quote.price, size=quote.size, tick=m.tick, neg_risk=m.neg_risk,
+                          slot=action.slot, ts=now)

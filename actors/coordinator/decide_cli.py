@@ -3,6 +3,7 @@
 The file holds ``params``, ``market``, the YES and NO ``book``s, ``inventory``, ``ofi`` and
 ``open_orders``; the commands are computed by the same pure ``Coordinator.evaluate`` as live and printed
 as JSON. Prices and sizes are decimal strings (``"0.48"``) or integers in 1e-6 units (the bus format).
+An open order whose quote moved shows as one ``PlaceOrder`` on its slot (the executor replaces it).
 """
 
 from __future__ import annotations

@@ -3,6 +3,12 @@
 It resolves its market (rotating prefixes included), holds a lease so the feeds carry its tokens,
 routes bus messages into the pure ``Coordinator``, and PUSHes the resulting commands to the executor.
 A clean stop withdraws its quotes.
+
+Hot path: a ``Book`` whose top moved marks the core dirty; once the loop has drained the wake-up's
+messages, ``on_drained`` decides once and pushes the commands back to back (a re-quote is a single
+``PlaceOrder``). Inputs that change nothing the decision reads (a depth-only book, an update of an order
+no slot holds, ...) do not decide again; time-based changes are caught by ``Coordinator.next_change``
+and the ``PM_EVALUATE_MS`` timer.
 """
 
 from __future__ import annotations
@@ -56,31 +62,45 @@ class Shell:
                                 blind_ns=cfg.user_blind_ms * 1_000_000, run=node.run_id)
         self.window: Window | None = None
         self.last_mode = ""
-        self.dirty = False  # an input changed the core since the last decision
+        self.dirty = False  # an input changed what the core decides on since the last decision
+        self.wake_at: int | None = None  # when a decision could differ with no new input (core.next_change)
+        self.cmd_topic = topics.exec_cmd(cfg.holder)
         c = self.core
         self.dispatch = Dispatcher({
-            Book: lambda t, h, m: self.then_act(c.on_book, m),
+            Book: self.on_book,
             FeedStatus: lambda t, h, m: self.then_act(c.on_feed_status, m),
-            TickSizeChange: lambda t, h, m: c.on_tick_change(m),
-            InventoryState: lambda t, h, m: self.then_act(c.on_inventory, m, self.now()),
-            OfiState: lambda t, h, m: self.then_act(c.on_ofi, m, self.now()),
-            Heartbeat: lambda t, h, m: c.on_heartbeat(h.src, self.now()),
+            TickSizeChange: lambda t, h, m: self.act_if(c.on_tick_change(m)),
+            InventoryState: lambda t, h, m: self.act_if(c.on_inventory(m, self.now())),
+            OfiState: lambda t, h, m: self.act_if(c.on_ofi(m, self.now())),
+            Heartbeat: lambda t, h, m: self.act_if(c.on_heartbeat(h.src, self.now())),
             OrderPlaced: lambda t, h, m: c.on_placed(m),
             OrderFailed: self.on_failed,
-            OrderCancelled: lambda t, h, m: c.on_cancelled(m),
-            OrderUpdate: lambda t, h, m: self.then_act(c.on_order_update, m),
+            OrderCancelled: lambda t, h, m: self.act_if(c.on_cancelled(m)),
+            OrderUpdate: lambda t, h, m: self.act_if(c.on_order_update(m)),
             UserFeedStatus: lambda t, h, m: self.then_act(c.on_user_status, m, self.now()),
             RiskEvent: self.on_risk,
         }, self.log)
+
+    def on_book(self, topic: bytes, header: Header, msg: Book) -> None:
+        """The hot path's input: only a book whose top moved (or a feed coming back) calls for a decision."""
+        if self.core.on_book(msg):
+            self.dirty = True
 
     def then_act(self, update: Callable[..., None], *args: Any) -> None:
         """Apply an input to the core; decide once the loop has drained what arrived with it."""
         update(*args)
         self.dirty = True
 
+    def act_if(self, changed: bool) -> None:
+        """An input the core reported as changing (True) or not changing (False) what it decides on."""
+        if changed:
+            self.dirty = True
+
     def on_drained(self) -> None:
-        """The hot path (book -> commands): one decision per wake-up, on the newest books only."""
-        if self.dirty:
+        """The hot path (book -> commands): one decision per wake-up, on the newest books only, and only
+        if an input changed or a time-based condition (``Coordinator.next_change``) came due: otherwise
+        the decision would be the previous one again (nothing to send, nothing to update)."""
+        if self.dirty or (self.wake_at is not None and self.now() >= self.wake_at):
             self.dirty = False
             self.act()
 
@@ -92,7 +112,7 @@ class Shell:
                              message=msg.message, halted=sorted(k for k, _ in self.core.halts))
 
     def on_failed(self, topic: bytes, header: Header, msg: OrderFailed) -> None:
-        self.core.on_failed(msg, self.now())
+        self.then_act(self.core.on_failed, msg, self.now())  # a swept slot is cancelled at once
         self.log.warning("order_failed", slot=msg.slot, reason=msg.reason, message=msg.message)
 
     def now(self) -> int:
@@ -102,9 +122,14 @@ class Shell:
         self.dispatch(topic, header, msg)
 
     def act(self, now: int | None = None) -> None:
+        """Decide and push the decision's commands back to back; bookkeeping and logs come after."""
         now = now or self.now()
-        for cmd in self.core.evaluate(now):
-            self.node.push("exec", topics.exec_cmd(self.cfg.holder), cmd)
+        commands = self.core.evaluate(now)
+        if commands:
+            push, topic = self.node.push, self.cmd_topic
+            for cmd in commands:
+                push("exec", topic, cmd)
+        self.wake_at = self.core.next_change(now)
         if self.core.mode != self.last_mode:
             self.log.info("strategy_mode", mode=self.core.mode, reason=self.core.reason,
                           market=self.window.spec.market if self.window else "")
@@ -121,7 +146,7 @@ class Shell:
         old = self.window
         if old is not None:
             for cmd in self.core.withdraw(now, "rotation"):
-                self.node.push("exec", topics.exec_cmd(self.cfg.holder), cmd)
+                self.node.push("exec", self.cmd_topic, cmd)
             self.node.publish(topics.coord_lease(self.cfg.holder),
                               LeaseRelease(holder=self.cfg.holder, market=old.spec.market, ts=now))
             for t in self._market_topics(old):
@@ -145,7 +170,7 @@ class Shell:
     def every_second(self, now: int) -> None:
         if self.rotation.window_over(now):
             for cmd in self.core.withdraw(now, "window over"):
-                self.node.push("exec", topics.exec_cmd(self.cfg.holder), cmd)
+                self.node.push("exec", self.cmd_topic, cmd)
             self.core.mode, self.core.reason = "rotating", "window over"
         nxt = self.rotation.poll(now)
         if nxt is not None:
@@ -162,7 +187,7 @@ class Shell:
     def stop(self) -> None:
         """Clean stop: withdraw every quote of this coordinator (PUSH lingers until delivered)."""
         for cmd in self.core.withdraw(self.now(), "coordinator stopping"):
-            self.node.push("exec", topics.exec_cmd(self.cfg.holder), cmd)
+            self.node.push("exec", self.cmd_topic, cmd)
         if self.window is not None:
             self.node.publish(topics.coord_lease(self.cfg.holder),
                               LeaseRelease(holder=self.cfg.holder, market=self.window.spec.market,

@@ -66,13 +66,18 @@ class Decision:
 
 @dataclass(slots=True)
 class Slot:
-    """One resting (or pending) order of ours."""
+    """One resting (or pending) order of ours.
+
+    ``replaces``: the slot held an order when this one was sent, and the executor replaces it; if this
+    placement fails, that older order may still rest (see ``Coordinator.on_failed``).
+    """
 
     cmd_id: str
     price: int
     size: int
     order_id: str = ""
     status: Literal["pending", "live"] = "pending"
+    replaces: bool = False
 
 
 def floor_to_tick(price: int, tick: int) -> int:

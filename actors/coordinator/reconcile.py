@@ -2,6 +2,10 @@
 
 Re-quote only when the wanted price moved by at least the reprice threshold (or the size changed);
 at most one placement per slot per debounce window. Cancels are never debounced (they reduce risk).
+
+A re-quote is a single ``Place``: the executor replaces the order resting in an occupied slot itself
+(the old one is cancelled, reason ``replaced``), so no ``Cancel`` precedes it. ``Cancel`` is only for a
+slot the strategy wants empty.
 """
 
 from __future__ import annotations
@@ -48,7 +52,15 @@ def plan(want: dict[str, Quote | None], slots: dict[str, Slot], last_action_ns: 
             continue
         if now_ns < blocked_until_ns.get(name, 0):
             continue
-        if current is not None:
-            actions.append(Cancel(name, current.order_id))
-        actions.append(Place(name, quote))
+        actions.append(Place(name, quote))  # replaces what rests in the slot, if anything
     return actions
+
+
+def next_change(last_action_ns: dict[str, int], blocked_until_ns: dict[str, int], rules: RequoteRules,
+                now_ns: int) -> int | None:
+    """The earliest time after ``now_ns`` at which ``plan`` could answer differently with the same wants
+    and slots: a debounce window or a back-off ending. None if there is no such time."""
+    ends = [t + rules.debounce_ns for t in last_action_ns.values()]
+    ends.extend(blocked_until_ns.values())
+    future = [t for t in ends if t > now_ns]
+    return min(future) if future else None

@@ -19,6 +19,8 @@ class InventoryConfig(msgspec.Struct, frozen=True, kw_only=True):
     max_portfolio_cost: Annotated[int, Env("PM_MAX_PORTFOLIO_COST", micros=True), Meta(gt=0)] = 1_020_000
     max_position_value: Annotated[int, Env("PM_MAX_POSITION_VALUE", micros=True), Meta(gt=0)] = 5 * MICRO
     db: Annotated[str, Env("PM_INVENTORY_DB")] = ""  # "" = <state dir>/inventory.sqlite, see db_path
+    # how often marks are refreshed from the books and changed states published; at most the 1 s keep-alive
+    mark_ms: Annotated[int, Env("PM_INVENTORY_MARK_MS"), Meta(ge=10, le=1000)] = 250
 
     @property
     def limits(self) -> Limits:

@@ -15,11 +15,17 @@ Fill lifecycle, per fill key (trade_id, order_id) (seed-000 §5, PROTOCOL.md pit
 A reversal recomputes the token's position from its remaining applied fills in arrival order, so the
 result is exactly as if the failed fill had never been applied (no rounding residue).
 State is a pure function of the ordered fills received: replaying the journal rebuilds it.
+
+Publishing is conflated: a fill's state goes out at once (the shell records it with ``sent``); otherwise
+``due_states`` names the active markets whose state changed since it was last sent (a mark moved) and,
+as a keep-alive, those not sent for ``keepalive_ns``. Marks (``on_book``) never publish by themselves.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+import msgspec
 
 from actors.inventory.positions import Limits, Position, can_open, fold, portfolio_cost, unrealized
 from schemas import Book, Fill, InventoryState, Lease, LeaseRelease
@@ -52,6 +58,7 @@ class Inventory:
         self.market_of: dict[str, str] = {}  # asset -> condition id
         self.leases: dict[str, int] = {}  # condition id -> lease deadline (ns): the active markets
         self.marks: dict[str, int] = {}  # asset -> best bid + best ask (twice the mid)
+        self.last_sent: dict[str, InventoryState] = {}  # condition id -> the state last published
 
     # -- fills ----------------------------------------------------------------------------------
 
@@ -76,11 +83,22 @@ class Inventory:
     def _apply(self, key: Key, fill: Fill) -> None:
         self.applied.setdefault(fill.asset, {})[key] = fill
         self.positions.setdefault(fill.asset, Position()).apply(fill.side, fill.price, fill.size, fill.fee)
+        self._unmark_if_flat(fill.asset)
 
     def _reverse(self, key: Key, fill: Fill) -> None:
         remaining = self.applied[fill.asset]
         del remaining[key]
         self.positions[fill.asset] = fold((f.side, f.price, f.size, f.fee) for f in remaining.values())
+        self._unmark_if_flat(fill.asset)
+
+    def held(self, asset: str) -> bool:
+        pos = self.positions.get(asset)
+        return pos is not None and pos.qty != 0
+
+    def _unmark_if_flat(self, asset: str) -> None:
+        """A flat leg has nothing to mark: forget its mark, so a later position waits for a fresh book."""
+        if not self.held(asset):
+            self.marks.pop(asset, None)
 
     def position(self, asset: str) -> Position:
         return self.positions.get(asset) or Position()
@@ -124,13 +142,16 @@ class Inventory:
         if self.leases.pop(market, None) is None:
             return False
         known = self.markets[market]
+        self.last_sent.pop(market, None)
         self.marks.pop(known.yes_asset, None)
         self.marks.pop(known.no_asset, None)
         return True
 
     def active_assets(self) -> set[str]:
-        """Tokens whose books we mark to: both tokens of every active market."""
-        return {a for m in self.leases for a in (self.markets[m].yes_asset, self.markets[m].no_asset)}
+        """Tokens whose books we mark to: the held tokens of every active market (a flat leg adds nothing
+        to unrealised PnL, so its books are not even received)."""
+        return {a for m in self.leases for a in (self.markets[m].yes_asset, self.markets[m].no_asset)
+                if self.held(a)}
 
     def market_for(self, asset: str) -> str | None:
         return self.market_of.get(asset)
@@ -138,8 +159,10 @@ class Inventory:
     # -- marks ----------------------------------------------------------------------------------
 
     def on_book(self, book: Book) -> None:
-        """Mark to mid; a book with an empty side removes the mark (that leg is not marked)."""
-        if book.asset not in self.market_of or self.market_of[book.asset] not in self.leases:
+        """Mark a held leg of an active market to mid; a book with an empty side removes the mark (that leg
+        is not marked). A leg without a mark (no book since it was opened) is not marked either."""
+        if book.asset not in self.market_of or self.market_of[book.asset] not in self.leases or \
+                not self.held(book.asset):
             return
         if book.bids and book.asks:
             self.marks[book.asset] = book.bids[0][0] + book.asks[0][0]
@@ -163,3 +186,20 @@ class Inventory:
 
     def active_states(self, now: int) -> list[InventoryState]:
         return [self.state(m, now) for m in self.leases]
+
+    def sent(self, state: InventoryState) -> InventoryState:
+        """Record that ``state`` is being published (returns it)."""
+        self.last_sent[state.market] = state
+        return state
+
+    def due_states(self, now: int, keepalive_ns: int) -> list[InventoryState]:
+        """The active markets' states to publish now, recorded as sent: each one that differs from the
+        last one sent (other than its time), and each one last sent ``keepalive_ns`` ago or more."""
+        due = []
+        for market in self.leases:
+            state = self.state(market, now)
+            last = self.last_sent.get(market)
+            if last is None or now - last.ts >= keepalive_ns or \
+                    msgspec.structs.replace(last, ts=now) != state:
+                due.append(self.sent(state))
+        return due

@@ -1,7 +1,9 @@
-"""The coordinator core: readiness gate, withdrawal, slot lifecycle, rotation."""
+"""The coordinator core: readiness gate, withdrawal, slot lifecycle (re-quote = one replacing place),
+rotation, and which inputs call for a new decision."""
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
 from actors.coordinator.core import DEPENDENCIES, Coordinator
@@ -37,9 +39,9 @@ def inv(net: int = 0, can_open: bool = True) -> InventoryState:
                           fills=0, ts=0)
 
 
-def book(asset: str, bid: int, ask: int) -> Book:
-    return Book(asset=asset, market="0xm", bids=[(bid, 10_000_000)], asks=[(ask, 10_000_000)], tick=10_000,
-                epoch=1, ts_event=0, ts_recv=0)
+def book(asset: str, bid: int, ask: int, depth: int = 10_000_000) -> Book:
+    return Book(asset=asset, market="0xm", bids=[(bid, 10_000_000), (bid - 10_000, depth)],
+                asks=[(ask, 10_000_000), (ask + 10_000, depth)], tick=10_000, epoch=1, ts_event=0, ts_recv=0)
 
 
 def ofi(toxic: bool) -> OfiState:
@@ -117,15 +119,24 @@ def test_toxic_flow_cancels_both_and_places_nothing() -> None:
     assert c.evaluate(11 * S) == []
 
 
+def failed(place: PlaceOrder, retry_after_ms: int = 1000, reason: str = "crosses_book") -> OrderFailed:
+    return OrderFailed(cmd_id=place.cmd_id, holder="h", market="0xm", asset=place.asset, side="BUY",
+                       price=place.price, size=place.size, slot=place.slot, reason=reason,  # type: ignore[arg-type]
+                       message="", retry_after_ms=retry_after_ms, ts=0)
+
+
+def placed(place: PlaceOrder, order_id: str) -> OrderPlaced:
+    return OrderPlaced(cmd_id=place.cmd_id, holder="h", order_id=order_id, market="0xm", asset=place.asset,
+                       side="BUY", price=place.price, size=place.size, slot=place.slot, status="live", ts=0)
+
+
 def test_order_failed_resets_slot_at_once_and_respects_retry_after() -> None:
     c = ready()
     place = c.evaluate(10 * S)[0]
     assert isinstance(place, PlaceOrder)
-    c.on_failed(OrderFailed(cmd_id=place.cmd_id, holder="h", market="0xm", asset="Y", side="BUY",
-                            price=place.price, size=place.size, slot=place.slot, reason="crosses_book",
-                            message="", retry_after_ms=1000, ts=0), 10 * S)
+    c.on_failed(failed(place), 10 * S)
     assert place.slot not in c.slots
-    assert c.evaluate(10 * S + S // 2) == []  # back-off and debounce in force
+    assert c.evaluate(10 * S + S // 2) == []  # back-off and debounce in force: no cancel (nothing rested)
     again = c.evaluate(11 * S + 1)
     assert [x.slot for x in again if isinstance(x, PlaceOrder)] == [place.slot]
 
@@ -163,8 +174,9 @@ def test_hedge_after_a_yes_fill() -> None:
     cancels = [x for x in cmds if isinstance(x, CancelOrders)]
     places = [x for x in cmds if isinstance(x, PlaceOrder)]
     assert c.mode == "hedge"
-    assert [x.slots or x.order_ids for x in cancels] == [["yes_bid"], ["no_bid"]]
+    assert [x.slots or x.order_ids for x in cancels] == [["yes_bid"]]  # the NO bid is replaced, not cancelled
     assert [(p.slot, p.size) for p in places] == [("no_bid", 5_000_000)]
+    assert c.slots["no_bid"].replaces and "yes_bid" not in c.slots
 
 
 def test_rotation_forgets_the_old_market() -> None:
@@ -227,3 +239,156 @@ def test_market_halt_is_forgotten_on_rotation_but_account_halt_is_not() -> None:
     c.on_risk(risk("account", "halt", ""))
     c.set_market(MarketSpec(market="0xn", yes_asset="Y2", no_asset="N2", tick=10_000, min_size=5_000_000))
     assert list(c.halts) == [("account", "")]
+
+
+def moved(c: Coordinator) -> None:
+    """Both mids up/down by 0.04: both wanted bids move by 0.04 (far above the 0.005 threshold)."""
+    c.on_book(book("Y", 440_000, 480_000))
+    c.on_book(book("N", 480_000, 520_000))
+
+
+def quoting() -> tuple[Coordinator, list[PlaceOrder]]:
+    """A coordinator whose two quotes rest (placed as 0xy1 and 0xn1)."""
+    c = ready()
+    first = [x for x in c.evaluate(10 * S) if isinstance(x, PlaceOrder)]
+    for p, order_id in zip(first, ("0xy1", "0xn1"), strict=True):
+        c.on_placed(placed(p, order_id))
+    return c, first
+
+
+def test_a_moved_quote_is_replaced_by_one_place_per_slot_and_nothing_else() -> None:
+    c, _ = quoting()
+    moved(c)
+    cmds = c.evaluate(11 * S)
+    assert [type(x) for x in cmds] == [PlaceOrder, PlaceOrder]  # no CancelOrders: the executor replaces
+    assert [(x.slot, x.price) for x in cmds if isinstance(x, PlaceOrder)] == [("yes_bid", 460_000),
+                                                                             ("no_bid", 500_000)]
+    assert all(c.slots[s].replaces and c.slots[s].status == "pending" for s in ("yes_bid", "no_bid"))
+    yes = cmds[0]
+    assert isinstance(yes, PlaceOrder)
+    # the executor's answer: the old order cancelled ("replaced", under the new command), the new one live
+    assert not c.on_cancelled(OrderCancelled(cmd_id=yes.cmd_id, holder="h", order_id="0xy1", market="0xm",
+                                             asset="Y", slot="yes_bid", reason="replaced", ts=0))
+    assert not c.on_order_update(update("0xy1", "CANCELED", "CANCELLATION"))
+    assert c.slots["yes_bid"].cmd_id == yes.cmd_id  # the replacement keeps its slot
+    c.on_placed(placed(yes, "0xy2"))
+    assert (c.slots["yes_bid"].order_id, c.slots["yes_bid"].status) == ("0xy2", "live")
+    assert c.evaluate(12 * S) == []
+
+
+def test_a_failed_replacement_sweeps_the_slot_it_was_to_replace() -> None:
+    """The executor may refuse a placement before touching the slot (a back-off): the old order may still
+    rest, so the slot is cancelled by slot at the next evaluation, before anything else goes to it."""
+    c, _ = quoting()
+    moved(c)
+    yes, no = c.evaluate(11 * S)
+    assert isinstance(yes, PlaceOrder) and isinstance(no, PlaceOrder)
+    c.on_failed(failed(yes, reason="backoff"), 11 * S)
+    assert "yes_bid" not in c.slots and c.sweep == {"yes_bid"}
+    cmds = c.evaluate(11 * S)
+    assert cmds == [CancelOrders(cmd_id=cmds[0].cmd_id, holder="h", market="0xm", order_ids=[],
+                                 slots=["yes_bid"], reason="replace_failed", ts=11 * S)]
+    assert c.evaluate(11 * S + S // 2) == []  # swept once; the back-off still holds the new quote
+    again = c.evaluate(12 * S + 1)
+    assert [(type(x), x.slot) for x in again if isinstance(x, PlaceOrder)] == [(PlaceOrder, "yes_bid")]
+    assert not c.slots["yes_bid"].replaces  # the slot was empty: nothing to sweep if this one fails
+
+
+def test_a_sweep_goes_out_even_when_the_strategy_now_wants_the_slot_empty() -> None:
+    c, _ = quoting()
+    moved(c)
+    yes, _no = c.evaluate(11 * S)
+    assert isinstance(yes, PlaceOrder)
+    c.on_failed(failed(yes, reason="backoff"), 11 * S)
+    c.on_ofi(ofi(True), 11 * S)
+    cmds = c.evaluate(11 * S)
+    assert [(type(x), x.slots, x.reason) for x in cmds if isinstance(x, CancelOrders)] == [
+        (CancelOrders, ["yes_bid"], "replace_failed"), (CancelOrders, ["no_bid"], "kill")]
+    assert not c.slots
+
+
+def test_a_withdrawal_drops_the_sweep_its_market_cancel_covers() -> None:
+    c, _ = quoting()
+    moved(c)
+    yes, _no = c.evaluate(11 * S)
+    assert isinstance(yes, PlaceOrder)
+    c.on_failed(failed(yes, reason="backoff"), 11 * S)
+    c.heartbeats["executor"] = 0
+    assert [type(x) for x in c.evaluate(11 * S)] == [CancelMarket]
+    assert not c.sweep
+
+
+def test_a_failure_of_an_older_command_leaves_the_slot_and_sweeps_nothing() -> None:
+    c, first = quoting()
+    moved(c)
+    c.evaluate(11 * S)
+    c.on_failed(failed(first[0], retry_after_ms=0), 11 * S)  # the first placement's answer, late
+    assert "yes_bid" in c.slots and not c.sweep
+
+
+def update(order_id: str, status: str, kind: str, matched: int = 0) -> OrderUpdate:
+    return OrderUpdate(order_id=order_id, market="0xm", asset="Y", side="BUY", price=420_000,
+                       original_size=5_000_000, size_matched=matched, status=status, reason="",
+                       kind=kind, ts_event=0, ts_recv=0)  # type: ignore[arg-type]
+
+
+def test_only_a_moved_top_or_a_returning_feed_calls_for_a_decision() -> None:
+    c = ready()
+    assert not c.on_book(book("Y", 400_000, 440_000))  # same top
+    assert not c.on_book(book("Y", 400_000, 440_000, depth=3_000_000))  # depth only
+    assert c.on_book(book("Y", 410_000, 440_000))  # bid moved
+    assert c.on_book(book("Y", 410_000, 450_000))  # ask moved
+    assert not c.on_book(book("X", 100_000, 200_000))  # not a token of this market
+    assert "X" not in c.tops
+    c.on_feed_status(FeedStatus(asset="Y", live=False, reason="stale", ts=0))
+    assert c.on_book(book("Y", 410_000, 450_000))  # same top, but the feed is live again
+    assert c.feed_live["Y"]
+
+
+def test_order_events_call_for_a_decision_only_when_they_free_a_slot() -> None:
+    c, _ = quoting()
+    assert not c.on_order_update(update("0xy1", "LIVE", "PLACEMENT"))
+    assert not c.on_order_update(update("0xy1", "LIVE", "UPDATE", matched=1_000_000))  # partly filled
+    assert not c.on_order_update(update("0xother", "CANCELED", "CANCELLATION"))
+    assert c.on_order_update(update("0xy1", "MATCHED", "UPDATE", matched=5_000_000))
+    assert not c.on_cancelled(OrderCancelled(cmd_id="", holder="h", order_id="0xy1", market="0xm", asset="Y",
+                                             slot="yes_bid", reason="filled", ts=0))  # already freed
+    assert c.on_cancelled(OrderCancelled(cmd_id="", holder="h", order_id="0xn1", market="0xm", asset="N",
+                                         slot="no_bid", reason="canceled", ts=0))
+    assert not c.slots
+
+
+def test_a_heartbeat_calls_for_a_decision_only_when_it_revives_a_dependency() -> None:
+    c = ready()
+    assert not c.on_heartbeat("executor", 11 * S)
+    assert not c.on_heartbeat("venue", 11 * S)  # not a dependency
+    assert c.on_heartbeat("executor", 15 * S)  # silent for 4 s (> 3 s): it was missing
+    fresh = Coordinator(holder="h", params=PairParams(), rules=RequoteRules())
+    assert fresh.on_heartbeat("inventory", S)  # never heard before
+
+
+def test_next_change_is_the_first_state_or_heartbeat_to_go_stale_or_slot_window_to_end() -> None:
+    c = ready()  # everything heard at 10 s; liveness 3 s
+    assert c.next_change(10 * S) == 13 * S
+    c.on_heartbeat("executor", 12 * S)
+    c.on_inventory(inv(), 12 * S)
+    c.on_ofi(ofi(False), 12 * S)
+    assert c.next_change(12 * S) == 13 * S  # the other four dependencies' heartbeats
+    for p in DEPENDENCIES:
+        c.on_heartbeat(p, 12 * S)
+    c.evaluate(12 * S)  # places both: debounce until 12.2 s
+    assert c.next_change(12 * S) == 12 * S + 200_000_000
+    c.on_user_status(user_status(False), 12 * S)
+    assert c.next_change(12 * S + 200_000_000) == 15 * S
+
+
+def test_inventory_and_ofi_call_for_a_decision_only_when_what_the_strategy_reads_changes() -> None:
+    c = ready()  # inventory and OFI heard at 10 s
+    assert not c.on_inventory(inv(), 11 * S)  # same position, still fresh
+    assert c.on_inventory(inv(net=5_000_000), 11 * S)
+    assert c.on_inventory(inv(net=5_000_000, can_open=False), 11 * S)
+    assert c.on_inventory(inv(net=5_000_000, can_open=False), 15 * S)  # same, but it had gone stale
+    assert not c.on_inventory(msgspec.structs.replace(inv(), market="0xother"), 15 * S)
+    assert not c.on_ofi(ofi(False), 11 * S)
+    assert c.on_ofi(ofi(True), 11 * S)
+    assert c.on_ofi(ofi(True), 15 * S)  # same, but it had gone stale

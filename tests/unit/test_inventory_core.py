@@ -1,4 +1,4 @@
-"""The inventory core: fill lifecycle (seed-000 §5), markets from leases, marks, state."""
+"""The inventory core: fill lifecycle (seed-000 §5), markets from leases, marks, state, when it is due."""
 
 from __future__ import annotations
 
@@ -127,6 +127,8 @@ def test_state_can_open_uses_the_configured_limits() -> None:
 
 def test_leases_activate_renew_change_and_expire() -> None:
     inv = Inventory(LIMITS)
+    inv.on_fill(fill("t1"))
+    inv.on_fill(fill("t2", asset=NO))
     assert inv.on_lease(lease(ttl_ms=5000), now=0) is True
     assert inv.on_lease(lease(ttl_ms=5000), now=1 * S) is False  # renewal: deadline 6 s
     assert inv.active_assets() == {YES, NO}
@@ -171,10 +173,72 @@ def test_unrealised_pnl_marks_each_leg_to_its_mid_and_skips_one_sided_books() ->
     assert inv.state(CID, 0).unrealized_pnl == 200_000
 
 
+def test_only_held_legs_are_marked_and_a_leg_that_goes_flat_forgets_its_mark() -> None:
+    inv = Inventory(LIMITS)
+    inv.on_lease(lease(), 0)
+    assert inv.active_assets() == set()  # nothing held: no book is even received
+    inv.on_book(book(YES, [(490_000, M)], [(510_000, M)]))
+    assert inv.marks == {}
+    inv.on_fill(fill("t1", size=2 * M))
+    assert inv.active_assets() == {YES}
+    assert inv.state(CID, 0).unrealized_pnl == 0  # opened, but no book since: not marked yet
+    inv.on_book(book(YES, [(490_000, M)], [(510_000, M)]))
+    assert inv.state(CID, 0).unrealized_pnl == 2 * 20_000
+    inv.on_fill(fill("t2", side="SELL", size=2 * M, price=500_000))  # flat again
+    assert inv.active_assets() == set() and inv.marks == {}
+    inv.on_fill(fill("t3", size=1 * M, price=450_000))  # held again: the old mark is not reused
+    assert inv.state(CID, 0).unrealized_pnl == 0
+    inv.on_fill(fill("t3", "FAILED"))  # reversed: flat
+    assert inv.active_assets() == set()
+
+
 def test_books_of_inactive_markets_are_not_marked() -> None:
     inv = Inventory(LIMITS)
     inv.on_book(book(YES, [(490_000, M)], [(510_000, M)]))
     assert inv.marks == {}
+
+
+def test_marks_alone_publish_nothing_until_the_next_due_check_then_only_what_changed() -> None:
+    inv = Inventory(LIMITS)
+    inv.on_lease(lease(), 0)
+    inv.on_lease(lease(market="0xother", assets=("333", "444")), 0)
+    inv.on_fill(fill("t1", size=10 * M, price=480_000))
+    assert [s.market for s in inv.due_states(0, S)] == [CID, "0xother"]  # never sent: both due
+    assert inv.due_states(S // 4, S) == []  # nothing changed
+    for bid in range(400_000, 500_000, 10_000):  # many books: marks only
+        inv.on_book(book(YES, [(bid, M)], [(bid + 20_000, M)]))
+    [due] = inv.due_states(S // 2, S)  # one state, with the newest mark; the other market unchanged
+    assert (due.market, due.unrealized_pnl, due.ts) == (CID, 10 * (500_000 - 480_000), S // 2)
+    assert inv.due_states(3 * S // 4, S) == []
+
+
+def test_every_active_market_is_sent_at_least_once_per_keepalive() -> None:
+    inv = Inventory(LIMITS)
+    inv.on_lease(lease(ttl_ms=60_000), 0)
+    assert len(inv.due_states(0, S)) == 1
+    assert inv.due_states(S - 1, S) == []
+    [again] = inv.due_states(S, S)
+    assert again.ts == S
+
+
+def test_a_state_sent_on_a_fill_counts_as_sent() -> None:
+    inv = Inventory(LIMITS)
+    inv.on_lease(lease(ttl_ms=60_000), 0)
+    inv.due_states(0, S)
+    inv.on_fill(fill("t1"))
+    inv.sent(inv.state(CID, S // 2))  # what the shell does on a fill
+    assert inv.due_states(S // 2 + 1, S) == []
+    assert len(inv.due_states(3 * S // 2, S)) == 1
+
+
+def test_a_reactivated_market_is_due_at_once() -> None:
+    inv = Inventory(LIMITS)
+    inv.on_lease(lease(), 0)
+    inv.due_states(0, S)
+    inv.on_release(LeaseRelease(holder="btc", market=CID, ts=0))
+    assert inv.due_states(1, S) == []
+    inv.on_lease(lease(), 2)
+    assert len(inv.due_states(3, S)) == 1
 
 
 def test_replaying_the_same_fills_rebuilds_the_same_state() -> None:

@@ -1,0 +1,164 @@
+"""The coordinator's shell wiring: which bus messages lead to a decision, and what is pushed.
+
+The shell is driven as the node's loop drives it (``on_message`` for each message of a wake-up, then
+``on_drained``), on a fake node that records pushes; the core it wraps is the real one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from actors.coordinator.config import CoordinatorConfig
+from actors.coordinator.core import DEPENDENCIES
+from actors.coordinator.main import Shell
+from actors.coordinator.model import MarketSpec
+from actors.coordinator.rotation import Rotation, Window
+from bus import topics
+from bus.codec import Header
+from bus.logs import Logger
+from schemas import (
+    Book,
+    BusMessage,
+    CancelOrders,
+    Heartbeat,
+    InventoryState,
+    OfiSide,
+    OfiState,
+    OrderFailed,
+    OrderPlaced,
+    OrderUpdate,
+    PlaceOrder,
+)
+
+MS = 1_000_000
+T0 = 1_700_000_000_000_000_000
+M = MarketSpec(market="0xm", yes_asset="Y", no_asset="N", tick=10_000, min_size=5_000_000)
+SIDE = OfiSide(buy_volume=0, sell_volume=0, score=0, threshold=1, toxic=False)
+
+
+class Quiet(Logger):
+    def _write(self, level: str, event: str, fields: dict[str, object]) -> None:
+        pass
+
+
+@dataclass
+class FakeNode:
+    """What the shell uses of ``bus.node.Node``."""
+
+    now: int = T0
+    run_id: int = 1
+    log: Logger = field(default_factory=lambda: Quiet("market:t"))
+    pushed: list[tuple[str, bytes, BusMessage]] = field(default_factory=list)
+
+    def clock(self) -> int:
+        return self.now
+
+    def push(self, name: str, topic: bytes, msg: BusMessage) -> None:
+        self.pushed.append((name, topic, msg))
+
+    def publish(self, topic: bytes, msg: BusMessage) -> None:
+        pass
+
+    def subscribe(self, prefix: bytes) -> None:
+        pass
+
+    def unsubscribe(self, prefix: bytes) -> None:
+        pass
+
+    def take(self) -> list[BusMessage]:
+        out = [m for _, _, m in self.pushed]
+        self.pushed.clear()
+        return out
+
+
+def wake(shell: Shell, *msgs: BusMessage, src: str = "market-feed") -> None:
+    """One wake-up of the loop: these messages, then ``on_drained``."""
+    for msg in msgs:
+        shell.on_message(b"t.", Header(1, src, 1, 1, shell.node.clock()), msg)
+    shell.on_drained()
+
+
+def book(asset: str, bid: int, ask: int, depth: int = 10_000_000) -> Book:
+    return Book(asset=asset, market="0xm", bids=[(bid, 10_000_000), (bid - 10_000, depth)],
+                asks=[(ask, 10_000_000), (ask + 10_000, depth)], tick=10_000, epoch=1, ts_event=0, ts_recv=0)
+
+
+def started(debounce_ms: int = 0) -> tuple[Shell, FakeNode, list[int]]:
+    """A shell quoting both legs (placed as 0xy1 and 0xn1); the list counts its core's decisions."""
+    node = FakeNode()
+    cfg = CoordinatorConfig(name="t", market_slug="t", reprice_threshold=30_000, debounce_ms=debounce_ms)
+    shell = Shell(cfg, node, Rotation("t", lambda slug, at: Window(spec=M, slug="t", end_ns=0)))  # type: ignore[arg-type]
+    shell.switch(Window(spec=M, slug="t", end_ns=0), T0)
+    decisions: list[int] = []
+    evaluate = shell.core.evaluate
+
+    def counted(now: int) -> list:  # type: ignore[type-arg]
+        decisions.append(now)
+        return evaluate(now)
+
+    shell.core.evaluate = counted  # type: ignore[method-assign]
+    for p in DEPENDENCIES:
+        wake(shell, Heartbeat(program=p, pid=1, ready=True, gaps=0, ts=T0), src=p)
+    wake(shell, InventoryState(market="0xm", yes_asset="Y", no_asset="N", yes_qty=0, no_qty=0, yes_avg_cost=0,
+                               no_avg_cost=0, net_diff=0, portfolio_cost=0, can_open=True, realized_pnl=0,
+                               unrealized_pnl=0, fills=0, ts=T0),
+         OfiState(market="0xm", yes=SIDE, no=SIDE, toxic=False, window_ms=3000, ts=T0))
+    wake(shell, book("Y", 400_000, 440_000), book("N", 520_000, 560_000))
+    first = node.take()
+    assert [type(x) for x in first] == [PlaceOrder, PlaceOrder]
+    for cmd, order_id in zip(first, ("0xy1", "0xn1"), strict=True):
+        assert isinstance(cmd, PlaceOrder)
+        wake(shell, OrderPlaced(cmd_id=cmd.cmd_id, holder="t", order_id=order_id, market="0xm",
+                                asset=cmd.asset, side="BUY", price=cmd.price, size=cmd.size, slot=cmd.slot,
+                                status="live", ts=T0), src="executor")
+    decisions.clear()
+    return shell, node, decisions
+
+
+def test_a_moved_book_pushes_one_place_per_slot_and_nothing_else() -> None:
+    shell, node, decisions = started()
+    wake(shell, book("Y", 440_000, 480_000), book("N", 480_000, 520_000))
+    cmds = node.take()
+    assert [(type(x), getattr(x, "slot", ""), getattr(x, "price", 0)) for x in cmds] == [
+        (PlaceOrder, "yes_bid", 460_000), (PlaceOrder, "no_bid", 500_000)]
+    assert {topic for _, topic, _ in shell.node.pushed} <= {topics.exec_cmd("t")}
+    assert len(decisions) == 1
+
+
+def test_depth_only_books_and_order_events_that_free_nothing_do_not_decide() -> None:
+    shell, node, decisions = started()
+    wake(shell, book("Y", 400_000, 440_000, depth=3_000_000))  # the top did not move
+    wake(shell, book("N", 520_000, 560_000, depth=7_000_000))
+    wake(shell, OrderUpdate(order_id="0xy1", market="0xm", asset="Y", side="BUY", price=420_000,
+                            original_size=5_000_000, size_matched=0, status="LIVE", reason="",
+                            kind="PLACEMENT", ts_event=0, ts_recv=0), src="user-feed")
+    wake(shell, Heartbeat(program="executor", pid=1, ready=True, gaps=0, ts=T0), src="executor")
+    assert decisions == [] and node.take() == []
+    node.now += 1 * MS
+    wake(shell, book("Y", 410_000, 440_000))  # the top moved: decide (nothing to send: a 0.005 move)
+    assert decisions == [node.now] and node.take() == []
+
+
+def test_a_failed_replacement_is_swept_at_the_next_wake_up() -> None:
+    shell, node, _ = started()
+    wake(shell, book("Y", 440_000, 480_000), book("N", 480_000, 520_000))
+    yes = node.take()[0]
+    assert isinstance(yes, PlaceOrder)
+    wake(shell, OrderFailed(cmd_id=yes.cmd_id, holder="t", market="0xm", asset="Y", side="BUY",
+                            price=yes.price, size=yes.size, slot="yes_bid", reason="backoff", message="",
+                            retry_after_ms=1000, ts=T0), src="executor")
+    [sweep] = node.take()
+    assert isinstance(sweep, CancelOrders) and (sweep.slots, sweep.reason) == (["yes_bid"], "replace_failed")
+
+
+def test_a_decision_comes_due_without_new_input_when_a_debounce_ends() -> None:
+    shell, node, decisions = started(debounce_ms=200)
+    node.now += 100 * MS
+    wake(shell, book("Y", 440_000, 480_000), book("N", 480_000, 520_000))  # within the debounce: wait
+    assert node.take() == [] and len(decisions) == 1
+    node.now += 50 * MS
+    wake(shell, book("Y", 440_000, 480_000, depth=1_000_000))  # depth only, debounce not over: no decision
+    assert len(decisions) == 1
+    node.now += 60 * MS
+    wake(shell, book("Y", 440_000, 480_000, depth=2_000_000))  # depth only, but the debounce is over
+    assert [type(x) for x in node.take()] == [PlaceOrder, PlaceOrder] and len(decisions) == 2
