@@ -4,7 +4,9 @@ Each side is a dict ``price -> size`` plus a sorted list of keys, best first (bi
 so that ascending order is best first on both sides). A level update is a dict write plus, for a new
 or removed level, one ``bisect`` insert/delete: the book is never re-sorted per delta. The depth-N
 view of a side is cached and patched only when a change touches the top N, so a delta on one side
-reuses the other side's list when the ``Book`` message is built.
+reuses the other side's list when the ``Book`` message is built. A view handed out by ``top()`` is
+never mutated: the next change copies it first (once, however many changes follow before the next
+``top()``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ Level = tuple[int, int]  # (price, size), 1e-6 units
 
 
 class Side:
-    __slots__ = ("_top", "depth", "keys", "sign", "sizes")
+    __slots__ = ("_shared", "_top", "depth", "keys", "sign", "sizes")
 
     def __init__(self, is_bid: bool, depth: int) -> None:
         self.sign = -1 if is_bid else 1
@@ -23,6 +25,7 @@ class Side:
         self.sizes: dict[int, int] = {}
         self.keys: list[int] = []  # sign * price, ascending = best first
         self._top: list[Level] | None = None
+        self._shared = False  # _top was handed out by top(): copy before patching
 
     def replace(self, levels: list[Level]) -> None:
         """Load a snapshot, in any order. A zero size is skipped; a repeated price keeps the last size."""
@@ -37,8 +40,8 @@ class Side:
     def set(self, price: int, size: int) -> bool:
         """Set one level's new total (0 removes it). Returns True if the depth-N view changed.
 
-        The cached depth-N list is updated copy-on-write (a published list is never mutated): one
-        C-level copy plus an insert/delete/replace, instead of rebuilding every level's tuple.
+        The cached depth-N list is patched in place (an insert/delete/replace instead of rebuilding
+        every level's tuple), after one C-level copy if ``top()`` handed it out since the last change.
         """
         sizes, keys, sign = self.sizes, self.keys, self.sign
         old = sizes.get(price)
@@ -63,7 +66,9 @@ class Side:
             return False
         top = self._top
         if top is not None:
-            top = top.copy()
+            if self._shared:
+                top = self._top = top.copy()
+                self._shared = False
             if size == 0:
                 del top[index]
                 if len(keys) >= depth:
@@ -75,7 +80,6 @@ class Side:
                     del top[depth]
             else:
                 top[index] = (price, size)
-            self._top = top
         return True
 
     def top(self) -> list[Level]:
@@ -84,11 +88,8 @@ class Side:
         if top is None:
             sign, sizes = self.sign, self.sizes
             top = self._top = [(sign * k, sizes[sign * k]) for k in self.keys[: self.depth]]
+        self._shared = True
         return top
-
-    def best(self, empty: int) -> int:
-        """Best price, or ``empty`` when the side has no levels."""
-        return self.sign * self.keys[0] if self.keys else empty
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -107,4 +108,9 @@ class OrderBook:
 
     def set(self, is_bid: bool, price: int, size: int) -> bool:
         return (self.bids if is_bid else self.asks).set(price, size)
+
+    def top(self) -> tuple[int, int]:
+        """(best bid, best ask); an empty side gives 0 / 1.0 (1_000_000), as the venue says it."""
+        bids, asks = self.bids.keys, self.asks.keys
+        return (-bids[0] if bids else 0, asks[0] if asks else 1_000_000)
 

@@ -6,9 +6,12 @@
 - ``SocketPool`` keeps the open sockets by connection id and registers them with the poller.
 - ``MarketSocket`` is an open socket switched to non-blocking. websocket-client did the handshake and
   does the sending; received bytes are read in bulk and cut into messages by ``wsframes`` (see there
-  why). Reading until ``BlockingIOError`` / ``SSLWantReadError`` also empties the TLS layer's decrypted
-  buffer, which the poller cannot see; if ``read()`` stops at its byte budget (``more``), the shell
-  re-arms itself instead of waiting for the fd.
+  why). Plain TCP: one ``recv`` per wake-up takes whatever the kernel holds, and bytes that come
+  later keep the fd readable (the poller is level-triggered), so reading on until ``BlockingIOError``
+  would only add a failing ``recv`` (and an exception) to every frame. TLS returns one record per
+  ``recv``, so there the records are read until the socket is empty (one batch per wake-up, as for
+  TCP); decrypted bytes left in the SSL object are invisible to the poller: then ``more`` is set and
+  the shell re-arms itself instead of waiting for the fd.
 """
 
 from __future__ import annotations
@@ -26,8 +29,7 @@ from actors.market_feed.wsframes import CLOSE, PING, Control, FrameParser, Proto
 from bus.node import Node
 
 SEND_TIMEOUT_S = 1.0
-READ_CHUNK = 1 << 16
-READ_BUDGET = 1 << 16  # bytes per wake-up (~200 price_change frames, ~2 ms of work)
+READ_CHUNK = 1 << 16  # bytes per wake-up and socket at most (~200 price_change frames, ~2 ms of work)
 
 
 class Closed(Exception):
@@ -41,7 +43,7 @@ def open_socket(url: str, timeout_s: float) -> websocket.WebSocket:
 
 
 class MarketSocket:
-    __slots__ = ("fd", "more", "parser", "sock", "ws")
+    __slots__ = ("fd", "more", "parser", "pending", "sock", "ws")
 
     def __init__(self, ws: websocket.WebSocket) -> None:
         self.ws = ws
@@ -52,39 +54,50 @@ class MarketSocket:
         sock.setblocking(False)
         self.fd: int = sock.fileno()
         self.parser = FrameParser()
-        self.more = False  # stopped at the read budget: call read() again without waiting for the fd
+        # TLS: decrypted bytes held by the SSL object (the poller only sees the kernel's buffer)
+        self.pending: Callable[[], int] | None = getattr(sock, "pending", None)
+        self.more = False  # call read() again without waiting for the fd
 
     def read(self) -> tuple[list[bytes], str]:
         """Messages available now and why the socket closed ("" while open).
 
-        Reads until the socket (and the TLS layer's decrypted buffer, which the poller cannot see)
-        is empty, or ``READ_BUDGET`` bytes, so one busy socket cannot starve the loop. Messages read
-        before a close are returned with the reason. A server PING is answered here.
+        Plain TCP: one ``recv`` takes all the kernel holds (up to ``READ_CHUNK``), and anything newer
+        keeps the fd readable. TLS: one ``recv`` returns one record, so records are read on until the
+        socket is empty or ``READ_CHUNK`` bytes were read (one batch, as for TCP); ``more`` says
+        whether decrypted bytes are left that the poller will not report. Messages read before a
+        close are returned with the reason. A server PING is answered here.
         """
-        messages: list[bytes] = []
-        got, closed = 0, ""
-        recv, feed = self.sock.recv, self.parser.feed
+        closed = ""
+        self.more = False
+        recv, feed, pending = self.sock.recv, self.parser.feed, self.pending
+        items: list[bytes | Control] = []
+        got = 0
         try:
-            while got < READ_BUDGET:
+            while True:
                 chunk = recv(READ_CHUNK)
                 if not chunk:
                     closed = "connection closed by the venue"
                     break
+                items += feed(chunk)
                 got += len(chunk)
-                for item in feed(chunk):
-                    if type(item) is bytes:
-                        messages.append(item)
-                    elif isinstance(item, Control):
-                        closed = self._control(item)
-                        if closed:
-                            break
-                if closed:
+                if pending is None or got >= READ_CHUNK:
                     break
         except (BlockingIOError, ssl.SSLWantReadError):
             pass
-        except (OSError, ProtocolError, Closed) as exc:
+        except (OSError, ProtocolError) as exc:
             closed = f"{type(exc).__name__}: {exc}"
-        self.more = not closed and got >= READ_BUDGET
+        messages: list[bytes] = []
+        for item in items:
+            if type(item) is bytes:
+                messages.append(item)
+            elif isinstance(item, Control):
+                try:
+                    why = self._control(item)
+                except Closed as exc:
+                    why = f"Closed: {exc}"
+                if why:
+                    return messages, why
+        self.more = not closed and pending is not None and pending() > 0
         return messages, closed
 
     def _control(self, item: Control) -> str:

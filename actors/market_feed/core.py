@@ -32,6 +32,8 @@ from schemas import Book, FeedStatus, MarketResolved, NewMarket, TickSizeChange,
 from schemas.market import Side
 
 ONE = 1_000_000  # a price of 1.0: "best ask 1" means an empty ask side
+_SIDES = {"BUY": True, "buy": True, "SELL": False, "sell": False}  # as venue.side_is_bid
+_BOOK_EVENTS = {venue.BookMsg, venue.PriceChangeMsg}  # the events that can publish a Book
 _SEEN_MARKETS_MAX = 10_000
 
 
@@ -95,23 +97,57 @@ class MarketFeed:
     # -- frames -------------------------------------------------------------------------------
 
     def on_frame(self, data: bytes | str, now: int) -> Effects:
+        """One frame in, what it produced out (``decode`` + ``apply``)."""
         fx = Effects()
-        self.frames += 1
-        frame = venue.decode_frame(data)
-        if frame.text:
-            fx.pong = frame.text == venue.PONG
-            return fx
-        if frame.bad:
-            self._malformed(fx, frame.error, frame.bad)
-        if frame.events or not frame.bad:
+        events, _ = self.decode([data.encode(errors="replace") if isinstance(data, str) else data], fx)
+        self.apply(events, now, fx)
+        return fx
+
+    def decode(self, frames: list[bytes], fx: Effects) -> tuple[list[venue.VenueEvent], int]:
+        """The events of one socket read's frames, and how many of them lead up to (and include) the
+        last one that can change a book.
+
+        The shell applies those and publishes their ``Book`` messages before applying the rest
+        (``best_bid_ask`` usually), which can add no ``Book``: the same messages in the same order as
+        applying everything first, only sooner. Bad frames are noted here (the good parts of a bad
+        array are kept); a ``PONG`` sets ``fx.pong``; any JSON frame sets ``fx.data``.
+        """
+        events: list[venue.VenueEvent] = []
+        decode = venue.decode_any
+        for data in frames:
+            self.frames += 1
+            try:
+                decoded = decode(data)
+            except (ValueError, RecursionError):  # text, or not (all) events: the slow path says what
+                frame = venue.decode_frame(data)
+                if frame.text:
+                    if frame.text == venue.PONG:
+                        fx.pong = True
+                    continue
+                if frame.bad:
+                    self._malformed(fx, frame.error, frame.bad)
+                if frame.events or not frame.bad:
+                    fx.data = True
+                events += frame.events
+                continue
             fx.data = True
+            if type(decoded) is list:
+                events += decoded
+            else:
+                events.append(decoded)
+        cut = len(events)
+        while cut and type(events[cut - 1]) not in _BOOK_EVENTS:
+            cut -= 1
+        return events, cut
+
+    def apply(self, events: list[venue.VenueEvent], now: int, fx: Effects) -> None:
+        """Apply decoded events; their messages, notes and re-requests are added to ``fx``."""
         handlers = self.handlers
-        for event in frame.events:
+        for event in events:
             try:
                 handlers[type(event)](event, now, fx)
             except ValueError as exc:  # includes topics.TopicError
                 self._malformed(fx, f"{type(event).__name__}: {exc}", 1)
-        return fx
 
     def _malformed(self, fx: Effects, error: str, count: int) -> None:
         self.bad += count
@@ -144,47 +180,69 @@ class MarketFeed:
             self._status(st, True, "snapshot", now, fx)
 
     def _on_price_change(self, ev: venue.PriceChangeMsg, now: int, fx: Effects) -> None:
-        parsed = []
+        # The hot path (every delta of every market): the helpers are inlined and every number is
+        # looked up in the parse cache first. All values are parsed before anything changes.
+        entries = ev.price_changes
+        if entries is None:
+            entries = ev.entries()
+        assets, units, micros, sides = self.assets, venue.UNITS, venue.micros, _SIDES
         check = self.check_top
-        for e in ev.entries():
-            st = self._state(e.asset_id, now)
+        parsed = []
+        for e in entries:
+            st = assets.get(e.asset_id)
             if st is None:
-                continue
-            price = venue.micros(e.price)
+                st = self._state(e.asset_id, now)
+                if st is None:
+                    continue
+            text = e.price
+            price = units.get(text)
+            if price is None:
+                price = micros(text)
             if not 0 < price <= ONE:
-                raise ValueError(f"price out of range: {e.price!r}")
+                raise ValueError(f"price out of range: {text!r}")
+            text = e.size
+            size = units.get(text)
+            if size is None:
+                size = micros(text)
+            is_bid = sides.get(e.side)
+            if is_bid is None:
+                venue.side_is_bid(e.side)  # raises the error
             top = None
-            if check and e.best_bid and e.best_ask:
-                top = (venue.micros(e.best_bid), venue.micros(e.best_ask))
-            parsed.append((st, venue.side_is_bid(e.side), price, venue.micros(e.size), top))
+            if check:
+                bid, ask = e.best_bid, e.best_ask
+                if bid and ask:
+                    top = (units.get(bid) or micros(bid), units.get(ask) or micros(ask))
+            parsed.append((st, is_bid, price, size, top))
         if not parsed:
             return
         ts_event = venue.ms_to_ns(ev.timestamp)
-        touched: dict[str, tuple[AssetState, bool, tuple[int, int] | None]] = {}
+        touched: dict[AssetState, tuple[bool, tuple[int, int] | None]] = {}
         for st, is_bid, price, size, top in parsed:
             st.last_event_ns = now
             book = st.book
             if book is None:
                 self.ignored_deltas += 1
                 continue
-            visible = book.set(is_bid, price, size)
-            prev = touched.get(st.asset)
-            touched[st.asset] = (st, visible or (prev is not None and prev[1]), top)
-        for st, visible, top in touched.values():
+            visible = (book.bids if is_bid else book.asks).set(price, size)
+            prev = touched.get(st)
+            touched[st] = (visible or (prev is not None and prev[0]), top)
+        market = ev.market
+        for st, (visible, top) in touched.items():
             st.ts_event = ts_event
-            if ev.market:
-                st.market = ev.market
+            if market:
+                st.market = market
             if top is not None:
-                self._check_top(st, top, now, fx)
+                book = st.book
+                assert book is not None
+                ours = book.top()
+                if ours != top:
+                    self._mismatch(st, ours, top, now, fx)
             if visible:
                 fx.out.append((st.t_book, self._book(st, now)))
 
-    def _check_top(self, st: AssetState, top: tuple[int, int], now: int, fx: Effects) -> None:
-        book = st.book
-        assert book is not None
-        ours = (book.bids.best(0), book.asks.best(ONE))
-        if ours == top:
-            return
+    def _mismatch(self, st: AssetState, ours: tuple[int, int], top: tuple[int, int], now: int,
+                  fx: Effects) -> None:
+        """The venue's top of book after a delta is not ours: count it, and ask for a snapshot."""
         self.top_mismatch += 1
         if now - st.resync_ns >= self.resync_min_ns:
             st.resync_ns = now

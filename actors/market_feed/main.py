@@ -1,9 +1,10 @@
 """market-feed: the market WebSocket -> order books -> ``md.*`` on the bus (thin I/O shell).
 
 One thread: the Node's poller wakes on the bus (leases), on each market socket's fd and on the
-connector's wake-up fd. Frames go straight from the socket through ``MarketFeed.on_frame`` to
-``Node.publish``; ``Shards`` decides what the sockets subscribe and when they are pinged, probed or
-reopened. ``--replay FILE`` runs the same parser and book code over recorded frames instead.
+connector's wake-up fd. Frames go straight from the socket through ``MarketFeed.decode``/``apply`` to
+``Node.publish`` (``on_frames``: one receive time per read, ``Book`` messages first); ``Shards``
+decides what the sockets subscribe and when they are pinged, probed or reopened. ``--replay FILE``
+runs the same parser and book code over recorded frames instead.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from actors.market_feed import replay
 from actors.market_feed.config import FeedConfig, S
 from actors.market_feed.connection import MarketSocket, SocketPool
 from actors.market_feed.core import MarketFeed
-from actors.market_feed.effects import Effects, Publish, conflate
+from actors.market_feed.effects import Effects, conflate
 from actors.market_feed.shards import Action, Close, Connect, Send, Shards
 from bus import topics
 from bus.codec import Header
@@ -84,25 +85,38 @@ class FeedShell:
 
     def on_readable(self, conn: int, sock: MarketSocket) -> None:
         frames, closed = sock.read()
-        feed, shards, clock = self.feed, self.shards, self.clock
-        batch: list[Publish] = []
-        later = Effects()  # notes and socket actions: after the batch's messages, so a status that a
-        actions: list[Action] = []  # failed send causes never precedes the books read before it
-        for data in frames:
-            now = clock()
-            fx = feed.on_frame(data, now)
-            batch += fx.out
-            actions += shards.on_frame(conn, fx, now)
-            later.notes += fx.notes
-        publish = self.node.publish
-        for topic, msg in conflate(batch) if self.cfg.conflate and len(frames) > 1 else batch:
-            publish(topic, msg)
-        if actions or later.notes:
-            self.apply(later, actions)
+        if frames:
+            self.on_frames(conn, frames)
         if closed:
             self.lost(conn, closed)
         elif sock.more:
             self.pool.again(conn)
+
+    def on_frames(self, conn: int, frames: list[bytes]) -> None:
+        """The messages of one socket read: one receive time, ``Book`` messages published first.
+
+        Events up to the last one that can change a book are applied and their messages published
+        (conflated: only the newest ``Book`` per asset, when several events were read together); then
+        the rest (``best_bid_ask`` and the like, which add no ``Book``) are applied and published; then
+        notes are logged and socket actions run, so a status that a failed send causes never precedes
+        the books read before it.
+        """
+        now = self.clock()
+        feed, publish, fx = self.feed, self.node.publish, Effects()
+        events, cut = feed.decode(frames, fx)
+        feed.apply(events[:cut] if cut < len(events) else events, now, fx)
+        out = fx.out
+        for topic, msg in conflate(out) if cut > 1 and self.cfg.conflate else out:
+            publish(topic, msg)
+        if cut < len(events):
+            out = fx.out = []
+            feed.apply(events[cut:], now, fx)
+            for topic, msg in out:
+                publish(topic, msg)
+        actions = self.shards.on_frame(conn, fx, now)
+        if actions or fx.notes:
+            fx.out = []
+            self.apply(fx, actions)
 
     def on_lease(self, topic: bytes, header: Header, msg: Lease) -> None:
         fx = Effects()

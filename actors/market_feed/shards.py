@@ -200,7 +200,7 @@ class Shards:
     def resnapshot(self, assets: list[str]) -> list[Action]:
         """Unsubscribe + subscribe each asset on its live socket: the venue answers with a ``book``."""
         by_conn: dict[Conn, list[str]] = {}
-        for asset in assets:
+        for asset in dict.fromkeys(assets):  # one read may ask twice (a tick change and a mismatch)
             conn = self.owner.get(asset)
             if conn is not None and conn.state == "open" and asset in conn.sent:
                 by_conn.setdefault(conn, []).append(asset)

@@ -155,10 +155,26 @@ class Frame:
         self.error = error
 
 
+decode_any = _frame_decoder.decode
+"""The hot path's decoder: one event or a list of them, for a well-formed JSON frame; raises
+``ValueError`` (or ``RecursionError``) for anything else, which ``decode_frame`` then sorts out."""
+
+
 def decode_frame(data: bytes | str) -> Frame:
     """Decode one WebSocket text frame. Never raises; bad parts are counted, good parts kept."""
     raw = data.encode(errors="replace") if isinstance(data, str) else data
-    head = raw[:1]
+    try:
+        decoded = _frame_decoder.decode(raw)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        return _not_events(raw, str(exc))
+    except (ValueError, RecursionError) as exc:  # msgspec raises these for invalid UTF-8, deep nesting
+        return Frame([], bad=1, error=f"{type(exc).__name__}: {exc}")
+    return Frame(decoded if isinstance(decoded, list) else [decoded])
+
+
+def _not_events(raw: bytes, error: str) -> Frame:
+    """A text frame (``PONG``, ``NO NEW ASSETS``), or JSON that is not (all) events."""
+    head = raw.lstrip()[:1]
     if head != b"{" and head != b"[":
         text = raw.strip()
         if text in (PONG, NO_NEW_ASSETS):
@@ -166,18 +182,12 @@ def decode_frame(data: bytes | str) -> Frame:
         if not text:
             return Frame([])
         return Frame([], bad=1, error=f"not JSON: {text[:40]!r}")
-    try:
-        decoded = _frame_decoder.decode(raw)
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        return _decode_parts(raw, str(exc))
-    except (ValueError, RecursionError) as exc:  # msgspec raises these for invalid UTF-8, deep nesting
-        return Frame([], bad=1, error=f"{type(exc).__name__}: {exc}")
-    return Frame(decoded if isinstance(decoded, list) else [decoded])
+    return _decode_parts(raw, error)
 
 
 def _decode_parts(raw: bytes, error: str) -> Frame:
     """The slow path: an array with a bad element keeps its good ones."""
-    if raw[:1] != b"[":
+    if raw.lstrip()[:1] != b"[":
         return Frame([], bad=1, error=error)
     try:
         parts = _raw_list.decode(raw)
@@ -196,7 +206,7 @@ def _decode_parts(raw: bytes, error: str) -> Frame:
 
 # -- numbers ----------------------------------------------------------------------------------
 
-_units_cache: dict[str, int] = {}
+UNITS: dict[str, int] = {}  # micros' cache (text -> units): the hot path looks here first
 
 
 def micros(text: str) -> int:
@@ -206,7 +216,7 @@ def micros(text: str) -> int:
     on anything else, including a number too large for the bus (int64 units). Prices repeat a lot,
     so results are cached (bounded).
     """
-    cached = _units_cache.get(text)
+    cached = UNITS.get(text)
     if cached is not None:
         return cached
     try:
@@ -218,9 +228,9 @@ def micros(text: str) -> int:
     if value > _MAX_VALUE:
         raise ValueError(f"number too large: {text[:40]!r}")
     units = int(value * MICRO)
-    if len(_units_cache) >= _MAX_CACHE:
-        _units_cache.clear()
-    _units_cache[text] = units
+    if len(UNITS) >= _MAX_CACHE:
+        UNITS.clear()
+    UNITS[text] = units
     return units
 
 

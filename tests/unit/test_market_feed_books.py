@@ -15,7 +15,7 @@ def test_snapshot_in_live_order_worst_to_best_comes_out_best_first() -> None:
                  asks=[(990_000, 4), (980_000, 5), (970_000, 6)])
     assert book.bids.top() == [(30_000, 3), (20_000, 2), (10_000, 1)]
     assert book.asks.top() == [(970_000, 6), (980_000, 5), (990_000, 4)]
-    assert (book.bids.best(0), book.asks.best(1_000_000)) == (30_000, 970_000)
+    assert book.top() == (30_000, 970_000)
 
 
 def test_snapshot_skips_zero_sizes_and_keeps_the_last_duplicate() -> None:
@@ -69,7 +69,9 @@ def test_published_view_is_never_mutated() -> None:
 
 def test_empty_side_best_is_the_sentinel() -> None:
     book = OrderBook(depth=3)
-    assert (book.bids.best(0), book.asks.best(1_000_000), len(book.bids)) == (0, 1_000_000, 0)
+    assert (book.top(), len(book.bids)) == ((0, 1_000_000), 0)
+    book.set(False, 600_000, 1)
+    assert book.top() == (0, 600_000)
 
 
 updates = st.lists(st.tuples(st.booleans(), st.integers(1, 40), st.sampled_from([0, 0, 1, 2, 5])),
@@ -94,3 +96,26 @@ def test_matches_a_naive_model(ops: list[tuple[bool, int, int]], depth: int) -> 
             if side == is_bid:
                 assert changed == (want != views[side])
             views[side] = want
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(updates, st.booleans()), max_size=10), st.integers(1, 6))
+def test_views_handed_out_are_never_mutated_however_many_changes_follow(
+        batches: list[tuple[list[tuple[bool, int, int]], bool]], depth: int) -> None:
+    """Several changes between two ``top()`` calls (one frame's deltas) patch one private copy."""
+    book = OrderBook(depth)
+    model: dict[bool, dict[int, int]] = {True: {}, False: {}}
+    handed: list[tuple[list[tuple[int, int]], list[tuple[int, int]]]] = []  # (view, what it said then)
+    for ops, look in batches:
+        for is_bid, price, size in ops:
+            book.set(is_bid, price, size)
+            if size:
+                model[is_bid][price] = size
+            else:
+                model[is_bid].pop(price, None)
+        if look:
+            for side, levels in ((True, book.bids), (False, book.asks)):
+                view = levels.top()
+                assert view == sorted(model[side].items(), reverse=side)[:depth]
+                handed.append((view, list(view)))
+    assert all(view == then for view, then in handed)

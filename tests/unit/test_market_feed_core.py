@@ -339,3 +339,53 @@ def test_conflate_keeps_only_the_last_book_per_asset_and_everything_else_in_orde
 @pytest.mark.parametrize("out", [[], [(b"t", FeedStatus(asset=YES, live=True, reason="snapshot", ts=1))]])
 def test_conflate_without_books_changes_nothing(out: list[Any]) -> None:
     assert conflate(out) == out
+
+
+def best_bid_ask(asset: str = YES) -> str:
+    return json.dumps({"event_type": "best_bid_ask", "asset_id": asset, "market": CID, "best_bid": "0.5",
+                       "best_ask": "0.51", "spread": "0.01", "timestamp": "1757908893000"})
+
+
+def trade(asset: str = YES) -> str:
+    return json.dumps({"event_type": "last_trade_price", "asset_id": asset, "market": CID, "price": "0.5",
+                       "size": "10", "side": "BUY", "fee_rate_bps": "0", "timestamp": "1757908893000"})
+
+
+def two_books() -> str:
+    return "[" + book(YES) + "," + book(NO) + "]"
+
+
+# (name, frames of one socket read, event types decoded, how many lead up to the last book change)
+READS = [
+    ("a delta, then top-of-book", [change((YES, "BUY", "0.5", "1")), best_bid_ask(), best_bid_ask(NO)],
+     ["PriceChangeMsg", "BestBidAskMsg", "BestBidAskMsg"], 1),
+    ("top-of-book, then a delta", [best_bid_ask(), change((YES, "BUY", "0.5", "1"))],
+     ["BestBidAskMsg", "PriceChangeMsg"], 2),
+    ("an array of snapshots, then a trade", [two_books(), trade()],
+     ["BookMsg", "BookMsg", "LastTradeMsg"], 2),
+    ("nothing that changes a book", [best_bid_ask(), trade(), tick_change()],
+     ["BestBidAskMsg", "LastTradeMsg", "TickSizeMsg"], 0),
+    ("text frames carry no events", ["PONG", change((YES, "BUY", "0.5", "1")), "NO NEW ASSETS"],
+     ["PriceChangeMsg"], 1),
+    ("nothing", [], [], 0),
+]
+
+
+@pytest.mark.parametrize(("frames", "types", "cut"), [r[1:] for r in READS], ids=[r[0] for r in READS])
+def test_decode_finds_the_last_event_that_can_change_a_book(frames: list[str], types: list[str],
+                                                            cut: int) -> None:
+    f = feed(YES, NO)
+    fx = Effects()
+    events, got = f.decode([x.encode() for x in frames], fx)
+    assert ([type(e).__name__ for e in events], got) == (types, cut)
+    assert (fx.pong, fx.data, f.frames) == ("PONG" in frames, bool(types), len(frames))
+
+
+def test_decode_keeps_the_good_parts_of_a_read_with_bad_frames() -> None:
+    f = feed(YES, NO)
+    fx = Effects()
+    bad_array = "[" + book(YES) + ',{"event_type":"nope"}]'
+    events, cut = f.decode([b"garbage", bad_array.encode(), change((YES, "BUY", "0.5", "1")).encode()], fx)
+    assert [type(e).__name__ for e in events] == ["BookMsg", "PriceChangeMsg"] and cut == 2
+    assert f.bad == 2 and [n for n, _ in fx.notes] == ["malformed_frame", "malformed_frame"]
+    assert fx.data

@@ -92,3 +92,59 @@ def test_any_chunking_gives_the_same_messages(payloads: list[bytes], cuts: list[
         out += parser.feed(data[pos:pos + step])
         pos, i = pos + step, i + 1
     assert out == payloads
+
+
+# -- partial reads: a stream cut anywhere, and any mix of frames, gives the same items --------------
+
+CASES = [  # (name, bytes on the wire, items the parser yields)
+    ("short text", frame(b'{"event_type":"book"}'), [b'{"event_type":"book"}']),
+    ("16-bit length", frame(b"y" * 300), [b"y" * 300]),
+    ("empty text", frame(b""), [b""]),
+    ("fragmented, PING in between",
+     frame(b"[1,", fin=False) + frame(b"hi", PING) + frame(b"2,", CONT, fin=False) + frame(b"3]", CONT),
+     [Control(PING, b"hi"), b"[1,2,3]"]),
+    ("fragmented binary, 16-bit pieces", frame(b"a" * 200, BINARY, fin=False) + frame(b"b" * 130, CONT),
+     [b"a" * 200 + b"b" * 130]),
+    ("masked", frame(b"masked text", mask=b"\x0f\xf0\xaa\x55"), [b"masked text"]),
+    ("masked 16-bit", frame(b"m" * 200, mask=b"\x01\x02\x03\x04"), [b"m" * 200]),
+    ("pong, then text", frame(b"", PONG) + frame(b"PONG"), [Control(PONG, b""), b"PONG"]),
+    ("text, then close", frame(b"last") + frame(b"\x03\xe8going away", CLOSE),
+     [b"last", Control(CLOSE, b"\x03\xe8going away")]),
+]
+
+
+@pytest.mark.parametrize(("data", "items"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_every_split_point_gives_the_same_items(data: bytes, items: list[bytes | Control]) -> None:
+    for cut in range(len(data) + 1):
+        parser = FrameParser()
+        out = parser.feed(data[:cut])
+        out += parser.feed(data[cut:])
+        assert (cut, out, parser.buffered) == (cut, items, 0)
+
+
+def test_all_cases_back_to_back_byte_by_byte() -> None:
+    data = b"".join(c[1] for c in CASES)
+    parser = FrameParser()
+    out: list[bytes | Control] = []
+    for i in range(len(data)):
+        out += parser.feed(data[i:i + 1])
+    assert out == [item for c in CASES for item in c[2]]
+    assert parser.buffered == 0
+
+
+@pytest.mark.parametrize("cut", [1, 2, 5, 9, 10, 11, 4096, 70_009])
+def test_a_64_bit_length_frame_split_anywhere(cut: int) -> None:
+    data = frame(b"z" * 70_000) + frame(b"next")
+    parser = FrameParser()
+    out = parser.feed(data[:cut])
+    assert out == [] and parser.buffered == cut
+    assert out + parser.feed(data[cut:]) == [b"z" * 70_000, b"next"]
+
+
+def test_a_large_message_in_small_reads_comes_out_once_whole() -> None:
+    payload = os.urandom(300_000)
+    data = frame(payload) + frame(b"tail")
+    parser = FrameParser()
+    outs = [parser.feed(data[i:i + 1500]) for i in range(0, len(data), 1500)]
+    assert [item for out in outs for item in out] == [payload, b"tail"]
+    assert all(out == [] for out in outs[:-1]) and parser.buffered == 0
