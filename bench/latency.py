@@ -7,13 +7,14 @@ its mid: never at the touch, so our own orders never move the mids), ``PM_DEBOUN
 0.05 either side), which the venue sends as one ``price_change`` frame covering both tokens. The
 market-feed turns it into two ``Book``s (Yes, then No); after the Yes one alone both wanted bids move by
 only 0.02 (below the threshold), after the No one by 0.04: so every event makes the coordinator
-re-quote each slot exactly once (cancel + place; the executor sends the cancel first). The venue waits
-for the two orders at the expected prices, then 3 ms, then moves again: one event at a time.
+re-quote each slot exactly once (one ``PlaceOrder`` per slot; the executor POSTs both new orders and
+writes the cancel of the replaced ones right behind). The venue waits for the two orders at the
+expected prices, then 3 ms, then moves again: one event at a time.
 
 Stamps (all ``time.time_ns()``, one clock for every process):
 venue frame written -> market-feed ``Book.ts_recv`` (after the socket read) -> ``Book`` header ts
-(published) -> ``PlaceOrder/CancelOrders.ts`` (coordinator decides) -> the executor's ``exec.cmd`` echo
-header ts (command received) -> venue receives ``DELETE /orders`` -> venue receives ``POST /order(s)``.
+(published) -> ``PlaceOrder/CancelOrders.ts`` (coordinator decides, read from the executor's ``exec.cmd``
+echo) -> venue receives ``POST /order(s)``.
 """
 
 from __future__ import annotations
@@ -34,15 +35,13 @@ LOW, HIGH = 380_000, 620_000
 SETTLE_MS = 3  # quiet time after an event's orders arrived, before the next move
 PARAMS = PairParams(pair_target=500_000, bid_size=5_000_000)
 STAGES = ("venue write -> feed read", "feed read -> Book published", "Book published -> coordinator decides",
-          "coordinator decides -> executor has command", "executor has command -> DELETE at venue",
-          "DELETE at venue -> POST at venue")
+          "coordinator decides -> order at venue")
 STAGE_NOTES = {
     STAGES[0]: "loopback TCP + the market-feed's wake-up and WebSocket read",
     STAGES[1]: "market-feed: parse, book, conflate; publish the Yes Book, then the No Book (stamp)",
     STAGES[2]: "bus hop through the proxy + coordinator decode, drain, decide",
-    STAGES[3]: "coordinator builds and pushes the commands + PUSH/PULL hop + executor decode",
-    STAGES[4]: "executor: the commands of the event, then the cancel request written and read by the venue",
-    STAGES[5]: "the cancel's round trip (venue work included), then signing and the POST written and read",
+    STAGES[3]: "coordinator pushes the commands + PUSH/PULL hop + executor: sign, POST written "
+               "(the cancel of the replaced order right behind it) + the venue reads it",
 }
 
 
@@ -70,7 +69,7 @@ def expected(mid: int, yes: str, no: str) -> list[tuple[str, int]]:
 class Event:
     write: int
     complete: bool
-    first_request: int = 0  # venue receives the first order request (the cancel)
+    first_request: int = 0  # venue receives the first order request (a POST, or a cancel sent first)
     post: int = 0  # venue receives the first POST with an expected order
     last_post: int = 0  # ... with the last expected order
     stages: list[int] = field(default_factory=list)  # ns per STAGES entry (empty if a stamp is missing)
@@ -134,9 +133,8 @@ def _attach_stages(events: list[Event], tap: BusTap, yes: str, no: str) -> None:
         if len(frame) != 2 or ci >= len(cmds) or not event.first_request or not event.post:
             continue
         recv, published = frame[0][0], frame[-1][1]
-        decided, received = cmds[ci]
-        event.stages = [recv - w, published - recv, decided - published, received - decided,
-                        event.first_request - received, event.post - event.first_request]
+        decided = cmds[ci][0]
+        event.stages = [recv - w, published - recv, decided - published, event.post - decided]
 
 
 def summary(events: list[Event]) -> dict[str, Any]:

@@ -6,6 +6,7 @@ line of defence, but callers should not pass them at all. No line per quiet poll
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 from typing import IO, Any
@@ -16,11 +17,14 @@ _SENSITIVE = ("secret", "passphrase", "private_key", "privatekey", "signature", 
 _encoder = msgspec.json.Encoder(enc_hook=str)
 
 
-def _mask(key: str, value: Any) -> Any:
+@functools.lru_cache(maxsize=4096)
+def _sensitive(key: str) -> bool:
     lowered = key.lower()
-    if any(word in lowered for word in _SENSITIVE):
-        return "***"
-    return value
+    return any(word in lowered for word in _SENSITIVE)
+
+
+def _mask(key: str, value: Any) -> Any:
+    return "***" if _sensitive(key) else value
 
 
 class Logger:

@@ -16,6 +16,7 @@ explicit handler table (see ``Dispatcher``). Undecodable frames are a warning an
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import socket
@@ -120,7 +121,10 @@ class Node:
     def push(self, name: str, topic: bytes, msg: BusMessage) -> None:
         """Send on a PUSH pipe. Blocks (bounded by HWM) rather than drop: these flows must not lose data."""
         now = self.clock()
-        self.pushes[name].send_multipart([topic, self._header(topic, now), codec.encode_body(msg)])
+        push = self.pushes[name]  # three plain sends, as in publish
+        push.send(topic, zmq.SNDMORE)
+        push.send(self._header(topic, now), zmq.SNDMORE)
+        push.send(codec.encode_body(msg))
 
     def add_reader(self, source: Any, callback: Callable[[], None]) -> None:
         """Call ``callback()`` from the loop whenever ``source`` (an fd or a zmq socket) is readable.
@@ -209,6 +213,8 @@ class Node:
         if threading.current_thread() is threading.main_thread():
             self.install_signals()
         self.log.info("started", pid=os.getpid(), run=self.run_id)
+        gc.collect()
+        gc.freeze()  # start-up objects (modules, config, caches) are never scanned again: shorter GC pauses
         wake_fd = self._wake_r.fileno()
         while not self.stopping:
             wait_ns = self._run_timers(self.clock())
