@@ -9,7 +9,7 @@ CTL := $(BIN)/supervisorctl -c $(CONF)
 export PM_ROOT := $(CURDIR)
 export PM_VAR := $(VAR)
 
-.PHONY: install up down status reload tap test test-all lint bench chaos clean
+.PHONY: install up down status reload tap test test-all lint bench bench-tick chaos clean
 
 ## install: create .venv with the pinned dependencies, var/run (0700), var/log, the supervisorctl config
 install: $(VENV)/.installed $(CONF) | $(VAR)/run $(VAR)/log
@@ -91,6 +91,10 @@ lint: install
 ## bench: performance figures side by side (printed, and written to bench/results.json); ~2 min
 bench: install
 	$(BIN)/python -m bench
+
+## bench-tick: tick to order only (~30 s), for A/B runs between revisions (see bench/tick.py)
+bench-tick: install
+	$(BIN)/python -m bench.tick
 
 ## chaos: 30 rounds of kill -9 under faults against the venue (last line: chaos: rounds=N kills=K ...)
 chaos: install

@@ -1,0 +1,89 @@
+"""``python -m bench.tick`` (``make bench-tick``): tick to order only, quickly, for A/B comparisons.
+
+The same scenario and stamps as ``make bench`` (``bench.latency``), without the other measurements:
+one headline run (no bus tap) and one staged run (with a tap), plus CPU per event per program. The
+machine's speed drifts by tens of percent over minutes (it is a shared VM), so compare two revisions
+by interleaving runs, e.g. with a worktree of the other revision::
+
+    git worktree add /tmp/before <rev>
+    for i in 1 2 3; do (cd /tmp/before && ../main/.venv/bin/python -m bench.tick); \
+                       (cd /work/main && .venv/bin/python -m bench.tick); done
+
+Options: ``--events N`` (default 1000), ``--staged N`` (default 300, 0: none), ``--settle-ms MS``
+(quiet time after each event's orders, default 3), ``--json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import latency
+from bench.run import cpu_s
+from bench.system import SLUG, BusTap, System
+from bus import topics
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def measure(events: int, staged: int, settle_ms: int) -> dict[str, Any]:
+    system = System()
+    try:
+        system.start()
+        system.wait_venue()
+        _, yes, no = system.tokens(SLUG)
+        latency.start_quoting(system, yes, no)
+        time.sleep(1.0)  # start-up traffic dies down
+        before = {name: cpu_s(p.pid) for name, p in system.procs.items()}
+        head = latency.summary(latency.run(system, None, yes, no, events, 100, settle_ms=settle_ms))
+        cpu = {name: round((cpu_s(p.pid) - before[name]) * 1e6 / (events + 100))
+               for name, p in system.procs.items()}
+        out: dict[str, Any] = {"revision_root": str(ROOT), "events": events, "settle_ms": settle_ms,
+                               "load_at_end": round(os.getloadavg()[0], 2),
+                               "tick_to_order_us": head["tick_to_order_us"],
+                               "tick_to_both_orders_us": head["tick_to_both_orders_us"],
+                               "cpu_us_per_event": cpu}
+        if staged:
+            tap = BusTap(system.bus, [topics.md_book(yes), topics.md_book(no), topics.prefix("exec", "cmd")])
+            try:
+                out["stages_us"] = latency.summary(latency.run(system, tap, yes, no, staged, 50,
+                                                               settle_ms=settle_ms))["stages_us"]
+            finally:
+                tap.close()
+        return out
+    except Exception:
+        print(system.logs(), file=sys.stderr)
+        raise
+    finally:
+        system.stop()
+        system.cleanup()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.tick", description=__doc__.split("\n")[0])
+    parser.add_argument("--events", type=int, default=1000)
+    parser.add_argument("--staged", type=int, default=300)
+    parser.add_argument("--settle-ms", type=int, default=latency.SETTLE_MS)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    r = measure(args.events, args.staged, args.settle_ms)
+    if args.json:
+        print(json.dumps(r))
+        return 0
+    t, both = r["tick_to_order_us"], r["tick_to_both_orders_us"]
+    print(f"{r['revision_root']}: {r['events']} events, settle {r['settle_ms']} ms, load {r['load_at_end']}")
+    print(f"  tick to order      p50 {t['p50']:8.1f}  p95 {t['p95']:8.1f}  p99 {t['p99']:8.1f} µs")
+    print(f"  tick to both       p50 {both['p50']:8.1f}  p95 {both['p95']:8.1f}  p99 {both['p99']:8.1f} µs")
+    for name, p in r.get("stages_us", {}).items():
+        print(f"    {name:<44} p50 {p['p50']:8.1f}  p99 {p['p99']:8.1f} µs")
+    print("  CPU µs per event: " + ", ".join(f"{k} {v}" for k, v in r["cpu_us_per_event"].items()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
