@@ -20,6 +20,7 @@ import hashlib
 import hmac
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from clob.eip712 import CHAIN_ID, clob_auth_digest
 from clob.signer import SignatureError, Signer, recover_address
@@ -56,20 +57,35 @@ def _b64_secret(secret: str) -> bytes:
         raise AuthError("API secret is not base64") from None
 
 
-def _strip_query(path: str) -> str:
-    cut = path.find("?")
-    return path if cut < 0 else path[:cut]
+_IPAD = bytes(x ^ 0x36 for x in range(256))
+_OPAD = bytes(x ^ 0x5C for x in range(256))
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
+@lru_cache(maxsize=8)
+def _hmac_states(secret: str) -> tuple[hashlib._Hash, hashlib._Hash]:
+    """SHA-256 states with the HMAC inner and outer key blocks absorbed (RFC 2104), once per secret:
+    a request then copies two states instead of setting up an HMAC (about half the cold-cache cost)."""
+    key = _b64_secret(secret)
+    if len(key) > 64:  # the SHA-256 block size
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(64, b"\x00")
+    return hashlib.sha256(key.translate(_IPAD)), hashlib.sha256(key.translate(_OPAD))
 
 
 def hmac_signature(
     secret: str, timestamp_s: int | str, method: str, path: str, body: bytes | str | None = None
 ) -> str:
     """The L2 ``POLY_SIGNATURE`` (urlsafe base64, padded) for one request."""
-    message = f"{timestamp_s}{method}{_strip_query(path)}".encode()
+    inner_key, outer_key = _hmac_states(secret)
+    inner = inner_key.copy()
+    cut = path.find("?")
+    inner.update(f"{timestamp_s}{method}{path if cut < 0 else path[:cut]}".encode())
     if body:
-        message += body.encode() if isinstance(body, str) else body
-    digest = hmac.new(_b64_secret(secret), message, hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).decode("ascii")
+        inner.update(body.encode() if isinstance(body, str) else body)
+    outer = outer_key.copy()
+    outer.update(inner.digest())
+    return binascii.b2a_base64(outer.digest(), newline=False).translate(_URLSAFE).decode("ascii")
 
 
 def l1_headers(

@@ -4,15 +4,17 @@
 (``deferExec, order{builder, expiration, maker, makerAmount, metadata, salt, side, signature,
 signatureType, signer, takerAmount, timestamp, tokenId}, orderType, owner[, postOnly]``), compact
 ``json.dumps`` separators, ``salt`` and ``signatureType`` as JSON ints, every other number a
-string, ``postOnly`` present only when true. Sign the L2 HMAC over these same bytes.
+string, ``postOnly`` present only when true. Sign the L2 HMAC over these same bytes. The bodies are
+filled into a template (strings escaped by ``json``'s own C escaper, as ``json.dumps`` does), not built
+as dicts and dumped: the same bytes for a fraction of the work (tests/unit/test_clob_fast_paths.py).
 
 :func:`parse_order_json` is strict about that shape, so a venue using it catches engine bugs.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
+from json.encoder import encode_basestring_ascii as _quote
 from typing import Any
 
 import msgspec
@@ -49,16 +51,24 @@ class PostOrder(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     defer_exec: bool
 
 
-def order_payload(
-    signed: SignedOrder, *, owner_api_key: str, order_type: str, post_only: bool, defer_exec: bool
-) -> dict[str, Any]:
-    """The JSON object (as a dict, keys in the SDK's order) for one signed order."""
+def _check_flags(order_type: str, post_only: bool) -> None:
     if order_type not in ORDER_TYPES:
         raise OrderError(f"unknown order type {order_type!r}")
     if post_only and order_type not in ("GTC", "GTD"):
         raise OrderError("post-only orders are only supported for GTC and GTD order types")
+
+
+def _check_expiration(signed: SignedOrder, order_type: str) -> None:
     if (order_type == "GTD") != (signed.expiration > 0):
         raise OrderError("GTD orders need an expiration; other types must have expiration 0")
+
+
+def order_payload(
+    signed: SignedOrder, *, owner_api_key: str, order_type: str, post_only: bool, defer_exec: bool
+) -> dict[str, Any]:
+    """The JSON object (as a dict, keys in the SDK's order) for one signed order."""
+    _check_flags(order_type, post_only)
+    _check_expiration(signed, order_type)
     payload: dict[str, Any] = {
         "deferExec": defer_exec,
         "order": {
@@ -84,8 +94,23 @@ def order_payload(
     return payload
 
 
-def _dumps(value: object) -> bytes:
-    return json.dumps(value, separators=(",", ":")).encode()
+# ``json.dumps(order_payload(...), separators=(",", ":"))`` as a template: what follows the order
+# object (type, owner, flag) is the same for every order of a body and is filled in once.
+_ORDER = ('{"deferExec":%s,"order":{"builder":%s,"expiration":"%d","maker":%s,"makerAmount":"%d",'
+          '"metadata":%s,"salt":%d,"side":%s,"signature":%s,"signatureType":%d,"signer":%s,'
+          '"takerAmount":"%d","timestamp":"%d","tokenId":%s},%s')
+
+
+def _tail(owner_api_key: str, order_type: str, post_only: bool) -> str:
+    flag = ',"postOnly":true}' if post_only else "}"
+    return f'"orderType":{_quote(order_type)},"owner":{_quote(owner_api_key)}{flag}'
+
+
+def _order_json(signed: SignedOrder, defer: str, tail: str) -> str:
+    return _ORDER % (defer, _quote(signed.builder), signed.expiration, _quote(signed.maker),
+                     signed.maker_amount, _quote(signed.metadata), signed.salt, _quote(signed.side),
+                     _quote(signed.signature), signed.signature_type, _quote(signed.signer),
+                     signed.taker_amount, signed.timestamp_ms, _quote(signed.token_id), tail)
 
 
 def order_body(
@@ -97,15 +122,10 @@ def order_body(
     defer_exec: bool = False,
 ) -> bytes:
     """The exact ``POST /order`` body bytes (the SDK always sends ``deferExec: false``)."""
-    return _dumps(
-        order_payload(
-            signed,
-            owner_api_key=owner_api_key,
-            order_type=order_type,
-            post_only=post_only,
-            defer_exec=defer_exec,
-        )
-    )
+    _check_flags(order_type, post_only)
+    _check_expiration(signed, order_type)
+    tail = _tail(owner_api_key, order_type, post_only)
+    return _order_json(signed, "true" if defer_exec else "false", tail).encode()
 
 
 def orders_body(
@@ -119,18 +139,14 @@ def orders_body(
     """The ``POST /orders`` body: a JSON array of 1..15 order objects sharing the flags."""
     if not 1 <= len(signed) <= MAX_BATCH:
         raise OrderError(f"a batch holds 1..{MAX_BATCH} orders, got {len(signed)}")
-    return _dumps(
-        [
-            order_payload(
-                one,
-                owner_api_key=owner_api_key,
-                order_type=order_type,
-                post_only=post_only,
-                defer_exec=defer_exec,
-            )
-            for one in signed
-        ]
-    )
+    _check_flags(order_type, post_only)
+    tail = _tail(owner_api_key, order_type, post_only)
+    defer = "true" if defer_exec else "false"
+    parts = []
+    for one in signed:
+        _check_expiration(one, order_type)
+        parts.append(_order_json(one, defer, tail))
+    return f"[{','.join(parts)}]".encode()
 
 
 def _str_uint(obj: dict[str, Any], key: str) -> int:

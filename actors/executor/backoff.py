@@ -46,12 +46,15 @@ class Backoffs:
 
     def refusal(self, cmd: PlaceOrder, now: int) -> Refusal | None:
         """Why ``cmd`` cannot be sent now, or None."""
-        for until, what in ((self.restart_until, "matching-engine restart (425)"),
-                            (self.orders_until, "order requests paused (429 / trading disabled)"),
-                            (self.sides.get((cmd.holder, cmd.asset, cmd.side), 0), "post-only crossed"),
-                            (self.blocked.get((cmd.asset, cmd.side), 0), "side blocked: balance")):
-            if until > now:
-                return "backoff", _ms(until - now), f"back-off in force: {what}"
+        # checked in this order; a per-side window is only looked up when one exists (the hot path's case)
+        if self.restart_until > now:
+            return _backoff(self.restart_until, now, "matching-engine restart (425)")
+        if self.orders_until > now:
+            return _backoff(self.orders_until, now, "order requests paused (429 / trading disabled)")
+        if self.sides and (until := self.sides.get((cmd.holder, cmd.asset, cmd.side), 0)) > now:
+            return _backoff(until, now, "post-only crossed")
+        if self.blocked and (until := self.blocked.get((cmd.asset, cmd.side), 0)) > now:
+            return _backoff(until, now, "side blocked: balance")
         if not cmd.post_only and self.post_only_until > now:
             return "post_only_mode", _ms(self.post_only_until - now), "venue accepts only post-only orders"
         return None
@@ -112,6 +115,10 @@ class Backoffs:
         """Forget expired per-side windows (keeps the dicts small)."""
         self.sides = {k: v for k, v in self.sides.items() if v > now}
         self.blocked = {k: v for k, v in self.blocked.items() if v > now}
+
+
+def _backoff(until: int, now: int, what: str) -> Refusal:
+    return "backoff", _ms(until - now), f"back-off in force: {what}"
 
 
 def _ms(ns: int) -> int:

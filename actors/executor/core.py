@@ -63,6 +63,7 @@ from schemas import (
 MAX_BATCH = 15
 GTD_HEADROOM_NS = 60 * 1_000_000_000  # gotcha 18: a GTD expiration must leave the venue's 1-minute buffer
 LIST_RETRY_MS = 1_000
+_NONE: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,11 +120,16 @@ class ExecutorCore:
 
     def conflicts(self, cmd: Command) -> bool:
         """Does ``cmd`` touch a place still waiting in this flush? Then flush before applying it."""
+        if not self.places:
+            return False
         if isinstance(cmd, CancelAll):
-            return bool(self.places)
+            return True
         if isinstance(cmd, CancelMarket):
             return any(p.cmd.holder == cmd.holder and p.cmd.market == cmd.market for p in self.places)
-        slots = {cmd.slot} if isinstance(cmd, PlaceOrder) else set(cmd.slots)
+        if isinstance(cmd, PlaceOrder):
+            return bool(cmd.slot) and any(p.cmd.holder == cmd.holder and p.cmd.slot == cmd.slot
+                                          for p in self.places)
+        slots = set(cmd.slots)
         slots.discard("")
         return any(p.cmd.holder == cmd.holder and p.cmd.slot in slots for p in self.places)
 
@@ -189,7 +195,7 @@ class ExecutorCore:
                 self.to_cancel.setdefault(order_id, intent)
 
     def _limbo_in(self, holder: str, slot: str) -> Pending | None:
-        if not slot:
+        if not slot or not self.limbo:
             return None
         return next((p for p in self.limbo.values() if p.cmd.holder == holder and p.cmd.slot == slot), None)
 
@@ -260,7 +266,8 @@ class ExecutorCore:
         (``on_reply``) or, for requests that ``may_overlap``, only says it was sent (``on_sent``)."""
         if not self.ready:
             return self._list(now)
-        after = {p.replaces for p in self.places if self._place_first(p)}  # sent right behind their place
+        # cancels sent right behind their place
+        after = {p.replaces for p in self.places if self._place_first(p)} if self.places else _NONE
         return (self._next_cancel(now, after) or self._next_places(now) or self._next_cancel(now)
                 or self._next_lookup(now) or (self._list(now) if self.sync_wanted else None))
 

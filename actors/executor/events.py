@@ -9,12 +9,11 @@ same ``cmd_id``. ``OrderCancelled`` goes to the topic of the order's holder, who
 from __future__ import annotations
 
 from bus import topics
-from clob.orders import OrderError, build_order, is_v2_position_id
+from clob.orders import OrderError, check_order, is_v2_position_id
 from schemas import BusMessage, FailReason, OrderCancelled, OrderFailed, OrderPlaced, PlaceOrder, RiskEvent
 from schemas.system import Severity
 
 PROGRAM = "executor"
-ZERO_ADDRESS = "0x" + "00" * 20
 Out = tuple[bytes, BusMessage]
 
 
@@ -33,8 +32,7 @@ def check_place(cmd: PlaceOrder, allow_taker_exit: bool) -> str | None:
     if not cmd.market or not cmd.holder:
         return "holder and market are required"
     try:
-        build_order(signer=ZERO_ADDRESS, token_id=cmd.asset, side=cmd.side, price_u=cmd.price,
-                    size_u=cmd.size, tick_u=cmd.tick, salt=0, timestamp_ms=0, expiration=cmd.expiration)
+        check_order(cmd.asset, cmd.side, cmd.price, cmd.size, cmd.tick, expiration=cmd.expiration)
     except OrderError as error:
         return str(error)
     if is_v2_position_id(cmd.asset):

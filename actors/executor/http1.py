@@ -4,7 +4,8 @@ Why not ``http.client``: it writes the headers and the body of a request in two 
 segments, so the server may wake twice) and parses every response's headers with the ``email``
 package; together about 90 µs to write a cancel and 130 µs to read its answer on this machine
 (loopback micro-benchmark, see ``docs/performance.md``). Here a request is one buffer and one ``sendall``,
-and a response is parsed straight from the socket's bytes.
+and a response is parsed straight from the socket's bytes. A caller that builds the request head itself
+(``RestClient``'s prebuilt header block) hands it to ``write``; ``send`` builds it from a dict.
 
 What it speaks: requests with a ``Content-Length`` body or none; responses with ``Content-Length``,
 ``Transfer-Encoding: chunked``, no body (1xx are skipped, 204, 304) or a body up to the close; keep-alive
@@ -48,6 +49,10 @@ class Connection:
         self.sock: socket.socket = sock
         self.host_header = host if port in (80, 443) else f"{host}:{port}"
         self._buf = bytearray()
+        self._tls = tls is not None
+        self._timeout = sock.gettimeout()  # settimeout is a syscall (ioctl): only when it changes
+        self._poll = select.poll()  # registered once: the idle check is one syscall, no fd lists
+        self._poll.register(sock, select.POLLIN)
 
     def close(self) -> None:
         self.sock.close()
@@ -59,9 +64,9 @@ class Connection:
         """True if nothing arrived since the last response (a close, or stray bytes, would have)."""
         if self._buf or self.sock.fileno() < 0:
             return False
-        if isinstance(self.sock, ssl.SSLSocket) and self.sock.pending():
+        if self._tls and self.sock.pending():  # type: ignore[attr-defined]
             return False
-        return not select.select([self.sock], [], [], 0)[0]
+        return not self._poll.poll(0)  # readable (a close, stray bytes), hang-up or error: not idle
 
     def send(self, method: str, target: str, headers: dict[str, str], body: bytes | None,
              timeout: float) -> None:
@@ -70,11 +75,19 @@ class Connection:
         if body is not None or method in ("POST", "PUT", "PATCH"):
             head.append(f"Content-Length: {len(body or b'')}\r\n")
         head.append("\r\n")
-        self.sock.settimeout(timeout)
-        self.sock.sendall("".join(head).encode("latin-1") + (body or b""))
+        self.write("".join(head).encode("latin-1"), body, timeout)
+
+    def write(self, head: bytes, body: bytes | None, timeout: float) -> None:
+        """Write a request whose head (request line to the blank line, ``Host`` included) is built."""
+        if timeout != self._timeout:
+            self.sock.settimeout(timeout)
+            self._timeout = timeout
+        self.sock.sendall(head + body if body else head)
 
     def receive(self, timeout: float, method: str = "GET") -> Response:
-        self.sock.settimeout(timeout)
+        if timeout != self._timeout:
+            self.sock.settimeout(timeout)
+            self._timeout = timeout
         while True:
             status, headers, version = self._head()
             if 100 <= status < 200 and status != 101:

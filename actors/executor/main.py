@@ -62,6 +62,7 @@ class Executor:
             write_creds(bus.run_dir, given)
         self.was_ready = False
         self.echoes: list[tuple[bytes, Command]] = []  # commands to echo on exec.cmd.<holder>.
+        self._echo_topics: dict[str, bytes] = {}  # holder -> its exec.cmd topic (validated once)
         self.commanded = False
         cmd = self.on_command
         self.dispatch = Dispatcher({PlaceOrder: cmd, CancelOrders: cmd, CancelMarket: cmd, CancelAll: cmd,
@@ -73,11 +74,13 @@ class Executor:
                 confirm=cfg.inventory_check_confirm, signature_type=cfg.sig_type, log=log)
 
     def on_command(self, topic: bytes, header: Header, cmd: Command) -> None:
-        try:
-            echo = topics.exec_cmd(cmd.holder)
-        except topics.TopicError:
-            self.log.warning("bad_command", holder=cmd.holder, cmd_id=cmd.cmd_id, type=codec.tag(cmd))
-            return
+        echo = self._echo_topics.get(cmd.holder)
+        if echo is None:
+            try:
+                echo = self._echo_topics[cmd.holder] = topics.exec_cmd(cmd.holder)
+            except topics.TopicError:
+                self.log.warning("bad_command", holder=cmd.holder, cmd_id=cmd.cmd_id, type=codec.tag(cmd))
+                return
         if self.core.conflicts(cmd):
             self.flush()
         self.echoes.append((echo, cmd))

@@ -10,8 +10,12 @@ overlap: each one in flight has its own connection (an idle one is reused; at mo
 open between requests).
 
 Bodies arrive already serialised (``clob.order_json``, ``msgspec.json``) and are HMAC-signed and sent as
-the very same bytes. Nothing raises: every call returns an ``HttpResult``; no response at all
-(connect/read timeout, reset, refused) is status 0, which the core treats as an unknown outcome.
+the very same bytes. An authenticated request without extra headers (every trading call) is written
+from a header block built once per credentials (``Accept``, ``User-Agent``, ``POLY_ADDRESS``,
+``POLY_API_KEY``, ``POLY_PASSPHRASE``): per request only the signature, timestamp and length are filled
+in, the same head ``Connection.send`` would build from the merged header dict. Nothing raises: every
+call returns an ``HttpResult``; no response at all (connect/read timeout, reset, refused) is status 0,
+which the core treats as an unknown outcome.
 """
 
 from __future__ import annotations
@@ -27,13 +31,14 @@ import msgspec
 
 from actors.executor.actions import HttpResult
 from actors.executor.http1 import Connection, ProtocolError
-from clob.auth import ApiCreds, l1_headers, l2_headers
+from clob.auth import ApiCreds, hmac_signature, l1_headers, l2_headers
 from clob.signer import Signer
 
 END_CURSOR = "LTE="
 MAX_PAGES = 100
 _json = msgspec.json.Encoder()
 _BASE_HEADERS = {"Accept": "application/json", "User-Agent": "pm-maker-executor"}
+_BODY_METHODS = ("POST", "PUT", "PATCH")  # sent with a Content-Length even without a body (``http1``)
 
 
 class Sent:
@@ -65,6 +70,7 @@ class RestClient:
         self.max_idle = max_idle
         self.creds: ApiCreds | None = None
         self.calls: Counter[str] = Counter()  # "METHOD /path" -> requests sent (ids folded), for the exit log
+        self._block: tuple[ApiCreds, str] | None = None  # (creds, their header block), see ``_auth_block``
         self._idle: list[Connection] = []  # most recently used last
         self._busy: set[Connection] = set()
         self._tls = ssl.create_default_context() if self.https else None
@@ -92,28 +98,62 @@ class RestClient:
 
     def send(self, method: str, path: str, body: bytes | None = None, *, query: str = "",
              headers: dict[str, str] | None = None, auth: bool = True, timeout_ms: int = 0) -> Sent:
+        creds = self.creds
+        if auth and creds is None:
+            return Sent(None, HttpResult(status=0, error="no API credentials yet", sent=False))
+        if auth and headers is None:  # the trading calls: prebuilt header block, no dicts
+            assert creds is not None
+            timestamp_s = int(self.clock_s())
+            signature = hmac_signature(creds.secret, timestamp_s, method, path, body)
+            tail = (f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+                    if body is not None else "Content-Length: 0\r\n\r\n" if method in _BODY_METHODS
+                    else "\r\n")
+            fields = (f"{self._auth_block(creds)}POLY_SIGNATURE: {signature}\r\n"
+                      f"POLY_TIMESTAMP: {timestamp_s}\r\n{tail}")
+            return self._write(method, path, query, None, fields, body, timeout_ms)
         hdrs = {**_BASE_HEADERS, **(headers or {})}
         if auth:
-            if self.creds is None:
-                return Sent(None, HttpResult(status=0, error="no API credentials yet", sent=False))
-            hdrs.update(l2_headers(self.creds, address=self.address, timestamp_s=int(self.clock_s()),
+            assert creds is not None
+            hdrs.update(l2_headers(creds, address=self.address, timestamp_s=int(self.clock_s()),
                                    method=method, path=path, body=body))
         if body is not None:
             hdrs["Content-Type"] = "application/json"
-        self.calls[f"{method} {path.split('/0x')[0]}"] += 1
+        return self._write(method, path, query, hdrs, "", body, timeout_ms)
+
+    def _auth_block(self, creds: ApiCreds) -> str:
+        """The constant header lines of an authenticated request, built once per credentials."""
+        if self._block is None or self._block[0] is not creds:
+            lines = {**_BASE_HEADERS, "POLY_ADDRESS": self.address, "POLY_API_KEY": creds.api_key,
+                     "POLY_PASSPHRASE": creds.passphrase}
+            self._block = (creds, "".join(f"{k}: {v}\r\n" for k, v in lines.items()))
+        return self._block[1]
+
+    def _write(self, method: str, path: str, query: str, hdrs: dict[str, str] | None, fields: str,
+               body: bytes | None, timeout_ms: int) -> Sent:
+        """Write on a connection: from ``hdrs`` (``Connection.send``) or, if None, the built ``fields``."""
         try:
             conn = self._connection()
         except OSError as error:  # refused, unreachable, connect timeout: the request never left
+            self._count(method, path)
             error_text = f"{type(error).__name__}: {error}"[:300]
             return Sent(None, HttpResult(status=0, error=error_text, sent=False))
         timeout = timeout_ms / 1000 if timeout_ms else self.timeout
         self._busy.add(conn)
         try:
-            conn.send(method, self.prefix + path + query, hdrs, body, timeout)
+            if hdrs is None:
+                head = f"{method} {self.prefix}{path}{query} HTTP/1.1\r\nHost: {conn.host_header}\r\n{fields}"
+                conn.write(head.encode("latin-1"), body, timeout)
+            else:
+                conn.send(method, self.prefix + path + query, hdrs, body, timeout)
         except OSError as error:
+            self._count(method, path)
             self._release(conn, reuse=False)  # its state is unknown: it may have left in part
             return Sent(None, HttpResult(status=0, error=f"{type(error).__name__}: {error}"[:300]))
+        self._count(method, path)  # after the write: bookkeeping stays off the hot path
         return Sent(conn, None, timeout, method)
+
+    def _count(self, method: str, path: str) -> None:
+        self.calls[f"{method} {path.split('/0x')[0]}"] += 1
 
     def receive(self, sent: Sent) -> HttpResult:
         conn = sent.conn

@@ -1,7 +1,8 @@
 """``PlaceOrder`` -> signed CLOB V2 order and its exact ``POST /order(s)`` body, through ``clob/``.
 
 ``clob.orders`` builds and signs byte-identically to polymarket-client 0.14.0 (proven by
-tests/unit/test_clob_sdk_parity.py); ``clob.order_json`` serialises the body once, and these same
+tests/unit/test_clob_sdk_parity.py), in one step per order here (``AccountSigner``: the account's words
+precomputed, no intermediate order object); ``clob.order_json`` serialises the body once, and these same
 bytes are both HMAC-signed (L2) and sent. The order id is the EIP-712 digest, known before sending,
 which is what makes an unknown outcome reconcilable.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from clob.order_json import order_body, orders_body
-from clob.orders import SignedOrder, build_order, new_salt, sign_order
+from clob.orders import AccountSigner, SignedOrder, new_salt
 from clob.signer import Signer
 from schemas import PlaceOrder
 
@@ -19,12 +20,13 @@ from schemas import PlaceOrder
 class OrderSigner:
     """The account's signing identity: the EOA signer, the funder (maker) and the signature type."""
 
-    __slots__ = ("funder", "signature_type", "signer")
+    __slots__ = ("_account", "funder", "signature_type", "signer")
 
     def __init__(self, signer: Signer, *, funder: str = "", signature_type: int = 0) -> None:
         self.signer = signer
         self.funder = funder or signer.address
         self.signature_type = signature_type
+        self._account = AccountSigner(signer, maker=self.funder, signature_type=signature_type)
 
     @property
     def address(self) -> str:
@@ -32,11 +34,10 @@ class OrderSigner:
 
     def sign(self, cmd: PlaceOrder, now_ms: int) -> SignedOrder:
         """Raises ``clob.orders.OrderError`` for an order the SDK would refuse."""
-        order = build_order(signer=self.signer.address, token_id=cmd.asset, side=cmd.side, price_u=cmd.price,
-                            size_u=cmd.size, tick_u=cmd.tick, salt=new_salt(), timestamp_ms=now_ms,
-                            maker=self.funder, signature_type=self.signature_type,
-                            expiration=cmd.expiration if cmd.order_type == "GTD" else 0)
-        return sign_order(self.signer, order, neg_risk=cmd.neg_risk)
+        expiration = cmd.expiration if cmd.order_type == "GTD" else 0
+        return self._account.sign(token_id=cmd.asset, side=cmd.side, price_u=cmd.price, size_u=cmd.size,
+                                  tick_u=cmd.tick, salt=new_salt(), timestamp_ms=now_ms,
+                                  neg_risk=cmd.neg_risk, expiration=expiration)
 
 
 def post_body(cmds: Sequence[PlaceOrder], signed: Sequence[SignedOrder], owner: str) -> tuple[str, bytes]:
