@@ -9,7 +9,16 @@ The private key never appears in ``repr`` / ``str`` of a :class:`Signer`.
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
 from coincurve import PrivateKey, PublicKey
+
+try:  # coincurve's own cffi binding of libsecp256k1 (pinned): the allocation-free signing path
+    from coincurve._libsecp256k1 import ffi as _ffi
+    from coincurve._libsecp256k1 import lib as _lib
+except ImportError:  # pragma: no cover - another coincurve build: the public API is used
+    _ffi = _lib = None
 
 from clob.eip712 import keccak256
 
@@ -41,7 +50,7 @@ def address_of_public_key(public_key: PublicKey) -> str:
 class Signer:
     """Holds one private key; signs digests. Build once per key and reuse (it caches the address)."""
 
-    __slots__ = ("_key", "address")
+    __slots__ = ("_key", "_local", "address")
 
     def __init__(self, private_key_hex: str) -> None:
         body = private_key_hex[2:] if private_key_hex[:2] in ("0x", "0X") else private_key_hex
@@ -52,6 +61,7 @@ class Signer:
         if len(raw) != 32:
             raise ValueError("private key must be 32 bytes")
         self._key = PrivateKey(raw)
+        self._local = threading.local()  # per-thread signature buffers for the fast path
         self.address: str = address_of_public_key(self._key.public_key)
         """The signer's checksummed address."""
 
@@ -62,8 +72,26 @@ class Signer:
         """Sign a 32-byte digest as-is (no extra hashing); returns ``0x`` r||s||v hex, v = 27/28."""
         if len(digest) != 32:
             raise ValueError("digest must be 32 bytes")
-        sig = self._key.sign_recoverable(digest, hasher=None)
-        return "0x" + sig[:64].hex() + ("1b" if sig[64] == 0 else "1c")
+        if _lib is None:
+            sig = self._key.sign_recoverable(digest, hasher=None)
+            return "0x" + sig[:64].hex() + ("1b" if sig[64] == 0 else "1c")
+        # the same two libsecp256k1 calls as PrivateKey.sign_recoverable (default RFC 6979 nonce), into
+        # buffers allocated once per thread: no cffi allocation per signature (costly with cold caches)
+        try:
+            raw_sig, out, recid = self._local.buffers
+        except AttributeError:
+            raw_sig, out, recid = self._local.buffers = _buffers()
+        ctx = self._key.context.ctx
+        if not _lib.secp256k1_ecdsa_sign_recoverable(ctx, raw_sig, digest, self._key.secret, _ffi.NULL,
+                                                     _ffi.NULL):
+            raise ValueError("secp256k1 signing failed (invalid key or nonce)")
+        _lib.secp256k1_ecdsa_recoverable_signature_serialize_compact(ctx, out, recid, raw_sig)
+        return "0x" + _ffi.buffer(out, 64)[:].hex() + ("1b" if recid[0] == 0 else "1c")
+
+
+def _buffers() -> tuple[Any, Any, Any]:
+    return (_ffi.new("secp256k1_ecdsa_recoverable_signature *"), _ffi.new("unsigned char[64]"),
+            _ffi.new("int *"))
 
 
 def _split(signature_hex: str) -> tuple[bytes, int]:

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import random
 from typing import Any
 
 import pytest
@@ -103,3 +104,23 @@ def test_salts_are_53_bit_and_distinct_across_draws() -> None:
     salts = [new_salt() for _ in range(300)]  # several draws of the pool
     assert all(0 <= s < 2**53 for s in salts)
     assert len(set(salts)) == len(salts)
+
+
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+def test_the_allocation_free_signer_gives_coincurve_s_signatures() -> None:
+    from coincurve import PrivateKey
+
+    from clob import signer as signer_module
+    from clob.signer import Signer
+
+    assert signer_module._lib is not None  # the fast path is in use
+    rng = random.Random(11)
+    for _ in range(300):
+        key = rng.randbytes(32)
+        if not 0 < int.from_bytes(key, "big") < SECP256K1_N:
+            continue
+        digest = rng.randbytes(32)
+        expected = PrivateKey(key).sign_recoverable(digest, hasher=None)
+        got = Signer(key.hex()).sign_digest(digest)
+        assert got == "0x" + expected[:64].hex() + ("1b" if expected[64] == 0 else "1c")

@@ -42,3 +42,4 @@ def test_threads_have_their_own_state() -> None:
     for t in threads:
         t.join()
     assert wrong == []
+
