@@ -22,7 +22,7 @@ from typing import Any
 
 from bench.latency import HALF_SPREAD, MID_STEP, expected
 from bench.stats import pct
-from bench.system import BusTap, System
+from bench.system import BusTap, System, cpu_s
 from bus import topics
 from bus.endpoints import BusConfig
 from bus.node import Node
@@ -68,18 +68,12 @@ def throughput(system: System, rates: list[int], seconds: float = 2.0) -> dict[s
             node.close()
 
 
-def _cpu_s(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / 100
-
-
 def _one_rate(system: System, tap: BusTap, token: str, rate: int, seconds: float, pid: int) -> dict[str, Any]:
     start = len(tap.seen)
-    cpu0 = _cpu_s(pid)
+    cpu0 = cpu_s(pid)
     reply = system.post("/_venue/bench/feed", {"token_id": token, "rate": rate, "seconds": seconds})
     time.sleep(0.3)
-    cpu = (_cpu_s(pid) - cpu0) / max(reply["seconds"], 1e-9)
+    cpu = (cpu_s(pid) - cpu0) / max(reply["seconds"], 1e-9)
     books = [(header.ts_ns, msg.bids[0][1] // 1_000_000 - 1) for _, _, header, msg in tap.seen[start:]
              if type(msg) is Book and msg.bids and msg.bids[0][0] == 500_000]
     chunks = reply["chunks"]

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import feedrate, floor, latency, zmqhop
-from bench.system import SLUG, BusTap, System
+from bench.system import SLUG, BusTap, System, cpu_us_per_event
 from bus import topics
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,13 +73,6 @@ class CpuWatch:
                 "other_busy_pct": round(100 * max(0, busy - ours) / max(total, 1), 1)}
 
 
-def cpu_s(pid: int) -> float:
-    """CPU seconds (user + system, every thread) a process has used so far."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def sign_figures(n: int) -> dict[str, float]:
     import importlib.util
 
@@ -103,11 +96,10 @@ def system_figures(events: int, warmup: int, staged: int, rates: list[int], burs
         time.sleep(1.0)  # let start-up traffic (back-fills, first heartbeats) die down
         pids = [p.pid for p in system.procs.values()] + [os.getpid()]
         watch = CpuWatch(pids)
-        before = {name: cpu_s(p.pid) for name, p in system.procs.items()}
+        before = system.cpu_seconds()
         headline = latency.summary(latency.run(system, None, yes, no, events, warmup))
         headline["machine_during"] = watch.result()
-        headline["cpu_us_per_event"] = {name: round((cpu_s(p.pid) - before[name]) * 1e6 / (events + warmup))
-                                        for name, p in system.procs.items()}
+        headline["cpu_us_per_event"] = cpu_us_per_event(before, system.cpu_seconds(), events + warmup)
         quiet = latency.summary(latency.run(system, None, yes, no, max(100, events // 5), 50,
                                             settle_ms=QUIET_SETTLE_MS))
         memory = system.memory_mb()

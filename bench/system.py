@@ -152,6 +152,9 @@ class System:
         except requests.RequestException:
             return False
 
+    def cpu_seconds(self) -> dict[str, float]:
+        return {name: cpu_s(proc.pid) for name, proc in self.procs.items()}
+
     # -- memory ------------------------------------------------------------------------------------
 
     def memory_mb(self) -> dict[str, dict[str, float]]:
@@ -166,6 +169,18 @@ class System:
                     fields[key.lower()] = int(value.split()[0]) / 1024
             out[name] = fields
         return out
+
+
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system, every thread) a process has used so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_us_per_event(before: dict[str, float], after: dict[str, float], events: int) -> dict[str, int]:
+    """µs of CPU per event per program between two ``System.cpu_seconds()`` readings."""
+    return {name: round((after[name] - before[name]) * 1e6 / max(events, 1)) for name in before}
 
 
 def wait(predicate: Callable[[], bool], timeout: float, what: str, poll: float = 0.02) -> None:

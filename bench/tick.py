@@ -24,8 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import latency
-from bench.run import cpu_s
-from bench.system import SLUG, BusTap, System
+from bench.system import SLUG, BusTap, System, cpu_us_per_event
 from bus import topics
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,10 +38,9 @@ def measure(events: int, staged: int, settle_ms: int) -> dict[str, Any]:
         _, yes, no = system.tokens(SLUG)
         latency.start_quoting(system, yes, no)
         time.sleep(1.0)  # start-up traffic dies down
-        before = {name: cpu_s(p.pid) for name, p in system.procs.items()}
+        before = system.cpu_seconds()
         head = latency.summary(latency.run(system, None, yes, no, events, 100, settle_ms=settle_ms))
-        cpu = {name: round((cpu_s(p.pid) - before[name]) * 1e6 / (events + 100))
-               for name, p in system.procs.items()}
+        cpu = cpu_us_per_event(before, system.cpu_seconds(), events + 100)
         out: dict[str, Any] = {"revision_root": str(ROOT), "events": events, "settle_ms": settle_ms,
                                "load_at_end": round(os.getloadavg()[0], 2),
                                "tick_to_order_us": head["tick_to_order_us"],

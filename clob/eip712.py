@@ -40,6 +40,7 @@ __all__ = [
     "keccak256",
     "order_digest",
     "order_struct_hash",
+    "order_struct_hash_words",
 ]
 
 CHAIN_ID = 137
@@ -97,6 +98,7 @@ _EXCHANGE_NAME_HASH = keccak256(EXCHANGE_DOMAIN_NAME.encode())
 CLOB_AUTH_TYPE_HASH = keccak256(_CLOB_AUTH_TYPE.encode())
 _CLOB_AUTH_MESSAGE_HASH = keccak256(CLOB_AUTH_MESSAGE.encode())
 _ZERO32 = b"\x00" * 32
+_SIDE_WORDS = (_ZERO32, (1).to_bytes(32, "big"))  # BUY = 0, SELL = 1
 
 
 @lru_cache(maxsize=64)
@@ -145,21 +147,47 @@ def order_struct_hash(
     """``hashStruct(Order)`` for a V2 order. ``side`` is 0 = BUY, 1 = SELL; ints must be uint256."""
     if side not in (0, 1) or not 0 <= signature_type < 256:
         raise ValueError("side must be 0/1 and signature_type a uint8")
+    return order_struct_hash_words(
+        salt=salt,
+        maker_signer=address_word(maker) + address_word(signer),
+        token_id=token_id,
+        maker_amount=maker_amount,
+        taker_amount=taker_amount,
+        side=side,
+        signature_type_word=_word(signature_type),
+        timestamp=timestamp,
+        metadata_builder=(_ZERO32 if metadata == ZERO_BYTES32 else bytes32_word(metadata))
+        + (_ZERO32 if builder == ZERO_BYTES32 else bytes32_word(builder)),
+    )
+
+
+def order_struct_hash_words(
+    *,
+    salt: int,
+    maker_signer: bytes,
+    token_id: int,
+    maker_amount: int,
+    taker_amount: int,
+    side: int,
+    signature_type_word: bytes,
+    timestamp: int,
+    metadata_builder: bytes = _ZERO32 + _ZERO32,
+) -> bytes:
+    """:func:`order_struct_hash` with the per-account words already encoded (maker and signer words,
+    the signature-type word; metadata and builder words): what a signer for one account reuses."""
     return keccak256(
         b"".join(
             (
                 ORDER_TYPE_HASH,
                 _word(salt),
-                address_word(maker),
-                address_word(signer),
+                maker_signer,
                 _word(token_id),
                 _word(maker_amount),
                 _word(taker_amount),
-                _word(side),
-                _word(signature_type),
+                _SIDE_WORDS[side],
+                signature_type_word,
                 _word(timestamp),
-                _ZERO32 if metadata == ZERO_BYTES32 else bytes32_word(metadata),
-                _ZERO32 if builder == ZERO_BYTES32 else bytes32_word(builder),
+                metadata_builder,
             )
         )
     )

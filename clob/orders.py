@@ -22,8 +22,14 @@ from typing import Literal
 
 import msgspec
 
-from clob import keccak as _keccak
-from clob.eip712 import ORDER_TYPE_HASH, ZERO_BYTES32, address_word, exchange_domain_separator, order_digest
+from clob.eip712 import (
+    ZERO_BYTES32,
+    address_word,
+    eip712_digest,
+    exchange_domain_separator,
+    order_digest,
+    order_struct_hash_words,
+)
 from clob.signer import Signer
 
 __all__ = [
@@ -309,10 +315,6 @@ def sign_order(
     )
 
 
-_SIDE_WORDS = {side: (side == "SELL").to_bytes(32, "big") for side in ("BUY", "SELL")}
-_ZERO64 = b"\x00" * 64  # metadata and builder: always ZERO_BYTES32 here
-
-
 class AccountSigner:
     """``build_order`` + ``sign_order`` for one account in one step, for the executor's hot path.
 
@@ -343,11 +345,11 @@ class AccountSigner:
             raise OrderError("Protocol-V2 position id: pass the ExchangeV3 domain_separator")
         if not self._type:
             raise ValueError("side must be 0/1 and signature_type a uint8")
-        struct_hash = _keccak.keccak256(b"".join((
-            ORDER_TYPE_HASH, salt.to_bytes(32, "big"), self._maker_signer, token.to_bytes(32, "big"),
-            maker_amount.to_bytes(32, "big"), taker_amount.to_bytes(32, "big"), _SIDE_WORDS[side],
-            self._type, timestamp_ms.to_bytes(32, "big"), _ZERO64)))
-        digest = _keccak.keccak256(b"\x19\x01" + self._domains[neg_risk] + struct_hash)
+        struct_hash = order_struct_hash_words(
+            salt=salt, maker_signer=self._maker_signer, token_id=token, maker_amount=maker_amount,
+            taker_amount=taker_amount, side=side == "SELL", signature_type_word=self._type,
+            timestamp=timestamp_ms)
+        digest = eip712_digest(self._domains[neg_risk], struct_hash)
         return SignedOrder(
             order_id="0x" + digest.hex(), salt=salt, maker=self.maker, signer=self.signer.address,
             token_id=token_id, maker_amount=maker_amount, taker_amount=taker_amount, side=side,

@@ -4,8 +4,8 @@ Why not ``http.client``: it writes the headers and the body of a request in two 
 segments, so the server may wake twice) and parses every response's headers with the ``email``
 package; together about 90 µs to write a cancel and 130 µs to read its answer on this machine
 (loopback micro-benchmark, see ``docs/performance.md``). Here a request is one buffer and one ``sendall``,
-and a response is parsed straight from the socket's bytes. A caller that builds the request head itself
-(``RestClient``'s prebuilt header block) hands it to ``write``; ``send`` builds it from a dict.
+and a response is parsed straight from the socket's bytes. A caller that builds the header lines itself
+(``RestClient``'s prebuilt header block) hands them to ``write``; ``send`` builds them from a dict.
 
 What it speaks: requests with a ``Content-Length`` body or none; responses with ``Content-Length``,
 ``Transfer-Encoding: chunked``, no body (1xx are skipped, 204, 304) or a body up to the close; keep-alive
@@ -23,6 +23,20 @@ import ssl
 MAX_HEAD = 64 * 1024
 MAX_BODY = 64 * 1024 * 1024
 _CHUNK = 65536
+
+
+_BODY_METHODS = ("POST", "PUT", "PATCH")  # sent with a Content-Length even without a body
+
+
+def header_lines(headers: dict[str, str]) -> str:
+    return "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+
+
+def end_of_head(method: str, body: bytes | None) -> str:
+    """The ``Content-Length`` line (when there is a body, or the method has one) and the blank line."""
+    if body is not None:
+        return f"Content-Length: {len(body)}\r\n\r\n"
+    return "Content-Length: 0\r\n\r\n" if method in _BODY_METHODS else "\r\n"
 
 
 class ProtocolError(Exception):
@@ -70,15 +84,12 @@ class Connection:
 
     def send(self, method: str, target: str, headers: dict[str, str], body: bytes | None,
              timeout: float) -> None:
-        head = [f"{method} {target} HTTP/1.1\r\nHost: {self.host_header}\r\n"]
-        head.extend(f"{k}: {v}\r\n" for k, v in headers.items())
-        if body is not None or method in ("POST", "PUT", "PATCH"):
-            head.append(f"Content-Length: {len(body or b'')}\r\n")
-        head.append("\r\n")
-        self.write("".join(head).encode("latin-1"), body, timeout)
+        self.write(method, target, header_lines(headers) + end_of_head(method, body), body, timeout)
 
-    def write(self, head: bytes, body: bytes | None, timeout: float) -> None:
-        """Write a request whose head (request line to the blank line, ``Host`` included) is built."""
+    def write(self, method: str, target: str, fields: str, body: bytes | None, timeout: float) -> None:
+        """Write a request whose header ``fields`` (every line after ``Host``, up to and including the
+        blank line: ``header_lines`` + ``end_of_head``) are already built."""
+        head = f"{method} {target} HTTP/1.1\r\nHost: {self.host_header}\r\n{fields}".encode("latin-1")
         if timeout != self._timeout:
             self.sock.settimeout(timeout)
             self._timeout = timeout

@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 from actors.executor.actions import HttpResult
-from actors.executor.http1 import Connection, ProtocolError
+from actors.executor.http1 import Connection, ProtocolError, end_of_head, header_lines
 from clob.auth import ApiCreds, hmac_signature, l1_headers, l2_headers
 from clob.signer import Signer
 
@@ -38,7 +38,7 @@ END_CURSOR = "LTE="
 MAX_PAGES = 100
 _json = msgspec.json.Encoder()
 _BASE_HEADERS = {"Accept": "application/json", "User-Agent": "pm-maker-executor"}
-_BODY_METHODS = ("POST", "PUT", "PATCH")  # sent with a Content-Length even without a body (``http1``)
+_JSON_TYPE = "Content-Type: application/json\r\n"
 
 
 class Sent:
@@ -105,12 +105,10 @@ class RestClient:
             assert creds is not None
             timestamp_s = int(self.clock_s())
             signature = hmac_signature(creds.secret, timestamp_s, method, path, body)
-            tail = (f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-                    if body is not None else "Content-Length: 0\r\n\r\n" if method in _BODY_METHODS
-                    else "\r\n")
             fields = (f"{self._auth_block(creds)}POLY_SIGNATURE: {signature}\r\n"
-                      f"POLY_TIMESTAMP: {timestamp_s}\r\n{tail}")
-            return self._write(method, path, query, None, fields, body, timeout_ms)
+                      f"POLY_TIMESTAMP: {timestamp_s}\r\n"
+                      f"{_JSON_TYPE if body is not None else ''}{end_of_head(method, body)}")
+            return self._write(method, path, query, fields, body, timeout_ms)
         hdrs = {**_BASE_HEADERS, **(headers or {})}
         if auth:
             assert creds is not None
@@ -118,19 +116,20 @@ class RestClient:
                                    method=method, path=path, body=body))
         if body is not None:
             hdrs["Content-Type"] = "application/json"
-        return self._write(method, path, query, hdrs, "", body, timeout_ms)
+        return self._write(method, path, query, header_lines(hdrs) + end_of_head(method, body), body,
+                           timeout_ms)
 
     def _auth_block(self, creds: ApiCreds) -> str:
         """The constant header lines of an authenticated request, built once per credentials."""
         if self._block is None or self._block[0] is not creds:
             lines = {**_BASE_HEADERS, "POLY_ADDRESS": self.address, "POLY_API_KEY": creds.api_key,
                      "POLY_PASSPHRASE": creds.passphrase}
-            self._block = (creds, "".join(f"{k}: {v}\r\n" for k, v in lines.items()))
+            self._block = (creds, header_lines(lines))
         return self._block[1]
 
-    def _write(self, method: str, path: str, query: str, hdrs: dict[str, str] | None, fields: str,
-               body: bytes | None, timeout_ms: int) -> Sent:
-        """Write on a connection: from ``hdrs`` (``Connection.send``) or, if None, the built ``fields``."""
+    def _write(self, method: str, path: str, query: str, fields: str, body: bytes | None,
+               timeout_ms: int) -> Sent:
+        """Write the request (its header ``fields`` built) on an idle or a new connection."""
         try:
             conn = self._connection()
         except OSError as error:  # refused, unreachable, connect timeout: the request never left
@@ -140,11 +139,7 @@ class RestClient:
         timeout = timeout_ms / 1000 if timeout_ms else self.timeout
         self._busy.add(conn)
         try:
-            if hdrs is None:
-                head = f"{method} {self.prefix}{path}{query} HTTP/1.1\r\nHost: {conn.host_header}\r\n{fields}"
-                conn.write(head.encode("latin-1"), body, timeout)
-            else:
-                conn.send(method, self.prefix + path + query, hdrs, body, timeout)
+            conn.write(method, f"{self.prefix}{path}{query}", fields, body, timeout)
         except OSError as error:
             self._count(method, path)
             self._release(conn, reuse=False)  # its state is unknown: it may have left in part
