@@ -34,6 +34,7 @@ from bus.logs import Logger
 from bus.node import Dispatcher, Node
 from schemas import (
     Book,
+    Command,
     CoordinatorState,
     FeedStatus,
     Heartbeat,
@@ -124,7 +125,7 @@ class Shell:
     def act(self, now: int | None = None) -> None:
         """Decide and push the decision's commands back to back; bookkeeping and logs come after."""
         now = now or self.now()
-        commands = self.core.evaluate(now)
+        commands = self.rotating(now) if self.rotation.window_over(now) else self.core.evaluate(now)
         if commands:
             push, topic = self.node.push, self.cmd_topic
             for cmd in commands:
@@ -167,11 +168,16 @@ class Shell:
                                     assets=[w.spec.yes_asset, w.spec.no_asset], ttl_ms=self.cfg.lease_ttl_ms,
                                     ts=now))
 
+    def rotating(self, now: int) -> list[Command]:
+        """The window is over and the next one is not traded yet: withdraw (once) and place nothing,
+        however live the ended market's books still are."""
+        self.core.mode, self.core.reason = "rotating", "window over"
+        return self.core.withdraw(now, "window over")
+
     def every_second(self, now: int) -> None:
         if self.rotation.window_over(now):
-            for cmd in self.core.withdraw(now, "window over"):
+            for cmd in self.rotating(now):
                 self.node.push("exec", self.cmd_topic, cmd)
-            self.core.mode, self.core.reason = "rotating", "window over"
         nxt = self.rotation.poll(now)
         if nxt is not None:
             self.switch(nxt, now)

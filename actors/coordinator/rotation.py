@@ -1,7 +1,10 @@
 """Which market a coordinator trades now, and when to rotate to the next window.
 
-Resolution is I/O (Gamma + CLOB over HTTP, with hydration retries), so it runs in a worker thread;
-the loop only reads finished results. The next window is pre-resolved ahead of the current one's end.
+Resolution is I/O (Gamma + CLOB over HTTP, with hydration retries), so the program runs it in a worker
+thread (``in_thread``); the loop only reads finished results. The next window is pre-resolved ahead of
+the current one's end, and switched to at that end. A failed resolution is reported in ``error`` and
+tried again at the next ``poll``. ``Rotation`` itself holds no clock and starts no thread: time is
+passed in, and how a resolution runs is injected (tests run it inline, or hold it to finish later).
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from dataclasses import dataclass
 
 from actors.coordinator.model import MarketSpec
 
+PRE_RESOLVE_NS = 30_000_000_000  # the next window is resolved this long before the current one ends
+
 
 @dataclass(frozen=True, slots=True)
 class Window:
@@ -20,18 +25,26 @@ class Window:
     end_ns: int  # 0 = does not rotate
 
 
-# (slug or prefix, at_ns) -> the window trading at that time; raises on failure (retried next second)
+# (slug or prefix, at_ns) -> the window trading at that time; raises on failure (retried next poll)
 Resolve = Callable[[str, int], Window]
+# Runs one resolution (a no-argument callable) to its end, now or later.
+Start = Callable[[Callable[[], None]], None]
+
+
+def in_thread(work: Callable[[], None]) -> None:
+    threading.Thread(target=work, daemon=True, name="resolve").start()
 
 
 class Rotation:
-    def __init__(self, slug: str, resolve: Resolve, *, pre_resolve_ns: int = 30_000_000_000) -> None:
+    def __init__(self, slug: str, resolve: Resolve, *, pre_resolve_ns: int = PRE_RESOLVE_NS,
+                 start: Start = in_thread) -> None:
         self.slug = slug
         self.resolve = resolve
         self.pre_resolve_ns = pre_resolve_ns
+        self.start = start
         self.current: Window | None = None
         self._ready: Window | None = None  # resolved, not yet switched to
-        self._pending: threading.Thread | None = None
+        self._busy = False  # a resolution is under way (at most one at a time)
         self.error = ""
 
     def _work(self, at_ns: int) -> None:
@@ -39,15 +52,17 @@ class Rotation:
             window = self.resolve(self.slug, at_ns)
         except Exception as exc:  # any failure is reported, and retried by the loop
             self.error = f"{type(exc).__name__}: {exc}"
-            return
-        self.error = ""
-        self._ready = window
+        else:
+            self.error = ""
+            self._ready = window
+        finally:
+            self._busy = False
 
     def _start(self, at_ns: int) -> None:
-        if self._pending is not None and self._pending.is_alive():
+        if self._busy:
             return
-        self._pending = threading.Thread(target=self._work, args=(at_ns,), daemon=True, name="resolve")
-        self._pending.start()
+        self._busy = True
+        self.start(lambda: self._work(at_ns))
 
     def window_over(self, now_ns: int) -> bool:
         return self.current is not None and bool(self.current.end_ns) and now_ns >= self.current.end_ns

@@ -19,6 +19,7 @@ from bus.logs import Logger
 from schemas import (
     Book,
     BusMessage,
+    CancelMarket,
     CancelOrders,
     Heartbeat,
     InventoryState,
@@ -39,6 +40,15 @@ SIDE = OfiSide(buy_volume=0, sell_volume=0, score=0, threshold=1, toxic=False)
 class Quiet(Logger):
     def _write(self, level: str, event: str, fields: dict[str, object]) -> None:
         pass
+
+
+class Recorded(Logger):
+    def __init__(self, program: str) -> None:
+        super().__init__(program)
+        self.events: list[str] = []
+
+    def _write(self, level: str, event: str, fields: dict[str, object]) -> None:
+        self.events.append(event)
 
 
 @dataclass
@@ -162,3 +172,74 @@ def test_a_decision_comes_due_without_new_input_when_a_debounce_ends() -> None:
     node.now += 60 * MS
     wake(shell, book("Y", 440_000, 480_000, depth=2_000_000))  # depth only, but the debounce is over
     assert [type(x) for x in node.take()] == [PlaceOrder, PlaceOrder] and len(decisions) == 2
+
+
+S = 1_000 * MS
+END = T0 + 60 * S  # the rotating market's first window ends here
+M2 = MarketSpec(market="0xm2", yes_asset="Y2", no_asset="N2", tick=10_000, min_size=5_000_000)
+
+
+def alive(shell: Shell, spec: MarketSpec) -> None:
+    """One wake-up in which every dependency and the market's inventory and OFI states are fresh."""
+    now = shell.node.clock()
+    for p in DEPENDENCIES:
+        beat = Heartbeat(program=p, pid=1, ready=True, gaps=0, ts=now)
+        shell.on_message(b"t.", Header(1, p, 1, 1, now), beat)
+    wake(shell, InventoryState(market=spec.market, yes_asset=spec.yes_asset, no_asset=spec.no_asset,
+                               yes_qty=0, no_qty=0, yes_avg_cost=0, no_avg_cost=0, net_diff=0,
+                               portfolio_cost=0, can_open=True, realized_pnl=0, unrealized_pnl=0, fills=0,
+                               ts=now),
+         OfiState(market=spec.market, yes=SIDE, no=SIDE, toxic=False, window_ms=3000, ts=now))
+
+
+def second(shell: Shell, node: FakeNode, at: int) -> None:
+    """The node's 1 s timer at ``at``, with every input fresh before and after it."""
+    node.now = at
+    alive(shell, shell.core.market or M)
+    shell.every_second(at)
+    alive(shell, shell.core.market or M)
+
+
+def test_an_unresolvable_next_window_withdraws_at_the_end_and_places_nothing_until_it_resolves() -> None:
+    answers: list[Window | Exception] = [Window(spec=M, slug="t-1", end_ns=END), TimeoutError("gamma down"),
+                                         TimeoutError("gamma down"),
+                                         Window(spec=M2, slug="t-2", end_ns=END + 60 * S)]
+    asked: list[int] = []
+
+    def resolve(slug: str, at_ns: int) -> Window:
+        asked.append(at_ns)
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    node = FakeNode(log=Recorded("market:t"))
+    shell = Shell(CoordinatorConfig(name="t", market_slug="t"), node,  # type: ignore[arg-type]
+                  Rotation("t", resolve, start=lambda work: work()))
+    second(shell, node, T0)  # resolves the current window...
+    second(shell, node, T0 + S)  # ...and switches to it
+    assert shell.window is not None and shell.window.spec == M
+    wake(shell, book("Y", 400_000, 440_000), book("N", 520_000, 560_000))
+    assert [type(x) for x in node.take()] == [PlaceOrder, PlaceOrder]
+
+    second(shell, node, END - 20 * S)  # pre-resolution of the next window fails
+    assert node.take() == [] and asked == [T0, END]
+    second(shell, node, END)  # the window is over: withdraw; the resolution is retried
+    [cancel] = node.take()
+    assert isinstance(cancel, CancelMarket) and (cancel.market, cancel.reason) == ("0xm", "window over")
+    assert asked == [T0, END, END] and shell.core.mode == "rotating"
+
+    node.now = END + 100 * MS  # every input live and the books moving: still nothing may be placed
+    alive(shell, M)
+    wake(shell, book("Y", 410_000, 450_000), book("N", 510_000, 550_000))
+    shell.act()
+    assert node.take() == [] and shell.core.mode == "rotating"
+
+    second(shell, node, END + S)  # the retry succeeds; the switch comes at the next second
+    second(shell, node, END + 2 * S)
+    assert asked == [T0, END, END, END + S] and shell.window is not None and shell.window.spec == M2
+    assert node.take() == []
+    assert isinstance(node.log, Recorded) and node.log.events.count("resolve_failed") == 2
+    wake(shell, book("Y2", 400_000, 440_000), book("N2", 520_000, 560_000))
+    placed = node.take()
+    assert [(type(x), getattr(x, "market", "")) for x in placed] == [(PlaceOrder, "0xm2")] * 2
