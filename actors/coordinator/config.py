@@ -11,6 +11,10 @@ from bus.config import Env
 
 
 class CoordinatorConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """One coordinator's settings (seed-001 §5.2 names and defaults). `PM_TICK_SIZE` is a fallback: the
+    tick comes from the market (its CLOB entry, then `tick_size_change`); it is used only for a market
+    whose CLOB entry gives no tick size."""
+
     name: Annotated[str, Env("PM_COORDINATOR_NAME")] = ""  # holder name; defaults to the slug
     market_slug: Annotated[str, Env("POLYMARKET_MARKET_SLUG")] = "btc-updown-15m"
     strategy: Annotated[Literal["pair_ofi"], Env("PM_STRATEGY")] = "pair_ofi"

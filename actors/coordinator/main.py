@@ -26,6 +26,7 @@ from actors.coordinator.reconcile import RequoteRules
 from actors.coordinator.resolver import gamma_resolver
 from actors.coordinator.rotation import Rotation, Window
 from actors.coordinator.strategies.pair_ofi import PairParams
+from actors.markets.config import MarketsConfig
 from bus import topics
 from bus.codec import Header
 from bus.config import describe, load_or_exit
@@ -211,7 +212,8 @@ def main(argv: list[str] | None = None) -> int:
     log = Logger(program)
     bus = load_or_exit(BusConfig, program)
     venue = load_or_exit(VenueEndpoints, program)
-    rotation = Rotation(cfg.market_slug, gamma_resolver(venue, cfg.market_slug, program))  # config first
+    markets = load_or_exit(MarketsConfig, program)
+    rotation = Rotation(cfg.market_slug, gamma_resolver(venue, cfg, markets))  # config first
     log.info("config", **describe(cfg), venue=venue.venue)
     node = Node(program, bus, subscriptions=[topics.prefix("sys", "hb"), topics.exec_event(cfg.holder),
                                              topics.user_status(), topics.prefix("risk", "event")],

@@ -1,16 +1,20 @@
-"""Adapter from market resolution (``actors.markets``) to the coordinator's ``Rotation``."""
+"""Adapter from market resolution (``actors.markets``) to the coordinator's ``Rotation``.
+
+The tick comes from the market (the CLOB; ``TickSizeChange`` on the bus moves it later); the
+coordinator's ``PM_TICK_SIZE`` is the fallback for a market whose CLOB entry gives no tick size.
+"""
 
 from __future__ import annotations
 
 from actors.common.polymarket import VenueEndpoints
+from actors.coordinator.config import CoordinatorConfig
 from actors.coordinator.model import MarketSpec
 from actors.coordinator.rotation import Resolve, Window
 from actors.markets.config import MarketsConfig
-from bus.config import load_or_exit
 
 
-def gamma_resolver(venue: VenueEndpoints, slug: str, program: str) -> Resolve:
-    resolver = load_or_exit(MarketsConfig, program).resolver(slug, venue)
+def gamma_resolver(venue: VenueEndpoints, cfg: CoordinatorConfig, markets: MarketsConfig) -> Resolve:
+    resolver = markets.resolver(cfg.market_slug, venue, default_tick=cfg.tick_size)
 
     def resolve(target: str, at_ns: int) -> Window:
         info = resolver.at(at_ns)

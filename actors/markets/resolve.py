@@ -3,7 +3,8 @@ No I/O (``slugs.py`` does the window arithmetic, ``gamma.py`` the HTTP).
 
 Gamma sends JSON-encoded strings (``clobTokenIds``, ``outcomes``) or real arrays; Protocol-V2 markets
 (``version:"v2"``) carry ``positionIds`` instead. Tick size, minimum size and neg-risk come from the
-CLOB (``/clob-markets/{cid}`` compact form, or ``/markets/{cid}``), never from Gamma.
+CLOB (``/clob-markets/{cid}`` compact form, or ``/markets/{cid}``), never from Gamma; a market the CLOB
+gives no tick size is not ready, unless the caller names a fallback tick (a coordinator's PM_TICK_SIZE).
 """
 
 from __future__ import annotations
@@ -215,8 +216,11 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def market_info(gamma: GammaMarket, clob: ClobInfo, *, fallback: Window | None = None) -> MarketInfo:
-    """Merge Gamma (ids, outcomes, window, fees) and the CLOB (tick, min size, neg-risk, tokens)."""
+def market_info(gamma: GammaMarket, clob: ClobInfo, *, fallback: Window | None = None,
+                default_tick: int = 0) -> MarketInfo:
+    """Merge Gamma (ids, outcomes, window, fees) and the CLOB (tick, min size, neg-risk, tokens).
+
+    ``default_tick`` (> 0): the tick when the CLOB gives none (0 = such a market is not ready)."""
     ids, outcomes = token_ids(gamma)
     clob_ids = [t.t for t in clob.t or [] if t.t]
     if not ids or not clob_ids or not gamma.condition_id:
@@ -229,7 +233,7 @@ def market_info(gamma: GammaMarket, clob: ClobInfo, *, fallback: Window | None =
         raise MarketError(f"{gamma.slug}: CLOB condition id {clob.c} != Gamma {gamma.condition_id}")
     if len(outcomes) != 2:
         outcomes = [next((t.o for t in clob.t or [] if t.t == i), "") for i in ids]
-    tick = _units(clob.mts, "tick size")
+    tick = _units(clob.mts, "tick size") or default_tick
     if tick <= 0:
         raise NotReady(f"{gamma.slug}: no tick size yet")
     start = iso_ns(gamma.event_start_time) or iso_ns(next((e.start_time for e in gamma.events or []

@@ -7,6 +7,7 @@
   at once. Blocking: call it before the loop starts, or use ``prefetch``.
 - ``prefetch(k=1)``: resolve the next window in a daemon thread; ``cached(slug)`` has it when done.
 A plain slug resolves once and is cached; it has no next window.
+``default_tick`` (> 0) is the tick of a market whose CLOB entry gives none; 0 waits for one (NotReady).
 """
 
 from __future__ import annotations
@@ -30,17 +31,18 @@ class RetryPolicy(NamedTuple):
 
 DEFAULT_POLICY = RetryPolicy()
 
-def resolve_slug(http: MarketHttp, slug: str, fallback: Window | None = None) -> MarketInfo:
+def resolve_slug(http: MarketHttp, slug: str, fallback: Window | None = None,
+                 default_tick: int = 0) -> MarketInfo:
     """One attempt: Gamma then the CLOB. Raises ``NotReady``, ``MarketError`` or ``HttpError``."""
     gamma = http.gamma_market(slug)
     ids, _ = resolve.token_ids(gamma)
     if not ids or not gamma.condition_id:
         raise NotReady(f"{slug}: no token ids yet (CLOB hydration)")
     clob = http.clob_info(gamma.condition_id, ids[0])
-    return resolve.market_info(gamma, clob, fallback=fallback)
+    return resolve.market_info(gamma, clob, fallback=fallback, default_tick=default_tick)
 
 
-def resolve_window(http: MarketHttp, window: Window) -> MarketInfo:
+def resolve_window(http: MarketHttp, window: Window, default_tick: int = 0) -> MarketInfo:
     """The first candidate slug of ``window`` that resolves; ``NotReady`` naming all of them otherwise."""
     reasons = []
     for slug in window.slugs:
@@ -48,7 +50,7 @@ def resolve_window(http: MarketHttp, window: Window) -> MarketInfo:
         own = window if not tail.isdigit() or int(tail) == window.start_s else \
             Window((slug,), int(tail), int(tail) + window.end_s - window.start_s)
         try:
-            return resolve_slug(http, slug, own)
+            return resolve_slug(http, slug, own, default_tick)
         except NotReady as exc:
             reasons.append(str(exc))
     raise NotReady("; ".join(reasons))
@@ -58,11 +60,12 @@ class MarketResolver:
     def __init__(self, http: MarketHttp, target: str, *, window_s: int = 0,
                  policy: RetryPolicy = DEFAULT_POLICY, clock: Callable[[], float] = time.time,
                  sleep: Callable[[float], None] = time.sleep,
-                 on_retry: Callable[[str, float], None] | None = None) -> None:
+                 on_retry: Callable[[str, float], None] | None = None, default_tick: int = 0) -> None:
         self.http = http
         self.target = slugs.parse_target(target)
         self.window_s = window_s
         self.policy, self.clock, self.sleep, self.on_retry = policy, clock, sleep, on_retry
+        self.default_tick = default_tick  # the tick of a market the CLOB gives none (0: wait for one)
         self._cache: dict[str, MarketInfo] = {}
         self._lock = threading.Lock()
         self.prefetch_error = ""
@@ -120,7 +123,8 @@ class MarketResolver:
         delay = self.policy.min_s
         while True:
             try:
-                info = resolve_window(http, window) if window is not None else resolve_slug(http, slug)
+                info = (resolve_window(http, window, self.default_tick) if window is not None
+                        else resolve_slug(http, slug, default_tick=self.default_tick))
                 break
             except (NotReady, HttpError) as exc:
                 if self.clock() + delay > deadline:

@@ -1,5 +1,6 @@
 """Market resolution over real loopback HTTP: the local venue's shortened btc-updown-15m windows (current
-and next), a plain slug, and a scripted fake venue for CLOB hydration (404, empty token ids), 429 and 5xx."""
+and next), a plain slug, and a scripted fake venue for CLOB hydration (404, empty token ids), 429 and 5xx,
+and a market the CLOB gives no tick size (a coordinator's PM_TICK_SIZE)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,19 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from actors.common.polymarket import VenueEndpoints
+from actors.coordinator.config import CoordinatorConfig
+from actors.coordinator.resolver import gamma_resolver
 from actors.markets.config import MarketsConfig
 from actors.markets.gamma import HttpError, MarketHttp
 from actors.markets.resolver import MarketResolver, RetryPolicy
 from actors.markets.slugs import MarketError, NotReady
+from bus.config import load
 from venue.app import VenueThread
 from venue.config import VenueConfig
 
@@ -176,3 +181,25 @@ def test_http_429_and_5xx_are_retried_then_reported(fake: tuple[ThreadingHTTPSer
     with pytest.raises(HttpError, match="HTTP 503"):
         http.gamma_market("broken")
     assert clock.sleeps == [1.0, 0.5, 1.0]
+
+
+@pytest.mark.parametrize(("clob_tick", "pm_tick_size", "tick"), [
+    (None, "0.005", 5_000),  # neither /clob-markets nor /tick-size gives one: PM_TICK_SIZE
+    (None, None, 1_000),  # PM_TICK_SIZE's default, 0.001
+    (0.01, "0.005", 10_000),  # the market's own tick wins
+])
+def test_a_coordinator_uses_pm_tick_size_only_for_a_market_the_clob_gives_no_tick(
+        fake: tuple[ThreadingHTTPServer, Script], clob_tick: float | None, pm_tick_size: str | None,
+        tick: int) -> None:
+    server, script = fake
+    script.answers.update({
+        f"/gamma/markets/slug/{SLUG}": [(200, GAMMA, {})],
+        "/clob-markets/0xc1": [(200, {**CLOB, "mts": clob_tick}, {})],
+        "/tick-size": [(200, {"minimum_tick_size": None}, {})],
+    })
+    env = {"POLYMARKET_MARKET_SLUG": SLUG, **({"PM_TICK_SIZE": pm_tick_size} if pm_tick_size else {})}
+    cfg = load(CoordinatorConfig, environ=env, dotenv=Path("/dev/null"))
+    endpoints = VenueEndpoints(local_url=f"http://127.0.0.1:{server.server_address[1]}")
+    window = gamma_resolver(endpoints, cfg, MarketsConfig())(cfg.market_slug, 0)
+    assert (window.slug, window.spec.market, window.spec.tick) == (SLUG, "0xc1", tick)
+    assert ("/tick-size?token_id=111" in script.seen) == (clob_tick is None)

@@ -181,3 +181,26 @@ def test_a_missing_tick_is_not_ready_and_window_times_fall_back_to_the_slug() ->
         market_info(gamma, ClobInfo(c="0xc1", t=[ClobToken(t="1"), ClobToken(t="2")]))
     info = market_info(gamma, clob("1", "2"), fallback=Window(("s",), 100, 400))
     assert (info.window_start_ns, info.window_end_ns) == (100 * NS, 400 * NS)
+
+
+@pytest.mark.parametrize(("mts", "default_tick", "tick"), [
+    (0.01, 0, 10_000),  # the CLOB's tick
+    (0.01, 1_000, 10_000),  # the CLOB's tick wins over the fallback
+    (0.0025, 5_000, 2_500),
+    (None, 0, None),  # no tick, no fallback: not ready (resolution waits)
+    ("", 0, None),
+    (0, 0, None),
+    (None, 1_000, 1_000),  # no tick: the fallback (a coordinator's PM_TICK_SIZE)
+    ("", 5_000, 5_000),
+    (0, 1_000, 1_000),
+    (-0.01, 1_000, None),  # a negative tick is not replaced: not ready
+])
+def test_the_fallback_tick_is_used_only_when_the_clob_gives_none(mts: float | str | None, default_tick: int,
+                                                                 tick: int | None) -> None:
+    gamma = decode_gamma(gamma_json(), "s")
+    entry = ClobInfo(c="0xc1", t=[ClobToken(t="1"), ClobToken(t="2")], mts=mts, mos=5)
+    if tick is None:
+        with pytest.raises(NotReady, match="no tick size"):
+            market_info(gamma, entry, default_tick=default_tick)
+    else:
+        assert market_info(gamma, entry, default_tick=default_tick).tick == tick
