@@ -69,7 +69,8 @@ def _keep_alive(core: Coordinator, spec: MarketSpec, now: int) -> None:
     core.on_inventory(InventoryState(market=spec.market, yes_asset=spec.yes_asset, no_asset=spec.no_asset,
                                      yes_qty=0, no_qty=0, yes_avg_cost=0, no_avg_cost=0, net_diff=0,
                                      portfolio_cost=0, can_open=True, realized_pnl=0, unrealized_pnl=0,
-                                     fills=0, ts=now), now)
+                                     fills=0, ts=now, max_net_diff=10_000_000, max_position_value=5_000_000),
+                      now)
     side = OfiSide(buy_volume=0, sell_volume=0, score=0, threshold=1, toxic=False)
     core.on_ofi(OfiState(market=spec.market, yes=side, no=side, toxic=False, window_ms=3000, ts=now), now)
 

@@ -11,6 +11,15 @@ re-quote each slot exactly once (one ``PlaceOrder`` per slot; the executor POSTs
 writes the cancel of the replaced ones right behind). The venue waits for the two orders at the
 expected prices, then 3 ms, then moves again: one event at a time.
 
+The executor POSTs first only when the coordinator proved that the old and the new bid both filling
+keeps inventory's limits (``PlaceOrder.overlap_with``). Here the legs stay flat (nothing fills) and each
+bid is 5 shares at 0.37 at most: net_diff would reach exactly the default ``PM_MAX_NET_DIFF`` (10) and a
+leg at most 3.70 USDC of the default ``PM_MAX_POSITION_VALUE`` (5), so every replacement is pipelined.
+``pipelined_share`` checks it on the bus: the executor announces a pipelined replacement's
+``OrderPlaced`` before the ``OrderCancelled`` ("replaced") of the order it replaced, a cancel-first one the
+other way round. (The venue's arrival order cannot tell: under load the previous event's cancel may
+arrive after its settle time, at the start of the next event.)
+
 Stamps (all ``time.time_ns()``, one clock for every process):
 venue frame written -> market-feed ``Book.ts_recv`` (after the socket read) -> ``Book`` header ts
 (published) -> ``PlaceOrder/CancelOrders.ts`` (coordinator decides, read from the executor's ``exec.cmd``
@@ -27,7 +36,7 @@ from actors.coordinator.strategies.pair_ofi import PairParams, balanced_prices
 from bench.stats import pct
 from bench.system import BusTap, System
 from bus import topics
-from schemas import Book, CancelOrders, PlaceOrder
+from schemas import Book, CancelOrders, OrderCancelled, OrderPlaced, PlaceOrder
 
 MID_STEP = 40_000
 HALF_SPREAD = 50_000
@@ -135,6 +144,21 @@ def _attach_stages(events: list[Event], tap: BusTap, yes: str, no: str) -> None:
         recv, published = frame[0][0], frame[-1][1]
         decided = cmds[ci][0]
         event.stages = [recv - w, published - recv, decided - published, event.post - decided]
+
+
+def pipelined_share(tap: BusTap) -> float:
+    """Of the replacements the executor answered while ``tap`` listened to ``exec.event``, the share it
+    POSTed before the replaced order's cancel was answered: ``OrderPlaced`` first under that command."""
+    first: dict[str, type] = {}  # cmd_id -> the first of OrderPlaced / OrderCancelled("replaced") seen
+    replacing: set[str] = set()
+    for _, _, _, msg in list(tap.seen):
+        if type(msg) is OrderCancelled and msg.reason == "replaced":
+            replacing.add(msg.cmd_id)
+            first.setdefault(msg.cmd_id, OrderCancelled)
+        elif type(msg) is OrderPlaced:
+            first.setdefault(msg.cmd_id, OrderPlaced)
+    placed_first = sum(first[cmd_id] is OrderPlaced for cmd_id in replacing)
+    return round(placed_first / len(replacing), 3) if replacing else 0.0
 
 
 def summary(events: list[Event]) -> dict[str, Any]:

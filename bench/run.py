@@ -103,9 +103,11 @@ def system_figures(events: int, warmup: int, staged: int, rates: list[int], burs
         quiet = latency.summary(latency.run(system, None, yes, no, max(100, events // 5), 50,
                                             settle_ms=QUIET_SETTLE_MS))
         memory = system.memory_mb()
-        tap = BusTap(system.bus, [topics.md_book(yes), topics.md_book(no), topics.prefix("exec", "cmd")])
+        tap = BusTap(system.bus, [topics.md_book(yes), topics.md_book(no), topics.prefix("exec", "cmd"),
+                                  topics.prefix("exec", "event")])
         try:
             stages = latency.summary(latency.run(system, tap, yes, no, staged, 50))
+            stages["pipelined_share"] = latency.pipelined_share(tap)
         finally:
             tap.close()
         watch = CpuWatch(pids)
@@ -182,7 +184,9 @@ def assemble(info: dict[str, Any], sign: dict[str, float], floor_f: dict[str, An
             "tick_to_order_definition": "venue writes the price_change frame -> venue receives the first "
                                         "POST /order(s) carrying a resulting order (PM_EXEC_REPLACE="
                                         "pipelined: the POST goes first, the cancel of the replaced "
-                                        "order right behind it)",
+                                        "order right behind it, when the coordinator found the overlap "
+                                        "within inventory's limits; pipelined_share: how often)",
+            "pipelined_share": staged["pipelined_share"],
             "stages_us": staged["stages_us"], "stage_notes": latency.STAGE_NOTES,
             "staged_events": staged["staged_events"],
             "staged_tick_to_order_us": staged["tick_to_order_us"],

@@ -47,10 +47,12 @@ def measure(events: int, staged: int, settle_ms: int) -> dict[str, Any]:
                                "tick_to_both_orders_us": head["tick_to_both_orders_us"],
                                "cpu_us_per_event": cpu}
         if staged:
-            tap = BusTap(system.bus, [topics.md_book(yes), topics.md_book(no), topics.prefix("exec", "cmd")])
+            tap = BusTap(system.bus, [topics.md_book(yes), topics.md_book(no), topics.prefix("exec", "cmd"),
+                                      topics.prefix("exec", "event")])
             try:
                 out["stages_us"] = latency.summary(latency.run(system, tap, yes, no, staged, 50,
                                                                settle_ms=settle_ms))["stages_us"]
+                out["pipelined_share"] = latency.pipelined_share(tap)
             finally:
                 tap.close()
         return out
@@ -77,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{r['revision_root']}: {r['events']} events, settle {r['settle_ms']} ms, load {r['load_at_end']}")
     print(f"  tick to order      p50 {t['p50']:8.1f}  p95 {t['p95']:8.1f}  p99 {t['p99']:8.1f} µs")
     print(f"  tick to both       p50 {both['p50']:8.1f}  p95 {both['p95']:8.1f}  p99 {both['p99']:8.1f} µs")
+    if "pipelined_share" in r:
+        print(f"  replacements POSTed before their cancel (pipelined): {r['pipelined_share']:.1%}")
     for name, p in r.get("stages_us", {}).items():
         print(f"    {name:<44} p50 {p['p50']:8.1f}  p99 {p['p99']:8.1f} µs")
     print("  CPU µs per event: " + ", ".join(f"{k} {v}" for k, v in r["cpu_us_per_event"].items()))

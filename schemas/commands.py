@@ -14,6 +14,12 @@ class PlaceOrder(Message, frozen=True):
 
     The only exception is an opted-in stop-loss exit (``taker_exit`` True, FAK).
     ``slot`` names the coordinator's quote slot (e.g. "yes_bid") so answers can be matched.
+
+    ``overlap_with``: the ``cmd_id`` of the order this one replaces in its slot, set only when the
+    producer proved that this order and that one may rest (and fill) together without breaking the risk
+    limits (``actors.coordinator.overlap``). The executor then may POST this order before that one's
+    cancel (``PM_EXEC_REPLACE=pipelined``), but only if that very order is the one in the slot. ``""``
+    (the default): the old order is cancelled, and the cancel confirmed, before this one is sent.
     """
 
     cmd_id: str
@@ -31,6 +37,7 @@ class PlaceOrder(Message, frozen=True):
     slot: str = ""
     taker_exit: bool = False
     ts: int = 0
+    overlap_with: str = ""  # cmd_id of the replaced order proved safe to overlap; "" = cancel first
 
 
 class CancelOrders(Message, frozen=True):

@@ -14,6 +14,9 @@ class InventoryState(Message, frozen=True):
     ``portfolio_cost`` = yes_avg_cost + no_avg_cost when both legs are > 0, else 0.
     ``can_open`` = |net_diff| < max_net_diff and (portfolio_cost < max_portfolio_cost or == 0)
     and each leg's qty * avg_cost < max_position_value.
+    ``max_net_diff`` and ``max_position_value`` are inventory's own limits (``PM_MAX_NET_DIFF``,
+    ``PM_MAX_POSITION_VALUE``), published so that consumers check against the same numbers (one source);
+    0 = unknown (a publisher that predates them).
     """
 
     market: str
@@ -30,6 +33,8 @@ class InventoryState(Message, frozen=True):
     unrealized_pnl: int
     fills: int  # fills applied so far (net of reversals)
     ts: int
+    max_net_diff: int = 0  # PM_MAX_NET_DIFF, 1e-6 shares (0 = unknown)
+    max_position_value: int = 0  # PM_MAX_POSITION_VALUE, 1e-6 USDC (0 = unknown)
 
 
 FillAction = Literal["applied", "recorded", "reversed", "duplicate"]

@@ -17,6 +17,13 @@ A re-quote is one ``PlaceOrder``: the executor replaces the order resting in the
 fails, the replaced order may still rest (the executor refuses some placements before touching the
 slot), so the slot is *swept*: the next evaluation cancels whatever rests in it, by slot, before
 anything else is sent for it (what a cancel-then-place re-quote did up front).
+
+Overlap: a re-quote of a slot that holds an order of ours names that order in ``overlap_with`` (its
+``cmd_id``) only when ``overlap.overlap_safe`` proves that both filling in full keeps inventory's limits
+(taken from the last ``InventoryState``, which carries them); then a pipelining executor may POST the new
+order before cancelling the old one. Otherwise ``overlap_with`` is empty and the executor cancels first.
+A slot the coordinator holds nothing in (never used, cancelled, swept, withdrawn) is never named: if the
+executor still has an order there, it is cancelled before the new one goes.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from actors.coordinator.model import SLOTS, MarketSpec, Position, Slot, Top
+from actors.coordinator.overlap import Order, overlap_safe
 from actors.coordinator.reconcile import Cancel, Place, RequoteRules, next_change, plan
 from actors.coordinator.strategies.pair_ofi import PairParams, decide
 from schemas import (
@@ -63,6 +71,7 @@ class Coordinator:
     tops: dict[str, Top] = field(default_factory=dict)
     feed_live: dict[str, bool] = field(default_factory=dict)
     position: Position | None = None
+    inventory: InventoryState | None = None  # the last state, whole: legs and limits for the overlap rule
     position_ts: int = 0
     toxic: bool = False
     ofi_ts: int = 0
@@ -87,6 +96,7 @@ class Coordinator:
         self.tops.clear()
         self.feed_live.clear()
         self.position, self.toxic, self.position_ts, self.ofi_ts = None, False, 0, 0
+        self.inventory = None
         self.slots.clear()
         self.sweep.clear()
         self.last_action.clear()
@@ -140,7 +150,7 @@ class Coordinator:
             return False
         position = Position(msg.net_diff, msg.yes_avg_cost, msg.no_avg_cost, msg.can_open)
         changed = position != self.position or now - self.position_ts >= self.liveness_ns
-        self.position, self.position_ts = position, now
+        self.position, self.position_ts, self.inventory = position, now, msg
         return changed
 
     def on_ofi(self, msg: OfiState, now: int) -> bool:
@@ -276,12 +286,17 @@ class Coordinator:
             ids = [action.order_id] if action.order_id else []
             return CancelOrders(cmd_id=self._cmd_id(), holder=self.holder, market=m.market, order_ids=ids,
                                 slots=[] if ids else [action.slot], reason=self.mode, ts=now)
-        asset = m.yes_asset if action.slot == SLOTS[0] else m.no_asset
+        yes = action.slot == SLOTS[0]
         cmd_id = self._cmd_id()
         quote = action.quote
+        old = self.slots.get(action.slot)
+        overlap_with = old.cmd_id if old is not None and overlap_safe(
+            self.inventory, "yes" if yes else "no", Order(old.side, old.price, old.size),
+            Order("BUY", quote.price, quote.size)) else ""
         self.slots[action.slot] = Slot(cmd_id=cmd_id, price=quote.price, size=quote.size,
-                                       replaces=action.slot in self.slots)
+                                       replaces=old is not None)
         self.last_action[action.slot] = now
-        return PlaceOrder(cmd_id=cmd_id, holder=self.holder, market=m.market, asset=asset, side="BUY",
-                          price=quote.price, size=quote.size, tick=m.tick, neg_risk=m.neg_risk,
-                          slot=action.slot, ts=now)
+        return PlaceOrder(cmd_id=cmd_id, holder=self.holder, market=m.market,
+                          asset=m.yes_asset if yes else m.no_asset, side="BUY", price=quote.price,
+                          size=quote.size, tick=m.tick, neg_risk=m.neg_risk, slot=action.slot, ts=now,
+                          overlap_with=overlap_with)

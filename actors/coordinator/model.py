@@ -70,6 +70,8 @@ class Slot:
 
     ``replaces``: the slot held an order when this one was sent, and the executor replaces it; if this
     placement fails, that older order may still rest (see ``Coordinator.on_failed``).
+    ``side``, ``price``, ``size``: what the overlap rule (``overlap.py``) assumes may still fill when this
+    order is replaced.
     """
 
     cmd_id: str
@@ -78,6 +80,7 @@ class Slot:
     order_id: str = ""
     status: Literal["pending", "live"] = "pending"
     replaces: bool = False
+    side: Literal["BUY", "SELL"] = "BUY"
 
 
 def floor_to_tick(price: int, tick: int) -> int:

@@ -12,15 +12,20 @@ a later flush: what cannot go now is refused (``backoff`` / ``rate_limited``) so
 sent late. Cancels are never dropped: they wait for tokens or the end of a back-off.
 
 Replacing an order (a place on an occupied slot): the old order is cancelled and the new one placed.
-With ``replace="pipelined"`` (the default) and the same asset and side, the place is written first and
-the cancel right behind it, on another connection, neither waiting for the other's reply: the new quote
-reaches the venue a whole cancel round trip sooner (about 1.4 ms here), at the price of the old and the
-new order resting together for the moments between the two requests (at most one extra order's size
-per slot, never able to trade with each other). It is only done when the cancel can go at once (no
-cancel back-off, cancel tokens left); a cancel that then fails stays queued (never dropped) and is
-retried behind its back-off. A replacement on another asset or side, and every replacement with
-``replace="confirmed"``, is placed only after the venue answered the cancel (a place whose old order is
-still not cancelled is refused as ``backoff``). Other cancels (risk-reducing) always go first.
+With ``replace="pipelined"`` (the default) the place may be written first and the cancel right behind
+it, on another connection, neither waiting for the other's reply: the new quote reaches the venue a
+whole cancel round trip sooner (about 1.4 ms here), at the price of the old and the new order resting
+(and possibly filling) together for the moments between the two requests. The executor knows no
+positions or limits, so it does this only when the command says the overlap is safe: its
+``overlap_with`` names the very order in the slot (its ``cmd_id``), which the coordinator sets only after
+checking that both orders filling in full keeps inventory's limits (``actors.coordinator.overlap``).
+Besides that: only on the same asset and side (two bids of ours cannot trade with each other), only
+when no other order of that slot is still waiting for its cancel (the proof counts two orders, not
+three), and only when the cancel can go at once (no cancel back-off, cancel tokens left); a cancel that
+then fails stays queued (never dropped) and is retried behind its back-off. Every other replacement, and
+every one with ``replace="confirmed"``, is placed only after the venue answered the cancel (a place whose
+old order is still not cancelled is refused as ``backoff``). Other cancels (risk-reducing) always go
+first.
 
 A command that touches a place still waiting in this flush (same slot, same holder+market, or a
 cancel-all) is a *conflict*: the shell flushes first, so commands keep their order.
@@ -79,8 +84,9 @@ class Params:
     reconcile_ms: int = 1_000
     heartbeat_ms: int = 1_000  # the bus heartbeat interval of coordinators
     silence_beats: int = 3
-    # "pipelined": a replacing place is written right behind the cancel of the order it replaces, without
-    # waiting for the cancel's reply; "confirmed": only once the venue has answered the cancel
+    # "pipelined": a replacing place whose command allows it (``overlap_with``) is written first and the
+    # cancel of the order it replaces right behind it, without waiting for either reply; "confirmed" (and
+    # every replacement the command does not allow to overlap): only once the venue answered the cancel
     replace: Literal["pipelined", "confirmed"] = "pipelined"
 
 
@@ -249,12 +255,24 @@ class ExecutorCore:
         return isinstance(req, PostOrders)
 
     def _place_first(self, place: Place) -> bool:
-        """May ``place`` go out before the cancel of the order it replaces? Only pipelined, and only on the
-        same asset and side: two bids (or two asks) of ours cannot trade with each other."""
-        if self.p.replace != "pipelined" or place.replaces not in self.to_cancel:
+        """May ``place`` go out before the cancel of the order it replaces? Only pipelined; only if the
+        command names that very order as safe to overlap with (``overlap_with`` = its ``cmd_id``); only on
+        the same asset and side (two bids, or two asks, of ours cannot trade with each other); and only if
+        no other order of the slot still waits for its cancel."""
+        cmd = place.cmd
+        if self.p.replace != "pipelined" or not cmd.overlap_with or place.replaces not in self.to_cancel:
             return False
         old = self.registry.get(place.replaces)
-        return old is not None and old.asset == place.cmd.asset and old.side == place.cmd.side
+        return (old is not None and old.cmd_id == cmd.overlap_with and old.asset == cmd.asset
+                and old.side == cmd.side and not self._retiring_beside(old))
+
+    def _retiring_beside(self, old: Live) -> bool:
+        """Does another order of ``old``'s slot still wait for its cancel (one that failed earlier)?"""
+        for order_id in self.to_cancel:
+            other = self.registry.get(order_id) if order_id != old.order_id else None
+            if other is not None and other.holder == old.holder and other.slot == old.slot:
+                return True
+        return False
 
     def on_sent(self, req: Request) -> None:
         """``req`` was written (its reply comes later, through ``on_reply``)."""

@@ -16,6 +16,10 @@ A reversal recomputes the token's position from its remaining applied fills in a
 result is exactly as if the failed fill had never been applied (no rounding residue).
 State is a pure function of the ordered fills received: replaying the journal rebuilds it.
 
+Each state carries the limits ``can_open`` is computed with (``max_net_diff``, ``max_position_value``), so
+a coordinator checks its own orders against the same numbers (its overlap rule) without a second copy of
+the environment.
+
 Publishing is conflated: a fill's state goes out at once (the shell records it with ``sent``); otherwise
 ``due_states`` names the active markets whose state changed since it was last sent (a mark moved) and,
 as a keep-alive, those not sent for ``keepalive_ns``. Marks (``on_book``) never publish by themselves.
@@ -182,6 +186,7 @@ class Inventory:
             realized_pnl=yes.realized + no.realized,
             unrealized_pnl=unrealized([(yes, self.marks.get(m.yes_asset)), (no, self.marks.get(m.no_asset))]),
             fills=yes.fills + no.fills, ts=now,
+            max_net_diff=self.limits.max_net_diff, max_position_value=self.limits.max_position_value,
         )
 
     def active_states(self, now: int) -> list[InventoryState]:

@@ -9,9 +9,12 @@ from __future__ import annotations
 from itertools import pairwise
 
 from actors.coordinator.model import MarketSpec, Top
+from actors.coordinator.overlap import Order, overlap_safe
 from actors.coordinator.strategies.pair_ofi import balanced_prices
+from actors.inventory.config import InventoryConfig
 from bench.latency import HALF_SPREAD, HIGH, LOW, MID_STEP, PARAMS, expected, mids
 from bench.stats import pct
+from schemas import InventoryState
 
 THRESHOLD = 30_000  # bench.system ENGINE_ENV PM_REPRICE_THRESHOLD
 MARKET = MarketSpec(market="m", yes_asset="Y", no_asset="N", tick=10_000, min_size=5_000_000)
@@ -41,6 +44,23 @@ def test_each_event_requotes_both_slots_once_and_never_on_half_a_move() -> None:
         for half in (yes_only, no_only):
             assert all(abs(a - b) < THRESHOLD for a, b in zip(before, half, strict=True))
         assert [p for _, p in expected(new, "Y", "N")] == list(after)
+
+
+def test_every_replacement_may_be_pipelined_within_the_default_limits() -> None:
+    """The bench measures the pipelined path: with flat legs and inventory's default limits, the old and
+    the new bid of each slot both filling stays within them (net_diff exactly at PM_MAX_NET_DIFF)."""
+    limits = InventoryConfig()
+    flat = InventoryState(market="m", yes_asset="Y", no_asset="N", yes_qty=0, no_qty=0, yes_avg_cost=0,
+                          no_avg_cost=0, net_diff=0, portfolio_cost=0, can_open=True, realized_pnl=0,
+                          unrealized_pnl=0, fills=0, ts=0, max_net_diff=limits.max_net_diff,
+                          max_position_value=limits.max_position_value)
+    size = max(PARAMS.bid_size, MARKET.min_size)
+    walk = [500_000, *mids(200)]
+    for old, new in pairwise(walk):
+        before = balanced_prices(PARAMS, MARKET, *tops(old))
+        after = balanced_prices(PARAMS, MARKET, *tops(new))
+        assert overlap_safe(flat, "yes", Order("BUY", before[0], size), Order("BUY", after[0], size))
+        assert overlap_safe(flat, "no", Order("BUY", before[1], size), Order("BUY", after[1], size))
 
 
 def test_our_bids_rest_away_from_the_touch() -> None:

@@ -276,6 +276,49 @@ def test_a_moved_quote_is_replaced_by_one_place_per_slot_and_nothing_else() -> N
     assert c.evaluate(12 * S) == []
 
 
+def limited(max_net_diff: int = 10_000_000, max_position_value: int = 5_000_000) -> InventoryState:
+    """Inventory's state with the limits it publishes (PM_MAX_NET_DIFF 10, PM_MAX_POSITION_VALUE 5)."""
+    return msgspec.structs.replace(inv(), max_net_diff=max_net_diff, max_position_value=max_position_value)
+
+
+OVERLAP_CASES = [
+    # flat; YES: 5 @ 0.42 + 5 @ 0.46 = 4.40 USDC, net_diff +10; NO: 5 @ 0.54 + 5 @ 0.50 = 5.20 USDC
+    ("default limits: YES fits exactly at the net_diff limit, NO's value not", limited(), (True, False)),
+    ("a wider value limit lets both overlap", limited(max_position_value=5_200_000), (True, True)),
+    ("net_diff limit one micro below both orders", limited(max_net_diff=9_999_999), (False, False)),
+    ("limits unknown (an inventory that does not publish them)", inv(), (False, False)),
+]
+
+
+@pytest.mark.parametrize(("name", "state", "named"), OVERLAP_CASES, ids=[c[0] for c in OVERLAP_CASES])
+def test_a_replacement_names_the_order_it_replaces_only_when_both_filling_keeps_the_limits(
+        name: str, state: InventoryState, named: tuple[bool, bool]) -> None:
+    c, first = quoting()
+    c.on_inventory(state, 10 * S)
+    moved(c)
+
+    yes, no = c.evaluate(11 * S)
+
+    assert isinstance(yes, PlaceOrder) and isinstance(no, PlaceOrder)
+    assert (yes.overlap_with, no.overlap_with) == tuple(
+        old.cmd_id if ok else "" for old, ok in zip(first, named, strict=True))
+
+
+def test_a_placement_on_an_empty_or_swept_slot_names_no_order() -> None:
+    c = ready()
+    c.on_inventory(limited(), 10 * S)
+    first = [x for x in c.evaluate(10 * S) if isinstance(x, PlaceOrder)]
+    assert [x.overlap_with for x in first] == ["", ""]  # nothing rested
+    moved(c)
+    yes, _no = c.evaluate(11 * S)  # replaces the still pending first YES bid: named (the executor checks)
+    assert isinstance(yes, PlaceOrder) and yes.overlap_with == first[0].cmd_id
+    c.on_failed(failed(yes, reason="backoff", retry_after_ms=0), 11 * S)
+    sweep, *rest = c.evaluate(12 * S)
+    assert isinstance(sweep, CancelOrders) and sweep.slots == ["yes_bid"]
+    [again] = [x for x in rest if isinstance(x, PlaceOrder) and x.slot == "yes_bid"]
+    assert again.overlap_with == ""  # the swept order may still rest: the executor cancels it first
+
+
 def test_a_failed_replacement_sweeps_the_slot_it_was_to_replace() -> None:
     """The executor may refuse a placement before touching the slot (a back-off): the old order may still
     rest, so the slot is cancelled by slot at the next evaluation, before anything else goes to it."""

@@ -256,7 +256,7 @@ def test_pipelined_replace_writes_the_place_then_the_cancel_without_waiting() ->
         return reply
 
     for slot in ("yes_bid", "no_bid"):
-        core.on_command(place(f"{slot}2", slot=slot, price=470_000), T0)
+        core.on_command(place(f"{slot}2", slot=slot, price=470_000, overlap_with=f"{slot}1"), T0)
     Flusher(core, start=start, finish=finish, clock=lambda: T0)()
     assert seen == [(PostOrders, []), (CancelIds, [])]  # both written before any reply was read
     assert venue.sent[-1] == CancelIds(("0xyes_bid1", "0xno_bid1"))  # both cancels in one request
@@ -274,14 +274,15 @@ def test_pipelined_replace_keeps_a_failed_cancel_and_retries_it() -> None:
     flush(core, venue)
     core.drain()
     venue.on[CancelIds] = lambda req: HttpResult(status=0, error="ReadTimeout")
-    core.on_command(place("c2", price=470_000), T0)
-    assert flush(core, venue) == [PostOrders((place("c2", price=470_000),)), CancelIds(("0xc1",))]
+    c2 = place("c2", price=470_000, overlap_with="c1")
+    core.on_command(c2, T0)
+    assert flush(core, venue) == [PostOrders((c2,)), CancelIds(("0xc1",))]
     [ok] = sent_events(core)
     assert isinstance(ok, OrderPlaced) and ok.order_id == "0xc2"
     assert core.registry.in_slot("alpha", "yes_bid").order_id == "0xc2"  # type: ignore[union-attr]
     assert "0xc1" in core.registry and "0xc1" in core.to_cancel  # not forgotten: still ours, still to go
     assert flush(core, venue, T0 + 10 * MS) == []  # behind the cancel back-off
-    core.on_command(place("c3", price=460_000), T0 + 20 * MS)  # cancels blocked: no place-first now
+    core.on_command(place("c3", price=460_000, overlap_with="c2"), T0 + 20 * MS)  # cancels blocked
     assert flush(core, venue, T0 + 20 * MS) == []
     [refused] = sent_events(core)
     assert isinstance(refused, OrderFailed) and refused.reason == "backoff" and refused.cmd_id == "c3"
@@ -310,9 +311,71 @@ def test_pipelined_replace_on_another_side_or_asset_waits_for_the_cancel(change:
         answered.append(type(reply))
         return reply
 
-    core.on_command(place("c2", **fields), T0)
+    core.on_command(place("c2", overlap_with="c1", **fields), T0)
     Flusher(core, start=start, finish=finish, clock=lambda: T0)()
     assert seen == [(CancelIds, 0), (PostOrders, 1)]  # the cancel's reply was read before the place left
+
+
+def writes(core: ExecutorCore, venue: Venue) -> list[tuple[type, int]]:
+    """One flush: each request written, with how many replies the core had been handed by then."""
+    answered: list[type] = []
+    seen: list[tuple[type, int]] = []
+
+    def start(req: Request, now: int) -> tuple[HttpResult, tuple[str, ...]]:
+        seen.append((type(req), len(answered)))
+        return venue.answer(req)
+
+    def finish(reply: tuple[HttpResult, tuple[str, ...]]) -> tuple[HttpResult, tuple[str, ...]]:
+        answered.append(type(reply))
+        return reply
+
+    Flusher(core, start=start, finish=finish, clock=lambda: T0)()
+    return seen
+
+
+PLACE_FIRST = [(PostOrders, 0), (CancelIds, 0)]  # both written before any reply was read
+CANCEL_FIRST = [(CancelIds, 0), (PostOrders, 1)]  # the place left after the cancel's answer
+REPLACE_CASES = [
+    ("the command names the order in the slot", "pipelined", "c1", PLACE_FIRST),
+    ("no overlap allowed by the command (the default)", "pipelined", "", CANCEL_FIRST),
+    ("the command names another order than the one in the slot", "pipelined", "c0", CANCEL_FIRST),
+    ("PM_EXEC_REPLACE=confirmed, whatever the command says", "confirmed", "c1", CANCEL_FIRST),
+]
+
+
+@pytest.mark.parametrize(("name", "mode", "overlap_with", "order"), REPLACE_CASES,
+                         ids=[c[0] for c in REPLACE_CASES])
+def test_a_replacement_goes_before_its_cancel_only_if_config_and_command_allow_it(
+        name: str, mode: str, overlap_with: str, order: list[tuple[type, int]]) -> None:
+    core, venue = started(replace=mode), Venue()
+    core.on_command(place("c1"), T0)
+    flush(core, venue)
+    core.drain()
+
+    core.on_command(place("c2", price=470_000, overlap_with=overlap_with), T0)
+
+    assert writes(core, venue) == order
+    assert [r for r in venue.sent[-2:] if isinstance(r, CancelIds)] == [CancelIds(("0xc1",))]
+    assert [o.order_id for o in core.registry.view()] == ["0xc2"]
+
+
+def test_no_place_first_while_an_older_order_of_the_slot_still_waits_for_its_cancel() -> None:
+    """The command's proof counts the new order and the one it replaces, not a third one."""
+    core, venue = started(), Venue()
+    core.on_command(place("c1"), T0)
+    flush(core, venue)
+    venue.on[CancelIds] = lambda req: HttpResult(status=0, error="ReadTimeout")
+    core.on_command(place("c2", price=470_000, overlap_with="c1"), T0)
+    flush(core, venue)  # c2 placed first; c1's cancel failed and waits behind its back-off
+    del venue.on[CancelIds]
+    core.drain()
+    assert "0xc1" in core.to_cancel and [o.order_id for o in core.registry.view()] == ["0xc1", "0xc2"]
+    c3 = place("c3", price=460_000, overlap_with="c2")  # c2 is the order in the slot
+
+    core.on_command(c3, T0 + 1000 * MS)
+
+    assert flush(core, venue, T0 + 1000 * MS) == [CancelIds(("0xc1", "0xc2")), PostOrders((c3,))]
+    assert [o.order_id for o in core.registry.view()] == ["0xc3"]
 
 
 def test_pipelined_place_first_needs_a_cancel_token() -> None:
@@ -322,7 +385,7 @@ def test_pipelined_place_first_needs_a_cancel_token() -> None:
     core.drain()
     bucket = core.budget.cancels
     bucket.take(bucket.tokens(T0), T0)  # no cancel can go now
-    core.on_command(place("c2", price=470_000), T0)
+    core.on_command(place("c2", price=470_000, overlap_with="c1"), T0)
     assert flush(core, venue) == []
     [refused] = sent_events(core)
     assert isinstance(refused, OrderFailed) and refused.reason == "backoff"
@@ -338,7 +401,7 @@ def test_other_cancels_go_before_pipelined_places() -> None:
     risk = CancelOrders(cmd_id="x", holder="alpha", market=CID, order_ids=[], slots=["no_bid"], reason="risk",
                         ts=T0)
     core.on_command(risk, T0)
-    core.on_command(place("yes_bid2", slot="yes_bid", price=470_000), T0)
+    core.on_command(place("yes_bid2", slot="yes_bid", price=470_000, overlap_with="yes_bid1"), T0)
     assert [(type(r), getattr(r, "ids", ())) for r in flush(core, venue)] == [
         (CancelIds, ("0xno_bid1",)), (PostOrders, ()), (CancelIds, ("0xyes_bid1",))]
 

@@ -125,6 +125,15 @@ def test_state_can_open_uses_the_configured_limits() -> None:
     assert inv.state(CID, 0).can_open is True
 
 
+def test_state_publishes_the_limits_it_is_checked_against() -> None:
+    inv = Inventory(Limits(max_net_diff=3 * M, max_portfolio_cost=1_020_000, max_position_value=7 * M))
+    inv.on_lease(lease(), 0)
+
+    state = inv.state(CID, 0)
+
+    assert (state.max_net_diff, state.max_position_value) == (3 * M, 7 * M)
+
+
 def test_leases_activate_renew_change_and_expire() -> None:
     inv = Inventory(LIMITS)
     inv.on_fill(fill("t1"))
