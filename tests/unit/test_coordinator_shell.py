@@ -29,16 +29,12 @@ from schemas import (
     OrderUpdate,
     PlaceOrder,
 )
+from tests.support.quiet import Quiet
 
 MS = 1_000_000
 T0 = 1_700_000_000_000_000_000
 M = MarketSpec(market="0xm", yes_asset="Y", no_asset="N", tick=10_000, min_size=5_000_000)
 SIDE = OfiSide(buy_volume=0, sell_volume=0, score=0, threshold=1, toxic=False)
-
-
-class Quiet(Logger):
-    def _write(self, level: str, event: str, fields: dict[str, object]) -> None:
-        pass
 
 
 @dataclass
