@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.integration.venue_client import Client
+from tests.support.venue_client import Client
 
 ROOT = Path(__file__).resolve().parents[1]
 

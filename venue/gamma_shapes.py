@@ -1,8 +1,8 @@
 """Gamma market and event JSON (and, re-exported from clob_shapes, the CLOB market shapes).
 
 Gamma mixes JSON numbers with JSON-*encoded* strings (`clobTokenIds`, `outcomes`, `outcomePrices`).
-Shapes follow the captures in `shared/polymarket/fixtures/` (gamma_market.json for an up/down market
-and its event and series, gamma_event.json for `clobRewards`).
+Shapes follow the captures in `tests/fixtures/nautilus_trader/crates_test_data/` (gamma_market.json for
+an up/down market and its event and series, gamma_event.json for `clobRewards`).
 
 Every renderer takes a `Market` (plus `now_ns` where Gamma shows an update time); live numbers
 (best bid/ask, last trade, volume) come from the fields the Exchange keeps current on the market.

@@ -12,16 +12,12 @@ import zmq
 
 from bus import codec, topics
 from bus.endpoints import BusConfig
-from bus.logs import Logger
 from bus.node import Dispatcher, Node
 from schemas import Heartbeat, Lease, RiskEvent
 from tests.support.procs import Listener, Program, bus_config, program_env, running_proxy
 from tests.support.programs import PROGRAMS
-
-
-class Quiet(Logger):
-    def _write(self, level: str, event: str, fields: dict[str, object]) -> None:
-        self.events = [*getattr(self, "events", []), event]
+from tests.support.quiet import Quiet
+from tests.support.waits import wait_until
 
 
 def start(node: Node, received: list[tuple[bytes, object]] | None = None) -> threading.Thread:
@@ -34,25 +30,21 @@ def start(node: Node, received: list[tuple[bytes, object]] | None = None) -> thr
     return thread
 
 
-def wait_until(predicate, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.01)
-
-
 def test_two_nodes_talk_through_the_proxy(bus: BusConfig) -> None:
     received: list[tuple[bytes, object]] = []
     a = Node("market:alpha", bus, log=Quiet("a"))
     b = Node("inventory", bus, subscriptions=[topics.prefix("coord", "lease")], log=Quiet("b"))
+    lease = Lease(holder="alpha", market="0x1", assets=["1", "2"], ttl_ms=5000, ts=1)
+
+    def publish_until_received(now: int) -> None:  # runs in a's own loop thread: its sockets stay there
+        if a.ready and b.ready and not received:  # (subscriptions propagate asynchronously)
+            a.publish(topics.coord_lease("alpha"), lease)
+
+    a.every(10, publish_until_received)
     threads = [start(a), start(b, received)]
     try:
-        wait_until(lambda: a.ready and b.ready)
-        lease = Lease(holder="alpha", market="0x1", assets=["1", "2"], ttl_ms=5000, ts=1)
-        a.publish(topics.coord_lease("alpha"), lease)
-        wait_until(lambda: received)
-        assert received == [(b"coord.lease.alpha.", lease)]
+        wait_until(lambda: received, "b receives a's lease")
+        assert received and all(r == (b"coord.lease.alpha.", lease) for r in received)
         assert b.gaps.total == 0
     finally:
         for n in (a, b):
@@ -66,13 +58,21 @@ def test_two_nodes_talk_through_the_proxy(bus: BusConfig) -> None:
 def test_a_node_is_ready_only_when_its_own_heartbeat_comes_back(run_dir: Path) -> None:
     cfg = bus_config(run_dir)
     node = Node("ofi", cfg, log=Quiet("ofi"))
+    beats: list[bool] = []  # node.ready as each heartbeat went out (from the node's own loop)
+    send_heartbeat = node.heartbeat
+
+    def counted_heartbeat(now: int) -> None:
+        beats.append(node.ready)
+        send_heartbeat(now)
+
+    node.heartbeat = counted_heartbeat  # type: ignore[method-assign]
     thread = start(node)
     try:
-        node.heartbeat(time.time_ns())
-        time.sleep(0.3)  # no proxy yet: nothing can come back, so it must not become ready
-        assert not node.ready
+        # no proxy yet: nothing can come back. Three heartbeats out (100 ms apart) and still not ready.
+        wait_until(lambda: len(beats) >= 3, "three heartbeats without a proxy")
+        assert not node.ready and not any(beats)
         with running_proxy(cfg):
-            wait_until(lambda: node.ready)
+            wait_until(lambda: node.ready, "ready once the proxy returns a heartbeat")
     finally:
         node.stop()
         thread.join(2)
@@ -90,7 +90,7 @@ def test_push_pull_pipe_delivers_every_message_in_order(bus: BusConfig, run_dir:
                             ts=i) for i in range(2000)]
         for e in events:
             producer.push("exec", topics.risk_event("market:alpha"), e)
-        wait_until(lambda: len(received) == len(events))
+        wait_until(lambda: len(received) == len(events), "all 2000 messages")
         assert [m for _, m in received] == events
         assert consumer.gaps.total == 0
     finally:
@@ -106,7 +106,7 @@ def test_gaps_are_counted_over_real_sockets(bus: BusConfig) -> None:
     seen = Node("inventory", bus, subscriptions=[b"risk."], log=Quiet("i"))
     thread = start(seen)
     try:
-        wait_until(lambda: seen.ready)
+        wait_until(lambda: seen.ready, "inventory node ready")
         topic = topics.risk_event("market:alpha")
         event = RiskEvent(program="market:alpha", market="", kind="k", severity="info", message="", ts=0)
         # make sure the subscription has propagated: publish until the listener sees one
@@ -117,7 +117,7 @@ def test_gaps_are_counted_over_real_sockets(bus: BusConfig) -> None:
                 break
         node._seq[topic] += 5  # skip five sequence numbers, as if five messages were lost
         node.publish(topic, event)
-        wait_until(lambda: seen.gaps.total == 5)
+        wait_until(lambda: seen.gaps.total == 5, "five missing sequence numbers counted")
     finally:
         seen.stop()
         thread.join(2)
@@ -142,7 +142,7 @@ def test_bad_frames_are_counted_and_skipped(bus: BusConfig) -> None:
     pub = zmq.Context.instance().socket(zmq.PUB)
     pub.connect(bus.publish_endpoint)
     try:
-        wait_until(lambda: node.ready)
+        wait_until(lambda: node.ready, "node ready")
         good = [b"risk.event.x.", codec.encode_header("x", 1, 1, 0),
                 codec.encode_body(RiskEvent(program="x", market="", kind="k", severity="info", message="",
                                             ts=0))]
@@ -151,8 +151,8 @@ def test_bad_frames_are_counted_and_skipped(bus: BusConfig) -> None:
             pub.send_multipart([b"risk.event.x.", b"\xc1garbage", b"\x00"])
             pub.send_multipart([b"risk.event.x."])
             pub.send_multipart(good)
-            time.sleep(0.02)
-        wait_until(lambda: got and node.bad_frames >= 2)
+            time.sleep(0.02)  # paces the producer while the subscription propagates (slow joiner)
+        wait_until(lambda: got and node.bad_frames >= 2, "bad frames counted and the good one delivered")
     finally:
         pub.close()
         node.stop()

@@ -10,7 +10,8 @@ from functools import partial
 import pytest
 
 from schemas import ExecutorState, OrderCancelled, OrderFailed, OrderPlaced, RiskEvent
-from tests.integration.test_executor_venue import Rig, wait_until
+from tests.support.executor_rig import Rig
+from tests.support.waits import wait_until
 
 
 @pytest.fixture

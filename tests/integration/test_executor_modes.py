@@ -6,47 +6,21 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import threading
 from collections.abc import Iterator
 from contextlib import ExitStack
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import ClassVar
 
 import pytest
 
 from actors.common.polymarket import LOCAL_TEST_PRIVATE_KEY
 from schemas import CancelAll, ExecutorState, OpenOrders, OrderCancelled, OrderPlaced
-from tests.integration.test_executor_venue import Rig, exit_log
+from tests.support.executor_rig import Rig, crashed_run, exit_log, recording_host
 from tests.support.procs import Program, program_env, short_tmpdir
-
-
-class Recorder(BaseHTTPRequestHandler):
-    """A stand-in for the real CLOB host that records every request it gets (and answers 500)."""
-
-    seen: ClassVar[list[str]] = []
-
-    def _any(self) -> None:
-        type(self).seen.append(f"{self.command} {self.path}")
-        self.send_response(500)
-        self.end_headers()
-
-    do_GET = do_POST = do_DELETE = do_PUT = _any
-
-    def log_message(self, *args: object) -> None:
-        pass
 
 
 @pytest.fixture
 def fake_polymarket() -> Iterator[tuple[str, list[str]]]:
-    Recorder.seen = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", Recorder.seen
-    finally:
-        server.shutdown()
-        server.server_close()
+    with recording_host() as host:
+        yield host
 
 
 @pytest.fixture
@@ -99,18 +73,6 @@ def test_live_trading_without_a_real_key_exits_2(key: str, why: str, fake_polyma
     finally:
         program.kill()
         shutil.rmtree(run_dir, ignore_errors=True)
-
-
-def crashed_run(rig: Rig) -> list[OrderPlaced]:
-    """A first executor places two orders for alpha, then dies without a word (kill -9)."""
-    first = rig.executor(PM_EXEC_SYNC_MS="0")
-    alpha = rig.coordinator()
-    placed = [rig.events.of(OrderPlaced, cmd_id=alpha.place(slot=s, price=p).cmd_id)
-              for s, p in (("yes_bid", 400_000), ("yes_bid_2", 390_000))]
-    first.proc.kill()
-    first.proc.wait(5)
-    assert len(rig.open_orders()) == 2
-    return placed
 
 
 def test_startup_after_a_crash_cancels_what_the_last_run_left(rig: Rig) -> None:

@@ -8,7 +8,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from http.server import ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -26,9 +25,9 @@ from schemas import (
     OrderPlaced,
     RiskEvent,
 )
-from tests.integration.test_executor_modes import Recorder, crashed_run
-from tests.integration.test_executor_venue import Quiet, Rig, exit_log
-from tests.integration.venue_client import KEY_A, Client
+from tests.support.executor_rig import Rig, crashed_run, exit_log, recording_host
+from tests.support.quiet import Quiet
+from tests.support.venue_client import KEY_A, Client
 
 M = 1_000_000
 
@@ -125,12 +124,7 @@ def test_a_confirmed_inventory_mismatch_halts_the_market_and_clears_when_they_ma
 
 
 def test_dry_run_never_asks_polymarket_for_balances(rig: Rig) -> None:
-    Recorder.seen = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    rig.stack.callback(server.server_close)
-    rig.stack.callback(server.shutdown)
-    url = f"http://127.0.0.1:{server.server_address[1]}"
+    url, seen = rig.stack.enter_context(recording_host())
     Beacon(rig, "market:alpha", topics.coord_lease("alpha"), lambda: Lease(
         holder="alpha", market=rig.market, assets=[rig.yes, rig.no], ttl_ms=2000, ts=time.time_ns()), 100)
     program = rig.executor(PM_VENUE="polymarket", PM_DRY_RUN="true", POLYMARKET_REST_URL=url,
@@ -139,4 +133,4 @@ def test_dry_run_never_asks_polymarket_for_balances(rig: Rig) -> None:
     for _ in range(5):  # a second of the executor's life: ten check periods
         rig.events.wait(lambda m: isinstance(m, ExecutorState))
     assert exit_log(program, "rest_calls").keys() == {"event", "level", "program", "ts"}
-    assert Recorder.seen == []
+    assert seen == []

@@ -18,8 +18,10 @@ from actors.executor.signing import OrderSigner, post_body
 from clob.auth import ApiCreds, verify_l2_headers
 from clob.signer import Signer
 from schemas import PlaceOrder
+from tests.support.waits import wait_until
 
 YES = "71321045679252212594626385532706912750332728571942532289631379312455583992563"
+TIMEOUT = 10.0
 CREDS = ApiCreds(api_key="k-1", secret="c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0IQ==", passphrase="pp")
 
 
@@ -34,26 +36,41 @@ class Seen:
 
 @dataclass
 class Server:
-    """A loopback HTTP/1.1 server: records each request; ``delay_s`` before answering; ``close_after``."""
+    """A loopback HTTP/1.1 server: records each request; with ``hold`` set, answers only once ``release``
+    is set; with ``close_idle``, hangs up after each answer. Every accept and read is bounded."""
 
     sock: socket.socket
     seen: list[Seen] = field(default_factory=list)
-    delay_s: float = 0.0
+    hold: bool = False
+    release: threading.Event = field(default_factory=threading.Event)
     close_idle: bool = False  # close each connection right after answering (an idle timeout)
+    closed: threading.Event = field(default_factory=threading.Event)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.sock.getsockname()[1]}"
 
     def serve(self) -> None:
-        for n in range(1_000_000):
+        self.sock.settimeout(0.2)  # accept() wakes up to notice the fixture closing the server
+        n = 0
+        while not self.closed.is_set():
             try:
                 conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
             except OSError:
                 return
+            conn.settimeout(TIMEOUT)
             threading.Thread(target=self.handle, args=(conn, n), daemon=True).start()
+            n += 1
 
     def handle(self, conn: socket.socket, n: int) -> None:
+        try:
+            self._handle(conn, n)
+        except OSError:  # a read timed out, or the client went away
+            pass
+
+    def _handle(self, conn: socket.socket, n: int) -> None:
         buf = b""
         with conn:
             while True:
@@ -71,8 +88,8 @@ class Server:
                     buf += conn.recv(65536)
                 body, buf = buf[:length], buf[length:]
                 self.seen.append(Seen(n, method, path, headers, body))
-                if self.delay_s:
-                    time.sleep(self.delay_s)
+                if self.hold:
+                    self.release.wait(TIMEOUT)
                 data = b'{"ok":true}'
                 try:
                     conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
@@ -89,8 +106,12 @@ def server() -> Iterator[Server]:
     sock.bind(("127.0.0.1", 0))
     sock.listen()
     srv = Server(sock)
-    threading.Thread(target=srv.serve, daemon=True).start()
+    thread = threading.Thread(target=srv.serve, daemon=True)
+    thread.start()
     yield srv
+    srv.release.set()
+    srv.closed.set()
+    thread.join(5)
     sock.close()
 
 
@@ -148,11 +169,13 @@ def test_requests_in_flight_together_use_their_own_connections(server: Server) -
 
 
 def test_no_answer_in_time_is_an_unknown_outcome(server: Server) -> None:
-    server.delay_s = 0.5
+    server.hold = True  # the server reads the request and answers only after the client gave up
     rest = client(server.url, timeout_ms=100)
     res = rest.post("/order", b"{}")
     assert res.status == 0 and res.sent and "timed out" in res.error
-    assert len(server.seen) == 1  # it did arrive: only reconciliation can tell what happened
+    # it did arrive: only reconciliation can tell what happened
+    wait_until(lambda: len(server.seen) == 1, "the request to reach the server")
+    server.release.set()
     rest.close()
 
 

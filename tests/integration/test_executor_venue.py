@@ -1,32 +1,19 @@
 """The executor as a real process against the local venue over real sockets: place, batch, cancel by id /
 slot / market / all, crossing and balance rejections, the order heartbeat and the dead-man switch.
 
-The harness here (``Rig``, ``Coordinator``, ``Events``) is shared by the other test_executor_* modules.
+The harness (``Rig``, ``Coordinator``, ``Events``) is tests/support/executor_rig.py.
 """
 
 from __future__ import annotations
 
-import itertools
-import json
-import shutil
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, Literal
 
 import pytest
 
-from actors.common.polymarket import LOCAL_TEST_PRIVATE_KEY
-from bus import topics
-from bus.codec import Header
-from bus.logs import Logger
-from bus.node import Node
 from schemas import (
     CancelAll,
-    CancelMarket,
-    CancelOrders,
     ExecutorState,
     OpenOrders,
     OrderCancelled,
@@ -35,164 +22,10 @@ from schemas import (
     PlaceOrder,
     RiskEvent,
 )
-from tests.integration.venue_client import KEY_A, Client
-from tests.support.procs import Listener, Program, bus_config, program_env, running_proxy, short_tmpdir
-from venue.app import VenueThread
+from tests.support.executor_rig import Rig, exit_log
+from tests.support.venue_client import KEY_A, Client
+from tests.support.waits import wait_until
 from venue.config import VenueConfig
-
-TIMEOUT = 10.0
-
-
-class Quiet(Logger):
-    def _write(self, level: str, event: str, fields: dict[str, Any]) -> None:
-        pass
-
-
-class Events:
-    """Everything the executor publishes (exec.*, risk.*), kept in order; each wait claims one message."""
-
-    def __init__(self, listener: Listener) -> None:
-        self.listener = listener
-        self.seen: list[tuple[bytes, Header, Any]] = []
-        self.claimed: set[int] = set()
-
-    def wait(self, pred: Callable[[Any], bool], timeout: float = TIMEOUT) -> Any:
-        deadline = time.monotonic() + timeout
-        start = 0
-        while True:
-            for index in range(start, len(self.seen)):
-                topic, header, msg = self.seen[index]
-                if index not in self.claimed and pred(msg):
-                    self.claimed.add(index)
-                    assert header.src == topics.owner_of(topic) == "executor", (topic, header.src)
-                    return msg
-            start = len(self.seen)
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError(f"no matching executor message within {timeout}s; saw "
-                                     f"{[type(m).__name__ for _, _, m in self.seen[-20:]]}")
-            try:
-                self.seen.append(self.listener.next(left))
-            except TimeoutError:
-                continue
-
-    def of(self, message_type: type, **fields: Any) -> Any:
-        return self.wait(lambda m: isinstance(m, message_type)
-                         and all(getattr(m, k) == v for k, v in fields.items()))
-
-
-class Coordinator:
-    """Stands in for ``market:<holder>``: beats on the bus (its own loop in a thread) and pushes commands."""
-
-    _ids = itertools.count(1)
-
-    def __init__(self, rig: Rig, holder: str = "alpha") -> None:
-        self.rig, self.holder = rig, holder
-        self.node = Node(f"market:{holder}", rig.cfg, push_connect={"exec": rig.cfg.command_endpoint},
-                         log=Quiet("coordinator"))
-        self.thread = threading.Thread(target=self.node.run, args=(lambda t, h, m: None,),
-                                       kwargs={"max_wait_ms": 20}, daemon=True)
-        self.thread.start()
-
-    def send(self, cmd: Any) -> Any:
-        self.node.push("exec", topics.exec_cmd(self.holder), cmd)
-        return cmd
-
-    def place(self, *, slot: str = "yes_bid", asset: str | None = None, side: Literal["BUY", "SELL"] = "BUY",
-              price: int = 400_000, size: int = 10_000_000, **kw: Any) -> PlaceOrder:
-        return self.send(PlaceOrder(cmd_id=f"{self.holder}-{next(self._ids)}", holder=self.holder,
-                                    market=kw.pop("market", self.rig.market), asset=asset or self.rig.yes,
-                                    side=side, price=price, size=size, tick=10_000, neg_risk=False, slot=slot,
-                                    ts=time.time_ns(), **kw))
-
-    def cancel(self, *, ids: list[str] | None = None, slots: list[str] | None = None) -> CancelOrders:
-        return self.send(CancelOrders(cmd_id=f"{self.holder}-{next(self._ids)}", holder=self.holder,
-                                      market=self.rig.market, order_ids=ids or [], slots=slots or [],
-                                      reason="test", ts=time.time_ns()))
-
-    def cancel_market(self, market: str | None = None) -> CancelMarket:
-        return self.send(CancelMarket(cmd_id=f"{self.holder}-{next(self._ids)}", holder=self.holder,
-                                      market=market or self.rig.market, reason="rotate", ts=time.time_ns()))
-
-    def stop(self) -> None:
-        if self.thread.is_alive():
-            self.node.stop()
-            self.thread.join(2)
-            self.node.close()
-
-
-class Rig:
-    """A bus proxy, a fresh local venue (no synthetic flow), a listener, and our account's REST view."""
-
-    def __init__(self, stack: ExitStack, venue_config: VenueConfig | None = None) -> None:
-        self.stack = stack
-        self.run_dir = short_tmpdir("pmex")
-        stack.callback(shutil.rmtree, self.run_dir, True)
-        self.cfg = bus_config(self.run_dir)
-        stack.enter_context(running_proxy(self.cfg))
-        self.venue = stack.enter_context(VenueThread(venue_config or VenueConfig(flow=False), seed=7))
-        market = self.venue.call(lambda: self.exchange.catalogue.reward_markets()[0])
-        self.market, (self.yes, self.no) = market.condition_id, market.token_ids
-        self.url = self.venue.urls["clob"]
-        listener = Listener(self.cfg, b"exec.", b"risk.")
-        stack.callback(listener.close)
-        self.events = Events(listener)
-        self.us = Client(self.url, LOCAL_TEST_PRIVATE_KEY)  # the executor's own account, to look at
-        self.us.derive()
-        stack.callback(self.us.close)
-        self.coordinators: list[Coordinator] = []
-        stack.callback(self.stop_coordinators)
-
-    def stop_coordinators(self) -> None:
-        for coordinator in self.coordinators:
-            coordinator.stop()
-
-    @property
-    def exchange(self) -> Any:
-        return self.venue.venue.exchange  # type: ignore[union-attr]
-
-    def env(self, **extra: str) -> dict[str, str]:
-        return program_env(self.run_dir, PM_LOCAL_VENUE_URL=self.url, PM_EXEC_HEARTBEAT_MS="500",
-                           PM_EXEC_STATE_PUBLISH_MS="200", PM_EXEC_ORDERS_PUBLISH_MS="500", **extra)
-
-    def executor(self, ready: str = '"event":"executor_ready"', **extra: str) -> Program:
-        program = Program(["-m", "actors.executor"], self.env(**extra))
-        self.stack.callback(program.kill)
-        program.read_until(lambda line: ready in line, timeout=TIMEOUT)
-        return program
-
-    def coordinator(self, holder: str = "alpha") -> Coordinator:
-        coordinator = Coordinator(self, holder)
-        self.coordinators.append(coordinator)
-        return coordinator
-
-    def open_orders(self) -> list[dict[str, Any]]:
-        status, body, _ = self.us.private("GET", "/data/orders")
-        assert status == 200, body
-        return list(body["data"])
-
-    def faults(self, **plan: Any) -> None:
-        status, body, _ = self.us.request("POST", "/_venue/faults", json.dumps(plan).encode())
-        assert status == 200, body
-
-    def admin(self, path: str, body: dict[str, Any]) -> None:
-        status, answer, _ = self.us.request("POST", path, json.dumps(body).encode())
-        assert status == 200, answer
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = TIMEOUT, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not met within {timeout}s")
-        time.sleep(0.02)
-
-
-def exit_log(program: Program, event: str) -> dict[str, Any]:
-    """SIGTERM the program and return its last ``event`` log line."""
-    program.terminate_and_time()
-    # one read_until only: Program keeps the lines after a match in its buffer, and at EOF drops them
-    return json.loads(program.read_until(lambda line: f'"event":"{event}"' in line))
 
 
 @pytest.fixture

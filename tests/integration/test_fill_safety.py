@@ -22,21 +22,17 @@ from pathlib import Path
 from typing import Any
 
 from bus import topics
-from bus.logs import Logger
 from bus.node import Node
 from schemas import FillApplied, InventoryState, Lease
-from tests.integration.venue_client import Client
 from tests.support.procs import Listener, Program, bus_config, program_env, running_proxy, short_tmpdir
+from tests.support.quiet import Quiet
+from tests.support.venue_client import Client
+from tests.support.waits import wait_until
 from venue.app import VenueThread
 from venue.config import VenueConfig
 
 TIMEOUT = 15.0
 NS = 1_000_000_000
-
-
-class Quiet(Logger):
-    def _write(self, level: str, event: str, fields: dict[str, Any]) -> None:
-        pass
 
 
 class Rig:
@@ -160,7 +156,7 @@ def test_a_user_feed_killed_with_9_before_inventory_acknowledged_backfills_those
         first = rig.trade("0.40")
         pushed(feed, first, "CONFIRMED")  # queued in the feed's PUSH socket: nobody is listening
         first_s = int(time.time())
-        wait_until(lambda: int(time.time()) > first_s, "the next second")  # trades a second apart
+        wait_until(lambda: int(time.time()) > first_s, "the next second (trades a second apart)")
         second = rig.trade("0.41")
         pushed(feed, second, "CONFIRMED")
 
@@ -173,7 +169,7 @@ def test_a_user_feed_killed_with_9_before_inventory_acknowledged_backfills_those
         def both_final(mark: dict[str, Any]) -> bool:  # only the unacknowledged fills pin back-fill now
             return mark.get("open_trades") == {} and mark.get("last_trade_ns", 0) // NS > first_s
 
-        wait_until(lambda: both_final(saved()), "the watermark saved")
+        wait_until(lambda: both_final(saved()), "the watermark saved", timeout=TIMEOUT)
         mark = saved()
         assert mark["unacked_ns"] // NS <= first_s < mark["last_trade_ns"] // NS
         feed.proc.kill()  # kill -9 with both fills still only in its socket
@@ -187,10 +183,3 @@ def test_a_user_feed_killed_with_9_before_inventory_acknowledged_backfills_those
         assert (state.yes_qty, state.no_qty) == (20_000_000, 0)
         done = json.loads(next(line for line in feed.lines if '"event":"backfill_done"' in line))
         assert done["after"] <= first_s
-
-
-def wait_until(predicate: Callable[[], bool], what: str, timeout: float = TIMEOUT) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"{what}: not within {timeout}s"
-        time.sleep(0.02)

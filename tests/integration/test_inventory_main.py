@@ -14,20 +14,15 @@ from actors.inventory.core import Inventory
 from actors.inventory.positions import Limits
 from bus import topics
 from bus.endpoints import BusConfig
-from bus.logs import Logger
 from bus.node import Node
 from schemas import Book, BusMessage, Fill, FillApplied, InventoryState, Lease
 from schemas.user import TradeStatus
 from tests.support.procs import Listener, Program, program_env
+from tests.support.quiet import Quiet
 
 M = 1_000_000
 CID, YES, NO = "0xc1d", "1001", "1002"
 LIMITS = Limits(max_net_diff=10 * M, max_portfolio_cost=1_020_000, max_position_value=5 * M)
-
-
-class Quiet(Logger):
-    def _write(self, level: str, event: str, fields: dict[str, object]) -> None:
-        pass
 
 
 class Harness:

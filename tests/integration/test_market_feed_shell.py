@@ -23,8 +23,7 @@ from actors.market_feed.effects import Effects, conflate
 from actors.market_feed.main import FeedShell
 from bus.logs import Logger
 from schemas import Book, Lease
-from tests.support.procs import bus_config
-from tests.unit.test_market_feed_core import (
+from tests.support.market_frames import (
     CID,
     NO,
     NOW,
@@ -36,6 +35,7 @@ from tests.unit.test_market_feed_core import (
     trade,
     two_books,
 )
+from tests.support.procs import bus_config
 
 
 class Shell:

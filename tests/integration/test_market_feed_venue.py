@@ -21,21 +21,17 @@ import pytest
 from actors.market_feed.venue import micros
 from bus import topics
 from bus.endpoints import BusConfig
-from bus.logs import Logger
 from bus.node import Node
 from schemas import Book, FeedStatus, Lease, TickSizeChange, Trade
-from tests.integration.venue_client import KEY_A, KEY_B, Client, signed_client
 from tests.support.procs import Listener, Program, bus_config, program_env, running_proxy, short_tmpdir
+from tests.support.quiet import Quiet
+from tests.support.venue_client import KEY_A, KEY_B, Client, signed_client
+from tests.support.waits import wait_until
 from venue.app import VenueThread
 from venue.config import VenueConfig
 
 FAST = {"PM_MD_CHECK_MS": "50", "PM_MD_RECONNECT_MIN_S": "0.05", "PM_MD_RECONNECT_MAX_S": "0.5",
         "PM_MD_STATS_S": "0"}
-
-
-class Quiet(Logger):
-    def _write(self, level: str, event: str, fields: dict[str, object]) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")
@@ -132,13 +128,6 @@ class Tape:
         self.listener.close()
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.02)
-
-
 def venue_book(venue: VenueThread, token: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     client = Client(venue.urls["clob"])
     try:
@@ -179,7 +168,7 @@ def test_lease_subscribes_and_the_books_follow_the_venue(
         assert (book.market, book.tick, book.epoch) == (markets[0].condition_id, 10_000, 1)
         no_book = tape.expect(Book, asset=no)
         assert (no_book.bids, no_book.asks) == venue_book(venue, no)  # the mirror of the YES book
-        wait_until(lambda: market_sockets(venue) == sockets_before + 2)  # PM_MD_MAX_ASSETS=1: two sockets
+        wait_until(lambda: market_sockets(venue) == sockets_before + 2, "two sockets (PM_MD_MAX_ASSETS=1)")
         mark = tape.mark()
         assert alice.place(yes, "BUY", "0.45", "5")[0] == 200  # a price_change, not a new snapshot
         book = tape.expect(Book, since=mark, asset=yes)
@@ -199,11 +188,11 @@ def test_an_expired_lease_unsubscribes_and_closes_the_socket(
     coordinator = Coordinator(bus, markets[1].condition_id, [yes, no], ttl_ms=400)
     try:
         tape.expect(FeedStatus, asset=yes, live=True)
-        wait_until(lambda: market_sockets(venue) == sockets_before + 1)
+        wait_until(lambda: market_sockets(venue) == sockets_before + 1, "one socket open")
         coordinator.stop()  # no more renewals: the lease expires 400 ms after the last one
         tape.expect(FeedStatus, asset=yes, live=False, reason="unsubscribed")
         tape.expect(FeedStatus, asset=no, live=False, reason="unsubscribed")
-        wait_until(lambda: market_sockets(venue) == sockets_before)
+        wait_until(lambda: market_sockets(venue) == sockets_before, "the socket closed")
         prog.read_until(lambda line: '"event":"lease_expired"' in line)
     finally:
         coordinator.stop()
@@ -299,7 +288,8 @@ def test_sigterm_exits_promptly_with_open_sockets_and_a_hanging_connect(
     answers (PM_VENUE=polymarket pointed at a local fake: it must receive nothing but the upgrade)."""
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
-    silent.listen(8)  # never accepted: TCP connects, the WebSocket handshake never completes
+    silent.listen(8)  # never answered: TCP connects, the WebSocket handshake never completes
+    silent.settimeout(10)  # the accept below is bounded
     port = silent.getsockname()[1]
     env = program_env(Path(bus.run_dir), PM_LOCAL_VENUE_URL=venue.urls["clob"], **FAST)
     hung_env = {**env, "PM_VENUE": "polymarket", "POLYMARKET_WS_BASE_URL": f"ws://127.0.0.1:{port}/ws"}

@@ -12,16 +12,11 @@ from pathlib import Path
 from bus import topics
 from bus.codec import Header
 from bus.endpoints import BusConfig
-from bus.logs import Logger
 from bus.node import Node
 from schemas import Heartbeat
+from tests.support.quiet import Quiet
 
 _ids = itertools.count()
-
-
-class Quiet(Logger):
-    def _write(self, level: str, event: str, fields: dict[str, object]) -> None:
-        pass
 
 
 def inproc_bus(tmp_path: Path) -> BusConfig:

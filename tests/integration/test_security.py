@@ -22,8 +22,7 @@ import socket
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +36,10 @@ from bus import codec, topics
 from bus.config import env_fields
 from deploy.render import render
 from schemas import Heartbeat
+from tests.support.config_structs import STRUCTS
 from tests.support.procs import REPO, Program, bus_config, program_env, running_proxy, short_tmpdir
-from tests.unit.test_fuzz_config import STRUCTS
+from tests.support.supervised import pid_from_file
+from tests.support.waits import wait_until
 
 KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"  # Anvil's 2nd account
 KEY_ADDRESS = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
@@ -86,14 +87,6 @@ def descendants(pid: int) -> list[int]:
     return children + [d for c in children for d in descendants(c)]
 
 
-def wait_for(predicate: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out: {what}")
-        time.sleep(0.05)
-
-
 @pytest.fixture
 def deployment() -> Iterator[tuple[Path, Path, dict[str, str]]]:
     """deploy/supervisord.conf as `make up` uses it, group core only, the key in a 0600 .env file."""
@@ -114,11 +107,11 @@ def deployment() -> Iterator[tuple[Path, Path, dict[str, str]]]:
     try:
         yield var, var / "venv" / "etc" / "supervisord.conf", env
     finally:
-        if pidfile.exists():
-            pid = int(pidfile.read_text())
+        if pidfile.exists():  # never leave a supervisord behind, even when the test failed
+            pid = pid_from_file(pidfile, timeout=10)
             try:
                 os.kill(pid, 15)
-                wait_for(lambda: not Path(f"/proc/{pid}").exists(), "supervisord to stop", 20)
+                wait_until(lambda: not Path(f"/proc/{pid}").exists(), "supervisord to stop", timeout=20)
             except ProcessLookupError:
                 pass
         shutil.rmtree(var, ignore_errors=True)
@@ -129,11 +122,11 @@ def test_under_supervisord_the_key_is_in_no_process_environment(deployment: tupl
     var, conf, env = deployment
     subprocess.run([str(Path(sys.executable).parent / "supervisord"), "-c", str(conf)], env=env, check=True,
                    timeout=30)
-    sup = int((var / "run" / "supervisord.pid").read_text())
+    sup = pid_from_file(var / "run" / "supervisord.pid")  # written by the daemon, after `-c` returned
     executor_log = var / "log" / "executor.log"
-    wait_for(lambda: executor_log.exists() and '"executor_starting"' in executor_log.read_text(),
-             "the executor to start")
-    wait_for(lambda: len(descendants(sup)) >= 6, "group core to be running")
+    wait_until(lambda: executor_log.exists() and '"executor_starting"' in executor_log.read_text(),
+               "the executor to start", timeout=30)
+    wait_until(lambda: len(descendants(sup)) >= 6, "group core to be running", timeout=30)
     [starting] = [json.loads(line) for line in executor_log.read_text().splitlines()
                   if '"executor_starting"' in line]
     assert starting["address"] == KEY_ADDRESS and starting["private_key"] == "***"  # it signs with .env's key

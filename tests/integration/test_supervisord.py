@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +14,8 @@ import pytest
 from actors.common.polymarket import VenueEndpoints
 from deploy.render import render
 from tests.support.procs import REPO, short_tmpdir
+from tests.support.supervised import pid_from_file
+from tests.support.waits import wait_until
 
 BIN = Path(sys.executable).parent
 
@@ -34,8 +35,8 @@ def deployment() -> Iterator[tuple[Path, dict[str, str]]]:
     pidfile = var / "run" / "supervisord.pid"
     if pidfile.exists():  # never leave a supervisord behind, even when the test failed
         try:
-            os.kill(int(pidfile.read_text()), 15)
-        except (ProcessLookupError, ValueError):
+            os.kill(pid_from_file(pidfile, timeout=10), 15)
+        except ProcessLookupError:
             pass
     shutil.rmtree(var, ignore_errors=True)
 
@@ -44,13 +45,6 @@ def ctl(conf: Path, env: dict[str, str], *args: str) -> str:
     proc = subprocess.run([str(BIN / "supervisorctl"), "-c", str(conf), *args], env=env, capture_output=True,
                           text=True, timeout=30)
     return proc.stdout + proc.stderr
-
-
-def wait_for(fn, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not fn():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
 
 
 def alive(pid: int) -> bool:
@@ -65,16 +59,18 @@ def test_group_core_starts_and_stops_cleanly(deployment: tuple[Path, dict[str, s
     conf, env = deployment
     var = Path(env["PM_VAR"])
     subprocess.run([str(BIN / "supervisord"), "-c", str(conf)], env=env, check=True, timeout=30)
-    wait_for(lambda: "RUNNING" in ctl(conf, env, "status", "core:bus"))
+    wait_until(lambda: "RUNNING" in ctl(conf, env, "status", "core:bus"), "core:bus RUNNING", timeout=20)
     status = ctl(conf, env, "status")
     assert "core:bus" in status and "RUNNING" in status
     assert "tap" in status and "STOPPED" in status  # on demand only
     bus_pid = int(ctl(conf, env, "pid", "core:bus").strip())
-    sup_pid = int((var / "run" / "supervisord.pid").read_text())
+    sup_pid = pid_from_file(var / "run" / "supervisord.pid")
+    bus_log = var / "log" / "bus.log"  # RUNNING only means alive for startsecs: wait for the bus itself
+    wait_until(lambda: bus_log.exists() and '"event":"ready"' in bus_log.read_text(), "bus ready", timeout=20)
     assert (var / "run" / "bus-in.sock").exists()
     assert oct((var / "run").stat().st_mode & 0o777) == "0o700"
 
     assert "Shut down" in ctl(conf, env, "shutdown")
-    wait_for(lambda: not alive(sup_pid) and not alive(bus_pid))
+    wait_until(lambda: not alive(sup_pid) and not alive(bus_pid), "supervisord and the bus gone", timeout=20)
     log = (var / "log" / "bus.log").read_text()
     assert '"event":"ready"' in log and '"event":"stopped"' in log

@@ -20,10 +20,11 @@ from pathlib import Path
 import pytest
 
 from schemas import OrderUpdate
+from tests.support.fixtures import NT_WS
 from tests.support.procs import Listener, Program, bus_config, program_env, running_proxy, short_tmpdir
 
-FIXTURE = Path(__file__).resolve().parents[3] / "shared/polymarket/fixtures/nautilus_trader/py_ws_messages"
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+TIMEOUT = 10.0
 
 
 def text_frame(payload: bytes) -> bytes:
@@ -40,6 +41,7 @@ class TlsUserServer:
         self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.ctx.load_cert_chain(cert, key)
         self.sock = socket.create_server(("127.0.0.1", 0))
+        self.sock.settimeout(TIMEOUT)  # the accept below is bounded
         self.url = f"wss://127.0.0.1:{self.sock.getsockname()[1]}/ws"
         self.frames = frames
         self.received: list[str] = []
@@ -58,6 +60,7 @@ class TlsUserServer:
     def _serve(self) -> None:
         try:
             raw, _ = self.sock.accept()
+            raw.settimeout(TIMEOUT)  # so is every read (the TLS socket keeps this timeout)
             conn = self.ctx.wrap_socket(raw, server_side=True)
             self.conns.append(conn)
             stream = conn.makefile("rb")
@@ -99,7 +102,7 @@ def tls_dir() -> Iterator[Path]:
 
 
 def test_every_frame_arrives_through_tls_in_one_record_or_split_across_two(tls_dir: Path) -> None:
-    base = json.loads((FIXTURE / "order_placement.json").read_text())
+    base = json.loads((NT_WS / "order_placement.json").read_text())
     ids = [f"0x{i:064x}" for i in range(1, 5)]
     frames = [json.dumps({**base, "id": order_id}).encode() for order_id in ids]
     frames[3] = json.dumps({**json.loads(frames[3]), "padding": "x" * 3000}).encode()  # a long frame

@@ -31,8 +31,9 @@ from bus.endpoints import BusConfig
 from bus.node import Node
 from clob.auth import ApiCreds
 from schemas import Fill, Lease, LeaseRelease, OrderUpdate, UserFeedStatus
-from tests.integration.venue_client import Client
 from tests.support.procs import Listener, Program, bus_config, program_env, running_proxy, short_tmpdir
+from tests.support.venue_client import Client
+from tests.support.waits import wait_until
 from venue.app import VenueThread
 from venue.config import VenueConfig
 
@@ -46,32 +47,39 @@ class SilentWebSocketServer:
 
     def __init__(self) -> None:
         self.sock = socket.create_server(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)  # accept() wakes up to notice the server closing
         self.url = f"ws://127.0.0.1:{self.sock.getsockname()[1]}/ws"
         self.connections = 0
         self.texts: list[str] = []
         self.peers: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
+        self.closed = threading.Event()
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
 
     def _accept(self) -> None:
-        while True:
+        while not self.closed.is_set():
             try:
                 conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
             except OSError:
                 return
+            conn.settimeout(TIMEOUT)  # every read of a connection is bounded too
             self.peers.append(conn)
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:
         stream = conn.makefile("rb")
         headers = {}
-        while (line := stream.readline().strip()):
-            name, _, value = line.decode().partition(":")
-            headers[name.strip().lower()] = value.strip()
-        accept = base64.b64encode(hashlib.sha1(headers["sec-websocket-key"].encode() + self.GUID).digest())
-        conn.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                     b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
-        self.connections += 1
         try:
+            while (line := stream.readline().strip()):
+                name, _, value = line.decode().partition(":")
+                headers[name.strip().lower()] = value.strip()
+            key = headers["sec-websocket-key"].encode()
+            accept = base64.b64encode(hashlib.sha1(key + self.GUID).digest())
+            conn.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                         b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
+            self.connections += 1
             while (head := stream.read(2)) and len(head) == 2:
                 length = head[1] & 0x7F
                 if length == 126:
@@ -83,16 +91,12 @@ class SilentWebSocketServer:
         except OSError:
             pass
 
-    def wait_for(self, condition: Callable[[], bool], timeout: float = TIMEOUT) -> None:
-        deadline = time.monotonic() + timeout
-        while not condition():
-            assert time.monotonic() < deadline, "condition not met in time"
-            time.sleep(0.01)
-
     def __enter__(self) -> SilentWebSocketServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.closed.set()
+        self.thread.join(5)
         self.sock.close()
         for conn in self.peers:
             conn.close()
@@ -296,7 +300,7 @@ def test_a_socket_that_stops_answering_ping_is_dropped_and_reopened(rig: Rig) ->
         try:
             line = json.loads(prog.read_until(lambda line: '"event":"ws_disconnected"' in line))
             assert line["reason"] == "no PONG for 500 ms"
-            server.wait_for(lambda: server.connections >= 2)
+            wait_until(lambda: server.connections >= 2, "a second connection")
             first = json.loads(server.texts[0])
             creds = rig.ours.creds
             assert creds is not None

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.venue_client import KEY_A, Client, events, recv_until, ws_connect
+from tests.support.venue_client import KEY_A, Client, events, recv_until, ws_connect
 from venue.app import VenueThread
 from venue.config import VenueConfig
 from venue.server.bench import posted_orders

@@ -32,7 +32,7 @@ class Echo:
 
 
 async def _slow(request: Request) -> Response:
-    await asyncio.sleep(0.01)
+    await asyncio.sleep(0.01)  # finishes after a later pipelined request could have: order must hold
     return Response.json({"slow": True})
 
 

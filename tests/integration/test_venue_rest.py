@@ -10,7 +10,7 @@ import msgspec
 import pytest
 
 from clob.auth import ApiCreds
-from tests.integration.venue_client import KEY_A, KEY_B, Client, signed_client
+from tests.support.venue_client import KEY_A, KEY_B, Client, signed_client
 from venue.app import VenueThread
 from venue.config import VenueConfig
 

@@ -18,7 +18,7 @@ from polymarket._internal.environment import PRODUCTION_CONFIG, create_environme
 from polymarket.errors import OrderHeartbeatMismatchError
 
 from clob.signer import Signer
-from tests.integration.venue_client import KEY_A, KEY_B
+from tests.support.venue_client import KEY_A, KEY_B
 from venue.app import VenueThread
 from venue.config import VenueConfig
 

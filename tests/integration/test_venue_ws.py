@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import websocket
 
-from tests.integration.venue_client import KEY_A, KEY_B, Client, events, recv_until, signed_client, ws_connect
+from tests.support.venue_client import KEY_A, KEY_B, Client, events, recv_until, signed_client, ws_connect
 from venue.app import VenueThread
 from venue.config import VenueConfig
 

@@ -14,11 +14,6 @@ from typing import Any
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared/polymarket/fixtures"
-NT_CRATES = FIXTURES / "nautilus_trader/crates_test_data"
-NT_WS = FIXTURES / "nautilus_trader/py_ws_messages"
-NT_HTTP = FIXTURES / "nautilus_trader/py_http_responses"
-
 FUZZ = settings(max_examples=100, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                        HealthCheck.filter_too_much])

@@ -146,7 +146,7 @@ class Stack:
         while not predicate():
             if time.monotonic() > deadline:
                 raise AssertionError(what)
-            time.sleep(0.05)
+            time.sleep(0.05)  # poll interval of a bounded wait
 
     def close(self) -> None:
         for name in reversed(list(self.procs)):

@@ -30,10 +30,25 @@ from supervisor.xmlrpc import SupervisorTransport
 from actors.common.polymarket import VenueEndpoints
 from deploy.render import render
 from tests.support.procs import REPO
+from tests.support.waits import wait_for_value
 
 BIN = Path(sys.executable).parent
 CORE_PROGRAMS = ("core:bus", "core:inventory", "core:ofi", "core:executor", "core:user-feed",
                  "core:market-feed")
+
+
+def pid_from_file(pidfile: Path, timeout: float = 30.0) -> int:
+    """The pid ``supervisord -c`` writes once it has daemonized: the command returns before the daemon
+    writes it, so wait for a whole number in the file."""
+
+    def read() -> int | None:
+        try:
+            text = pidfile.read_text().strip()
+        except FileNotFoundError:
+            return None
+        return int(text) if text.isdigit() else None
+
+    return wait_for_value(read, f"a pid in {pidfile}", timeout=timeout, every=0.05)
 
 
 def _alive(pid: int) -> bool:
@@ -71,9 +86,8 @@ class Supervised:
                         str(self.var / "ctl")], check=True, env=self.env, timeout=30)
         subprocess.run([str(BIN / "supervisord"), "-c", str(self.conf)], env=self.env, check=True,
                        timeout=30, cwd=REPO)
-        self.wait(lambda: self.pidfile.exists() and self.socket.exists(), timeout,
-                  "supervisord did not start")
-        self.pid = int(self.pidfile.read_text().strip())
+        self.pid = pid_from_file(self.pidfile, timeout)
+        self.wait(self.socket.exists, timeout, "supervisord did not open its control socket")
         self.wait(self.all_running, timeout, lambda: f"programs did not all reach RUNNING: {self.states()}")
 
     @property
@@ -95,7 +109,7 @@ class Supervised:
         while _alive(self.pid):
             if time.monotonic() > deadline:
                 return False
-            time.sleep(0.1)
+            time.sleep(0.1)  # poll interval of a bounded wait
         return True
 
     def force_down(self) -> None:
@@ -156,4 +170,4 @@ class Supervised:
         while not predicate():
             if time.monotonic() > deadline:
                 raise AssertionError(what if isinstance(what, str) else what())
-            time.sleep(0.1)
+            time.sleep(0.1)  # poll interval of a bounded wait

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -32,14 +31,12 @@ from clob.orders import (
     tick_units,
 )
 from clob.signer import Signer
+from tests.support.fixtures import NT_CRATES
 
 SIGNER = Signer("0x" + "11" * 32)
 OTHER = Signer("0x" + "22" * 32)
 TOKEN = "71321045679252212594626385532706912750332728571942532289631379312455583992563"
-FIXTURE = (
-    Path(__file__).resolve().parents[3]
-    / "shared/polymarket/fixtures/nautilus_trader/crates_test_data/http_signed_order.json"
-)
+FIXTURE = NT_CRATES / "http_signed_order.json"
 # Produced by polymarket-client 0.14.0 (create_limit_order + its POST /order payload + transport JSON).
 GOLDEN_BODY = (
     b'{"deferExec":false,"order":{"builder":"0x0000000000000000000000000000000000000000000000000000000000000000",'
@@ -296,8 +293,6 @@ def test_verify_order_signature_rejects_the_wrong_exchange_and_foreign_signature
 
 
 def test_recorded_signed_order_fixture_parses() -> None:
-    if not FIXTURE.exists():
-        pytest.skip(f"fixture not found: {FIXTURE}")
     order = parse_order_json(json.loads(FIXTURE.read_text()), neg_risk=False)
     assert (order.salt, order.maker_amount, order.taker_amount, order.side) == (
         123456789,

@@ -30,25 +30,12 @@ from schemas import (
     OrderUpdate,
     PlaceOrder,
 )
+from tests.support.quiet import Quiet
 
 MS = 1_000_000
 T0 = 1_700_000_000_000_000_000
 M = MarketSpec(market="0xm", yes_asset="Y", no_asset="N", tick=10_000, min_size=5_000_000)
 SIDE = OfiSide(buy_volume=0, sell_volume=0, score=0, threshold=1, toxic=False)
-
-
-class Quiet(Logger):
-    def _write(self, level: str, event: str, fields: dict[str, object]) -> None:
-        pass
-
-
-class Recorded(Logger):
-    def __init__(self, program: str) -> None:
-        super().__init__(program)
-        self.events: list[str] = []
-
-    def _write(self, level: str, event: str, fields: dict[str, object]) -> None:
-        self.events.append(event)
 
 
 @dataclass
@@ -213,7 +200,7 @@ def test_an_unresolvable_next_window_withdraws_at_the_end_and_places_nothing_unt
             raise answer
         return answer
 
-    node = FakeNode(log=Recorded("market:t"))
+    node = FakeNode(log=Quiet("market:t"))
     shell = Shell(CoordinatorConfig(name="t", market_slug="t"), node,  # type: ignore[arg-type]
                   Rotation("t", resolve, start=lambda work: work()))
     second(shell, node, T0)  # resolves the current window...
@@ -239,7 +226,7 @@ def test_an_unresolvable_next_window_withdraws_at_the_end_and_places_nothing_unt
     second(shell, node, END + 2 * S)
     assert asked == [T0, END, END, END + S] and shell.window is not None and shell.window.spec == M2
     assert node.take() == []
-    assert isinstance(node.log, Recorded) and node.log.events.count("resolve_failed") == 2
+    assert isinstance(node.log, Quiet) and node.log.events.count("resolve_failed") == 2
     wake(shell, book("Y2", 400_000, 440_000), book("N2", 520_000, 560_000))
     placed = node.take()
     assert [(type(x), getattr(x, "market", "")) for x in placed] == [(PlaceOrder, "0xm2")] * 2

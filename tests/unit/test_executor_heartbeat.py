@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from typing import Any
 
@@ -9,16 +10,8 @@ import pytest
 
 from actors.executor.actions import HttpResult
 from actors.executor.heartbeat import HeartbeatIds, HeartbeatThread
-from bus.logs import Logger
-
-
-class Quiet(Logger):
-    def __init__(self) -> None:
-        super().__init__("test")
-        self.events: list[str] = []
-
-    def _write(self, level: str, event: str, fields: dict[str, Any]) -> None:
-        self.events.append(event)
+from tests.support.quiet import Quiet
+from tests.support.waits import wait_until
 
 
 @pytest.mark.parametrize(("last", "status", "body", "outcome", "next_id"), [
@@ -37,6 +30,16 @@ def test_heartbeat_id_protocol(last: str, status: int, body: Any, outcome: str, 
     ids.next_id = last
     assert ids.on_reply(status, body) == outcome
     assert ids.next_id == next_id
+
+
+def parked_on(thread: threading.Thread, event: threading.Event) -> bool:
+    """``thread`` is blocked inside ``event.wait()`` (read from its current stack)."""
+    frame = sys._current_frames().get(thread.ident or -1)
+    while frame is not None:
+        if frame.f_code.co_name == "wait" and frame.f_locals.get("self") is event:
+            return True
+        frame = frame.f_back
+    return False
 
 
 class FakeRest:
@@ -65,7 +68,8 @@ def test_thread_waits_to_be_armed_then_beats_with_the_ids_it_is_given() -> None:
     hb = HeartbeatThread(rest, path="/v1/heartbeats", interval_ms=20, log=Quiet())  # type: ignore[arg-type]
     hb.start()
     try:
-        assert not rest.beats.acquire(timeout=0.1)  # not armed: nothing sent
+        wait_until(lambda: parked_on(hb._thread, hb._armed), "the thread to wait for arming")
+        assert rest.sent == []  # not armed: nothing sent, and nothing will be until arm()
         hb.arm()
         for _ in range(3):
             hb.pet()
@@ -78,18 +82,26 @@ def test_thread_waits_to_be_armed_then_beats_with_the_ids_it_is_given() -> None:
 
 def test_watchdog_withholds_heartbeats_when_the_main_loop_is_wedged() -> None:
     now = [100.0]
+    reads = [0]  # how often the thread has read the clock: it does on every turn of its loop
+
+    def clock() -> float:
+        reads[0] += 1
+        return now[0]
+
     rest = FakeRest()
     rest.expected = ""
     log = Quiet()
     hb = HeartbeatThread(rest, path="/v1/heartbeats", interval_ms=10, log=log,  # type: ignore[arg-type]
-                         watchdog_ms=1000, clock=lambda: now[0])
+                         watchdog_ms=1000, clock=clock)
     hb.start()
     try:
         hb.arm()
         assert rest.beats.acquire(timeout=2)
         now[0] += 5.0  # the main loop has not petted for 5 s
-        assert not rest.beats.acquire(timeout=0.3)
-        assert "heartbeat_withheld" in log.events
+        wait_until(lambda: "heartbeat_withheld" in log.events, "the watchdog to withhold heartbeats")
+        sent, turns = len(rest.sent), reads[0]
+        wait_until(lambda: reads[0] >= turns + 5, "five more turns of the heartbeat loop")
+        assert len(rest.sent) == sent  # withheld on every one of them
         now[0] += 6.0  # 11 s since the last accepted beat: the venue's switch has lapsed
         assert hb.take_lapse() and not hb.take_lapse()
         hb.pet()

@@ -32,6 +32,7 @@ def listener() -> Iterator[socket.socket]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     sock.listen(4)
+    sock.settimeout(5)  # accept() is bounded
     yield sock
     sock.close()
 
@@ -43,6 +44,7 @@ def serve(listener: socket.socket, responses: list[bytes], split: int, close: bo
 
     def run() -> None:
         conn, _ = listener.accept()
+        conn.settimeout(5)  # and so is every recv()
         with conn:
             for response in responses:
                 data = conn.recv(65536)

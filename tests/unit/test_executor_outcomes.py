@@ -27,7 +27,7 @@ from schemas import (
     RiskEvent,
 )
 from schemas.user import OrderEventType
-from tests.unit.test_executor_core import (
+from tests.support.executor_core_harness import (
     CID,
     CID2,
     MS,

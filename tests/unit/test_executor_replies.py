@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -22,13 +21,13 @@ from actors.executor.replies import (
 from clob.order_json import order_payload, parse_order_json
 from clob.orders import build_order, sign_order
 from clob.signer import Signer
+from tests.support.fixtures import NT_CRATES
 
 CROSS = "invalid post-only order: order crosses book"
-FIXTURES = Path("/work/shared/polymarket/fixtures/nautilus_trader/crates_test_data")
 
 
 def load(name: str) -> object:
-    return json.loads((FIXTURES / name).read_text())
+    return json.loads((NT_CRATES / name).read_text())
 
 
 def test_order_response_ok() -> None:

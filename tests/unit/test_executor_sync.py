@@ -12,7 +12,18 @@ from actors.executor.actions import CancelEverything, CancelIds, HttpResult, Lis
 from actors.executor.core import ExecutorCore, Params
 from actors.executor.registry import UNOWNED, Live
 from schemas import OrderCancelled
-from tests.unit.test_executor_core import CID, MS, T0, YES, Venue, flush, listed, place, sent_events, started
+from tests.support.executor_core_harness import (
+    CID,
+    MS,
+    T0,
+    YES,
+    Venue,
+    flush,
+    listed,
+    place,
+    sent_events,
+    started,
+)
 
 LATER = T0 + 10_000 * MS  # both known orders are older than the listing grace by then
 

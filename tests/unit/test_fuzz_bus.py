@@ -12,8 +12,7 @@ from __future__ import annotations
 import random
 import shutil
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ from schemas import Fill, Heartbeat, Lease
 from tests.support.fuzz import DEEP, FUZZ, byte_mutated
 from tests.support.procs import bus_config, running_proxy, short_tmpdir
 from tests.support.samples import FILL, SAMPLES, T
+from tests.support.waits import wait_until
 
 TOPIC = b"md.book.123."
 HEADER = codec.encode_header("market-feed", T, 7, T)
@@ -110,14 +110,6 @@ class Recorder(Logger):
 
     def _write(self, level: str, event: str, fields: dict[str, Any]) -> None:
         self.events.append(f"{level}:{event}")
-
-
-def wait_until(predicate: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.005)
 
 
 @pytest.fixture

@@ -4,14 +4,13 @@ and the local venue's JSON config.
 ``bus.config.load`` either returns a config whose every value is usable later (ints fit int64, floats
 are finite, strings are UTF-8 without NUL) or raises ``ConfigError`` naming a variable of that struct
 (``load_or_exit`` turns it into exit code 2: see tests/integration/test_config_exit.py). The structs are
-found by scanning the modules, so a new one is fuzzed without touching this file.
+found by scanning the modules (tests/support/config_structs.py), so a new one is fuzzed without
+touching this file.
 """
 
 from __future__ import annotations
 
-import importlib
 import math
-import pkgutil
 from pathlib import Path
 from typing import Any
 
@@ -20,29 +19,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import actors
 from bus.config import ConfigError, env_fields, load, read_dotenv
 from bus.endpoints import BusConfig, check_endpoint
+from tests.support.config_structs import STRUCTS
 from tests.support.fuzz import BAD_NUMBERS, FEW, FUZZ, ODD_TEXT, json_values, mutated
 from venue.config import VenueConfig, config_from_dict
 
-CONFIG_MODULES = ["bus.endpoints", "actors.common.polymarket", "venue.config",
-                  *(f"actors.{m.name}.config" for m in pkgutil.iter_modules(actors.__path__)
-                    if (Path(actors.__path__[0]) / m.name / "config.py").exists())]
-
-
-def env_structs() -> list[type[msgspec.Struct]]:
-    found: dict[str, type[msgspec.Struct]] = {}
-    for name in CONFIG_MODULES:
-        module = importlib.import_module(name)
-        for value in vars(module).values():
-            if isinstance(value, type) and issubclass(value, msgspec.Struct) and value.__module__ == name \
-                    and env_fields(value):
-                found[value.__name__] = value
-    return [found[k] for k in sorted(found)]
-
-
-STRUCTS = env_structs()
 VARIABLES = [(cls, var) for cls in STRUCTS for var in sorted(m.name for m in env_fields(cls).values())]
 NOWHERE = Path("/nonexistent/.env")
 INT64 = 1 << 63

@@ -21,15 +21,13 @@ from actors.market_feed.core import MarketFeed
 from actors.market_feed.effects import Effects
 from actors.market_feed.wsframes import FrameParser, ProtocolError
 from bus import codec, topics
+from tests.support.fixtures import FIXTURES, NT_CRATES, NT_WS
 from tests.support.fuzz import (
     BAD_NUMBERS,
     BAD_PRICES,
     BAD_SIDES,
     FEW,
-    FIXTURES,
     FUZZ,
-    NT_CRATES,
-    NT_WS,
     ODD_TEXT,
     byte_mutated,
     dumps,

@@ -34,13 +34,12 @@ from actors.user_feed.venue import UserTrade
 from bus import codec
 from clob.auth import ApiCreds
 from schemas import FailReason
+from tests.support.executor_core_harness import NO, T0, YES, Venue, place, started
+from tests.support.fixtures import NT_CRATES, NT_HTTP, NT_WS
 from tests.support.fuzz import (
     DEEP,
     FEW,
     FUZZ,
-    NT_CRATES,
-    NT_HTTP,
-    NT_WS,
     byte_mutated,
     dumps,
     json_bytes,
@@ -48,7 +47,6 @@ from tests.support.fuzz import (
     load,
     mutated,
 )
-from tests.unit.test_executor_core import NO, T0, YES, Venue, place, started
 
 INT64 = 1 << 63
 HTTP_SEEDS = [load(p) for p in sorted(NT_CRATES.glob("http_*.json"))]

@@ -23,13 +23,12 @@ from actors.user_feed.core import Feed, Identity
 from actors.user_feed.venue import UserTrade, parse_frame
 from bus import codec, topics
 from schemas import Fill
+from tests.support.fixtures import NT_CRATES, NT_WS
 from tests.support.fuzz import (
     BAD_NUMBERS,
     BAD_PRICES,
     BAD_SIDES,
     FUZZ,
-    NT_CRATES,
-    NT_WS,
     ODD_TEXT,
     byte_mutated,
     dumps,

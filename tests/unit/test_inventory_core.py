@@ -10,79 +10,16 @@ from hypothesis import strategies as st
 
 from actors.inventory.core import Inventory
 from actors.inventory.positions import Limits, Trade, fold
-from schemas import Book, Fill, Lease, LeaseRelease
+from schemas import Book, Fill, LeaseRelease
 from schemas.user import TradeStatus
+from tests.support.inventory_cases import CID, LIFECYCLE, LIMITS, NO, YES, M, fill, lease
 
-M = 1_000_000
-CID = "0xcid"
-YES, NO = "111", "222"
-LIMITS = Limits(max_net_diff=10 * M, max_portfolio_cost=1_020_000, max_position_value=5 * M)
 S = 1_000_000_000  # one second in ns
-
-
-def fill(trade: str, status: TradeStatus = "MATCHED", *, order: str = "o1", asset: str = YES,
-         side: str = "BUY", price: int = 480_000, size: int = 5 * M, market: str = CID) -> Fill:
-    return Fill(trade_id=trade, order_id=order, market=market, asset=asset, side=side,  # type: ignore[arg-type]
-                price=price, size=size, status=status, role="MAKER", fee=0, source="ws", ts_event=1,
-                ts_recv=2)
-
-
-def lease(ttl_ms: int = 5000, market: str = CID, assets: tuple[str, ...] = (YES, NO)) -> Lease:
-    return Lease(holder="btc", market=market, assets=list(assets), ttl_ms=ttl_ms, ts=0)
 
 
 def run(events: list[Fill]) -> tuple[Inventory, list[str]]:
     inv = Inventory(LIMITS)
     return inv, [inv.on_fill(f) for f in events]
-
-
-LIFECYCLE = [
-    ("MATCHED, MINED, CONFIRMED count once",
-     [fill("t1"), fill("t1", "MINED"), fill("t1", "CONFIRMED")],
-     ["applied", "recorded", "recorded"], (5 * M, 480_000, 0, 1)),
-    ("FAILED reverses a MATCHED fill", [fill("t1"), fill("t1", "FAILED")],
-     ["applied", "reversed"], (0, 0, 0, 0)),
-    ("a duplicate MATCHED is ignored", [fill("t1"), fill("t1")],
-     ["applied", "duplicate"], (5 * M, 480_000, 0, 1)),
-    ("a duplicate CONFIRMED is ignored", [fill("t1"), fill("t1", "CONFIRMED"), fill("t1", "CONFIRMED")],
-     ["applied", "recorded", "duplicate"], (5 * M, 480_000, 0, 1)),
-    ("missed MATCHED: MINED applies once", [fill("t1", "MINED"), fill("t1", "CONFIRMED")],
-     ["applied", "recorded"], (5 * M, 480_000, 0, 1)),
-    ("missed MATCHED and MINED: CONFIRMED applies", [fill("t1", "CONFIRMED")],
-     ["applied"], (5 * M, 480_000, 0, 1)),
-    ("a late MATCHED after CONFIRMED is only recorded", [fill("t1", "CONFIRMED"), fill("t1")],
-     ["applied", "recorded"], (5 * M, 480_000, 0, 1)),
-    ("FAILED before apply: nothing to undo", [fill("t1", "FAILED")],
-     ["recorded"], (0, 0, 0, 0)),
-    ("nothing applies after FAILED (terminal)", [fill("t1", "FAILED"), fill("t1"), fill("t1", "CONFIRMED")],
-     ["recorded", "recorded", "recorded"], (0, 0, 0, 0)),
-    ("FAILED twice reverses once", [fill("t1"), fill("t1", "FAILED"), fill("t1", "FAILED")],
-     ["applied", "reversed", "duplicate"], (0, 0, 0, 0)),
-    ("RETRYING is recorded only", [fill("t1"), fill("t1", "RETRYING"), fill("t1", "CONFIRMED")],
-     ["applied", "recorded", "recorded"], (5 * M, 480_000, 0, 1)),
-    ("RETRYING first, then MINED applies", [fill("t1", "RETRYING"), fill("t1", "MINED")],
-     ["recorded", "applied"], (5 * M, 480_000, 0, 1)),
-    ("RETRYING then FAILED: never applied", [fill("t1", "RETRYING"), fill("t1", "FAILED")],
-     ["recorded", "recorded"], (0, 0, 0, 0)),
-    ("MATCHED, RETRYING, FAILED reverses", [fill("t1"), fill("t1", "RETRYING"), fill("t1", "FAILED")],
-     ["applied", "recorded", "reversed"], (0, 0, 0, 0)),
-    ("SELL realises PnL and keeps the average cost",
-     [fill("t1", size=10 * M), fill("t2", side="SELL", price=550_000, size=4 * M)],
-     ["applied", "applied"], (6 * M, 480_000, 280_000, 2)),
-    ("several of our orders in one trade are distinct fills",
-     [fill("t1", order="o1"), fill("t1", order="o2", size=3 * M, price=470_000)],
-     ["applied", "applied"], (8 * M, 476_250, 0, 2)),
-    ("FAILED of one order in a shared trade reverses only that order",
-     [fill("t1", order="o1"), fill("t1", order="o2", size=3 * M), fill("t1", "FAILED", order="o1")],
-     ["applied", "applied", "reversed"], (3 * M, 480_000, 0, 1)),
-    ("reversal is exactly as if the failed buy never happened",
-     [fill("t1", size=10 * M, price=400_000), fill("t2", size=10 * M, price=600_000),
-      fill("t3", side="SELL", size=5 * M, price=700_000), fill("t2", "FAILED")],
-     ["applied", "applied", "applied", "reversed"], (5 * M, 400_000, 1_500_000, 2)),
-    ("reversal leaves no rounding residue",
-     [fill("t1", size=2 * M, price=333_333), fill("t2", size=1 * M, price=500_000), fill("t2", "FAILED")],
-     ["applied", "applied", "reversed"], (2 * M, 333_333, 0, 1)),
-]
 
 
 @pytest.mark.parametrize(("name", "events", "actions", "expected"), LIFECYCLE, ids=[c[0] for c in LIFECYCLE])

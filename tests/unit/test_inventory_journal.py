@@ -12,7 +12,7 @@ from actors.inventory.core import Inventory
 from actors.inventory.journal import Journal
 from actors.inventory.main import recover
 from bus.config import ConfigError, load
-from tests.unit.test_inventory_core import CID, LIFECYCLE, LIMITS, NO, YES, fill, lease
+from tests.support.inventory_cases import CID, LIFECYCLE, LIMITS, NO, YES, fill, lease
 
 
 def test_the_journal_is_in_wal_mode(tmp_path: Path) -> None:

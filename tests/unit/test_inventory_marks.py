@@ -22,18 +22,13 @@ from actors.inventory.main import KEEPALIVE_MS, InventoryActor
 from actors.inventory.marks import BookSampler
 from actors.inventory.positions import Limits
 from bus import codec, topics
-from bus.logs import Logger
 from schemas import Book, BusMessage, Fill, InventoryState, Lease
+from tests.support.quiet import Quiet
 
 M = 1_000_000
 CID, YES, NO = "0xc1d", "1001", "1002"
 MS = 1_000_000
 _ids = itertools.count()
-
-
-class Quiet(Logger):
-    def _write(self, level: str, event: str, fields: dict[str, object]) -> None:
-        pass
 
 
 class Feed:

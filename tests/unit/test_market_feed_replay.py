@@ -11,10 +11,10 @@ from pathlib import Path
 from actors.market_feed.config import FeedConfig
 from actors.market_feed.replay import replay
 from bus.logs import Logger
+from tests.support.fixtures import LIVE
 
 REPO = Path(__file__).resolve().parents[2]
-FIXTURES = REPO.parent / "shared/polymarket/fixtures"
-DUMP = FIXTURES / "live_captures_rust_client/ws_market_initial_book_frame_array_2026-10-02_trimmed.json"
+DUMP = LIVE / "ws_market_initial_book_frame_array_2026-10-02_trimmed.json"
 A = "98756637703320879198441871470345384821367334051929992047845197222571333888980"
 CID = "0x8a9f8be5bef9bc8d36c7895707a4f2561d49de9f5467b6675ba206196e8bd2e2"
 

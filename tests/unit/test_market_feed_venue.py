@@ -8,12 +8,7 @@ from pathlib import Path
 import pytest
 
 from actors.market_feed import venue as v
-
-FIXTURES = Path(__file__).resolve().parents[3] / "shared/polymarket/fixtures"
-NT_WS = FIXTURES / "nautilus_trader/py_ws_messages"
-NT_CRATES = FIXTURES / "nautilus_trader/crates_test_data"
-DOCS = FIXTURES / "docs_examples"
-LIVE = FIXTURES / "live_captures_rust_client"
+from tests.support.fixtures import DOCS, LIVE, NT_CRATES, NT_WS
 
 # fixture -> the event types it decodes to
 MARKET_FIXTURES: list[tuple[Path, list[type]]] = [

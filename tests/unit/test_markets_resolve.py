@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,10 +17,11 @@ from actors.markets.resolve import (
     token_ids,
 )
 from actors.markets.slugs import MarketError, NotReady, Window
+from tests.support.fixtures import FIXTURES, NT_CRATES, NT_HTTP
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared/polymarket/fixtures/nautilus_trader"
-CRATES = FIXTURES / "crates_test_data"
-PY_HTTP = FIXTURES / "py_http_responses"
+NAUTILUS = FIXTURES / "nautilus_trader"
+CRATES = NT_CRATES
+PY_HTTP = NT_HTTP
 NS = 1_000_000_000
 UP = "104239898038807136052399800151408521467737075933964991162589336683346093173875"
 DOWN = "71183960810705820955071415844881728181970340514894896943812046065452395013351"
@@ -130,8 +130,8 @@ def test_events_pick_their_one_market_or_refuse_several() -> None:
 ])
 def test_real_clob_markets_parse(name: str, tick: float | None, neg_risk: bool | None,
                                  accepting: bool) -> None:
-    raw = json.loads((FIXTURES / name).read_text())
-    info = decode_clob((FIXTURES / name).read_bytes())
+    raw = json.loads((NAUTILUS / name).read_text())
+    info = decode_clob((NAUTILUS / name).read_bytes())
     assert info.c == raw["condition_id"]
     assert [t.t for t in info.t or []] == [t["token_id"] for t in raw["tokens"]]
     assert [t.o for t in info.t or []] == [t["outcome"] for t in raw["tokens"]]

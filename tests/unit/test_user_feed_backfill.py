@@ -14,9 +14,9 @@ from actors.user_feed import persist
 from actors.user_feed.backfill import BackfillError, fetch_trades
 from actors.user_feed.core import Watermark
 from clob.auth import ApiCreds, verify_l2_headers
+from tests.support.fixtures import NT_CRATES
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared/polymarket/fixtures"
-REPORT = json.loads((FIXTURES / "nautilus_trader/crates_test_data/http_trade_report.json").read_text())
+REPORT = json.loads((NT_CRATES / "http_trade_report.json").read_text())
 CREDS = ApiCreds(api_key="00000000-0000-0000-0000-000000000001", secret="c2VjcmV0LXNlY3JldC1zZWNyZXQ=",
                  passphrase="pass")
 ADDRESS = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"

@@ -20,11 +20,8 @@ from actors.user_feed.core import (
 )
 from actors.user_feed.venue import MakerOrder, UserOrder, UserTrade, parse_frame, parse_trade_row
 from schemas import Fill, OrderUpdate
+from tests.support.fixtures import NT_CRATES, NT_WS, POLYOXIDE
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared/polymarket/fixtures"
-NT_CRATES = FIXTURES / "nautilus_trader/crates_test_data"
-NT_WS = FIXTURES / "nautilus_trader/py_ws_messages"
-POLYOXIDE = FIXTURES / "polyoxide"
 NOW = 1_800_000_000_000_000_000
 NS = 1_000_000_000
 YES = "21742633143463906290569050155826241533067272736897614950488156847949938836455"

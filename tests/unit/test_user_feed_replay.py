@@ -10,10 +10,9 @@ from pathlib import Path
 
 from actors.user_feed import replay
 from actors.user_feed.core import Identity
+from tests.support.fixtures import NT_WS
 from tests.support.procs import REPO
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared/polymarket/fixtures"
-NT_WS = FIXTURES / "nautilus_trader/py_ws_messages"
 KEY = "a93a3d32-74fa-dd2b-4b67-98bfa6fc5cb5"
 MARKET = "0xdd22472e552920b8438158ea7238bfadfa4f736aa4cee91a6b86c39ead110917"
 

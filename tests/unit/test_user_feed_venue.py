@@ -10,11 +10,7 @@ import pytest
 
 from actors.user_feed import venue
 from actors.user_feed.venue import UserOrder, UserTrade, parse_frame, parse_trade_row, parse_trades_page
-
-FIXTURES = Path(__file__).resolve().parents[3] / "shared/polymarket/fixtures"
-NT_CRATES = FIXTURES / "nautilus_trader/crates_test_data"
-NT_WS = FIXTURES / "nautilus_trader/py_ws_messages"
-POLYOXIDE = FIXTURES / "polyoxide"
+from tests.support.fixtures import NT_CRATES, NT_HTTP, NT_WS, POLYOXIDE
 
 ORDER_FIXTURES = [
     POLYOXIDE / "asyncapi_user_example_user_order_placement.json",
@@ -88,7 +84,7 @@ def test_rest_trade_pages_and_rows_parse() -> None:
 
 
 def test_public_data_api_trades_are_not_our_trades() -> None:
-    rows = json.loads((FIXTURES / "nautilus_trader/py_http_responses/trades.json").read_text())
+    rows = json.loads((NT_HTTP / "trades.json").read_text())
     page = parse_trades_page(json.dumps({"data": rows, "next_cursor": "LTE="}).encode())
     assert page.trades == [] and page.skipped == len(rows)
 

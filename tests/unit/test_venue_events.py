@@ -7,11 +7,10 @@ import json
 
 import msgspec
 
+from tests.support.venue_harness import T0, Harness, signed
 from venue.config import VenueConfig
 from venue.contract import MarketEvent, UserEvent
 from venue.exchange import Exchange
-
-from .test_venue_support import T0, Harness, signed
 
 
 def test_a_placement_sends_one_price_change_covering_both_tokens() -> None:

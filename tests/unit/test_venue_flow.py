@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.venue_harness import NS, T0, Harness
 from venue.config import VenueConfig
 from venue.markets import Catalogue
 from venue.money import ONE
 from venue.oracle import Oracle
-
-from .test_venue_support import NS, T0, Harness
 
 
 def _flowing(seed: int = 3, warmup_s: float = 10) -> Harness:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support.venue_harness import ADDRESSES, Harness
 from venue.matching import COLLATERAL
 from venue.money import SCALE, notional
-
-from .test_venue_support import ADDRESSES, Harness
 
 WHO = sorted(ADDRESSES)
 ACTIONS = st.lists(

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.venue_harness import ADDRESSES, Harness
 from venue.config import VenueConfig
 from venue.faults import FaultPlan
 from venue.lifecycle import Timeline
-
-from .test_venue_support import ADDRESSES, Harness
 
 MS = 1_000_000
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.venue_harness import ADDRESSES, NS, T0, Harness
 from venue.config import VenueConfig
 from venue.markets import Catalogue, market_ids, updown_question
 from venue.money import SCALE
-
-from .test_venue_support import ADDRESSES, NS, T0, Harness
 
 START = 1_773_307_200  # 09:20:00 UTC, a 5m / 15m / 1h boundary (15m: 09:15 is the current one)
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.venue_harness import Harness, units
 from venue.config import VenueConfig
 from venue.money import SCALE, taker_fee
-
-from .test_venue_support import Harness, units
 
 FEE_RATE = 70_000  # 0.07
 

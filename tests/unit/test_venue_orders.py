@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 from polymarket._internal.actions.orders.post import parse_order_response
 
+from tests.support.venue_harness import ADDRESSES, NS, Harness, signed, units
 from venue.config import VenueConfig
 from venue.money import SCALE
-
-from .test_venue_support import ADDRESSES, NS, Harness, signed, units
 
 ID = "0x" + "7" * 64
 NO_BALANCE = "not enough balance / allowance"

@@ -19,9 +19,8 @@ from polymarket.models.clob.rewards import CurrentReward
 from polymarket.models.clob.user_events import parse_user_event
 from polymarket.models.gamma.market import Market as GammaMarket
 
+from tests.support.venue_harness import ADDRESSES, Harness, fixture
 from venue import gamma_shapes
-
-from .test_venue_support import ADDRESSES, Harness, fixture
 
 
 def _kind(value: object) -> str:

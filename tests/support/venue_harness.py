@@ -1,13 +1,13 @@
-"""Shared harness for the venue core tests (imported by the other test_venue_* modules)."""
+"""The venue core tests' harness: an Exchange with four accounts and a clock, and SDK-style signed orders."""
 
 from __future__ import annotations
 
 import itertools
 import json
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
+from tests.support.fixtures import FIXTURES
 from venue.config import VenueConfig
 from venue.contract import MarketEvent, Reply, SignedOrder, UserEvent
 from venue.exchange import Exchange
@@ -17,7 +17,6 @@ from venue.money import SCALE
 NS = 1_000_000_000
 T0 = 1_773_307_201 * NS  # one second into btc-updown-5m-1773307200 (2026-03-12 09:20:00 UTC)
 SLUG = "btc-updown-5m-1773307200"
-FIXTURES = Path("/work/shared/polymarket/fixtures")
 ADDRESSES = {
     "alice": "0xa11ce00000000000000000000000000000000001",
     "bob": "0xb0b0000000000000000000000000000000000002",
@@ -117,16 +116,3 @@ class Harness:
 
     def clear(self) -> None:
         self.log.clear()
-
-
-def test_harness_accounts_start_with_the_configured_balance() -> None:
-    h = Harness(VenueConfig(flow=False, start_balance_pusd=1234))
-    assert h.cash("alice") == 1234 * SCALE
-    assert h.ex.positions(ADDRESSES["alice"]) == {}
-
-
-def test_signed_amounts_follow_the_sdk_convention() -> None:
-    buy = signed("1", "BUY", "0.52", "10")
-    sell = signed("1", "SELL", "0.52", "10")
-    assert (buy.maker_amount, buy.taker_amount) == (5_200_000, 10_000_000)
-    assert (sell.maker_amount, sell.taker_amount) == (10_000_000, 5_200_000)

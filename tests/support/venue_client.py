@@ -1,6 +1,6 @@
 """A minimal Polymarket REST/WS client for the venue tests and bench (signing via `clob`).
 
-Not a test module: helpers shared by tests/integration/test_venue_*.py and bench/venue.py.
+Used by the venue, executor and feed tests over real sockets, and by bench/venue.py.
 """
 
 from __future__ import annotations

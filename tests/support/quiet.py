@@ -1,0 +1,16 @@
+"""A logger for tests: writes nothing, remembers the event names (``log.events``) for assertions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bus.logs import Logger
+
+
+class Quiet(Logger):
+    def __init__(self, program: str = "test") -> None:
+        super().__init__(program)
+        self.events: list[str] = []
+
+    def _write(self, level: str, event: str, fields: dict[str, Any]) -> None:
+        self.events.append(event)
