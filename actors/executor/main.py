@@ -190,8 +190,8 @@ class Executor:
             self.log.error("credentials_unavailable", error=session.error, tries=session.attempts.tries,
                            seconds=seconds, rest_url=self.venue.rest_url)
             sys.stderr.write(f"{PROGRAM}: cannot obtain API credentials from {self.venue.rest_url} "
-                             f"({session.error}) after {session.attempts.tries} tries in {seconds} s; check the "
-                             f"private key, the API credentials and the network. Exiting.\n")
+                             f"({session.error}) after {session.attempts.tries} tries in {seconds} s; "
+                             f"check the private key, the API credentials and the network. Exiting.\n")
             self.exit_code = EXIT_CONFIG
             self.node.stop()
 

@@ -286,8 +286,8 @@ def test_cancel_all_cancels_what_the_engine_holds_by_id_unless_foreign_orders_ma
     core.on_command(CancelAll(cmd_id="all", holder="operator", reason="down", ts=T0), T0)
     assert flush(core, venue) == [CancelIds(("0xa1", "0xa2", "0xb1"))]  # never DELETE /cancel-all
     out = [m for m in sent_events(core) if isinstance(m, OrderCancelled)]
-    assert {(m.order_id, m.holder, m.cmd_id) for m in out} == {("0xa1", "alpha", "all"), ("0xa2", "alpha", "all"),
-                                                               ("0xb1", "beta", "all")}
+    assert {(m.order_id, m.holder, m.cmd_id) for m in out} == {
+        ("0xa1", "alpha", "all"), ("0xa2", "alpha", "all"), ("0xb1", "beta", "all")}
     assert len(core.registry) == 0
 
 
