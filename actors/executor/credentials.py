@@ -127,6 +127,14 @@ class Session:
     def gave_up(self) -> bool:
         return self.attempts.gave_up
 
+    def give_up(self, url: str) -> str:
+        """Log why there are no credentials (``credentials_unavailable``); the line for people (stderr)."""
+        tries, seconds = self.attempts.tries, round(self.attempts.elapsed_s(self.clock()), 1)
+        self.log.error("credentials_unavailable", error=self.error, tries=tries, seconds=seconds,
+                       rest_url=url)
+        return (f"executor: cannot obtain API credentials from {url} ({self.error}) after {tries} tries in "
+                f"{seconds} s; check the private key, the API credentials and the network. Exiting.\n")
+
     def try_obtain(self) -> bool:
         """True once credentials are in place (a blocking L1 round trip when it is time to try)."""
         now = self.clock()

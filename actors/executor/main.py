@@ -185,13 +185,8 @@ class Executor:
                                                  path=cfg.heartbeat_path, interval_ms=cfg.heartbeat_ms,
                                                  timeout_ms=cfg.http_timeout_ms, log=self.log)
                 self.has_creds = True
-        elif session.gave_up:  # live trading: fail fast, nothing was sent
-            seconds = round(session.attempts.elapsed_s(session.clock()), 1)
-            self.log.error("credentials_unavailable", error=session.error, tries=session.attempts.tries,
-                           seconds=seconds, rest_url=self.venue.rest_url)
-            sys.stderr.write(f"{PROGRAM}: cannot obtain API credentials from {self.venue.rest_url} "
-                             f"({session.error}) after {session.attempts.tries} tries in {seconds} s; "
-                             f"check the private key, the API credentials and the network. Exiting.\n")
+        elif session.gave_up:  # live trading: fail fast (nothing but the L1 calls was sent)
+            sys.stderr.write(session.give_up(self.venue.rest_url))
             self.exit_code = EXIT_CONFIG
             self.node.stop()
 

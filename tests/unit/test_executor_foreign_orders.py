@@ -96,7 +96,8 @@ def test_an_order_left_alone_is_reported_once_after_it_settled(policy: str) -> N
     assert risks(core) == []
     core.check_foreign(T0 + SETTLE_MS * MS)
     [risk] = risks(core)
-    assert (risk.program, risk.kind, risk.severity, risk.market) == ("executor", "foreign_order", "info", CID3)
+    assert (risk.program, risk.kind, risk.severity, risk.market) == (
+        "executor", "foreign_order", "info", CID3)
     assert "0xf3" in risk.message and f"PM_EXEC_FOREIGN_ORDERS={policy}" in risk.message
     assert ("kept" in risk.message) is (policy == "keep")
     core.check_foreign(T0 + 2 * SETTLE_MS * MS)
