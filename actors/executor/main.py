@@ -49,6 +49,7 @@ from schemas import (
     LeaseRelease,
     OrderUpdate,
     PlaceOrder,
+    RiskEvent,
 )
 
 PROGRAM = "executor"
@@ -160,6 +161,8 @@ class Executor:
         for topic, msg in out:
             self.node.publish(topic, msg)
             level, event = LOG.get(codec.tag(msg), ("info", "bus_event"))
+            if isinstance(msg, RiskEvent) and msg.severity == "info":  # e.g. a foreign order left alone
+                level = "info"
             getattr(self.log, level)(event, **codec.to_builtins(msg))
         for event, fields in notes:
             self.log.info(event, **fields)
