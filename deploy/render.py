@@ -7,7 +7,8 @@ Writes, from ``deploy/markets.conf`` and the environment (``.env`` included):
 - group ``market``: one coordinator program per line of ``deploy/markets.conf``.
 
 A bad line names the file and line number and exits with code 2, so ``make up`` stops before
-starting anything.
+starting anything; so does a bad venue setting, e.g. a URL that is not loopback with ``PM_VENUE=local``
+(``VenueEndpoints``: paper mode never reaches a real exchange).
 """
 
 from __future__ import annotations

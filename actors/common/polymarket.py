@@ -1,7 +1,10 @@
 """Where the venue is, and how this account authenticates: shared by the edge actors.
 
 ``PM_VENUE=local`` (default) points every URL at the local paper venue (``python -m venue``);
-``PM_VENUE=polymarket`` at the real hosts. Explicit ``POLYMARKET_*_URL`` values win.
+``PM_VENUE=polymarket`` at the real hosts. Explicit ``POLYMARKET_*_URL`` values win. With
+``PM_VENUE=local`` every URL (``PM_LOCAL_VENUE_URL`` and each ``POLYMARKET_*_URL`` given) must be on
+loopback (``actors.common.urls``): paper mode can never reach a real exchange. A URL that breaks the
+rule stops the program at config load (exit 2 naming the variable), before anything is sent.
 
 Credentials: only the executor holds ``POLYMARKET_PRIVATE_KEY``. API credentials
 (``POLYMARKET_API_KEY`` / ``_SECRET`` / ``_PASSPHRASE``) are given, or derived by the executor over L1
@@ -18,6 +21,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from actors.common.urls import HTTP, WS, check_url
 from bus.config import Env
 
 # A well-known development key (the first Hardhat/Anvil account). Used only with PM_VENUE=local;
@@ -37,6 +41,16 @@ class VenueEndpoints(msgspec.Struct, frozen=True, kw_only=True):
     ws_base_url_override: Annotated[str, Env("POLYMARKET_WS_BASE_URL")] = ""
     gamma_url_override: Annotated[str, Env("POLYMARKET_GAMMA_URL")] = ""
     dry_run: Annotated[bool, Env("PM_DRY_RUN")] = True
+
+    def __post_init__(self) -> None:
+        local = self.is_local
+        if local:  # ignored with PM_VENUE=polymarket
+            check_url("PM_LOCAL_VENUE_URL", self.local_url, HTTP, loopback=True)
+        for variable, url, schemes in (("POLYMARKET_REST_URL", self.rest_url_override, HTTP),
+                                       ("POLYMARKET_WS_BASE_URL", self.ws_base_url_override, WS),
+                                       ("POLYMARKET_GAMMA_URL", self.gamma_url_override, HTTP)):
+            if url:
+                check_url(variable, url, schemes, loopback=local)
 
     @property
     def is_local(self) -> bool:

@@ -130,15 +130,14 @@ class InventoryWatch:
         self.thread = BalanceThread(rest, signature_type)
         self.failures = self.rounds = 0
         node.add_reader(self.thread.fd, self._on_fetched)
-        for domain, kind in (("coord", "lease"), ("inv", "state"), ("inv", "fill")):
+        for domain, kind in (("inv", "state"), ("inv", "fill")):  # leases: the executor hands them on
             node.subscribe(topics.prefix(domain, kind))
-        dispatch.handlers.update({Lease: self.on_lease, LeaseRelease: self.on_release,
-                                  InventoryState: self.on_state, FillApplied: self.on_fill})
+        dispatch.handlers.update({InventoryState: self.on_state, FillApplied: self.on_fill})
 
-    def on_lease(self, topic: bytes, header: Header, msg: Lease) -> None:
+    def on_lease(self, msg: Lease) -> None:
         self._announce(self.check.on_lease(msg, self.node.clock()))
 
-    def on_release(self, topic: bytes, header: Header, msg: LeaseRelease) -> None:
+    def on_release(self, msg: LeaseRelease) -> None:
         self._announce(self.check.on_release(msg))
 
     def on_state(self, topic: bytes, header: Header, msg: InventoryState) -> None:

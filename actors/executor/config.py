@@ -6,6 +6,10 @@ and the private-key rules of the three modes (ARCHITECTURE "Modes").
 | local | ignored | ``POLYMARKET_PRIVATE_KEY``, else the documented ``LOCAL_TEST_PRIVATE_KEY`` |
 | polymarket | true | the key if given, else the local test key: orders are signed and logged, never sent |
 | polymarket | false | ``POLYMARKET_PRIVATE_KEY`` required, and not the local test key: else exit 2 |
+
+Credentials (``credentials.py``): live trading on Polymarket derives (or creates) them within 10 s of start
+or exits 2; the local venue is tried until it answers; a dry run derives them only (never creates) and
+only when a real key is given (``derives_in_dry_run``), so the user-feed can watch the real account.
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from actors.common.polymarket import LOCAL_TEST_PRIVATE_KEY, VenueEndpoints
+from actors.common.polymarket import LOCAL_TEST_PRIVATE_KEY, ApiCredentials, VenueEndpoints
 from actors.executor.core import Params
+from actors.executor.foreign import ForeignPolicy
 from actors.executor.ratelimit import TierName
 from bus.config import ConfigError, Env
 from clob.signer import Signer, checksum_address
@@ -27,6 +32,10 @@ class ExecutorConfig(msgspec.Struct, frozen=True, kw_only=True):
     funder: Annotated[str, Env("POLYMARKET_FUNDER_ADDRESS")] = ""
     sig_type: Annotated[int, Env("POLYMARKET_SIGNATURE_TYPE"), Meta(ge=0, le=2)] = 0  # 0 EOA, 1 proxy, 2 safe
     startup: Annotated[Literal["cancel", "adopt"], Env("PM_EXEC_STARTUP")] = "cancel"
+    # orders of the account the engine did not place (``actors/executor/foreign.py``): cancel_traded cancels
+    # them only in markets a running coordinator (or the engine) trades and reports the others once;
+    # cancel_all cancels every one; keep never cancels one
+    foreign_orders: Annotated[ForeignPolicy, Env("PM_EXEC_FOREIGN_ORDERS")] = "cancel_traded"
     allow_taker_exit: Annotated[bool, Env("PM_ALLOW_TAKER_EXIT")] = False
     rate_tier: Annotated[TierName, Env("PM_RATE_TIER")] = "standard"
     db_path: Annotated[str, Env("PM_EXEC_DB")] = ""  # default: executor.sqlite beside $PM_RUN_DIR (var/)
@@ -58,7 +67,7 @@ def core_params(cfg: ExecutorConfig, *, dry_run: bool, heartbeat_ms: int) -> Par
                   rate_tier=cfg.rate_tier, cross_ms=cfg.cross_backoff_ms, balance_ms=cfg.balance_block_ms,
                   rate_ms=cfg.rate_backoff_ms, post_only_ms=cfg.post_only_mode_ms,
                   reconcile_ms=cfg.reconcile_ms, heartbeat_ms=heartbeat_ms, silence_beats=cfg.silence_beats,
-                  replace=cfg.replace)
+                  replace=cfg.replace, foreign_orders=cfg.foreign_orders)
 
 
 def same_key(a: str, b: str) -> bool:
@@ -92,3 +101,11 @@ def resolve_funder(cfg: ExecutorConfig, signer: Signer) -> str:
     if funder != signer.address and cfg.sig_type == 0:
         raise ConfigError("POLYMARKET_SIGNATURE_TYPE", "a funder other than the signer needs type 1 or 2")
     return funder
+
+
+def derives_in_dry_run(cfg: ExecutorConfig, venue: VenueEndpoints, given: ApiCredentials) -> bool:
+    """A dry run derives API credentials (``GET /auth/derive-api-key``, never a create) when a real key is
+    given and the credentials are not: the user-feed can then watch the real account. Nothing else."""
+    key = cfg.private_key.strip()
+    return (not venue.sends_orders and not given.complete and bool(key)
+            and not same_key(key, LOCAL_TEST_PRIVATE_KEY))

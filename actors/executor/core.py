@@ -5,11 +5,13 @@ request to perform (``next_request``) until there is none, performs each one (si
 dry-run answer) and hands the result back (``on_reply``). Events accumulate in ``out`` and log notes
 in ``notes``; the shell drains both.
 
-Per flush, cancels go first (chunked to the cancel burst; ``cancel-all`` only when its whole cost fits,
-gotcha 15), then places (batches of <= 15 sharing type and post-only flag, never more than the order
-bucket holds), then reconciliation lookups, then a periodic sync. Places are never carried over to
-a later flush: what cannot go now is refused (``backoff`` / ``rate_limited``) so no stale quote is
-sent late. Cancels are never dropped: they wait for tokens or the end of a back-off.
+Per flush, cancels go first (chunked to the cancel burst; ``cancel-all`` only with
+``PM_EXEC_FOREIGN_ORDERS=cancel_all`` and when its whole cost fits, gotcha 15: otherwise a ``CancelAll``
+command cancels what the engine holds, by id, and leaves the account's other orders alone), then
+places (batches of <= 15 sharing type and post-only flag, never more than the order bucket holds),
+then reconciliation lookups, then a periodic sync. Places are never carried over to a later flush:
+what cannot go now is refused (``backoff`` / ``rate_limited``) so no stale quote is sent late.
+Cancels are never dropped: they wait for tokens or the end of a back-off.
 
 Replacing an order (a place on an occupied slot): the old order is cancelled and the new one placed.
 With ``replace="pipelined"`` (the default) the place may be written first and the cancel right behind
@@ -38,7 +40,7 @@ from typing import Any, Literal, NamedTuple
 
 import msgspec
 
-from actors.executor import events, outcomes
+from actors.executor import events, foreign, outcomes
 from actors.executor.actions import (
     CancelEverything,
     CancelIds,
@@ -51,6 +53,7 @@ from actors.executor.actions import (
 )
 from actors.executor.backoff import MS, Backoffs
 from actors.executor.effects import Intent, Pending, fail, found, gone
+from actors.executor.foreign import ForeignOrders, ForeignPolicy
 from actors.executor.ratelimit import Budget
 from actors.executor.registry import Live, Registry
 from actors.executor.silence import Silence
@@ -60,6 +63,8 @@ from schemas import (
     CancelOrders,
     Command,
     ExecutorState,
+    Lease,
+    LeaseRelease,
     OpenOrders,
     OrderUpdate,
     PlaceOrder,
@@ -88,6 +93,7 @@ class Params:
     # cancel of the order it replaces right behind it, without waiting for either reply; "confirmed" (and
     # every replacement the command does not allow to overlap): only once the venue answered the cancel
     replace: Literal["pipelined", "confirmed"] = "pipelined"
+    foreign_orders: ForeignPolicy = "cancel_traded"  # orders the engine did not place (``foreign``)
 
 
 class Place(NamedTuple):
@@ -117,6 +123,7 @@ class ExecutorCore:
         self.list_at = 0  # earliest time for the next ListOrders
         self.heartbeat_wanted = False  # an order may be live: arm the venue's dead-man switch
         self.venue_lost = False  # the venue was unreachable: reconcile once it answers again
+        self.foreign = ForeignOrders(params.foreign_orders)  # orders of the account the engine did not place
         self.out: list[events.Out] = []
         self.notes: list[tuple[str, dict[str, Any]]] = []  # (log event, fields) for the shell
         self._handlers = {PlaceOrder: self._place, CancelOrders: self._cancel_orders,
@@ -243,6 +250,26 @@ class ExecutorCore:
         if not self.p.dry_run:
             self.sync_wanted = True
 
+    def on_lease(self, lease: Lease, now: int) -> None:
+        """A coordinator trades ``lease.market``: a foreign order held there may have to go now."""
+        self.foreign.leases.on_lease(lease, now)
+        if self.foreign.holds_in(lease.market):
+            foreign.sweep(self, now)
+
+    def on_lease_release(self, release: LeaseRelease) -> None:
+        self.foreign.leases.on_release(release)
+
+    def check_foreign(self, now: int) -> None:
+        """Periodic: report foreign orders left alone past their settling time (once each)."""
+        foreign.sweep(self, now)
+
+    def exit_cancels(self) -> list[CancelIds]:
+        """What to cancel on a clean exit: every order the engine holds (registry, limbo), by id, in
+        chunks of one cancel burst; never ``DELETE /cancel-all`` (the account's other orders stay)."""
+        ids = sorted({*self.registry.orders, *self.limbo, *self.to_cancel})
+        size = self.budget.cancels.burst
+        return [CancelIds(tuple(ids[i:i + size])) for i in range(0, len(ids), size)]
+
     # -- requests -------------------------------------------------------------------------------
 
     def may_overlap(self, req: Request) -> bool:
@@ -307,7 +334,7 @@ class ExecutorCore:
             return None
         bucket = self.budget.cancels
         intent, self.cancel_all = self.cancel_all, None
-        if intent is not None and not self.p.dry_run:
+        if intent is not None and not self.p.dry_run and self.p.foreign_orders == "cancel_all":
             everything = tuple(sorted(set(self.to_cancel) | set(self.registry.orders)))
             if bucket.take(len(everything) + 1, now):  # else too many for one cancel-all: ids, in chunks
                 self.cancel_all_sent = intent

@@ -1,14 +1,22 @@
 """API credentials: given in the environment, or derived over L1 (PROTOCOL.md §3.1), then shared.
 
 ``GET /auth/derive-api-key`` re-derives the key bound to this signer (nonce 0); if the venue has none
-yet, ``POST /auth/api-key`` creates it. The result is written to ``$PM_RUN_DIR/api-creds.json``
-(0600, in the 0700 run directory) for the user-feed. Credentials never travel on the bus and are
-never logged; only where they came from is.
+yet, ``POST /auth/api-key`` creates it (never in dry run: derive only). The result is written to
+``$PM_RUN_DIR/api-creds.json`` (0600, in the 0700 run directory) for the user-feed. Credentials never
+travel on the bus and are never logged; only where they came from is.
+
+When to try (``Attempts``, pure, time passed in): at once, then after 1 s, 2 s, 4 s ... 30 s. Live trading
+on Polymarket fails fast: when no try has succeeded within ``START_DEADLINE_S`` (10 s, every request's
+timeout cut to what is left of it), the executor gives up and exits 2 (a wrong key, or a venue that is
+unreachable, is known before anything is quoted). Against the local venue (it may start after us) and
+in dry run it keeps trying. Once obtained, credentials are kept; later failures of other requests
+(heartbeats, orders, lists) are retried by their own rules, never by exiting.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from actors.common.polymarket import ApiCredentials, write_creds
@@ -19,6 +27,7 @@ from clob.auth import ApiCreds
 from clob.signer import Signer
 
 MAX_WAIT_S = 30.0
+START_DEADLINE_S = 10.0
 
 
 def parse_creds(res: HttpResult, address: str) -> ApiCredentials | None:
@@ -33,17 +42,20 @@ def parse_creds(res: HttpResult, address: str) -> ApiCredentials | None:
     return ApiCredentials(api_key=key, secret=secret, passphrase=passphrase, address=address)
 
 
-def obtain(rest: RestClient, signer: Signer, given: ApiCredentials,
-           funder: str) -> tuple[ApiCredentials | None, str]:
-    """``(credentials, source)`` with source env | derived | created; ``(None, why)`` on failure."""
+def obtain(rest: RestClient, signer: Signer, given: ApiCredentials, funder: str, *, create: bool = True,
+           timeout_ms: int = 0) -> tuple[ApiCredentials | None, str]:
+    """``(credentials, source)`` with source env | derived | created; ``(None, why)`` on failure.
+    ``create=False``: derive only (a GET), never ``POST /auth/api-key``."""
     if given.complete:
         return ApiCredentials(api_key=given.api_key, secret=given.secret, passphrase=given.passphrase,
                               address=given.address or funder), "env"
-    derived = rest.l1("GET", "/auth/derive-api-key", signer)
+    derived = rest.l1("GET", "/auth/derive-api-key", signer, timeout_ms=timeout_ms)
     creds = parse_creds(derived, funder)
     if creds is not None:
         return creds, "derived"
-    created = rest.l1("POST", "/auth/api-key", signer)
+    if not create:
+        return None, f"derive: {_why(derived)} (dry run: no key is created)"
+    created = rest.l1("POST", "/auth/api-key", signer, timeout_ms=timeout_ms)
     creds = parse_creds(created, funder)
     if creds is not None:
         return creds, "created"
@@ -58,25 +70,84 @@ def _why(res: HttpResult) -> str:
     return f"HTTP {res.status} {res.error}".strip() if res.status == 0 else f"HTTP {res.status}"
 
 
+class Attempts:
+    """When to try next, and whether to give up (pure: ``now_s`` is passed in, monotonic seconds).
+
+    Tries at once, then after 1 s, 2 s, 4 s ... ``MAX_WAIT_S``. With a ``deadline_s`` it gives up once the
+    next try would start later than that many seconds after the first one."""
+
+    __slots__ = ("deadline_s", "first_s", "gave_up", "next_s", "tries", "wait_s")
+
+    def __init__(self, deadline_s: float | None = None) -> None:
+        self.deadline_s = deadline_s
+        self.first_s: float | None = None
+        self.next_s = 0.0
+        self.wait_s = 1.0
+        self.tries = 0
+        self.gave_up = False
+
+    def due(self, now_s: float) -> bool:
+        if self.first_s is None:
+            self.first_s = now_s
+        return not self.gave_up and now_s >= self.next_s
+
+    def timeout_ms(self, now_s: float, timeout_ms: int) -> int:
+        """A request's timeout within what is left of the deadline (at least 100 ms)."""
+        if self.deadline_s is None or self.first_s is None:
+            return timeout_ms
+        left_ms = int((self.first_s + self.deadline_s - now_s) * 1000)
+        return max(100, min(timeout_ms, left_ms))
+
+    def failed(self, now_s: float) -> None:
+        self.tries += 1
+        self.next_s, self.wait_s = now_s + self.wait_s, min(MAX_WAIT_S, self.wait_s * 2)
+        first = self.first_s if self.first_s is not None else now_s
+        if self.deadline_s is not None and self.next_s > first + self.deadline_s:
+            self.gave_up = True
+
+    def elapsed_s(self, now_s: float) -> float:
+        return now_s - self.first_s if self.first_s is not None else 0.0
+
+
 class Session:
-    """Obtains the credentials once (retrying with back-off: 1 s, 2 s ... 30 s), shares them, sets
-    them on the REST client. The shell then starts the heartbeat on them."""
+    """Obtains the credentials once (``Attempts``), shares them, sets them on the REST client. The shell
+    then starts the heartbeat on them. ``gave_up``: the start-up deadline passed (live trading only)."""
 
     def __init__(self, rest: RestClient, signer: Signer, *, given: ApiCredentials, funder: str, run_dir: str,
-                 log: Logger) -> None:
+                 log: Logger, create: bool = True, deadline_s: float | None = None, timeout_ms: int = 2_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.rest, self.signer, self.given, self.funder, self.run_dir, self.log = (
             rest, signer, given, funder, run_dir, log)
+        self.create, self.timeout_ms, self.clock = create, timeout_ms, clock
+        self.attempts = Attempts(deadline_s)
         self.ready = False
-        self._at, self._wait = 0.0, 1.0
+        self.error = ""
+
+    @property
+    def gave_up(self) -> bool:
+        return self.attempts.gave_up
+
+    def give_up(self, url: str) -> str:
+        """Log why there are no credentials (``credentials_unavailable``); the line for people (stderr)."""
+        tries, seconds = self.attempts.tries, round(self.attempts.elapsed_s(self.clock()), 1)
+        self.log.error("credentials_unavailable", error=self.error, tries=tries, seconds=seconds,
+                       rest_url=url)
+        return (f"executor: cannot obtain API credentials from {url} ({self.error}) after {tries} tries in "
+                f"{seconds} s; check the private key, the API credentials and the network. Exiting.\n")
 
     def try_obtain(self) -> bool:
         """True once credentials are in place (a blocking L1 round trip when it is time to try)."""
-        if self.ready or time.monotonic() < self._at:
+        now = self.clock()
+        if self.ready or not self.attempts.due(now):
             return self.ready
-        creds, source = obtain(self.rest, self.signer, self.given, self.funder)
+        creds, source = obtain(self.rest, self.signer, self.given, self.funder, create=self.create,
+                               timeout_ms=self.attempts.timeout_ms(now, self.timeout_ms))
         if creds is None:
-            self.log.warning("credentials_failed", error=source, retry_s=self._wait)
-            self._at, self._wait = time.monotonic() + self._wait, min(MAX_WAIT_S, self._wait * 2)
+            self.error = source
+            self.attempts.failed(self.clock())
+            if not self.gave_up:
+                retry_s = round(self.attempts.next_s - self.clock(), 1)
+                self.log.warning("credentials_failed", error=source, retry_s=retry_s)
             return False
         write_creds(self.run_dir, creds)
         self.rest.creds = l2_creds(creds)

@@ -5,17 +5,28 @@ everything that arrived together (``Node.run``'s ``on_drained``), so commands of
 batches. Each command is echoed on ``exec.cmd.<holder>.`` right after the requests it caused were
 written (the echo is for observers: it must not delay the order). Start-up and crash
 recovery are one path: credentials, then the core's start-up sync (cancel or adopt), then ready.
+Live trading on Polymarket exits 2 when no credentials could be had within 10 s of start.
+
+Dry run (``PM_VENUE=polymarket``, ``PM_DRY_RUN=true``) sends no mutating request: orders and cancels
+are answered locally (``DryRunTransport``); no order heartbeat, no balance checks, no start-up or exit
+cancel, no API-key creation. Its only request is ``GET /auth/derive-api-key``, and only when a real key
+is given without credentials (``config.derives_in_dry_run``).
+
+Leases (``coord.lease.*``) tell the core which markets running coordinators trade (foreign-orders policy,
+``foreign.py``) and feed the inventory check. A clean exit with ``PM_EXEC_STARTUP=cancel`` cancels what
+the engine holds, by id; the account's other orders are left alone.
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from actors.common.polymarket import ApiCredentials, VenueEndpoints, write_creds
 from actors.executor.balances import InventoryWatch
-from actors.executor.config import ExecutorConfig, core_params
+from actors.executor.config import ExecutorConfig, core_params, derives_in_dry_run
 from actors.executor.core import ExecutorCore
-from actors.executor.credentials import Session
+from actors.executor.credentials import START_DEADLINE_S, Session
 from actors.executor.flush import Flusher
 from actors.executor.heartbeat import HeartbeatThread, start_heartbeat
 from actors.executor.rest import RestClient
@@ -24,15 +35,29 @@ from actors.executor.store import OrderStore
 from actors.executor.transport import DryRunTransport, LiveTransport
 from bus import codec, topics
 from bus.codec import Header
+from bus.config import EXIT_CONFIG
 from bus.endpoints import BusConfig
 from bus.logs import Logger
 from bus.node import Dispatcher, Node
-from schemas import CancelAll, CancelMarket, CancelOrders, Command, Heartbeat, OrderUpdate, PlaceOrder
+from schemas import (
+    CancelAll,
+    CancelMarket,
+    CancelOrders,
+    Command,
+    Heartbeat,
+    Lease,
+    LeaseRelease,
+    OrderUpdate,
+    PlaceOrder,
+    RiskEvent,
+)
 
 PROGRAM = "executor"
 PUMP_MS = 100
 MAX_REQUESTS_PER_FLUSH = 200
 MAX_IN_FLIGHT = 4  # requests written before their replies are read (one connection each)
+EXIT_CANCEL_TIMEOUT_MS = 400  # per request of the exit cancel (supervisord waits 5 s for the whole stop)
+EXIT_CANCEL_BATCHES = 4
 LOG = {"OrderPlaced": ("info", "order_placed"), "OrderFailed": ("warning", "order_failed"),
        "OrderCancelled": ("info", "order_cancelled"), "RiskEvent": ("warning", "risk_event")}
 
@@ -42,7 +67,8 @@ class Executor:
                  given: ApiCredentials, log: Logger) -> None:
         self.cfg, self.venue, self.bus, self.signer, self.log = cfg, venue, bus, signer, log
         self.dry_run = not venue.sends_orders
-        subscriptions = [topics.prefix("sys", "hb"), topics.prefix("user", "order")]
+        subscriptions = [topics.prefix(domain, kind) for domain, kind in (
+            ("sys", "hb"), ("user", "order"), ("coord", "lease"))]
         self.node = Node(PROGRAM, bus, subscriptions=subscriptions, pull_bind=bus.command_endpoint, log=log)
         # beside the run directory (var/executor.sqlite), like inventory's journal: `make clean` keeps it
         default_db = str(Path(bus.run_dir).parent / "executor.sqlite")
@@ -55,18 +81,25 @@ class Executor:
                                finish=self.transport.finish, clock=self.node.clock, landed=self._pet,
                                limit=MAX_REQUESTS_PER_FLUSH, max_in_flight=MAX_IN_FLIGHT)
         self.heartbeat: HeartbeatThread | None = None
-        self.session = Session(self.rest, signer.signer, given=given, funder=signer.funder,
-                               run_dir=bus.run_dir, log=log)
+        self.session: Session | None = None  # dry run: only to derive credentials for the user-feed
+        if not self.dry_run or derives_in_dry_run(cfg, venue, given):
+            live = not self.dry_run and not venue.is_local  # fails fast; the local venue may start after us
+            self.session = Session(self.rest, signer.signer, given=given, funder=signer.funder,
+                                   run_dir=bus.run_dir, log=log, create=not self.dry_run,
+                                   deadline_s=START_DEADLINE_S if live else None,
+                                   timeout_ms=cfg.http_timeout_ms)
         self.has_creds = self.dry_run
-        if self.dry_run and given.complete:  # no L1 derivation in dry run (that would be a request)
+        if self.dry_run and given.complete:
             write_creds(bus.run_dir, given)
+        self.exit_code = 0
         self.was_ready = False
         self.echoes: list[tuple[bytes, Command]] = []  # commands to echo on exec.cmd.<holder>.
         self._echo_topics: dict[str, bytes] = {}  # holder -> its exec.cmd topic (validated once)
         self.commanded = False
         cmd = self.on_command
         self.dispatch = Dispatcher({PlaceOrder: cmd, CancelOrders: cmd, CancelMarket: cmd, CancelAll: cmd,
-                                    Heartbeat: self.on_heartbeat, OrderUpdate: self.on_order_update}, log)
+                                    Heartbeat: self.on_heartbeat, OrderUpdate: self.on_order_update,
+                                    Lease: self.on_lease, LeaseRelease: self.on_lease_release}, log)
         self.watch: InventoryWatch | None = None  # inventory vs the venue's balances; never in dry run
         if not self.dry_run and cfg.inventory_check_ms:
             self.watch = InventoryWatch(self.node, self.dispatch, RestClient(
@@ -95,6 +128,16 @@ class Executor:
         if msg.program.startswith("market:"):
             self.core.on_coordinator_heartbeat(msg.program.removeprefix("market:"), self.node.clock())
 
+    def on_lease(self, topic: bytes, header: Header, msg: Lease) -> None:
+        self.core.on_lease(msg, self.node.clock())  # a foreign order's cancel goes with the next pump
+        if self.watch is not None:
+            self.watch.on_lease(msg)
+
+    def on_lease_release(self, topic: bytes, header: Header, msg: LeaseRelease) -> None:
+        self.core.on_lease_release(msg)
+        if self.watch is not None:
+            self.watch.on_release(msg)
+
     def on_order_update(self, topic: bytes, header: Header, msg: OrderUpdate) -> None:
         self.core.on_order_update(msg, self.node.clock())
         self.emit()
@@ -118,6 +161,8 @@ class Executor:
         for topic, msg in out:
             self.node.publish(topic, msg)
             level, event = LOG.get(codec.tag(msg), ("info", "bus_event"))
+            if isinstance(msg, RiskEvent) and msg.severity == "info":  # e.g. a foreign order left alone
+                level = "info"
             getattr(self.log, level)(event, **codec.to_builtins(msg))
         for event, fields in notes:
             self.log.info(event, **fields)
@@ -130,12 +175,23 @@ class Executor:
             self.heartbeat.arm()
 
     def pump(self, now: int) -> None:
-        if not self.has_creds and self.session.try_obtain() and self.rest.creds is not None:
-            self.heartbeat = start_heartbeat(self.venue.rest_url, self.signer.address, self.rest.creds,
-                                             path=self.cfg.heartbeat_path, interval_ms=self.cfg.heartbeat_ms,
-                                             timeout_ms=self.cfg.http_timeout_ms, log=self.log)
-            self.has_creds = True
+        session = self.session
+        if session is not None and not session.ready:
+            self.credentials(session)
         self.flush()
+
+    def credentials(self, session: Session) -> None:
+        if session.try_obtain():
+            if not self.dry_run and self.rest.creds is not None:
+                cfg = self.cfg
+                self.heartbeat = start_heartbeat(self.venue.rest_url, self.signer.address, self.rest.creds,
+                                                 path=cfg.heartbeat_path, interval_ms=cfg.heartbeat_ms,
+                                                 timeout_ms=cfg.http_timeout_ms, log=self.log)
+                self.has_creds = True
+        elif session.gave_up:  # live trading: fail fast (nothing but the L1 calls was sent)
+            sys.stderr.write(session.give_up(self.venue.rest_url))
+            self.exit_code = EXIT_CONFIG
+            self.node.stop()
 
     def publish_state(self, now: int) -> None:
         hb = self.heartbeat
@@ -153,6 +209,7 @@ class Executor:
 
     def check_silence(self, now: int) -> None:
         self.core.check_silence(now)
+        self.core.check_foreign(now)
         self.emit()
 
     def run(self) -> int:
@@ -164,17 +221,30 @@ class Executor:
             self.node.every(self.cfg.sync_ms, lambda now: self.core.request_sync())
         if self.watch is not None:
             self.node.every(self.cfg.inventory_check_ms, self.watch.tick)
-        return self.node.run(self.dispatch, on_drained=self.on_drained)
+        code = self.node.run(self.dispatch, on_drained=self.on_drained)
+        return self.exit_code or code
 
     def close(self) -> None:
         if self.heartbeat is not None:
             self.heartbeat.stop()
         if self.watch is not None:
             self.watch.close()
-        if self.cfg.startup == "cancel" and self.has_creds and not self.dry_run and len(self.core.registry):
-            res = self.rest.cancel_all(timeout_ms=400)  # best effort; the next start cancels anyway
-            self.log.info("exit_cancel_all", status=res.status, open_orders=len(self.core.registry))
+        if self.cfg.startup == "cancel" and self.has_creds and not self.dry_run:
+            self.exit_cancel()
         self.log.info("rest_calls", **self.rest.calls)
         for closeable in (self.rest, self.store, self.node):
             closeable.close()
+
+    def exit_cancel(self) -> None:
+        """Cancel what the engine holds, by id (best effort: the next start cancels it anyway)."""
+        batches = self.core.exit_cancels()
+        if not batches:
+            return
+        canceled, statuses = 0, []
+        for req in batches[:EXIT_CANCEL_BATCHES]:
+            res = self.rest.cancel_ids(list(req.ids), timeout_ms=EXIT_CANCEL_TIMEOUT_MS)
+            statuses.append(res.status)
+            canceled += len(res.body.get("canceled") or []) if res.ok and isinstance(res.body, dict) else 0
+        self.log.info("exit_cancel", orders=sum(len(b.ids) for b in batches), canceled=canceled,
+                      statuses=statuses)
 

@@ -175,11 +175,11 @@ class RestClient:
     def send_post(self, path: str, body: bytes) -> Sent:
         return self.send("POST", path, body)
 
-    def cancel_ids(self, ids: list[str]) -> HttpResult:
-        return self.receive(self.send_cancel_ids(ids))
+    def cancel_ids(self, ids: list[str], timeout_ms: int = 0) -> HttpResult:
+        return self.receive(self.send_cancel_ids(ids, timeout_ms))
 
-    def send_cancel_ids(self, ids: list[str]) -> Sent:
-        return self.send("DELETE", "/orders", _json.encode(ids))
+    def send_cancel_ids(self, ids: list[str], timeout_ms: int = 0) -> Sent:
+        return self.send("DELETE", "/orders", _json.encode(ids), timeout_ms=timeout_ms)
 
     def cancel_all(self, timeout_ms: int = 0) -> HttpResult:
         return self.request("DELETE", "/cancel-all", timeout_ms=timeout_ms)
@@ -210,9 +210,9 @@ class RestClient:
 
     # -- credentials (L1) -------------------------------------------------------------------------
 
-    def l1(self, method: str, path: str, signer: Signer) -> HttpResult:
+    def l1(self, method: str, path: str, signer: Signer, *, timeout_ms: int = 0) -> HttpResult:
         headers = l1_headers(signer, timestamp_s=int(self.clock_s()))
-        return self.request(method, path, headers=headers, auth=False)
+        return self.request(method, path, headers=headers, auth=False, timeout_ms=timeout_ms)
 
 
 def _decode(raw: bytes) -> Any:

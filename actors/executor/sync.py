@@ -6,26 +6,31 @@ At start-up the durable registry (SQLite) is loaded into the registry first; fro
 listing is applied by the same rules:
 - a listed order we know (registry, or an order of unknown outcome in limbo) is adopted: it keeps its
   holder and slot, its matched size is refreshed (a limbo order is announced ``OrderPlaced``);
-- a listed order we do not know is registered as ``unowned`` and cancelled at once (``unknown_order``):
-  no order we do not know about is left;
+- a listed order we do not know (a *foreign* order) is handled by ``PM_EXEC_FOREIGN_ORDERS``
+  (``foreign``): cancelled (registered as ``unowned``, reason ``unknown_order``) if the policy says so
+  (by default only in markets a running coordinator or the engine trades), otherwise left alone and
+  reported once; it never enters the registry then, so neither a ``CancelAll`` command nor the exit
+  cancel touches it;
 - a registered order missing from the list is gone (``OrderCancelled`` reason ``gone``) once it is
   older than ``GRACE_MS`` (a just-placed order may not be listed yet on a real venue); a younger one is
   looked for again when its grace ends;
 - orders of unknown outcome that were looked up and are not listed either are looked for among the
   recent trades (``/data/order/{id}`` forgets finished orders, gotcha 16).
-The one difference is policy, not path: at start-up with ``PM_EXEC_STARTUP=cancel`` every order is
-cancelled as well (``cancel-all`` when it fits the burst, else ``DELETE /orders`` in chunks), and the
-order heartbeat is armed only if orders are kept (``adopt``).
+The one difference is policy, not path: at start-up with ``PM_EXEC_STARTUP=cancel`` every order the
+registry knows is cancelled as well (by id, ``DELETE /orders`` in chunks; ``cancel-all`` when it fits the
+burst only with ``PM_EXEC_FOREIGN_ORDERS=cancel_all``, since it would take foreign orders with it), and
+the order heartbeat is armed only if orders are kept (``adopt``).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import msgspec
 
+from actors.executor import foreign
 from actors.executor.effects import Intent, found, gone
-from actors.executor.registry import UNOWNED, Live
+from actors.executor.registry import Live
 from actors.executor.replies import VenueOrder
 
 if TYPE_CHECKING:
@@ -43,7 +48,7 @@ def apply_list(core: ExecutorCore, by_id: dict[str, VenueOrder], now: int, *, st
         core.stored = {}
     cancel_every = starting and core.p.startup == "cancel"
     known = 0
-    strangers: list[str] = []
+    strangers: list[VenueOrder] = []
     for order_id, order in by_id.items():
         pending = core.limbo.get(order_id)
         live = core.registry.get(order_id)
@@ -53,33 +58,28 @@ def apply_list(core: ExecutorCore, by_id: dict[str, VenueOrder], now: int, *, st
             known += 1
             _keep(core, live, order.size_matched, now)
         elif order_id not in core.to_cancel:
-            _stranger(core, order, now)
-            strangers.append(order_id)
-    if cancel_every and len(core.registry):  # listed or not yet: cancel-all covers both
+            strangers.append(order)
+    cancelled = foreign.on_list(core, strangers, by_id, now)
+    if cancel_every and len(core.registry):  # listed or not yet
         for live in core.registry.of():
             core.to_cancel.setdefault(live.order_id, Intent("", live.holder, "startup"))
-        core.cancel_all = Intent("", "executor", "startup")
+        core.cancel_all = Intent("", "executor", "startup")  # sent only if PM_EXEC_FOREIGN_ORDERS=cancel_all
     _missing(core, by_id, now)
     if starting:
         core.heartbeat_wanted = bool(core.registry) and not cancel_every
         core.notes.append(("startup_orders", {"mode": core.p.startup, "open": len(by_id), "known": known,
-                                              "stored": stored, "unknown": len(strangers)}))
+                                              "stored": stored, "unknown": len(strangers),
+                                              "foreign_orders": core.foreign.policy}))
     if strangers:
-        core.notes.append(("unknown_orders", {"count": len(strangers), "order_ids": strangers[:20]}))
+        core.notes.append(("unknown_orders", {"count": len(strangers), "cancelled": cancelled,
+                                              "left": len(strangers) - cancelled,
+                                              "order_ids": [o.order_id for o in strangers[:20]]}))
 
 
 def _keep(core: ExecutorCore, live: Live, size_matched: int, now: int) -> None:
     if live.size_matched != size_matched:
         core.registry.put(msgspec.structs.replace(live, size_matched=size_matched))
     core.silence.track(live.holder, now)  # a holder that died while we were down is noticed too
-
-
-def _stranger(core: ExecutorCore, order: VenueOrder, now: int) -> None:
-    side: Literal["BUY", "SELL"] = "SELL" if order.side == "SELL" else "BUY"
-    core.registry.put(Live(order_id=order.order_id, holder=UNOWNED, slot="", market=order.market,
-                           asset=order.asset, side=side, price=order.price, size=order.size,
-                           size_matched=order.size_matched, created_ns=now))
-    core.to_cancel[order.order_id] = Intent("", UNOWNED, "unknown_order")
 
 
 def _missing(core: ExecutorCore, by_id: dict[str, VenueOrder], now: int) -> None:

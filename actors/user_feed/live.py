@@ -15,6 +15,7 @@ from typing import Any
 
 import requests
 
+from actors.common.leases import LeaseBook
 from actors.common.polymarket import ApiCredentials, VenueEndpoints, creds_path
 from actors.user_feed import credentials, leases, persist
 from actors.user_feed.backfill import Backfill, fetch_trades
@@ -39,7 +40,7 @@ class UserFeed:
         self.env_creds, self.state_path, self.rand = env_creds, state_path, rand
         self.jobs = Jobs()
         node.add_reader(self.jobs.fd, self.jobs.drain)
-        self.leases = leases.LeaseBook()
+        self.leases = LeaseBook()
         mark, error = persist.load(state_path)
         if error:
             self.log.warning("state_file_unreadable", path=str(state_path), error=error)

@@ -109,6 +109,12 @@ CASES = [
     Case("executor", ["-m", "actors.executor"], "PM_HEARTBEAT_MS", "10"),
     Case("coordinator", ["-m", "actors.coordinator"], "PM_PAIR_TARGET", "2"),
     Case("coordinator", ["-m", "actors.coordinator"], "PM_MARKETS_HTTP_RETRIES", "99"),
+    # paper mode (PM_VENUE=local) never reaches a host that is not loopback
+    Case("executor", ["-m", "actors.executor"], "POLYMARKET_REST_URL", "https://clob.polymarket.com"),
+    Case("user-feed", ["-m", "actors.user_feed"], "PM_LOCAL_VENUE_URL", "http://8.8.8.8:8900"),
+    Case("market-feed", ["-m", "actors.market_feed"], "POLYMARKET_WS_BASE_URL",
+         "wss://ws-subscriptions-clob.polymarket.com/ws"),
+    Case("coordinator", ["-m", "actors.coordinator"], "POLYMARKET_GAMMA_URL", "https://gamma-api.polymarket.com"),
 ]
 
 
@@ -129,10 +135,11 @@ def runs() -> Iterator[dict[str, Run]]:
             run_dir = short_tmpdir("pmcx")
             tcp = TcpTripwire()
             ipc = [IpcTripwire(run_dir / f"{name}.sock") for name in ENDPOINTS]
-            env = program_env(run_dir, PM_VENUE="local", PM_LOCAL_VENUE_URL=tcp.url,
-                              POLYMARKET_REST_URL=tcp.url, POLYMARKET_GAMMA_URL=tcp.url,
-                              POLYMARKET_WS_BASE_URL=tcp.url.replace("http", "ws"),
-                              PM_EXEC_DB=str(run_dir / "executor.sqlite"), **{case.variable: case.value})
+            settings = {"PM_VENUE": "local", "PM_LOCAL_VENUE_URL": tcp.url, "POLYMARKET_REST_URL": tcp.url,
+                        "POLYMARKET_GAMMA_URL": tcp.url,
+                        "POLYMARKET_WS_BASE_URL": tcp.url.replace("http", "ws"),
+                        "PM_EXEC_DB": str(run_dir / "executor.sqlite"), case.variable: case.value}
+            env = program_env(run_dir, **settings)
             proc = subprocess.Popen([sys.executable, *case.argv], cwd=REPO, env=env, stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE)
             started[f"{case.program}:{case.variable}"] = Run(case, proc, tcp, ipc, run_dir)

@@ -66,7 +66,7 @@ def test_startup_cancel_cancels_every_open_order_and_names_known_holders() -> No
                    price=480_000, size=10_000_000),
               Live(order_id="0xzz", holder="alpha", slot="no_bid", market=CID, asset=NO, side="BUY",
                    price=500_000, size=10_000_000)]
-    core = ExecutorCore(Params(startup="cancel"), T0, stored=stored)
+    core = ExecutorCore(Params(startup="cancel", foreign_orders="cancel_all"), T0, stored=stored)
     sent = flush(core, venue)
     assert [type(r) for r in sent] == [ListOrders, CancelEverything]
     assert sent[1] == CancelEverything(("0xa1", "0xb2"))
@@ -82,7 +82,7 @@ def test_startup_cancel_cancels_every_open_order_and_names_known_holders() -> No
 def test_startup_with_more_open_orders_than_the_cancel_burst_chunks_delete_orders() -> None:
     venue = Venue()
     venue.listed = [listed(f"0x{i:04x}") for i in range(130)]  # 131 > 120: cancel-all can never pass
-    core = ExecutorCore(Params(startup="cancel", rate_tier="standard"), T0)
+    core = ExecutorCore(Params(startup="cancel", rate_tier="standard", foreign_orders="cancel_all"), T0)
     sent = flush(core, venue)
     assert [type(r) for r in sent] == [ListOrders, CancelIds]
     assert len(sent[1].ids) == 120  # type: ignore[union-attr]

@@ -247,8 +247,8 @@ def test_cancelling_an_order_of_unknown_outcome_cancels_it_once_found() -> None:
 # -- cancels ------------------------------------------------------------------------------------
 
 
-def two_markets() -> tuple[Any, Venue]:
-    core, venue = started(), Venue()
+def two_markets(**params: Any) -> tuple[Any, Venue]:
+    core, venue = started(**params), Venue()
     for cmd in (place("a1", slot="a"), place("a2", slot="b", market=CID2),
                 place("b1", holder="beta", slot="a")):
         core.on_command(cmd, T0)
@@ -270,13 +270,24 @@ def test_cancel_by_id_by_slot_and_by_market() -> None:
     assert flush(core, venue) == [CancelIds(("0xb1",))]
 
 
-def test_cancel_all_uses_the_cancel_all_endpoint_when_it_fits() -> None:
-    core, venue = two_markets()
+def test_cancel_all_uses_the_cancel_all_endpoint_when_it_fits_and_foreign_orders_may_go_too() -> None:
+    core, venue = two_markets(foreign_orders="cancel_all")
     core.on_command(CancelAll(cmd_id="all", holder="operator", reason="down", ts=T0), T0)
     assert flush(core, venue) == [CancelEverything(("0xa1", "0xa2", "0xb1"))]
     out = [m for m in sent_events(core) if isinstance(m, OrderCancelled)]
     assert {m.holder for m in out} == {"alpha", "beta"}  # each on its own holder's topic
     assert core.budget.cancels.tokens(T0) == 120 - 4
+    assert len(core.registry) == 0
+
+
+@pytest.mark.parametrize("policy", ["cancel_traded", "keep"])
+def test_cancel_all_cancels_what_the_engine_holds_by_id_unless_foreign_orders_may_go(policy: str) -> None:
+    core, venue = two_markets(foreign_orders=policy)
+    core.on_command(CancelAll(cmd_id="all", holder="operator", reason="down", ts=T0), T0)
+    assert flush(core, venue) == [CancelIds(("0xa1", "0xa2", "0xb1"))]  # never DELETE /cancel-all
+    out = [m for m in sent_events(core) if isinstance(m, OrderCancelled)]
+    assert {(m.order_id, m.holder, m.cmd_id) for m in out} == {
+        ("0xa1", "alpha", "all"), ("0xa2", "alpha", "all"), ("0xb1", "beta", "all")}
     assert len(core.registry) == 0
 
 

@@ -97,7 +97,8 @@ def test_a_young_order_missing_from_the_list_is_looked_for_again_after_its_grace
 def test_startup_cancel_covers_orders_the_registry_knows_even_if_not_listed_yet() -> None:
     venue = Venue()
     venue.listed = [listed("0xb2")]
-    core = ExecutorCore(Params(startup="cancel"), T0 + 1000 * MS, stored=[stored("0xa1", "a", created_ns=T0)])
+    core = ExecutorCore(Params(startup="cancel", foreign_orders="cancel_all"), T0 + 1000 * MS,
+                        stored=[stored("0xa1", "a", created_ns=T0)])
     sent = flush(core, venue, T0 + 1000 * MS)
     assert sent == [ListOrders(), CancelEverything(("0xa1", "0xb2"))]
     reasons = {m.order_id: m.reason for m in sent_events(core) if isinstance(m, OrderCancelled)}
