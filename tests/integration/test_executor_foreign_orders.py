@@ -14,7 +14,8 @@ import pytest
 from bus import topics
 from bus.node import Node
 from schemas import ExecutorState, Lease, OrderCancelled, OrderPlaced, RiskEvent
-from tests.integration.test_executor_venue import TIMEOUT, Quiet, Rig, exit_log
+from tests.support.executor_rig import TIMEOUT, Rig, exit_log
+from tests.support.quiet import Quiet
 
 
 @pytest.fixture

@@ -15,7 +15,19 @@ from actors.executor.core import ExecutorCore, Params
 from actors.executor.foreign import SETTLE_MS
 from actors.executor.registry import UNOWNED, Live
 from schemas import CancelAll, Lease, LeaseRelease, OrderCancelled, RiskEvent
-from tests.unit.test_executor_core import CID, CID2, MS, NO, T0, YES, Venue, flush, listed, place, sent_events
+from tests.support.executor_core_harness import (
+    CID,
+    CID2,
+    MS,
+    NO,
+    T0,
+    YES,
+    Venue,
+    flush,
+    listed,
+    place,
+    sent_events,
+)
 
 CID3 = "0x" + "ab" * 32
 LATER = T0 + 10_000 * MS
