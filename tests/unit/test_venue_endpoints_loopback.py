@@ -76,8 +76,10 @@ def test_what_counts_as_a_loopback_host(host: str, loopback: bool) -> None:
 @pytest.mark.parametrize(("url", "problem"), HTTP_CASES, ids=[c[0] or "empty" for c in HTTP_CASES])
 @pytest.mark.parametrize("variable", ["PM_LOCAL_VENUE_URL", "POLYMARKET_REST_URL", "POLYMARKET_GAMMA_URL"])
 def test_local_mode_takes_only_loopback_http_urls(variable: str, url: str, problem: str | None) -> None:
-    if variable != "PM_LOCAL_VENUE_URL" and url == "":
-        pytest.skip("an empty override means 'derive it from PM_LOCAL_VENUE_URL'")
+    if variable != "PM_LOCAL_VENUE_URL" and url == "":  # an empty override: derived from the local URL
+        endpoints = venue(PM_VENUE="local", **{variable: url})
+        assert endpoints.rest_url.startswith("http://127.0.0.1:") and "127.0.0.1" in endpoints.gamma_url
+        return
     if problem is OK:
         assert venue(PM_VENUE="local", **{variable: url})
         return
