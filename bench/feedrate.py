@@ -27,6 +27,7 @@ from bus import topics
 from bus.endpoints import BusConfig
 from bus.node import Node
 from schemas import Book, Lease
+from schemas.units import MICRO
 
 LAG_LIMIT_US = 5_000
 HOLDER = "feedbench"
@@ -74,7 +75,7 @@ def _one_rate(system: System, tap: BusTap, token: str, rate: int, seconds: float
     reply = system.post("/_venue/bench/feed", {"token_id": token, "rate": rate, "seconds": seconds})
     time.sleep(0.3)
     cpu = (cpu_s(pid) - cpu0) / max(reply["seconds"], 1e-9)
-    books = [(header.ts_ns, msg.bids[0][1] // 1_000_000 - 1) for _, _, header, msg in tap.seen[start:]
+    books = [(header.ts_ns, msg.bids[0][1] // MICRO - 1) for _, _, header, msg in tap.seen[start:]
              if type(msg) is Book and msg.bids and msg.bids[0][0] == 500_000]
     chunks = reply["chunks"]
     lags: list[float] = []

@@ -26,6 +26,7 @@ from bus import codec
 from clob.auth import ApiCreds, l2_headers
 from clob.signer import Signer
 from schemas import Book, CancelOrders, InventoryState, OfiSide, OfiState, OrderPlaced, PlaceOrder
+from schemas.units import MS, NS
 from venue.config import config_from_dict
 from venue.exchange import Exchange
 
@@ -104,13 +105,13 @@ def run(events: int, warmup: int = 200) -> dict[str, object]:
         cancels = [oid for c in commands if isinstance(c, CancelOrders) for oid in c.order_ids]
         if cancels:
             body = _json.encode(cancels)
-            l2_headers(CREDS, address=address, timestamp_s=now // 10**9, method="DELETE", path="/orders",
+            l2_headers(CREDS, address=address, timestamp_s=now // NS, method="DELETE", path="/orders",
                        body=body)
         places = [c for c in commands if isinstance(c, PlaceOrder)]
         if places:
-            signed = [signer.sign(c, now // 1_000_000) for c in places]
+            signed = [signer.sign(c, now // MS) for c in places]
             path, body = post_body(places, signed, CREDS.api_key)
-            l2_headers(CREDS, address=address, timestamp_s=now // 10**9, method="POST", path=path, body=body)
+            l2_headers(CREDS, address=address, timestamp_s=now // NS, method="POST", path=path, body=body)
         elapsed = time.perf_counter_ns() - started
         for cmd, one in zip(places, signed if places else [], strict=True):
             coord.on_placed(OrderPlaced(cmd_id=cmd.cmd_id, holder=cmd.holder, order_id=one.order_id,

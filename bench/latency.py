@@ -37,6 +37,7 @@ from bench.stats import pct
 from bench.system import BusTap, System
 from bus import topics
 from schemas import Book, CancelOrders, OrderCancelled, OrderPlaced, PlaceOrder
+from schemas.units import ONE
 
 MID_STEP = 40_000
 HALF_SPREAD = 50_000
@@ -69,7 +70,7 @@ def expected(mid: int, yes: str, no: str) -> list[tuple[str, int]]:
     """The two orders the strategy must send for this mid (computed by the strategy's own function)."""
     market = MarketSpec(market="", yes_asset=yes, no_asset=no, tick=10_000, min_size=5_000_000)
     yes_top = Top(mid - HALF_SPREAD, mid + HALF_SPREAD)
-    no_top = Top(1_000_000 - yes_top.ask, 1_000_000 - yes_top.bid)
+    no_top = Top(ONE - yes_top.ask, ONE - yes_top.bid)
     bid_yes, bid_no = balanced_prices(PARAMS, market, yes_top, no_top)
     return [(yes, bid_yes), (no, bid_no)]
 

@@ -29,6 +29,7 @@ from typing import Any
 from bench import feedrate, floor, latency, zmqhop
 from bench.system import SLUG, BusTap, System, cpu_us_per_event
 from bus import topics
+from schemas.units import NS
 
 ROOT = Path(__file__).resolve().parents[1]
 QUIET_SETTLE_MS = 15  # a second pacing: on this VM a quieter machine answers slower (cold caches)
@@ -92,7 +93,7 @@ def system_figures(events: int, warmup: int, staged: int, rates: list[int], burs
         _, yes, no = system.tokens(SLUG)
         first = latency.start_quoting(system, yes, no)
         posts = [t for t, key, _ in first["requests"] if key.startswith("POST")]
-        cold = {"cold_start_s": round((posts[0] - system.started_ns) / 1e9, 3)}
+        cold = {"cold_start_s": round((posts[0] - system.started_ns) / NS, 3)}
         time.sleep(1.0)  # let start-up traffic (back-fills, first heartbeats) die down
         pids = [p.pid for p in system.procs.values()] + [os.getpid()]
         watch = CpuWatch(pids)

@@ -22,8 +22,9 @@ from polymarket._internal.environment import PRODUCTION_CONFIG
 from polymarket.clients import secure as sdk_secure
 
 from clob.order_json import order_body
-from clob.orders import TICK_SIZES, UNIT, SignedOrder, build_order, sign_order, tick_units
+from clob.orders import TICK_SIZES, SignedOrder, build_order, sign_order, tick_units
 from clob.signer import Signer
+from schemas.units import MICRO
 
 KEY = "0x" + "3e" * 32
 TOKEN = "71321045679252212594626385532706912750332728571942532289631379312455583992563"
@@ -36,7 +37,7 @@ def make_inputs(n: int, seed: int = 1) -> list[tuple[str, str, int, int, bool]]:
     for _ in range(n):
         tick = rng.choice(TICK_SIZES)
         tick_u = tick_units(tick)
-        price_u = tick_u * rng.randint(1, UNIT // tick_u - 1)
+        price_u = tick_u * rng.randint(1, MICRO // tick_u - 1)
         inputs.append(
             (tick, rng.choice(["BUY", "SELL"]), price_u, rng.randint(5, 5_000) * 10_000, rng.random() < 0.5)
         )

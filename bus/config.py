@@ -8,7 +8,8 @@ Each program declares one frozen struct whose fields are annotated with the vari
 The process environment wins over ``.env`` (``PM_ENV_FILE``, default ``<repo>/.env``).
 A bad value raises ``ConfigError`` naming the variable; ``load_or_exit`` turns that into a
 ``config_error`` log line and exit code 2, before the program does anything else.
-``micros=True`` parses a decimal string exactly into 1e-6 units (``"0.99"`` -> ``990000``).
+``micros=True`` parses a decimal string exactly into 1e-6 units (``"0.99"`` -> ``990000``;
+``schemas.units.parse_exact``: a seventh decimal place is an error, never rounded).
 Every value must also be usable later: integers fit the bus (int64), floats are finite and at most
 ``MAX_FLOAT`` (they are durations in seconds, turned into ns), strings are UTF-8 without NUL bytes.
 """
@@ -21,17 +22,16 @@ import os
 import re
 import sys
 import typing
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, TypeVar
 
 import msgspec
 
 from bus import logs
+from schemas.units import MAX_INT64, parse_exact
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EXIT_CONFIG = 2
-MAX_INT = (1 << 63) - 1  # what the bus (msgpack int64) and time arithmetic in ns can carry
 MAX_FLOAT = 1e9  # seconds: about 31 years
 
 T = TypeVar("T", bound=msgspec.Struct)
@@ -95,18 +95,11 @@ def env_fields(cls: type[msgspec.Struct]) -> dict[str, Env]:
 
 
 def parse_micros(variable: str, text: str) -> int:
+    """A decimal setting -> exact 1e-6 units (``parse_exact``), or ``ConfigError`` naming ``variable``."""
     try:
-        value = Decimal(text.strip())
-    except InvalidOperation:
-        raise ConfigError(variable, f"not a number: {text[:40]!r}") from None
-    if not value.is_finite():
-        raise ConfigError(variable, f"not a finite number: {text[:40]!r}")
-    if value.copy_abs() > Decimal(MAX_INT) / 1_000_000:
-        raise ConfigError(variable, f"out of range: {text[:40]!r}")
-    scaled = value * 1_000_000
-    if scaled != scaled.to_integral_value():
-        raise ConfigError(variable, f"more than 6 decimal places: {text!r}")
-    return int(scaled)
+        return parse_exact(text)
+    except ValueError as exc:
+        raise ConfigError(variable, str(exc)) from None
 
 
 def _source(environ: typing.Mapping[str, str] | None, dotenv: Path | None) -> dict[str, str]:
@@ -141,7 +134,7 @@ def load(cls: type[T], *, environ: typing.Mapping[str, str] | None = None, doten
         raise ConfigError(variable, message.split(" - at ")[0]) from None
     for name, marker in fields.items():
         value = getattr(cfg, name)
-        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INT:
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INT64:
             raise ConfigError(marker.name, f"out of range: {value}")
         if isinstance(value, float) and not (math.isfinite(value) and abs(value) <= MAX_FLOAT):
             raise ConfigError(marker.name, f"must be a finite number of at most {MAX_FLOAT:g}: {value}")

@@ -14,6 +14,7 @@ import sys
 import msgspec
 
 from bus.config import REPO_ROOT, env_fields
+from schemas.units import MICRO
 
 # (module, struct, who reads it)
 SOURCES = [
@@ -50,7 +51,7 @@ def _default(struct: type[msgspec.Struct], name: str) -> str:
 
 def _format(value: str, micros: bool) -> str:
     if micros and value.lstrip("-").isdigit():
-        whole, frac = divmod(int(value), 1_000_000)
+        whole, frac = divmod(int(value), MICRO)
         return f"{whole}.{frac:06d}".rstrip("0").rstrip(".")
     return value.strip("'")
 

@@ -34,6 +34,7 @@ from bus.endpoints import BusConfig
 from bus.logs import Logger
 from bus.streams import GapCounter
 from schemas import BusMessage, Heartbeat
+from schemas.units import MS
 
 Handler = Callable[[bytes, Header, Any], None]
 READY_HEARTBEAT_MS = 100
@@ -141,7 +142,7 @@ class Node:
 
     def every(self, period_ms: int, fn: Callable[[int], None]) -> None:
         """Call ``fn(now_ns)`` every ``period_ms`` from inside the loop."""
-        period = period_ms * 1_000_000
+        period = period_ms * MS
         self._timers.append((period, self.clock() + period, fn))
 
     # -- the loop -------------------------------------------------------------------------------
@@ -166,7 +167,7 @@ class Node:
         self.publish(self._own_hb, Heartbeat(program=self.program, pid=os.getpid(), ready=self.ready,
                                              gaps=self.gaps.total, ts=now))
         period = self.bus.heartbeat_ms if self.ready else READY_HEARTBEAT_MS
-        self._next_hb = now + period * 1_000_000
+        self._next_hb = now + period * MS
 
     def _receive(self, sock: zmq.Socket[bytes], on_message: Handler) -> None:
         for _ in range(RECV_BATCH):
@@ -218,7 +219,7 @@ class Node:
         wake_fd = self._wake_r.fileno()
         while not self.stopping:
             wait_ns = self._run_timers(self.clock())
-            timeout_ms = min(max_wait_ms, wait_ns // 1_000_000 + 1)
+            timeout_ms = min(max_wait_ms, wait_ns // MS + 1)
             events = dict(self.poller.poll(timeout_ms))
             if self.sub in events:
                 self._receive(self.sub, on_message)

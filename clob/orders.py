@@ -1,7 +1,8 @@
 """CLOB V2 limit orders: SDK-exact amounts, building and signing (JSON bodies: ``order_json``).
 
 Prices and sizes enter as integers in 1e-6 units (the bus unit: 0.53 -> 530_000, 12.5 shares ->
-12_500_000); :func:`order_amounts_decimal` is the ``Decimal`` front door. No floats anywhere.
+12_500_000); :func:`order_amounts_decimal` is the ``Decimal`` front door (``schemas.units`` parses: the
+price exactly, on the tick grid; the size floored). No floats anywhere.
 
 The rounding is polymarket-client 0.14.0's limit-order rule (PROTOCOL.md §4.4): the share size is
 floored to the tick's size decimals; the notional ``shares * price`` is rounded to the tick's amount
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from decimal import ROUND_FLOOR, Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Literal
 
 import msgspec
@@ -31,6 +32,7 @@ from clob.eip712 import (
     order_struct_hash_words,
 )
 from clob.signer import Signer
+from schemas.units import MICRO, parse_exact, parse_floor, parse_price
 
 __all__ = [
     "ROUNDING",
@@ -53,8 +55,6 @@ __all__ = [
 ]
 
 Side = Literal["BUY", "SELL"]
-UNIT = 1_000_000
-"""1e-6 units per dollar / per share (both have 6 decimals on chain)."""
 SALT_BITS = 53
 """The SDK draws 53-bit salts (a JSON int any JavaScript reader keeps exact)."""
 _V2_POSITION_RESERVED_BITS = ((1 << 64) - 1) << 40
@@ -124,12 +124,12 @@ class SignedOrder(msgspec.Struct, frozen=True, kw_only=True, gc=False):
 def tick_units(tick: str | Decimal) -> int:
     """A supported tick size (``"0.01"``, ``Decimal("0.0025")``, ...) in 1e-6 units."""
     try:
-        units = Decimal(tick) * UNIT
-    except InvalidOperation:
+        units = parse_exact(tick)
+    except ValueError:
         raise OrderError(f"unsupported tick size: {tick!r}") from None
-    if units != units.to_integral_value() or int(units) not in ROUNDING:
+    if units not in ROUNDING:
         raise OrderError(f"unsupported tick size: {tick!r}")
-    return int(units)
+    return units
 
 
 def _rounding(tick_u: int) -> RoundingConfig:
@@ -146,7 +146,7 @@ def _round_notional(notional_e12: int, amount_decimals: int) -> int:
         fine = 10 ** (12 - amount_decimals - 4)
         notional_e12 = -(-notional_e12 // fine) * fine  # ceil at amount + 4 decimals
         notional_e12 -= notional_e12 % quantum  # then floor at amount decimals
-    return notional_e12 // UNIT  # amount decimals <= 6, so this division is exact
+    return notional_e12 // MICRO  # amount decimals <= 6, so this division is exact
 
 
 def order_amounts(side: Side, price_u: int, size_u: int, tick_u: int) -> tuple[int, int]:
@@ -156,7 +156,7 @@ def order_amounts(side: Side, price_u: int, size_u: int, tick_u: int) -> tuple[i
     to the tick's size decimals and must stay positive.
     """
     config = _rounding(tick_u)
-    if not tick_u <= price_u <= UNIT - tick_u or price_u % tick_u:
+    if not tick_u <= price_u <= MICRO - tick_u or price_u % tick_u:
         raise OrderError(f"price {price_u} is not on the {tick_u} grid within [tick, 1 - tick]")
     shares = size_u - size_u % 10 ** (6 - config.size)
     if shares <= 0:
@@ -174,16 +174,19 @@ def order_amounts_decimal(
 ) -> tuple[int, int]:
     """:func:`order_amounts` for ``Decimal`` (or decimal-string) price, size and tick.
 
-    The size is floored to 2 decimals first (any number of input decimals, as the SDK allows)."""
+    The price must be exact and on the tick grid (``parse_price``); the size may have any number of
+    decimals, as the SDK allows: floored to 1e-6 here (``parse_floor``), then to the tick's size
+    decimals (2) by :func:`order_amounts`, which is the SDK's floor to 2 decimals."""
     tick_u = tick_units(tick)
     try:
-        price_e6 = Decimal(price) * UNIT
-        size_u = int(Decimal(size).quantize(Decimal("0.01"), rounding=ROUND_FLOOR) * UNIT)
-    except (InvalidOperation, ValueError, OverflowError):
-        raise OrderError(f"bad price or size: {price!r}, {size!r}") from None
-    if not price_e6.is_finite() or price_e6 != price_e6.to_integral_value():
-        raise OrderError(f"price {price} is not on the {tick} grid")
-    return order_amounts(side, int(price_e6), size_u, tick_u)
+        price_u = parse_price(price, tick_u)
+    except ValueError as exc:
+        raise OrderError(f"price {price!r} is not on the {tick} grid: {exc}") from None
+    try:
+        size_u = parse_floor(size)
+    except ValueError:
+        raise OrderError(f"bad size: {size!r}") from None
+    return order_amounts(side, price_u, size_u, tick_u)
 
 
 _SALT_MASK = (1 << SALT_BITS) - 1

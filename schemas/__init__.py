@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from schemas.base import MICRO, Message
+from schemas.base import Message
 from schemas.commands import CancelAll, CancelMarket, CancelOrders, Command, PlaceOrder
 from schemas.executor import (
     ExecutorMessage,
@@ -43,7 +43,6 @@ BusMessage = (
 )
 
 __all__ = [
-    "MICRO",
     "Book",
     "BusMessage",
     "CancelAll",

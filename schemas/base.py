@@ -6,13 +6,12 @@ element is the tag (the class name). New fields go at the end and carry defaults
 Units on the bus (see ARCHITECTURE.md "Money is exact"):
 - prices and sizes: ``int`` in 1e-6 units (0.5 -> 500_000; 5 shares -> 5_000_000);
 - time: ``int`` nanoseconds since the epoch (``ts_event`` from the venue, ``ts_recv`` local).
+The constants (``MICRO``, ``NS``, ``MS``) and the decimal parsers are in ``schemas.units``.
 """
 
 from __future__ import annotations
 
 import msgspec
-
-MICRO = 1_000_000  # 1e-6 units per whole USDC / share
 
 
 class Message(msgspec.Struct, frozen=True, kw_only=True, gc=False, array_like=True, tag=True):

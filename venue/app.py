@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from schemas.units import MS
 from venue.config import VenueConfig
 from venue.exchange import Exchange, MarketEvent, UserEvent
 from venue.server.accounts import AccountStore
@@ -141,7 +142,7 @@ class Venue:
         cid = market.condition_id if market is not None else "0x" + "00" * 32
         frames, started = 0, time.perf_counter()
         for first in range(0, count, batch):
-            ts = str(self.clock_ns() // 1_000_000)
+            ts = str(self.clock_ns() // MS)
             events = [MarketEvent(asset_ids=(token_id,), custom=False, payload={
                 "event_type": "price_change", "market": cid, "price_changes": [{
                     "asset_id": token_id, "price": f"0.{10 + i % 80}", "size": str(5 + i), "side": "BUY",

@@ -9,9 +9,10 @@ the same quote. Pure: time comes in as ``now_ns``; order ids are a counter.
 
 from __future__ import annotations
 
+from schemas.units import ONE
 from venue.engine import Engine
 from venue.markets import Market
-from venue.money import ONE, notional
+from venue.money import notional
 
 ADDRESS = "0x00000000000000000000000000000000000b3c40"
 ACCOUNT = "bench-maker"

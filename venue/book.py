@@ -18,7 +18,8 @@ from bisect import bisect_left, insort
 from collections import deque
 from collections.abc import Iterator
 
-from venue.money import ONE, fmt
+from schemas.units import ONE
+from venue.money import fmt
 
 
 class Order:

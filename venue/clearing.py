@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 
+from schemas.units import MS, ONE
 from venue.book import Order
 from venue.config import VenueConfig
 from venue.faults import trade_fails
@@ -17,12 +18,11 @@ from venue.ledger import Ledger
 from venue.lifecycle import TERMINAL, Timeline
 from venue.markets import Market
 from venue.matching import COLLATERAL, Fill, fill_deltas, fill_fee, group_by_price, own_price, reserve_release
-from venue.money import ONE, new_hex, new_uuid, notional
+from venue.money import new_hex, new_uuid, notional
 from venue.outbox import Outbox
 from venue.trades import MakerFill, Trade, trade_event
 from venue.wire import last_trade_price, tick_size_change
 
-MS = 1_000_000
 EXTREME = 40_000  # 0.04: beyond 0.96 / below 0.04 the tick becomes 0.001
 
 

@@ -8,10 +8,10 @@ as the V2 SDKs read it; rewards items follow the documented `/rewards/markets/cu
 
 from __future__ import annotations
 
+from schemas.units import NS, ONE, parse_exact
 from venue.markets import USDC_E, Market
-from venue.money import ONE, iso_date, iso_seconds, to_float, to_units
+from venue.money import iso_date, iso_seconds, to_float
 
-NS = 1_000_000_000
 IMAGES = {
     "btc": "https://polymarket-upload.s3.us-east-2.amazonaws.com/BTC+fullsize.png",
     "eth": "https://polymarket-upload.s3.us-east-2.amazonaws.com/ETH+fullsize.png",
@@ -135,4 +135,4 @@ def reward_market(market: Market) -> dict[str, object]:
 
 def rewards_max_spread_units(market: Market) -> int:
     """The reward band in price units (cents -> 1e-6): 4.5 -> 45_000."""
-    return to_units(market.rewards_max_spread) // 100
+    return parse_exact(market.rewards_max_spread) // 100

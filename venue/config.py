@@ -12,8 +12,8 @@ from typing import Any
 
 import msgspec
 
+from schemas.units import MICRO, parse_exact
 from venue.faults import FaultPlan
-from venue.money import SCALE, to_units
 
 INTERVAL_SECONDS: dict[str, int] = {"5m": 300, "15m": 900, "1h": 3600, "4h": 14400}
 TICK_SIZES = ("0.1", "0.01", "0.005", "0.0025", "0.001", "0.0001")
@@ -107,28 +107,28 @@ class VenueConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
                 raise ValueError(f"{name} must be one of {TICK_SIZES}, got {getattr(self, name)!r}")
         for name in ("fee_rate", "rebate_rate", "rewards_max_spread"):
             try:
-                value = to_units(getattr(self, name))
+                value = parse_exact(getattr(self, name))
             except ValueError as error:
                 raise ValueError(f"{name}: {error}") from None
-            if value < 0 or (name != "rewards_max_spread" and value > SCALE):
+            if value < 0 or (name != "rewards_max_spread" and value > MICRO):
                 raise ValueError(f"{name} out of range: {getattr(self, name)!r}")
 
     # integer views used by the core
     @property
     def tick_units(self) -> int:
-        return to_units(self.tick_size)
+        return parse_exact(self.tick_size)
 
     @property
     def small_tick_units(self) -> int:
-        return to_units(self.small_tick_size)
+        return parse_exact(self.small_tick_size)
 
     @property
     def fee_rate_units(self) -> int:
-        return to_units(self.fee_rate)
+        return parse_exact(self.fee_rate)
 
     @property
     def start_balance_units(self) -> int:
-        return self.start_balance_pusd * SCALE
+        return self.start_balance_pusd * MICRO
 
     @property
     def failed_rate(self) -> float:

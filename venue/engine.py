@@ -12,6 +12,7 @@ import heapq
 import random
 from collections import deque
 
+from schemas.units import MS, NS
 from venue.book import MarketBook, Order
 from venue.clearing import Clearing
 from venue.config import VenueConfig
@@ -37,9 +38,6 @@ from venue.validation import (
     expiration_error,
     order_terms,
 )
-
-NS = 1_000_000_000
-MS = 1_000_000
 
 
 class Engine:

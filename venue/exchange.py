@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 
+from schemas.units import MS, NS, ONE
 from venue.bench import BenchMaker
 from venue.book import MarketBook
 from venue.clob_shapes import rewards_max_spread_units
@@ -21,7 +22,6 @@ from venue.heartbeats import Heartbeats
 from venue.ledger import Ledger
 from venue.markets import Catalogue, Market
 from venue.matching import COLLATERAL
-from venue.money import ONE
 from venue.oracle import Oracle
 from venue.outbox import Outbox
 from venue.trades import rest_order, rest_trade
@@ -29,8 +29,6 @@ from venue.wire import book_event, book_summary, market_resolved, new_market
 
 __all__ = ["Exchange", "MarketEvent", "Reply", "SignedOrder", "UserEvent"]
 
-NS = 1_000_000_000
-MS = 1_000_000
 UNAUTHORIZED = "Unauthorized/Invalid api key"
 ALLOWANCE = str(2**256 - 1)
 SPENDERS = (

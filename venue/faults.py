@@ -17,7 +17,7 @@ from typing import Literal
 
 import msgspec
 
-NS = 1_000_000_000
+from schemas.units import NS
 
 POST_ONLY_MODE_ERROR = "post-only mode: only post-only orders and cancels are allowed"
 RESTART_ERROR = "the matching engine is restarting, please retry later"  # venue wording, status 425

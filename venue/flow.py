@@ -18,15 +18,14 @@ from __future__ import annotations
 
 import random
 
+from schemas.units import MS, NS, ONE
 from venue.book import MarketBook
 from venue.config import FlowConfig
 from venue.engine import Engine
 from venue.markets import Market
-from venue.money import ONE, new_hex, notional
+from venue.money import new_hex, notional
 from venue.oracle import Oracle
 
-NS = 1_000_000_000
-MS = 1_000_000
 SHARE_STEP = 10_000  # sizes in whole cents of a share
 MAKER, NOISE, INFORMED = "flow-maker", "flow-noise", "flow-informed"
 ACCOUNTS = {MAKER: "0x00000000000000000000000000000000000f10a1",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 
+from schemas.units import NS, ONE
 from venue.clob_shapes import (
     REWARDS_END,
     clob_market,
@@ -22,14 +23,13 @@ from venue.clob_shapes import (
     rewards_max_spread_units,
 )
 from venue.markets import USDC_E, Market
-from venue.money import ONE, fmt, iso_date, iso_micro, iso_seconds, to_float
+from venue.money import fmt, iso_date, iso_micro, iso_seconds, to_float
 
 __all__ = [  # the CLOB shapes are re-exported: the server renders every market shape from here
     "clob_market", "clob_market_info", "gamma_event", "gamma_market", "reward_market",
     "rewards_max_spread_units",
 ]
 
-NS = 1_000_000_000
 
 
 def _json_list(values: list[str]) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import heapq
 
-MS = 1_000_000
+from schemas.units import MS
 
 NEXT_OK = {"MATCHED": "MINED", "MINED": "CONFIRMED"}
 NEXT_FAIL = {"MATCHED": "RETRYING", "RETRYING": "FAILED"}

@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from schemas.units import MICRO, NS, parse_exact
 from venue.config import VenueConfig
-from venue.money import SCALE, to_units
 
-NS = 1_000_000_000
 ASSET_NAMES = {
     "btc": "Bitcoin", "eth": "Ethereum", "sol": "Solana", "xrp": "XRP", "doge": "Dogecoin",
     "bnb": "BNB", "hype": "Hyperliquid",
@@ -207,7 +206,7 @@ class Catalogue:
             "slug": slug,
             "outcomes": outcomes,
             "tick": cfg.tick_units,
-            "min_size": cfg.min_order_size * SCALE,
+            "min_size": cfg.min_order_size * MICRO,
             "fee_exponent": cfg.fee_exponent,
             "rewards_min_size": cfg.rewards_min_size,
             "rewards_max_spread": cfg.rewards_max_spread,
@@ -226,7 +225,7 @@ class Catalogue:
             window_end_s=end,
             created_ns=now_ns,
             fees_enabled=True,
-            fee_rate=to_units(cfg.fee_rate),
+            fee_rate=parse_exact(cfg.fee_rate),
             taker_base_fee_bps=cfg.taker_base_fee_bps,
             rewards_daily_rate=0,
             series_slug=f"{asset}-up-or-down-{label}",

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from schemas.units import ONE
 from venue.book import MarketBook, Order
-from venue.money import ONE, notional, taker_fee
+from venue.money import notional, taker_fee
 
 COLLATERAL = ""  # ledger asset key of pUSD
 

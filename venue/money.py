@@ -1,8 +1,9 @@
-"""Exact money: decimal strings <-> integer 1e-6 units, formatted like the venue.
+"""Exact money as the venue prints it: integer 1e-6 units -> short decimal strings, fees, ids.
 
 USDC (pUSD) and outcome-token shares both have 6 decimals, so one integer unit is 1e-6 of either.
 Prices are also held in 1e-6 units (0.52 -> 520_000). The venue prints numbers as short decimal
-strings without trailing zeros: "0.5", "0.518", "12848.17", "5", "0".
+strings without trailing zeros: "0.5", "0.518", "12848.17", "5", "0". The constants and the parsing
+of decimal text (exact: ``parse_exact``) are the bus's own, in ``schemas.units``.
 """
 
 from __future__ import annotations
@@ -10,26 +11,11 @@ from __future__ import annotations
 import random
 import uuid
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-SCALE = 1_000_000
-ONE = SCALE  # a price of 1.0, or one share, or one pUSD
+from schemas.units import MICRO, NS
 
 _FMT_CACHE: dict[int, str] = {}
-
-
-def to_units(text: str | int | Decimal) -> int:
-    """Parse a decimal (string, int or Decimal) into exact 1e-6 units; more precision is an error."""
-    try:
-        value = Decimal(text) if not isinstance(text, Decimal) else text
-    except (InvalidOperation, ValueError) as error:
-        raise ValueError(f"not a decimal number: {text!r}") from error
-    if not value.is_finite():
-        raise ValueError(f"not a finite number: {text!r}")
-    scaled = value * SCALE
-    if scaled != scaled.to_integral_value():
-        raise ValueError(f"more than 6 decimals: {text!r}")
-    return int(scaled)
 
 
 def fmt(units: int) -> str:
@@ -38,30 +24,30 @@ def fmt(units: int) -> str:
     if cached is not None:
         return cached
     sign = "-" if units < 0 else ""
-    whole, frac = divmod(abs(units), SCALE)
+    whole, frac = divmod(abs(units), MICRO)
     text = f"{sign}{whole}" if frac == 0 else f"{sign}{whole}.{frac:06d}".rstrip("0")
-    if 0 <= units <= SCALE and units % 100 == 0:  # prices on any tick grid: a small, bounded set
+    if 0 <= units <= MICRO and units % 100 == 0:  # prices on any tick grid: a small, bounded set
         _FMT_CACHE[units] = text
     return text
 
 
 def to_float(units: int) -> float:
     """Gamma serves some numbers as JSON numbers; only for rendering, never for arithmetic."""
-    return float(Decimal(units) / SCALE)
+    return float(Decimal(units) / MICRO)
 
 
 def notional(price: int, shares: int) -> int:
     """pUSD units for `shares` at `price` (both 1e-6 units), rounded down."""
-    return price * shares // SCALE
+    return price * shares // MICRO
 
 
 def taker_fee(shares: int, price: int, rate: int, exponent: int = 1) -> int:
     """Crypto taker fee `shares * rate * (p * (1 - p)) ** exponent` in pUSD units, rounded to 5 dp."""
     if rate <= 0 or shares <= 0:
         return 0
-    curve = price * (SCALE - price)  # p(1-p) scaled by 1e12
+    curve = price * (MICRO - price)  # p(1-p) scaled by 1e12
     value = shares * rate * curve**exponent
-    denominator = SCALE * SCALE ** (2 * exponent)
+    denominator = MICRO * MICRO ** (2 * exponent)
     fee = value // denominator
     return (fee + 5) // 10 * 10  # round half up to 5 decimals (10 units)
 
@@ -73,8 +59,8 @@ def iso_seconds(seconds: int) -> str:
 
 def iso_micro(ns: int) -> str:
     """2026-03-11T09:27:51.140253Z"""
-    stamp = datetime.fromtimestamp(ns // 1_000_000_000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{stamp}.{ns // 1_000 % 1_000_000:06d}Z"
+    stamp = datetime.fromtimestamp(ns // NS, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{stamp}.{ns % NS // 1_000:06d}Z"
 
 
 def iso_date(seconds: int) -> str:

@@ -12,11 +12,10 @@ from __future__ import annotations
 import math
 import random
 
+from schemas.units import NS, ONE
 from venue.config import FlowConfig
 from venue.markets import Market
-from venue.money import ONE
 
-NS = 1_000_000_000
 YEAR_S = 365 * 86_400
 FAIR_MIN, FAIR_MAX = 1_000, ONE - 1_000
 

@@ -9,10 +9,10 @@ goes out for both tokens whenever the top of the book moved.
 
 from __future__ import annotations
 
+from schemas.units import ONE
 from venue.book import MarketBook
 from venue.contract import MarketEvent, UserEvent
 from venue.markets import Market
-from venue.money import ONE
 from venue.wire import best_bid_ask, book_event, book_hash, price_change, price_change_entry
 
 

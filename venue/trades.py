@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from schemas.units import MS, NS
 from venue.book import Order
 from venue.matching import Delta
 from venue.money import fmt
-
-NS = 1_000_000_000
-MS = 1_000_000
 
 
 @dataclass(slots=True, eq=False)

@@ -10,7 +10,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import NamedTuple
 
-from venue.money import ONE, fmt
+from schemas.units import ONE
+from venue.money import fmt
 
 RESTING_TYPES = frozenset({"GTC", "GTD"})
 ORDER_TYPES = frozenset({"GTC", "GTD", "FOK", "FAK"})

@@ -13,9 +13,10 @@ import hashlib
 
 import msgspec
 
+from schemas.units import ONE
 from venue.book import MarketBook
 from venue.markets import Market
-from venue.money import ONE, fmt
+from venue.money import fmt
 
 EMPTY_HASH = "0" * 40
 _encode = msgspec.json.encode

@@ -11,8 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from schemas import Lease, LeaseRelease
-
-MS = 1_000_000
+from schemas.units import MS
 
 
 @dataclass(slots=True)

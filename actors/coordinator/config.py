@@ -8,6 +8,7 @@ import msgspec
 from msgspec import Meta
 
 from bus.config import Env
+from schemas.units import MICRO
 
 
 class CoordinatorConfig(msgspec.Struct, frozen=True, kw_only=True):
@@ -20,7 +21,7 @@ class CoordinatorConfig(msgspec.Struct, frozen=True, kw_only=True):
     strategy: Annotated[Literal["pair_ofi"], Env("PM_STRATEGY")] = "pair_ofi"
     pair_target: Annotated[int, Env("PM_PAIR_TARGET", micros=True), Meta(gt=0, lt=2_000_000)] = 990_000
     bid_size: Annotated[int, Env("PM_BID_SIZE", micros=True), Meta(gt=0)] = 2_000_000
-    tick_size: Annotated[int, Env("PM_TICK_SIZE", micros=True), Meta(gt=0, lt=1_000_000)] = 1_000
+    tick_size: Annotated[int, Env("PM_TICK_SIZE", micros=True), Meta(gt=0, lt=MICRO)] = 1_000
     reprice_threshold: Annotated[int, Env("PM_REPRICE_THRESHOLD", micros=True), Meta(ge=0)] = 5_000
     debounce_ms: Annotated[int, Env("PM_DEBOUNCE_MS"), Meta(ge=0)] = 200
     lease_ttl_ms: Annotated[int, Env("PM_LEASE_TTL_MS"), Meta(ge=1000)] = 5000

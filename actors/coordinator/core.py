@@ -51,6 +51,7 @@ from schemas import (
     TickSizeChange,
     UserFeedStatus,
 )
+from schemas.units import MS, NS
 
 DEPENDENCIES = ("inventory", "ofi", "executor", "market-feed", "user-feed")
 # Risk events that stop quoting until the same kind is cleared (severity "info"): market-scoped
@@ -65,8 +66,8 @@ class Coordinator:
     holder: str
     params: PairParams
     rules: RequoteRules
-    liveness_ns: int = 3_000_000_000  # three missed 1 s heartbeats = dead
-    blind_ns: int = 5_000_000_000  # user-feed disconnected this long = we cannot see our fills
+    liveness_ns: int = 3 * NS  # three missed 1 s heartbeats = dead
+    blind_ns: int = 5 * NS  # user-feed disconnected this long = we cannot see our fills
     market: MarketSpec | None = None
     tops: dict[str, Top] = field(default_factory=dict)
     feed_live: dict[str, bool] = field(default_factory=dict)
@@ -182,7 +183,7 @@ class Coordinator:
                 self.sweep.add(msg.slot)
         if msg.retry_after_ms:
             self.blocked_until[msg.slot] = max(self.blocked_until.get(msg.slot, 0),
-                                               now + msg.retry_after_ms * 1_000_000)
+                                               now + msg.retry_after_ms * MS)
 
     def on_cancelled(self, msg: OrderCancelled) -> bool:
         """True if the order held one of our slots (now free)."""

@@ -2,14 +2,14 @@
 
 The file holds ``params``, ``market``, the YES and NO ``book``s, ``inventory``, ``ofi`` and
 ``open_orders``; the commands are computed by the same pure ``Coordinator.evaluate`` as live and printed
-as JSON. Prices and sizes are decimal strings (``"0.48"``) or integers in 1e-6 units (the bus format).
+as JSON. Prices and sizes are decimal strings (``"0.48"``, read exactly: a seventh decimal is an error, not
+truncated) or integers in 1e-6 units (the bus format).
 An open order whose quote moved shows as one ``PlaceOrder`` on its slot (the executor replaces it).
 """
 
 from __future__ import annotations
 
 import sys
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import msgspec
@@ -20,6 +20,7 @@ from actors.coordinator.reconcile import RequoteRules
 from actors.coordinator.strategies.pair_ofi import PairParams
 from bus import codec
 from schemas import Book, InventoryState, OfiSide, OfiState
+from schemas.units import MS, parse_exact
 
 NOW = 1_000_000_000_000
 
@@ -29,15 +30,15 @@ class DecideError(ValueError):
 
 
 def units(value: Any, where: str) -> int:
-    """Decimal string -> 1e-6 units; int -> as is (already 1e-6 units)."""
+    """Decimal string -> exact 1e-6 units (``parse_exact``); int -> as is (already 1e-6 units)."""
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise DecideError(f"{where}: expected a decimal string or an integer in 1e-6 units, got {value!r}")
     if isinstance(value, int):
         return value
     try:
-        return int(Decimal(value) * 1_000_000)
-    except InvalidOperation:
-        raise DecideError(f"{where}: not a number: {value!r}") from None
+        return parse_exact(value)
+    except ValueError as exc:
+        raise DecideError(f"{where}: {exc}") from None
 
 
 def levels(raw: list[Any], where: str) -> list[tuple[int, int]]:
@@ -55,7 +56,7 @@ def build(doc: dict[str, Any]) -> Coordinator:
         params=PairParams(pair_target=units(params.get("pair_target", "0.99"), "params.pair_target"),
                           bid_size=units(params.get("bid_size", "2"), "params.bid_size")),
         rules=RequoteRules(reprice_threshold=units(params.get("reprice_threshold", "0.005"), "reprice"),
-                           debounce_ns=int(params.get("debounce_ms", 200)) * 1_000_000),
+                           debounce_ns=int(params.get("debounce_ms", 200)) * MS),
     )
     coord.set_market(spec)
     for program in DEPENDENCIES:

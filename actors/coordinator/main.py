@@ -51,6 +51,7 @@ from schemas import (
     TickSizeChange,
     UserFeedStatus,
 )
+from schemas.units import MS
 
 
 class Shell:
@@ -59,9 +60,9 @@ class Shell:
         self.core = Coordinator(holder=cfg.holder,
                                 params=PairParams(pair_target=cfg.pair_target, bid_size=cfg.bid_size),
                                 rules=RequoteRules(reprice_threshold=cfg.reprice_threshold,
-                                                   debounce_ns=cfg.debounce_ms * 1_000_000),
-                                liveness_ns=cfg.liveness_ms * 1_000_000,
-                                blind_ns=cfg.user_blind_ms * 1_000_000, run=node.run_id)
+                                                   debounce_ns=cfg.debounce_ms * MS),
+                                liveness_ns=cfg.liveness_ms * MS,
+                                blind_ns=cfg.user_blind_ms * MS, run=node.run_id)
         self.window: Window | None = None
         self.last_mode = ""
         self.dirty = False  # an input changed what the core decides on since the last decision

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from schemas.units import ONE
+
 YES_BID = "yes_bid"
 NO_BID = "no_bid"
 SLOTS = (YES_BID, NO_BID)
@@ -90,4 +92,4 @@ def floor_to_tick(price: int, tick: int) -> int:
 def clamp_price(price: int, tick: int) -> int:
     """Seed clamp to [0.001, 0.999], then the market's valid range [tick, 1 - tick], on the grid."""
     price = floor_to_tick(min(max(price, PRICE_MIN), PRICE_MAX), tick)
-    return min(max(price, tick), 1_000_000 - tick)
+    return min(max(price, tick), ONE - tick)

@@ -42,8 +42,8 @@ from __future__ import annotations
 from typing import Literal, NamedTuple
 
 from schemas import InventoryState
+from schemas.units import MICRO
 
-MICRO = 1_000_000
 Side = Literal["BUY", "SELL"]
 
 

@@ -14,8 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from actors.coordinator.model import MarketSpec
+from schemas.units import NS
 
-PRE_RESOLVE_NS = 30_000_000_000  # the next window is resolved this long before the current one ends
+PRE_RESOLVE_NS = 30 * NS  # the next window is resolved this long before the current one ends
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,8 +21,8 @@ from typing import Literal
 
 from actors.executor.rejections import Rejection
 from schemas import FailReason, PlaceOrder
+from schemas.units import MS
 
-MS = 1_000_000
 RESTART_BASE_MS = 1_000
 RESTART_CAP_MS = 30_000
 CANCEL_RETRY_MS = 1_000

@@ -25,6 +25,7 @@ from bus.logs import Logger
 from bus.node import Dispatcher, Node
 from clob.auth import ApiCreds
 from schemas import FillApplied, InventoryState, Lease, LeaseRelease
+from schemas.units import MS
 
 PATH = "/balance-allowance"
 MAX_DIGITS = 18  # below 2**63 base units (int64, as on the bus): anything longer is not a balance
@@ -126,7 +127,7 @@ class InventoryWatch:
                  creds: Callable[[], ApiCreds | None], *, confirm: int, signature_type: int,
                  log: Logger) -> None:
         self.node, self.creds, self.log = node, creds, log
-        self.check = InventoryCheck(confirm=confirm, stale_ns=STALE_MS * 1_000_000)
+        self.check = InventoryCheck(confirm=confirm, stale_ns=STALE_MS * MS)
         self.thread = BalanceThread(rest, signature_type)
         self.failures = self.rounds = 0
         node.add_reader(self.thread.fd, self._on_fetched)

@@ -51,7 +51,7 @@ from actors.executor.actions import (
     PostOrders,
     Request,
 )
-from actors.executor.backoff import MS, Backoffs
+from actors.executor.backoff import Backoffs
 from actors.executor.effects import Intent, Pending, fail, found, gone
 from actors.executor.foreign import ForeignOrders, ForeignPolicy
 from actors.executor.ratelimit import Budget
@@ -69,9 +69,10 @@ from schemas import (
     OrderUpdate,
     PlaceOrder,
 )
+from schemas.units import MS, NS
 
 MAX_BATCH = 15
-GTD_HEADROOM_NS = 60 * 1_000_000_000  # gotcha 18: a GTD expiration must leave the venue's 1-minute buffer
+GTD_HEADROOM_NS = 60 * NS  # gotcha 18: a GTD expiration must leave the venue's 1-minute buffer
 LIST_RETRY_MS = 1_000
 _NONE: frozenset[str] = frozenset()
 
@@ -158,7 +159,7 @@ class ExecutorCore:
 
     def _place(self, cmd: PlaceOrder, now: int) -> None:
         problem = events.check_place(cmd, self.p.allow_taker_exit)
-        if problem is None and cmd.order_type == "GTD" and cmd.expiration * 10**9 <= now + GTD_HEADROOM_NS:
+        if problem is None and cmd.order_type == "GTD" and cmd.expiration * NS <= now + GTD_HEADROOM_NS:
             problem = "GTD expiration needs more than 60 s of headroom (the venue's security threshold)"
         if problem is not None:
             return fail(self, cmd, "invalid", 0, problem, now)

@@ -35,6 +35,7 @@ from actors.executor import events
 from actors.executor.effects import Intent
 from actors.executor.registry import UNOWNED, Live
 from actors.executor.replies import VenueOrder
+from schemas.units import MS
 
 if TYPE_CHECKING:
     from actors.executor.core import ExecutorCore
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 ForeignPolicy = Literal["cancel_traded", "cancel_all", "keep"]
 KIND = "foreign_order"
 SETTLE_MS = 5_000  # coordinators re-publish their lease every second
-MS = 1_000_000
+
 
 
 @dataclass(slots=True)

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
 from schemas import FillApplied, InventoryState, Lease, LeaseRelease
+from schemas.units import MS
 
 KIND = "inventory_mismatch"
-MS = 1_000_000
 
 
 class Legs(NamedTuple):

@@ -27,7 +27,6 @@ from actors.executor.actions import (
     LookupOrder,
     PostOrders,
 )
-from actors.executor.backoff import MS
 from actors.executor.effects import Intent, Pending, fail, found, gone, placed
 from actors.executor.ratelimit import remaining_header
 from actors.executor.rejections import Rejection, classify, error_text, retry_after_ms
@@ -41,6 +40,7 @@ from actors.executor.replies import (
 )
 from actors.executor.sync import apply_list
 from schemas import PlaceOrder
+from schemas.units import MS
 
 if TYPE_CHECKING:
     from actors.executor.core import ExecutorCore

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-NANO = 1_000_000_000
+from schemas.units import NS  # also nano-tokens per token: elapsed ns * rate per second = nano-tokens
 
 TierName = Literal["standard", "copper", "bronze", "silver", "gold", "platinum", "diamond", "elite"]
 
@@ -54,18 +54,18 @@ class TokenBucket:
         self.rate = rate
         self.burst = burst
         self.allow_debt = allow_debt
-        self._nano = burst * NANO
+        self._nano = burst * NS
         self._at = now
 
     def _refill(self, now: int) -> None:
         if now > self._at:
-            self._nano = min(self.burst * NANO, self._nano + (now - self._at) * self.rate)
+            self._nano = min(self.burst * NS, self._nano + (now - self._at) * self.rate)
             self._at = now
 
     def tokens(self, now: int) -> int:
         """Whole tokens available now (negative while in debt)."""
         self._refill(now)
-        return self._nano // NANO
+        return self._nano // NS
 
     def admits(self, cost: int, now: int) -> bool:
         return 0 < cost <= self.burst and self.tokens(now) >= cost
@@ -74,13 +74,13 @@ class TokenBucket:
         """Spend ``cost`` tokens if the whole cost is available (all-or-nothing)."""
         if not self.admits(cost, now):
             return False
-        self._nano -= cost * NANO
+        self._nano -= cost * NS
         return True
 
     def charge(self, cost: int, now: int) -> None:
         """A cost learned after the fact (cancel-all's per-order part): may go into debt."""
         self._refill(now)
-        self._nano -= cost * NANO
+        self._nano -= cost * NS
         if not self.allow_debt:
             self._nano = max(0, self._nano)
 
@@ -89,13 +89,13 @@ class TokenBucket:
         if cost > self.burst:
             return -1
         self._refill(now)
-        missing = cost * NANO - self._nano
+        missing = cost * NS - self._nano
         return 0 if missing <= 0 else -(-missing // self.rate)
 
     def sync(self, remaining: int, now: int) -> None:
         """Adopt the server's view (``Poly-RateLimit-Remaining``)."""
         self._refill(now)
-        self._nano = min(self.burst, remaining) * NANO
+        self._nano = min(self.burst, remaining) * NS
         if not self.allow_debt:
             self._nano = max(0, self._nano)
 

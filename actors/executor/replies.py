@@ -1,19 +1,20 @@
 """Parsers for the CLOB REST replies the executor reads (PROTOCOL.md §4.2, §4.5, §4.7).
 
-The venue edge: numbers arrive as strings ("0.5000", "100.0000") and are parsed with ``Decimal`` into
-1e-6 units here and nowhere else. Parsers are lenient about extra keys and ``null``s (the real
-captures in ``fixtures/nautilus_trader/crates_test_data/http_*.json`` have both) and never raise on
-an unexpected shape: they return "nothing recognised" and the caller treats it as such.
+The venue edge: numbers arrive as strings ("0.5000", "100.0000") and become 1e-6 units here, by the
+rules of ``schemas.units``: prices exact (``price``), sizes floored (``size``). Parsers are lenient
+about extra keys and ``null``s (the real captures in
+``fixtures/nautilus_trader/crates_test_data/http_*.json`` have both) and never raise on an unexpected
+shape: they return "nothing recognised" (0 for a number) and the caller treats it as such.
 """
 
 from __future__ import annotations
 
-from decimal import ROUND_FLOOR, Decimal, InvalidOperation
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
 
-from schemas import MICRO
+from schemas.units import MICRO, parse_floor, parse_price, parse_size
 
 
 class Leg(msgspec.Struct, frozen=True, kw_only=True):
@@ -40,22 +41,27 @@ class VenueOrder(msgspec.Struct, frozen=True, kw_only=True):
     expiration: int
 
 
-MAX_UNITS = (1 << 63) - 1  # bus integers are int64
-_MAX_VALUE = Decimal(MAX_UNITS) / MICRO
-
-
-def units(text: Any) -> int:
-    """A decimal string (or number) in 1e-6 units, floored; 0 for anything unparsable (including a
-    number too large for the bus)."""
-    if text is None or isinstance(text, bool):
-        return 0
+def _or_zero(parse: Callable[[Any], int], value: Any) -> int:
     try:
-        value = Decimal(str(text).strip())
-    except InvalidOperation:
+        return parse(value)
+    except ValueError:  # also None, a bool, a nested object: nothing recognised
         return 0
-    if not value.is_finite() or value.copy_abs() > _MAX_VALUE:
-        return 0
-    return int((value * MICRO).to_integral_value(rounding=ROUND_FLOOR))
+
+
+def price(value: Any) -> int:
+    """A price in 1e-6 units, exact and within (0, 1] (``parse_price``); 0 for anything else."""
+    return _or_zero(parse_price, value)
+
+
+def size(value: Any) -> int:
+    """A size in 1e-6 units, floored past the sixth decimal (``parse_size``); 0 for anything
+    unparsable, negative, or too large for the bus."""
+    return _or_zero(parse_size, value)
+
+
+def seconds(value: Any) -> int:
+    """Unix seconds (``expiration``), a fraction dropped (``parse_floor``); 0 for anything unparsable."""
+    return _or_zero(parse_floor, value) // MICRO
 
 
 def _str(obj: dict[str, Any], key: str) -> str:
@@ -103,12 +109,12 @@ def parse_order(obj: Any) -> VenueOrder | None:
         market=_str(obj, "market"),
         asset=_str(obj, "asset_id"),
         side=_str(obj, "side").upper(),
-        price=units(obj.get("price")),
-        size=units(obj.get("original_size")),
-        size_matched=units(obj.get("size_matched")),
+        price=price(obj.get("price")),
+        size=size(obj.get("original_size")),
+        size_matched=size(obj.get("size_matched")),
         status=status,
         order_type=_str(obj, "order_type"),
-        expiration=units(obj.get("expiration")) // MICRO,
+        expiration=seconds(obj.get("expiration")),
     )
 
 

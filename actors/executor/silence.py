@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from schemas.units import MS
+
 COORDINATOR_PREFIX = "market:"
 
 
@@ -22,8 +24,8 @@ class Silence:
     __slots__ = ("_last_check", "check_ns", "limit_ns", "seen")
 
     def __init__(self, *, interval_ms: int, beats: int, check_ms: int) -> None:
-        self.limit_ns = interval_ms * beats * 1_000_000
-        self.check_ns = check_ms * 1_000_000
+        self.limit_ns = interval_ms * beats * MS
+        self.check_ns = check_ms * MS
         self.seen: dict[str, int] = {}
         self._last_check = 0
 

@@ -32,11 +32,11 @@ from actors.executor import foreign
 from actors.executor.effects import Intent, found, gone
 from actors.executor.registry import Live
 from actors.executor.replies import VenueOrder
+from schemas.units import MS
 
 if TYPE_CHECKING:
     from actors.executor.core import ExecutorCore
 
-MS = 1_000_000
 GRACE_MS = 5_000  # a just-placed order may not be listed yet on a real venue
 
 

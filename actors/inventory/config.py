@@ -10,8 +10,7 @@ from msgspec import Meta
 
 from actors.inventory.positions import Limits
 from bus.config import Env
-
-MICRO = 1_000_000
+from schemas.units import MICRO
 
 
 class InventoryConfig(msgspec.Struct, frozen=True, kw_only=True):

@@ -34,6 +34,7 @@ import msgspec
 from actors.inventory.positions import Limits, Position, can_open, fold, portfolio_cost, unrealized
 from schemas import Book, Fill, InventoryState, Lease, LeaseRelease
 from schemas.inventory import FillAction
+from schemas.units import MS
 
 APPLYING = frozenset({"MATCHED", "MINED", "CONFIRMED"})
 Key = tuple[str, str]
@@ -129,7 +130,7 @@ class Inventory:
             return False
         changed = self.learn(lease.market, lease.assets[0], lease.assets[1])
         activated = lease.market not in self.leases
-        self.leases[lease.market] = max(self.leases.get(lease.market, 0), now + lease.ttl_ms * 1_000_000)
+        self.leases[lease.market] = max(self.leases.get(lease.market, 0), now + lease.ttl_ms * MS)
         return changed or activated
 
     def on_release(self, release: LeaseRelease) -> bool:

@@ -28,6 +28,7 @@ from bus.endpoints import BusConfig, ensure_run_dir
 from bus.logs import Logger
 from bus.node import Dispatcher, Node
 from schemas import Fill, FillApplied, Lease, LeaseRelease
+from schemas.units import MS
 
 PROGRAM = "inventory"
 KEEPALIVE_MS = 1000  # every leased market's state at least this often, changed or not
@@ -110,7 +111,7 @@ class InventoryActor:
             self.books.sync(self.inventory.active_assets())
         for book in self.books.drain():
             self.inventory.on_book(book)
-        for state in self.inventory.due_states(now, KEEPALIVE_MS * 1_000_000):
+        for state in self.inventory.due_states(now, KEEPALIVE_MS * MS):
             self.node.publish(topics.inv_state(state.market), state)
 
 

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-MICRO = 1_000_000
+from schemas.units import MICRO
 
 
 def div_half_even(numerator: int, denominator: int) -> int:

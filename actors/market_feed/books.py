@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from bisect import bisect_left
 
+from schemas.units import ONE
+
 Level = tuple[int, int]  # (price, size), 1e-6 units
 
 
@@ -110,7 +112,7 @@ class OrderBook:
         return (self.bids if is_bid else self.asks).set(price, size)
 
     def top(self) -> tuple[int, int]:
-        """(best bid, best ask); an empty side gives 0 / 1.0 (1_000_000), as the venue says it."""
+        """(best bid, best ask); an empty side gives 0 / 1.0 (``ONE``), as the venue says it."""
         bids, asks = self.bids.keys, self.asks.keys
-        return (-bids[0] if bids else 0, asks[0] if asks else 1_000_000)
+        return (-bids[0] if bids else 0, asks[0] if asks else ONE)
 

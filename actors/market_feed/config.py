@@ -13,8 +13,7 @@ from msgspec import Meta
 
 from actors.market_feed.shards import Timing
 from bus.config import Env
-
-S = 1_000_000_000
+from schemas.units import MICRO, NS
 
 
 class FeedConfig(msgspec.Struct, frozen=True, kw_only=True):
@@ -29,7 +28,7 @@ class FeedConfig(msgspec.Struct, frozen=True, kw_only=True):
     reconnect_max_s: Annotated[float, Env("PM_MD_RECONNECT_MAX_S"), Meta(gt=0)] = 30.0
     connect_timeout_s: Annotated[float, Env("PM_MD_CONNECT_TIMEOUT_S"), Meta(gt=0, le=60)] = 10.0
     check_ms: Annotated[int, Env("PM_MD_CHECK_MS"), Meta(ge=10, le=10_000)] = 250  # watchdog period
-    default_tick: Annotated[int, Env("PM_MD_DEFAULT_TICK", micros=True), Meta(gt=0, lt=1_000_000)] = 10_000
+    default_tick: Annotated[int, Env("PM_MD_DEFAULT_TICK", micros=True), Meta(gt=0, lt=MICRO)] = 10_000
     check_top: Annotated[bool, Env("PM_MD_CHECK_TOP")] = True  # compare deltas' best_bid/ask with ours
     conflate: Annotated[bool, Env("PM_MD_CONFLATE")] = True  # per socket read: only the last Book per asset
     resync_min_s: Annotated[float, Env("PM_MD_RESYNC_MIN_S"), Meta(gt=0)] = 5.0
@@ -42,8 +41,8 @@ class FeedConfig(msgspec.Struct, frozen=True, kw_only=True):
             raise ValueError("PM_MD_PONG_TIMEOUT_S: must be longer than PM_MD_PING_S")
 
     def timing(self) -> Timing:
-        return Timing(ping_ns=int(self.ping_s * S), pong_timeout_ns=int(self.pong_timeout_s * S),
-                      stale_ns=int(self.stale_s * S), asset_stale_ns=int(self.asset_stale_s * S),
-                      snapshot_timeout_ns=int(self.snapshot_timeout_s * S),
-                      backoff_min_ns=int(self.reconnect_min_s * S),
-                      backoff_max_ns=int(self.reconnect_max_s * S), max_assets=self.max_assets)
+        return Timing(ping_ns=int(self.ping_s * NS), pong_timeout_ns=int(self.pong_timeout_s * NS),
+                      stale_ns=int(self.stale_s * NS), asset_stale_ns=int(self.asset_stale_s * NS),
+                      snapshot_timeout_ns=int(self.snapshot_timeout_s * NS),
+                      backoff_min_ns=int(self.reconnect_min_s * NS),
+                      backoff_max_ns=int(self.reconnect_max_s * NS), max_assets=self.max_assets)

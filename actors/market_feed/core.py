@@ -30,8 +30,8 @@ from actors.market_feed.effects import Effects
 from bus import topics
 from schemas import Book, FeedStatus, MarketResolved, NewMarket, TickSizeChange, Trade
 from schemas.market import Side
+from schemas.units import NS, ONE  # ONE: a price of 1.0 ("best ask 1" means an empty ask side)
 
-ONE = 1_000_000  # a price of 1.0: "best ask 1" means an empty ask side
 _SIDES = {"BUY": True, "buy": True, "SELL": False, "sell": False}  # as venue.side_is_bid
 _BOOK_EVENTS = {venue.BookMsg, venue.PriceChangeMsg}  # the events that can publish a Book
 _SEEN_MARKETS_MAX = 10_000
@@ -63,18 +63,12 @@ class AssetState:
 
 
 def _levels(raw: list[venue.Level]) -> list[Level]:
-    out = []
-    for level in raw:
-        price = venue.micros(level.price)
-        if not 0 < price <= ONE:
-            raise ValueError(f"price out of range: {level.price!r}")
-        out.append((price, venue.micros(level.size)))
-    return out
+    return [(venue.price(level.price), venue.size(level.size)) for level in raw]
 
 
 class MarketFeed:
     def __init__(self, *, depth: int, default_tick: int, check_top: bool = True,
-                 resync_min_ns: int = 5_000_000_000, track_all: bool = False) -> None:
+                 resync_min_ns: int = 5 * NS, track_all: bool = False) -> None:
         self.depth = depth
         self.default_tick = default_tick
         self.check_top = check_top
@@ -167,7 +161,7 @@ class MarketFeed:
         if st is None:
             return
         bids, asks = _levels(ev.bids), _levels(ev.asks)
-        tick = venue.micros(ev.tick_size) if ev.tick_size else st.tick
+        tick = venue.exact(ev.tick_size) if ev.tick_size else st.tick
         ts_event = venue.ms_to_ns(ev.timestamp)
         book = st.book or OrderBook(self.depth)
         book.replace(bids, asks)
@@ -185,7 +179,7 @@ class MarketFeed:
         entries = ev.price_changes
         if entries is None:
             entries = ev.entries()
-        assets, units, micros, sides = self.assets, venue.UNITS, venue.micros, _SIDES
+        assets, units, sides = self.assets, venue.UNITS, _SIDES
         check = self.check_top
         parsed = []
         for e in entries:
@@ -196,14 +190,12 @@ class MarketFeed:
                     continue
             text = e.price
             price = units.get(text)
-            if price is None:
-                price = micros(text)
-            if not 0 < price <= ONE:
-                raise ValueError(f"price out of range: {text!r}")
+            if price is None or not 0 < price <= ONE:
+                price = venue.price(text)  # parses, or raises (out of range, finer than 1e-6, ...)
             text = e.size
             size = units.get(text)
             if size is None:
-                size = micros(text)
+                size = venue.size(text)
             is_bid = sides.get(e.side)
             if is_bid is None:
                 venue.side_is_bid(e.side)  # raises the error
@@ -211,7 +203,7 @@ class MarketFeed:
             if check:
                 bid, ask = e.best_bid, e.best_ask
                 if bid and ask:
-                    top = (units.get(bid) or micros(bid), units.get(ask) or micros(ask))
+                    top = (units.get(bid) or venue.exact(bid), units.get(ask) or venue.exact(ask))
             parsed.append((st, is_bid, price, size, top))
         if not parsed:
             return
@@ -256,7 +248,7 @@ class MarketFeed:
             return
         side: Side = "BUY" if venue.side_is_bid(ev.side) else "SELL"
         msg = Trade(asset=st.asset, market=ev.market or st.market, price=venue.price(ev.price),
-                    size=venue.micros(ev.size), side=side, fee_rate_bps=venue.bps(ev.fee_rate_bps),
+                    size=venue.size(ev.size), side=side, fee_rate_bps=venue.bps(ev.fee_rate_bps),
                     ts_event=venue.ms_to_ns(ev.timestamp), ts_recv=now)
         st.last_event_ns = now
         fx.out.append((st.t_trade, msg))
@@ -265,7 +257,7 @@ class MarketFeed:
         st = self._state(ev.asset_id, now)
         if st is None:
             return
-        old, new = venue.micros(ev.old_tick_size), venue.micros(ev.new_tick_size)
+        old, new = venue.exact(ev.old_tick_size), venue.exact(ev.new_tick_size)
         if new <= 0:
             raise ValueError(f"bad new tick size {ev.new_tick_size!r}")
         msg = TickSizeChange(asset=st.asset, market=ev.market or st.market, old_tick=old, new_tick=new,
@@ -278,8 +270,8 @@ class MarketFeed:
     def _on_best_bid_ask(self, ev: venue.BestBidAskMsg, now: int, fx: Effects) -> None:
         st = self._state(ev.asset_id, now)
         if st is not None:
-            venue.optional_micros(ev.best_bid, 0)  # validated, not used: the book is the source
-            venue.optional_micros(ev.best_ask, ONE)
+            venue.optional_exact(ev.best_bid, 0)  # validated, not used: the book is the source
+            venue.optional_exact(ev.best_ask, ONE)
             st.last_event_ns = now
 
     def _once(self, kind: str, market: str) -> bool:

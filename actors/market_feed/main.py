@@ -15,7 +15,7 @@ import time
 
 from actors.common.polymarket import VenueEndpoints
 from actors.market_feed import replay
-from actors.market_feed.config import FeedConfig, S
+from actors.market_feed.config import FeedConfig
 from actors.market_feed.connection import MarketSocket, SocketPool
 from actors.market_feed.core import MarketFeed
 from actors.market_feed.effects import Effects, conflate
@@ -27,6 +27,7 @@ from bus.endpoints import BusConfig
 from bus.logs import Logger
 from bus.node import Dispatcher, Node
 from schemas import Lease, LeaseRelease
+from schemas.units import NS
 
 PROGRAM = "market-feed"
 _RATE_LIMITED = {"malformed_frame", "book_top_mismatch"}
@@ -38,7 +39,7 @@ class FeedShell:
         self.url = venue.ws_base_url + "/market"
         self.node = Node(PROGRAM, bus, subscriptions=[topics.prefix("coord", "lease")], log=log)
         self.feed = MarketFeed(depth=cfg.depth, default_tick=cfg.default_tick, check_top=cfg.check_top,
-                               resync_min_ns=int(cfg.resync_min_s * S))
+                               resync_min_ns=int(cfg.resync_min_s * NS))
         self.shards = Shards(self.feed, cfg.timing(), random.Random())
         self.pool = SocketPool(self.node, self.url, cfg.connect_timeout_s, self.on_opened, self.on_readable)
         self.node.every(cfg.check_ms, self.on_tick)

@@ -12,11 +12,12 @@ import sys
 import time
 from typing import IO
 
-from actors.market_feed.config import FeedConfig, S
+from actors.market_feed.config import FeedConfig
 from actors.market_feed.core import MarketFeed
 from actors.tap.core import as_json
 from bus.codec import PROTOCOL_VERSION, Header
 from bus.logs import Logger
+from schemas.units import NS
 
 PROGRAM = "market-feed"
 
@@ -24,7 +25,7 @@ PROGRAM = "market-feed"
 def replay(lines: IO[bytes], out: IO[bytes], cfg: FeedConfig, log: Logger) -> int:
     """Feed every line through the live code path; returns how many messages were printed."""
     feed = MarketFeed(depth=cfg.depth, default_tick=cfg.default_tick, check_top=cfg.check_top,
-                      resync_min_ns=int(cfg.resync_min_s * S), track_all=True)
+                      resync_min_ns=int(cfg.resync_min_s * NS), track_all=True)
     run = time.time_ns()
     seq: dict[bytes, int] = {}
     printed = 0

@@ -28,6 +28,7 @@ import msgspec
 from actors.market_feed.core import MarketFeed
 from actors.market_feed.effects import Effects
 from schemas import Lease, LeaseRelease
+from schemas.units import MS
 
 
 class Connect(NamedTuple):
@@ -104,7 +105,7 @@ class Shards:
         old = self.leases.get(key)
         fresh = old is None or old.run != run or old.expires_ns <= now
         assets = tuple(dict.fromkeys(lease.assets))
-        self.leases[key] = LeaseEntry(assets, now + max(lease.ttl_ms, 1) * 1_000_000, run)
+        self.leases[key] = LeaseEntry(assets, now + max(lease.ttl_ms, 1) * MS, run)
         actions = self._apply(now, fx) if old is None or old.assets != assets else []
         if fresh:  # a new holder (or a restarted one): give it the last value of each asset
             for asset in assets:

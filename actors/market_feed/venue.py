@@ -1,7 +1,8 @@
 """Polymarket market-channel frames (PROTOCOL.md §1): msgspec structs tagged by ``event_type``.
 
-These are the venue's shapes, not bus messages: every number is a string and is turned into exact
-integer 1e-6 units (``micros``, via ``Decimal``) or nanoseconds (``ms_to_ns``) here, at the edge.
+These are the venue's shapes, not bus messages: every number is a string and is turned into integer
+1e-6 units or nanoseconds (``ms_to_ns``) here, at the edge, by the rules of ``schemas.units``: prices
+exact (``price``), sizes floored (``size``), ticks and top-of-book prices exact (``exact``).
 
 A frame is one JSON object or one JSON array of them (the initial dump is an array of ``book``\\ s),
 or a plain text frame (``PONG``, ``NO NEW ASSETS``). ``decode_frame`` never raises: bad JSON,
@@ -11,15 +12,11 @@ frame is kept. Fields the venue may add later are ignored.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 import msgspec
 
-MICRO = Decimal(1_000_000)
-MAX_UNITS = (1 << 63) - 1  # bus integers are int64: larger numbers are malformed, not a crash later
-_MAX_VALUE = Decimal(MAX_UNITS) / MICRO
-_MAX_MS = MAX_UNITS // 1_000_000
-ONE = 1_000_000
+from schemas.units import MAX_INT64, MS, ONE, parse_exact, parse_price, parse_size
+
+_MAX_MS = MAX_INT64 // MS
 _MAX_CACHE = 1 << 16
 
 
@@ -206,40 +203,52 @@ def _decode_parts(raw: bytes, error: str) -> Frame:
 
 # -- numbers ----------------------------------------------------------------------------------
 
-UNITS: dict[str, int] = {}  # micros' cache (text -> units): the hot path looks here first
+UNITS: dict[str, int] = {}
+"""The parse cache (text -> 1e-6 units), looked up first on the hot path. It holds only texts that
+parse exactly and are not negative, so a hit is right for a price (after its range check), a size or
+a tick alike; a size with a finer digit is floored on every sight and never cached."""
 
 
-def micros(text: str) -> int:
-    """A non-negative decimal string ("0.5", ".48", "12848.17") -> exact 1e-6 units.
-
-    Digits past the sixth decimal are truncated (the venue's own unit is 1e-6). Raises ValueError
-    on anything else, including a number too large for the bus (int64 units). Prices repeat a lot,
-    so results are cached (bounded).
-    """
-    cached = UNITS.get(text)
-    if cached is not None:
-        return cached
-    try:
-        value = Decimal(text)
-    except (InvalidOperation, TypeError):
-        raise ValueError(f"not a decimal number: {text!r}") from None
-    if not value.is_finite() or value < 0:
-        raise ValueError(f"not a non-negative finite number: {text!r}")
-    if value > _MAX_VALUE:
-        raise ValueError(f"number too large: {text[:40]!r}")
-    units = int(value * MICRO)
+def _cache(text: str, units: int) -> int:
     if len(UNITS) >= _MAX_CACHE:
         UNITS.clear()
     UNITS[text] = units
     return units
 
 
+def exact(text: str) -> int:
+    """A non-negative decimal string ("0.5", ".48", "0.001") -> exact 1e-6 units (``parse_exact``):
+    tick sizes and top-of-book prices. ValueError for a finer digit, a negative or non-number."""
+    cached = UNITS.get(text)
+    if cached is not None:
+        return cached
+    units = parse_exact(text)
+    if units < 0:
+        raise ValueError(f"negative: {text[:40]!r}")
+    return _cache(text, units)
+
+
 def price(text: str) -> int:
-    """A price: ``micros`` within (0, 1]; ValueError otherwise."""
-    units = micros(text)
-    if not 0 < units <= ONE:
-        raise ValueError(f"price out of range: {text!r}")
-    return units
+    """A price: exact 1e-6 units within (0, 1] (``parse_price``); ValueError otherwise."""
+    cached = UNITS.get(text)
+    if cached is not None and 0 < cached <= ONE:
+        return cached
+    return _cache(text, parse_price(text))
+
+
+def size(text: str) -> int:
+    """A size ("100", "12848.17"): 1e-6 units, floored past the sixth decimal (``parse_size``).
+    ValueError for a negative or non-number."""
+    cached = UNITS.get(text)
+    if cached is not None:
+        return cached
+    try:
+        units = parse_exact(text)
+    except ValueError:
+        return parse_size(text)  # a finer digit: floored on every sight, never cached (a price must not hit)
+    if units < 0:
+        raise ValueError(f"negative amount: {text[:40]!r}")
+    return _cache(text, units)
 
 
 def bps(text: str) -> int:
@@ -255,9 +264,9 @@ def bps(text: str) -> int:
     return value
 
 
-def optional_micros(text: str, empty: int) -> int:
-    """Like ``micros`` but "" (an empty side, gotcha 19) gives ``empty``."""
-    return micros(text) if text else empty
+def optional_exact(text: str, empty: int) -> int:
+    """Like ``exact`` but "" (an empty side, gotcha 19) gives ``empty``."""
+    return exact(text) if text else empty
 
 
 def ms_to_ns(text: str) -> int:
@@ -270,7 +279,7 @@ def ms_to_ns(text: str) -> int:
         raise ValueError(f"not a millisecond timestamp: {text[:40]!r}") from None
     if not 0 <= ms <= _MAX_MS:
         raise ValueError(f"millisecond timestamp out of range: {text[:40]!r}")
-    return ms * 1_000_000
+    return ms * MS
 
 
 def side_is_bid(side: str) -> bool:

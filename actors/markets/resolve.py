@@ -5,6 +5,8 @@ Gamma sends JSON-encoded strings (``clobTokenIds``, ``outcomes``) or real arrays
 (``version:"v2"``) carry ``positionIds`` instead. Tick size, minimum size and neg-risk come from the
 CLOB (``/clob-markets/{cid}`` compact form, or ``/markets/{cid}``), never from Gamma; a market the CLOB
 gives no tick size is not ready, unless the caller names a fallback tick (a coordinator's PM_TICK_SIZE).
+Numbers (tick, minimum size, fees) are exact 1e-6 units (``schemas.units.parse_exact``): a value with a
+finer digit is a ``MarketError``, never truncated into a different tick or fee.
 """
 
 from __future__ import annotations
@@ -12,17 +14,12 @@ from __future__ import annotations
 import calendar
 import json
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import msgspec
 
 from actors.markets.slugs import MarketError, NotReady, Window
-
-NS = 1_000_000_000
-MICRO = 1_000_000
-_MAX_VALUE = Decimal((1 << 63) - 1) / MICRO  # bus integers are int64
-
+from schemas.units import MICRO, NS, parse_exact
 
 # -- Gamma and CLOB JSON --------------------------------------------------------------------------
 
@@ -120,15 +117,13 @@ class MarketInfo(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def _units(value: Num, what: str) -> int:
+    """Exact 1e-6 units (``parse_exact``); absent -> 0; anything else -> ``MarketError`` naming ``what``."""
     if value is None or value == "":
         return 0
     try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        raise MarketError(f"bad {what}: {str(value)[:40]!r}") from None
-    if not number.is_finite() or number.copy_abs() > _MAX_VALUE:
-        raise MarketError(f"bad {what}: {str(value)[:40]!r}")
-    return int(number * MICRO)
+        return parse_exact(value)
+    except ValueError as exc:
+        raise MarketError(f"bad {what}: {exc}") from None
 
 
 def _strings(value: str | list[str] | None, what: str) -> list[str]:

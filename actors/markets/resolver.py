@@ -21,6 +21,7 @@ from actors.markets import resolve, slugs
 from actors.markets.gamma import HttpError, MarketHttp
 from actors.markets.resolve import MarketInfo
 from actors.markets.slugs import MarketError, NotReady, Window
+from schemas.units import NS
 
 
 class RetryPolicy(NamedTuple):
@@ -85,7 +86,7 @@ class MarketResolver:
 
     def at(self, at_ns: int) -> MarketInfo:
         """The market trading at ``at_ns`` (integer seconds, so a window's end is the next window)."""
-        return self.current(at_ns // 1_000_000_000)
+        return self.current(at_ns // NS)
 
     def upcoming(self, k: int = 1, now_s: float | None = None) -> MarketInfo:
         if not self.rotating:

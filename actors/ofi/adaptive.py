@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-MICRO = 1_000_000
-MS = 1_000_000
+from schemas.units import MICRO, MS
+
 SAMPLE_NS = 1_000 * MS
 MIN_SAMPLES = 30
 

@@ -9,8 +9,7 @@ from msgspec import Meta
 
 from actors.ofi.adaptive import AdaptiveParams
 from bus.config import Env
-
-MICRO = 1_000_000
+from schemas.units import MICRO
 
 
 class OfiConfig(msgspec.Struct, frozen=True, kw_only=True):

@@ -22,8 +22,7 @@ from dataclasses import dataclass, field
 
 from actors.ofi.adaptive import Adaptive, AdaptiveParams
 from schemas import Lease, LeaseRelease, OfiSide, OfiState, Trade
-
-MS = 1_000_000
+from schemas.units import MS
 
 
 @dataclass(slots=True)

@@ -12,6 +12,7 @@ import msgspec
 
 from bus import codec
 from bus.codec import Header
+from schemas.units import NS
 
 RECORD_MAGIC = b"PMTAP1\n"
 _LEN = struct.Struct(">I")
@@ -39,8 +40,8 @@ def _short(value: Any) -> str:
 
 def as_text(topic: bytes, header: Header, msg: Any) -> str:
     """One readable line: time, topic, source#seq, type, fields."""
-    stamp = time.strftime("%H:%M:%S", time.localtime(header.ts_ns / 1e9))
-    micros = header.ts_ns // 1000 % 1_000_000
+    stamp = time.strftime("%H:%M:%S", time.localtime(header.ts_ns / NS))
+    micros = header.ts_ns % NS // 1_000
     fields = " ".join(f"{k}={_short(v)}" for k, v in codec.to_builtins(msg).items())
     return f"{stamp}.{micros:06d} {topic.decode()} {header.src}#{header.seq} {codec.tag(msg)} {fields}"
 

@@ -14,9 +14,9 @@ from actors.user_feed.core import Feed, Out
 from bus.codec import Header
 from bus.node import Node
 from schemas import FillApplied, Heartbeat
+from schemas.units import MS
 
 INVENTORY = "inventory"
-MS = 1_000_000
 
 
 class Resender:

@@ -23,8 +23,8 @@ from actors.user_feed.outbox import Outbox
 from actors.user_feed.venue import MakerOrder, UserEvent, UserOrder, UserTrade
 from bus import topics
 from schemas import Fill, OrderUpdate
+from schemas.units import NS
 
-NS = 1_000_000_000
 FINAL = ("CONFIRMED", "FAILED")
 FILLS_PIPE = "fills"
 Side = Literal["BUY", "SELL"]
@@ -98,13 +98,13 @@ def trade_fills(trade: UserTrade, me: Identity, source: Literal["ws", "rest"], n
         if me.owns(entry.owner, entry.maker_address):
             fills.append(Fill(trade_id=trade.id, order_id=entry.order_id, market=trade.market,
                               asset=entry.asset_id, side=maker_side(entry, trade),
-                              price=venue.price(entry.price), size=venue.micros(entry.matched_amount),
+                              price=venue.price(entry.price), size=venue.size(entry.matched_amount),
                               status=status, role="MAKER", fee=0, source=source, ts_event=ts_event,
                               ts_recv=now))
     if trade.trader_side.upper() == "TAKER" and me.owns(trade.owner, trade.maker_address):
         fills.append(Fill(trade_id=trade.id, order_id=trade.taker_order_id, market=trade.market,
                           asset=trade.asset_id, side=_side(trade.side), price=venue.price(trade.price),
-                          size=venue.micros(trade.size), status=status, role="TAKER", fee=0,
+                          size=venue.size(trade.size), status=status, role="TAKER", fee=0,
                           source=source, ts_event=ts_event, ts_recv=now))
     return fills
 
@@ -122,8 +122,8 @@ def order_update(order: UserOrder, now: int) -> OrderUpdate:
         raise ValueError(f"unknown order event type {order.type!r}")
     status, reason = found
     return OrderUpdate(order_id=order.id, market=order.market, asset=order.asset_id, side=_side(order.side),
-                       price=venue.micros(order.price), original_size=venue.micros(order.original_size),
-                       size_matched=venue.micros(order.size_matched), status=status, reason=reason,
+                       price=venue.order_price(order.price), original_size=venue.size(order.original_size),
+                       size_matched=venue.size(order.size_matched), status=status, reason=reason,
                        kind=kind, ts_event=venue.to_ns(order.timestamp), ts_recv=now)  # type: ignore[arg-type]
 
 

@@ -28,9 +28,7 @@ from bus.codec import Header
 from bus.node import Node
 from clob.auth import ApiCreds
 from schemas import Fill, Lease, LeaseRelease, UserFeedStatus
-
-MS = 1_000_000
-NS = 1_000_000_000
+from schemas.units import MS, NS
 
 
 class UserFeed:

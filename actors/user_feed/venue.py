@@ -1,8 +1,9 @@
 """Polymarket's user channel as it arrives: ``order`` / ``trade`` events and REST ``/data/trades`` rows.
 
 The venue's own shapes live here (PROTOCOL.md §2), converted to bus units at the edge:
-- every number is a string (sometimes a JSON number, sometimes ``""``); ``Decimal`` parses it into
-  integer 1e-6 units (``micros``);
+- every number is a string (sometimes a JSON number, sometimes ``""``) turned into integer 1e-6 units
+  by the rules of ``schemas.units``: fill prices exact (``price``), order prices exact (``order_price``),
+  sizes and matched amounts floored (``size``);
 - times come as unix seconds, milliseconds (``timestamp``), or ISO strings in some samples (``to_ns``);
 - statuses carry reason suffixes (``"UNMATCHED_invalid post-only order: ..."``) and REST spells them
   ``ORDER_STATUS_LIVE`` / ``TRADE_STATUS_CONFIRMED`` (``order_status`` / ``trade_status``: a prefix
@@ -15,15 +16,14 @@ from __future__ import annotations
 
 import calendar
 from datetime import datetime
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import Decimal
 from typing import NamedTuple, cast
 
 import msgspec
 
-from schemas import MICRO
+from schemas.units import MAX_INT64, MS, NS, parse_exact, parse_price, parse_size
 from schemas.user import TradeStatus
 
-NS = 1_000_000_000
 Amount = str | int | float | None  # numbers as the venue sends them
 
 
@@ -175,29 +175,28 @@ def parse_trade_row(row: bytes | msgspec.Raw) -> UserTrade | None:
 # -- numbers, times, statuses ------------------------------------------------------------------
 
 
-MAX_INT = (1 << 63) - 1  # bus integers are int64: anything larger is malformed, not a crash later
-_MAX_AMOUNT = Decimal(MAX_INT) / MICRO
-
-
-def micros(value: Amount) -> int:
-    """``"0.482"`` / ``".48"`` / ``5`` / ``""`` -> integer 1e-6 units (half-even beyond 6 places).
-    ``ValueError`` unless it is a non-negative finite number that fits the bus."""
+def size(value: Amount) -> int:
+    """A size or matched amount (``"25.0000"``, ``5``, ``""``) -> 1e-6 units, floored past the sixth
+    decimal (``parse_size``); ``""`` / ``None`` -> 0. ``ValueError`` for a negative or non-number."""
     if value is None or value == "":
         return 0
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValueError(f"not a number: {str(value)[:40]!r}") from None
-    if not number.is_finite() or number < 0 or number > _MAX_AMOUNT:
-        raise ValueError(f"not a non-negative finite amount: {str(value)[:40]!r}")
-    return int((number * MICRO).to_integral_value(ROUND_HALF_EVEN))
+    return parse_size(value)
 
 
 def price(value: Amount) -> int:
-    """A price: ``micros`` within (0, 1]; ``ValueError`` otherwise."""
-    units = micros(value)
-    if not 0 < units <= MICRO:
-        raise ValueError(f"price out of range: {str(value)[:40]!r}")
+    """A fill price: exact 1e-6 units within (0, 1] (``parse_price``); ``ValueError`` otherwise."""
+    if value is None:
+        raise ValueError("no price")
+    return parse_price(value)
+
+
+def order_price(value: Amount) -> int:
+    """An order event's price: exact 1e-6 units, not negative (``parse_exact``); ``""`` / ``None`` -> 0."""
+    if value is None or value == "":
+        return 0
+    units = parse_exact(value)
+    if units < 0:
+        raise ValueError(f"negative price: {str(value)[:40]!r}")
     return units
 
 
@@ -211,7 +210,7 @@ def to_ns(value: Amount) -> int:
         ns = _to_ns(text)
     except (ValueError, ArithmeticError):  # bad ISO text, dates out of range, Decimal errors
         raise ValueError(f"not a timestamp: {text[:40]!r}") from None
-    if not 0 <= ns <= MAX_INT:
+    if not 0 <= ns <= MAX_INT64:
         raise ValueError(f"timestamp out of range: {text[:40]!r}")
     return ns
 
@@ -226,7 +225,7 @@ def _to_ns(text: str) -> int:
     if number >= 10**14:
         return number * 1000
     if number >= 10**11:
-        return number * 1_000_000
+        return number * MS
     return number * NS
 
 

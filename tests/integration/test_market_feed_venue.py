@@ -18,7 +18,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from actors.market_feed.venue import micros
+from actors.market_feed import venue as feed_venue
 from bus import topics
 from bus.endpoints import BusConfig
 from bus.node import Node
@@ -137,7 +137,7 @@ def venue_book(venue: VenueThread, token: str) -> tuple[list[tuple[int, int]], l
     assert status == 200
 
     def units(levels: list[dict[str, str]]) -> list[tuple[int, int]]:
-        return [(micros(lv["price"]), micros(lv["size"])) for lv in levels]
+        return [(feed_venue.price(lv["price"]), feed_venue.size(lv["size"])) for lv in levels]
     bids, asks = units(data["bids"]), units(data["asks"])
     return sorted(bids, reverse=True), sorted(asks)
 

@@ -21,7 +21,6 @@ import sqlite3
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +29,10 @@ import msgspec
 from actors.inventory.core import Inventory
 from actors.inventory.positions import Limits
 from schemas import Fill
+from schemas.units import parse_exact
 
 Key = tuple[str, str]  # (trade id, our order id)
 FINAL = frozenset({"CONFIRMED", "FAILED"})
-MICRO = Decimal(1_000_000)
-
-
-def micros(text: object) -> int:
-    return int(Decimal(str(text)) * MICRO)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,8 +77,8 @@ def venue_fills(rows: Iterable[dict[str, Any]], api_key: str) -> tuple[dict[Key,
                 repeated.append(key)
             seen.add(key)
             fills[key] = VenueFill(trade_id=key[0], order_id=key[1], market=str(row["market"]),
-                                   asset=str(asset), side=str(side).upper(), price=micros(price),
-                                   size=micros(size), status=status)
+                                   asset=str(asset), side=str(side).upper(), price=parse_exact(price),
+                                   size=parse_exact(size), status=status)
     return fills, repeated
 
 

@@ -26,8 +26,8 @@ DEEP = b"[" * 5000 + b"]" * 5000  # msgspec raises RecursionError (not DecodeErr
 BAD_NUMBERS = ["NaN", "nan", "-NaN", "sNaN", "Infinity", "-Infinity", "inf", "-inf", "-1", "-0.5",
                "-0.000001", "1e999999999", "1e30", "9" * 40, "0x10", "abc", "1.2.3", "--1", "1e", ".",
                "²", "None", "null", "true", "1,5", "½"]
-# Prices must be in (0, 1]: these are numbers but not prices.
-BAD_PRICES = ["0", "0.0", "1.000001", "1.5", "2", "100", "1e6", *BAD_NUMBERS]
+# Prices must be exact 1e-6 units in (0, 1] (schemas.units.parse_price): these are numbers but not prices.
+BAD_PRICES = ["0", "0.0", "1.000001", "1.5", "2", "100", "1e6", "0.5000001", "0.0000001", *BAD_NUMBERS]
 # Strings that are hard on any text handling.
 ODD_TEXT = ["", " ", "\x00", "\ud800", "\udcff", "💥" * 3, "a.b", "a b", "\n", "\\", '"', "x" * 300,
             "ORDER_STATUS_", "TRADE_STATUS_", "MATCHED_", "CANCELED_x", "BUY ", "HOLD", "Buy"]

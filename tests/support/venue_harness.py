@@ -7,14 +7,13 @@ import json
 from decimal import Decimal
 from typing import Any
 
+from schemas.units import MICRO, NS
 from tests.support.fixtures import FIXTURES
 from venue.config import VenueConfig
 from venue.contract import MarketEvent, Reply, SignedOrder, UserEvent
 from venue.exchange import Exchange
 from venue.markets import Market
-from venue.money import SCALE
 
-NS = 1_000_000_000
 T0 = 1_773_307_201 * NS  # one second into btc-updown-5m-1773307200 (2026-03-12 09:20:00 UTC)
 SLUG = "btc-updown-5m-1773307200"
 ADDRESSES = {
@@ -27,7 +26,7 @@ _ids = itertools.count(1)
 
 
 def units(text: str) -> int:
-    return int(Decimal(text) * SCALE)
+    return int(Decimal(text) * MICRO)
 
 
 def fixture(relative: str) -> Any:
@@ -38,7 +37,7 @@ def signed(token_id: str, side: str, price: str, size: str, *, order_id: str | N
            expiration: int = 0) -> SignedOrder:
     """A SignedOrder with exact SDK-style amounts for `size` shares at `price`."""
     shares = units(size)
-    collateral = int(Decimal(price) * Decimal(size) * SCALE)
+    collateral = int(Decimal(price) * Decimal(size) * MICRO)
     maker, taker = (collateral, shares) if side == "BUY" else (shares, collateral)
     number = next(_ids)
     return SignedOrder(

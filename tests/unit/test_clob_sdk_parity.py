@@ -32,7 +32,6 @@ from clob.order_json import order_body, parse_order_json, verify_order_signature
 from clob.orders import (
     ROUNDING,
     TICK_SIZES,
-    UNIT,
     OrderError,
     Side,
     _round_notional,
@@ -43,6 +42,7 @@ from clob.orders import (
     tick_units,
 )
 from clob.signer import Signer
+from schemas.units import MICRO
 
 N_ORDERS = 1_000
 WALLET_TYPES = {"EOA": 0, "POLY_PROXY": 1, "GNOSIS_SAFE": 2}
@@ -117,9 +117,9 @@ def random_cases(seed: int, n: int, n_keys: int) -> Iterator[OrderCase]:
         yield OrderCase(
             key_index=rng.randrange(n_keys),
             tick=tick,
-            price_u=tick_u * rng.randint(1, UNIT // tick_u - 1),
+            price_u=tick_u * rng.randint(1, MICRO // tick_u - 1),
             size_u=rng.choice(
-                [rng.randint(10_000, 10**12), rng.randint(1, 10**5) * 10_000, rng.randint(5, 500) * UNIT]
+                [rng.randint(10_000, 10**12), rng.randint(1, 10**5) * 10_000, rng.randint(5, 500) * MICRO]
             ),
             side=rng.choice(["BUY", "SELL"]),
             neg_risk=rng.random() < 0.5,
@@ -230,7 +230,7 @@ def sdk_amounts(side: Side, price: Decimal, size: Decimal, tick: str) -> tuple[i
 def test_amounts_match_the_sdk_at_every_grid_price(tick: str) -> None:
     rng = random.Random(tick)
     tick_u = tick_units(tick)
-    for price_u in range(tick_u, UNIT - tick_u + 1, tick_u):
+    for price_u in range(tick_u, MICRO - tick_u + 1, tick_u):
         size_u = rng.randint(10_000, 10**11)
         for side in ("BUY", "SELL"):
             price, size = Decimal(price_u).scaleb(-6), Decimal(size_u).scaleb(-6)
@@ -244,7 +244,7 @@ def test_amounts_match_the_sdk_for_sizes_with_many_decimals() -> None:
     for _ in range(2_000):
         tick = rng.choice(TICK_SIZES)
         tick_u = tick_units(tick)
-        price = Decimal(tick_u * rng.randint(1, UNIT // tick_u - 1)).scaleb(-6)
+        price = Decimal(tick_u * rng.randint(1, MICRO // tick_u - 1)).scaleb(-6)
         size = Decimal(rng.randint(10**6, 10**15)).scaleb(-rng.randint(6, 12))
         side: Side = rng.choice(["BUY", "SELL"])
         assert order_amounts_decimal(side, price, size, tick) == sdk_amounts(side, price, size, tick)

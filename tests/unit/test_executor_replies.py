@@ -15,8 +15,10 @@ from actors.executor.replies import (
     parse_legs,
     parse_order,
     parse_orders,
+    price,
+    seconds,
+    size,
     trade_order_ids,
-    units,
 )
 from clob.order_json import order_payload, parse_order_json
 from clob.orders import build_order, sign_order
@@ -95,10 +97,24 @@ def test_batch_legs_as_the_venue_reports_a_failed_leg() -> None:
 
 
 @pytest.mark.parametrize(("text", "micros"), [
-    ("0.5000", 500_000), (".48", 480_000), ("100.0000", 100_000_000), ("0.0000009", 0), ("", 0), (None, 0),
-    ("NaN", 0), (5, 5_000_000)])
-def test_units_at_the_edge(text: object, micros: int) -> None:
-    assert units(text) == micros
+    ("0.5000", 500_000), (".48", 480_000), ("100.0000", 100_000_000), ("0.0000009", 0),
+    ("1.2345678", 1_234_567), ("", 0), (None, 0), ("NaN", 0), ("-1", 0), (True, 0), (5, 5_000_000)])
+def test_sizes_at_the_edge_are_floored(text: object, micros: int) -> None:
+    assert size(text) == micros
+
+
+@pytest.mark.parametrize(("text", "micros"), [
+    ("0.5000", 500_000), (".48", 480_000), ("1", 1_000_000), ("0.4820001", 0), ("0", 0), ("1.01", 0),
+    ("", 0), (None, 0), ("NaN", 0), (0.5, 500_000)])
+def test_prices_at_the_edge_are_exact_or_zero(text: object, micros: int) -> None:
+    assert price(text) == micros
+
+
+@pytest.mark.parametrize(("text", "whole"), [
+    ("0", 0), ("1767225600", 1_767_225_600), ("1767225600.9", 1_767_225_600), (1767225600, 1_767_225_600),
+    ("soon", 0), (None, 0)])
+def test_expiration_is_whole_seconds(text: object, whole: int) -> None:
+    assert seconds(text) == whole
 
 
 def test_trade_pages_name_taker_and_maker_orders() -> None:

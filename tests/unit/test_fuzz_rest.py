@@ -84,7 +84,7 @@ def test_reply_parsers_never_raise_and_return_clean_types(body: Any) -> None:
         assert replies.is_open(order.status) or order is single
     assert isinstance(replies.next_cursor(body), str)
     assert all(isinstance(i, str) and i for i in replies.trade_order_ids(body))
-    assert fits(replies.units(body))
+    assert all(fits(parse(body)) for parse in (replies.price, replies.size, replies.seconds))
 
 
 @FUZZ

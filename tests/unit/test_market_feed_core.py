@@ -192,6 +192,8 @@ def test_best_bid_ask_only_proves_liveness() -> None:
     change((YES, "BUY", "abc", "1")),
     change((YES, "BUY", "0.5", "1"), (YES, "HOLD", "0.4", "1")),  # the bad second entry spoils the frame
     change((YES, "BUY", "1.5", "1")),  # price out of range
+    change((YES, "BUY", "0.5000001", "1")),  # a price finer than 1e-6 is malformed, not rounded onto a level
+    book(bids=[("0.4999999", "1")]),
     book(bids=[("0.5", "-1")]),
     book(asks=[("0", "1")]),
     tick_change(new="x"),

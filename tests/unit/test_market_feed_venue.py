@@ -116,22 +116,50 @@ def test_decode_frame_never_raises(data: bytes | str, text: bytes, events: int, 
 @pytest.mark.parametrize(("text", "units"), [
     ("0.5", 500_000), ("0.50", 500_000), (".48", 480_000), ("1", 1_000_000), ("0", 0),
     ("12848.17", 12_848_170_000), ("0.001", 1_000), ("219.217767", 219_217_767),
-    ("0.1234567", 123_456),  # past 1e-6: truncated
-    ("1e-3", 1_000),
+    ("100.0000", 100_000_000), ("1e-3", 1_000),
 ])
-def test_micros_is_exact(text: str, units: int) -> None:
-    assert v.micros(text) == units
-    assert v.micros(text) == units  # cached path
+def test_sizes_and_ticks_are_exact(text: str, units: int) -> None:
+    assert v.size(text) == v.exact(text) == units
+    assert v.size(text) == v.exact(text) == units  # cached path
+
+
+def test_a_size_past_the_sixth_decimal_is_floored_and_never_cached_for_a_price() -> None:
+    assert v.size("0.1234567") == 123_456 and v.size("0.1234567") == 123_456
+    assert "0.1234567" not in v.UNITS
+    with pytest.raises(ValueError, match="6 decimal places"):
+        v.price("0.1234567")
+    with pytest.raises(ValueError, match="6 decimal places"):
+        v.exact("0.1234567")
+
+
+@pytest.mark.parametrize(("text", "units"), [("0.5", 500_000), (".48", 480_000), ("1", 1_000_000),
+                                             ("0.0001", 100), ("0.5000", 500_000)])
+def test_prices_are_exact(text: str, units: int) -> None:
+    assert v.price(text) == units
+    assert v.price(text) == units  # cached path
+
+
+@pytest.mark.parametrize("text", ["0", "1.01", "5", "0.5000001", "-0.5"])
+def test_prices_out_of_range_or_finer_than_1e6_are_rejected(text: str) -> None:
+    with pytest.raises(ValueError):
+        v.price(text)
+
+
+def test_a_cached_size_is_no_price() -> None:
+    assert v.size("7") == 7_000_000
+    with pytest.raises(ValueError, match="out of range"):
+        v.price("7")
 
 
 @pytest.mark.parametrize("text", ["", "abc", "-1", "NaN", "Infinity", "0x10", "1,5"])
-def test_micros_rejects_non_numbers(text: str) -> None:
-    with pytest.raises(ValueError):
-        v.micros(text)
+def test_numbers_reject_non_numbers(text: str) -> None:
+    for parse in (v.size, v.exact, v.price):
+        with pytest.raises(ValueError):
+            parse(text)
 
 
-def test_optional_micros_and_timestamps_and_sides() -> None:
-    assert v.optional_micros("", 7) == 7 and v.optional_micros("0.73", 7) == 730_000
+def test_optional_exact_and_timestamps_and_sides() -> None:
+    assert v.optional_exact("", 7) == 7 and v.optional_exact("0.73", 7) == 730_000
     assert v.ms_to_ns("1757908892351") == 1_757_908_892_351_000_000 and v.ms_to_ns("") == 0
     with pytest.raises(ValueError):
         v.ms_to_ns("soon")

@@ -17,12 +17,12 @@ from actors.markets.resolve import (
     token_ids,
 )
 from actors.markets.slugs import MarketError, NotReady, Window
+from schemas.units import NS
 from tests.support.fixtures import FIXTURES, NT_CRATES, NT_HTTP
 
 NAUTILUS = FIXTURES / "nautilus_trader"
 CRATES = NT_CRATES
 PY_HTTP = NT_HTTP
-NS = 1_000_000_000
 UP = "104239898038807136052399800151408521467737075933964991162589336683346093173875"
 DOWN = "71183960810705820955071415844881728181970340514894896943812046065452395013351"
 CID = "0x78443f961b9a65869dcb39359de9960165c7e5cbad0904eac7f29cd77872a63b"
@@ -204,3 +204,24 @@ def test_the_fallback_tick_is_used_only_when_the_clob_gives_none(mts: float | st
             market_info(gamma, entry, default_tick=default_tick)
     else:
         assert market_info(gamma, entry, default_tick=default_tick).tick == tick
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("mts", "0.0100001"), ("mts", 1e-7), ("mos", "5.0000001"), ("mbf", "NaN"), ("tbf", "1e30"),
+])
+def test_market_numbers_finer_than_1e6_or_unreadable_refuse_the_market(field: str, value: Any) -> None:
+    gamma = decode_gamma(gamma_json(), "s")
+    fields: dict[str, Any] = {"c": "0xc1", "t": [ClobToken(t="1"), ClobToken(t="2")], "mts": 0.01, "mos": 5,
+                              field: value}
+    with pytest.raises(MarketError, match="bad"):
+        market_info(gamma, ClobInfo(**fields))
+
+
+@pytest.mark.parametrize(("mts", "mos", "tick", "min_size"), [
+    ("0.01", "5", 10_000, 5_000_000), (0.001, 15.0, 1_000, 15_000_000),
+    ("0.0100000", "5.00", 10_000, 5_000_000), ("1e-2", 5, 10_000, 5_000_000),
+])
+def test_market_numbers_are_read_exactly(mts: Any, mos: Any, tick: int, min_size: int) -> None:
+    info = market_info(decode_gamma(gamma_json(), "s"),
+                       ClobInfo(c="0xc1", t=[ClobToken(t="1"), ClobToken(t="2")], mts=mts, mos=mos))
+    assert (info.tick, info.min_size) == (tick, min_size)

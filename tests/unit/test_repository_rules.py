@@ -5,11 +5,14 @@
   the captures the tests use are copied into tests/fixtures/).
 - Test modules do not import each other: shared helpers live in tests/support/, so every test module
   can be read, run and changed on its own.
+- The unit constants (1e-6 units, ns per ms and per s, the int64 limit) are defined once, in
+  schemas/units.py: no other module of the programs, libraries, venue or benchmarks defines its own.
 """
 
 from __future__ import annotations
 
 import ast
+import operator
 import re
 from pathlib import Path
 
@@ -137,4 +140,88 @@ def test_no_module_imports_a_test_module() -> None:
     for path in scanned_files():
         if path.suffix == ".py" and (hits := imported_test_modules(path.read_text())):
             found[str(path.relative_to(REPO))] = hits
+    assert found == {}
+
+
+# -- the unit constants have one home ---------------------------------------------------------------
+
+UNITS_HOME = "schemas/units.py"
+CODE = ("actors", "bus", "clob", "schemas", "venue", "bench")
+UNIT_VALUES = {10**6, 10**9, 2**63 - 1}  # MICRO / MS, NS, MAX_INT64
+UNIT_NAMES = {"MICRO", "ONE", "MS", "NS", "NANO", "S", "UNIT", "SCALE", "MAX_INT", "MAX_UNITS", "MAX_INT64"}
+ALLOWED: dict[str, str] = {}  # "path:NAME" -> why it must stay (none today)
+_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.FloorDiv: operator.floordiv,
+        ast.LShift: operator.lshift, ast.Pow: operator.pow}
+
+
+def _int_value(node: ast.expr) -> int | None:
+    """The value of a constant integer expression (``1_000_000``, ``10**9``, ``(1 << 63) - 1``,
+    ``Decimal(1_000_000)``), else None."""
+    if isinstance(node, ast.Constant):
+        return node.value if type(node.value) is int else None
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _int_value(node.operand)
+        return None if inner is None else -inner
+    if isinstance(node, ast.Call) and len(node.args) == 1 and isinstance(node.func, ast.Name):
+        return _int_value(node.args[0]) if node.func.id in ("Decimal", "int") else None
+    if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+        left, right = _int_value(node.left), _int_value(node.right)
+        huge = isinstance(node.op, ast.Pow | ast.LShift) and not 0 <= (right or 0) <= 64
+        if left is None or right is None or huge:
+            return None
+        try:
+            return int(_OPS[type(node.op)](left, right))
+        except ZeroDivisionError:
+            return None
+    return None
+
+
+def unit_constants(source: str) -> list[str]:
+    """Module-level constants that duplicate a unit: a unit's name, a unit's value, or a unit's value
+    written inside the expression (``GTD_HEADROOM_NS = 60 * 1_000_000_000``)."""
+    found = []
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        else:
+            continue
+        names = [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+        literal = any(_int_value(n) in UNIT_VALUES for n in ast.walk(value) if isinstance(n, ast.expr))
+        if literal or any(name in UNIT_NAMES for name in names):
+            found += names
+    return found
+
+
+@pytest.mark.parametrize(("source", "found"), [
+    ("MICRO = 1_000_000", ["MICRO"]),
+    ("MICRO = Decimal(1_000_000)", ["MICRO"]),
+    ("NANO = 10**9", ["NANO"]),
+    ("S = 1_000_000_000", ["S"]),
+    ("MAX_UNITS = (1 << 63) - 1", ["MAX_UNITS"]),
+    ("SCALE = MICRO", ["SCALE"]),  # an alias is a second home too
+    ("GTD_HEADROOM_NS = 60 * 1_000_000_000", ["GTD_HEADROOM_NS"]),
+    ("_MAX_VALUE = Decimal((1 << 63) - 1) / MICRO", ["_MAX_VALUE"]),
+    ("TICK: int = 1_000_000", ["TICK"]),
+    ("from schemas.units import MICRO, NS", []),
+    ("SAMPLE_NS = 1_000 * MS", []),
+    ("PRICE_MIN = 1_000", []),
+    ("NOW = 1_000_000_000_000", []),
+    ("def f(x):\n    return x * 1_000_000", []),  # module-level constants only
+])
+def test_the_unit_scan_finds_duplicated_constants(source: str, found: list[str]) -> None:
+    assert unit_constants(source) == found
+
+
+def test_no_module_defines_its_own_unit_constants() -> None:
+    found = {}
+    for top in CODE:
+        for path in sorted((REPO / top).rglob("*.py")):
+            where = str(path.relative_to(REPO))
+            if where == UNITS_HOME or SKIPPED_DIRS.intersection(path.parts):
+                continue
+            names = [n for n in unit_constants(path.read_text()) if f"{where}:{n}" not in ALLOWED]
+            if names:
+                found[where] = names
     assert found == {}

@@ -153,6 +153,29 @@ def test_a_trade_with_an_unknown_status_or_side_is_refused() -> None:
         trade_fills(load_trade(NT_WS / "user_trade1.json", side="HOLD"), me, "ws", NOW)
 
 
+def maker_changed(owner: str, **changes: str) -> UserTrade:
+    """user_trade1.json with our (``owner``'s) maker entry changed."""
+    raw = json.loads((NT_WS / "user_trade1.json").read_text())
+    for entry in raw["maker_orders"]:
+        if entry["owner"] == owner:
+            entry.update(changes)
+    [event] = parse_frame(json.dumps(raw)).events
+    assert isinstance(event, UserTrade)
+    return event
+
+
+def test_a_fill_size_past_the_sixth_decimal_is_floored() -> None:
+    me = Identity("78132bc3-22af-6aa2-79ae-11929f821cae")
+    [fill] = trade_fills(maker_changed(me.api_key, matched_amount="10.0000019"), me, "ws", NOW)
+    assert (fill.price, fill.size) == (482_000, 10_000_001)  # half-even would have made it 10_000_002
+
+
+def test_a_fill_price_past_the_sixth_decimal_refuses_the_trade() -> None:
+    me = Identity("78132bc3-22af-6aa2-79ae-11929f821cae")
+    with pytest.raises(ValueError, match="6 decimal places"):
+        trade_fills(maker_changed(me.api_key, price="0.4820004"), me, "ws", NOW)
+
+
 # (fixture, changes, expected (status, reason, kind, size_matched, ts_event))
 ORDER_CASES: list[tuple[Path, dict[str, Any], tuple[str, str, str, int, int]]] = [
     (NT_WS / "order_placement.json", {}, ("LIVE", "", "PLACEMENT", 0, 1_725_842_520_990_000_000)),

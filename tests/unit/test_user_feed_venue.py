@@ -42,7 +42,7 @@ def test_every_order_fixture_parses_as_an_order_event(path: Path) -> None:
     assert (order.id, order.market, order.asset_id, order.type) == (raw["id"], raw["market"], raw["asset_id"],
                                                                    raw["type"])
     assert venue.order_status(order.status) is not None
-    assert venue.micros(order.price) == int(float(raw["price"]) * 1_000_000 + 0.5)
+    assert venue.order_price(order.price) == int(float(raw["price"]) * 1_000_000 + 0.5)
 
 
 @pytest.mark.parametrize("path", TRADE_FIXTURES, ids=lambda p: p.name)
@@ -126,16 +126,37 @@ def test_trade_status_strings(raw: str, expected: str | None) -> None:
 @pytest.mark.parametrize(("raw", "expected"), [
     ("0.5", 500_000), ("0.50", 500_000), (".48", 480_000), ("0.482", 482_000), ("25.0000", 25_000_000),
     ("1096.87", 1_096_870_000), ("5", 5_000_000), (5, 5_000_000), (0.57, 570_000), ("", 0), (None, 0),
-    ("0.0000005", 0), ("0.0000015", 2),  # beyond 6 places: half-even
+    ("0.0000005", 0), ("0.0000015", 1), ("0.0000019", 1),  # beyond 6 places: floored
 ])
-def test_amounts_are_exact_integers(raw: venue.Amount, expected: int) -> None:
-    assert venue.micros(raw) == expected
+def test_sizes_are_floored_integers(raw: venue.Amount, expected: int) -> None:
+    assert venue.size(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["abc", "NaN", "1e400x"])
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("0.5", 500_000), ("0.50", 500_000), (".48", 480_000), ("0.482", 482_000), (0.57, 570_000),
+    ("1", 1_000_000), ("0.5000000", 500_000),
+])
+def test_prices_are_exact(raw: venue.Amount, expected: int) -> None:
+    assert venue.price(raw) == expected
+    assert venue.order_price(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["0.4820001", "0", "1.5", "", None, "-0.5"])
+def test_fill_prices_finer_than_1e6_or_out_of_range_raise(raw: venue.Amount) -> None:
+    with pytest.raises(ValueError):
+        venue.price(raw)
+
+
+def test_order_prices_may_be_zero_or_empty_but_not_finer_than_1e6() -> None:
+    assert venue.order_price("") == venue.order_price(None) == venue.order_price("0") == 0
+    with pytest.raises(ValueError):
+        venue.order_price("0.4820001")
+
+
+@pytest.mark.parametrize("raw", ["abc", "NaN", "1e400x", "-1"])
 def test_bad_amounts_raise(raw: str) -> None:
     with pytest.raises(ValueError):
-        venue.micros(raw)
+        venue.size(raw)
 
 
 @pytest.mark.parametrize(("raw", "expected"), [

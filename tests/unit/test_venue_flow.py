@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from schemas.units import ONE
 from tests.support.venue_harness import NS, T0, Harness
 from venue.config import VenueConfig
 from venue.markets import Catalogue
-from venue.money import ONE
 from venue.oracle import Oracle
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from schemas.units import MICRO
 from tests.support.venue_harness import ADDRESSES, Harness, signed
 from venue.config import VenueConfig
-from venue.money import SCALE
 
 
 def test_harness_accounts_start_with_the_configured_balance() -> None:
     h = Harness(VenueConfig(flow=False, start_balance_pusd=1234))
-    assert h.cash("alice") == 1234 * SCALE
+    assert h.cash("alice") == 1234 * MICRO
     assert h.ex.positions(ADDRESSES["alice"]) == {}
 
 

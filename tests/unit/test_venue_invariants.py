@@ -5,9 +5,10 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from schemas.units import MICRO
 from tests.support.venue_harness import ADDRESSES, Harness
 from venue.matching import COLLATERAL
-from venue.money import SCALE, notional
+from venue.money import notional
 
 WHO = sorted(ADDRESSES)
 ACTIONS = st.lists(
@@ -57,8 +58,8 @@ def test_random_sessions_keep_books_and_balances_consistent(actions: list[tuple[
     h = Harness()
     yes, no = h.market().token_ids
     for address in ADDRESSES.values():  # everyone starts with 200 minted Yes/No pairs
-        h.ex.ledger.apply([(address, COLLATERAL, -200 * SCALE), (address, yes, 200 * SCALE),
-                           (address, no, 200 * SCALE)])
+        h.ex.ledger.apply([(address, COLLATERAL, -200 * MICRO), (address, yes, 200 * MICRO),
+                           (address, no, 200 * MICRO)])
     start_total = sum(h.ex.ledger.balance(a) + h.ex.ledger.balance(a, yes) for a in ADDRESSES.values())
     placed: list[tuple[str, str]] = []
     for action in actions:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from schemas.units import MICRO
 from tests.support.venue_harness import ADDRESSES, NS, T0, Harness
 from venue.config import VenueConfig
 from venue.markets import Catalogue, market_ids, updown_question
-from venue.money import SCALE
 
 START = 1_773_307_200  # 09:20:00 UTC, a 5m / 15m / 1h boundary (15m: 09:15 is the current one)
 
@@ -79,7 +79,7 @@ def test_winning_shares_are_redeemed_for_one_pusd_once_trades_are_final() -> Non
     alice, bob = h.cash("alice"), h.cash("bob")
     h.advance(300)
     assert h.market().redeemed
-    assert h.cash("alice") - alice == 10 * SCALE
+    assert h.cash("alice") - alice == 10 * MICRO
     assert h.cash("bob") == bob
     assert h.ex.positions(ADDRESSES["alice"]) == {} and h.ex.positions(ADDRESSES["bob"]) == {}
 

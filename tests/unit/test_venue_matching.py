@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from schemas.units import MICRO
 from tests.support.venue_harness import Harness, units
 from venue.config import VenueConfig
-from venue.money import SCALE, taker_fee
+from venue.money import taker_fee
 
 FEE_RATE = 70_000  # 0.07
 
@@ -44,13 +45,13 @@ def test_cross_asset_matching_moves_money_and_names_each_side_in_its_own_terms(
 
     assert resting.status == 200 and taking.status == 200
     assert taking.body["status"] == "matched"  # type: ignore[index]
-    fee = taker_fee(10 * SCALE, units(price), FEE_RATE)
+    fee = taker_fee(10 * MICRO, units(price), FEE_RATE)
     taker_cash = -units(price) * 10 - fee if t_side == "BUY" else units(price) * 10 - fee
     maker_cash = -units(m_price) * 10 if m_side == "BUY" else units(m_price) * 10
     assert h.cash("alice") - start_alice == taker_cash
     assert h.cash("bob") - start_bob == maker_cash  # makers pay no fee
-    assert h.shares("alice", t_token) == (10 * SCALE if t_side == "BUY" else 0)
-    assert h.shares("bob", m_token) == (10 * SCALE if m_side == "BUY" else 0)
+    assert h.shares("alice", t_token) == (10 * MICRO if t_side == "BUY" else 0)
+    assert h.shares("bob", m_token) == (10 * MICRO if m_side == "BUY" else 0)
 
     [taker_msg] = h.user("alice", "trade")
     [maker_msg] = h.user("bob", "trade")
@@ -62,7 +63,7 @@ def test_cross_asset_matching_moves_money_and_names_each_side_in_its_own_terms(
         [entry] = msg["maker_orders"]
         assert (entry["asset_id"], entry["side"], entry["price"]) == (m_token, m_side, m_price)
         assert (entry["owner"], entry["matched_amount"], entry["fee_rate_bps"]) == ("key-bob", "10", "0")
-    assert h.market().last_trade_price == (units(price) if t_token == h.yes else SCALE - units(price))
+    assert h.market().last_trade_price == (units(price) if t_token == h.yes else MICRO - units(price))
     assert kind in ("direct", "mint", "merge")
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from polymarket._internal.actions.orders.post import parse_order_response
 
+from schemas.units import MICRO
 from tests.support.venue_harness import ADDRESSES, NS, Harness, signed, units
 from venue.config import VenueConfig
-from venue.money import SCALE
 
 ID = "0x" + "7" * 64
 NO_BALANCE = "not enough balance / allowance"
@@ -110,7 +110,7 @@ def test_buys_reserve_pusd_sells_reserve_shares_and_cancels_release_them() -> No
     assert h.ex.ledger.available(address, h.yes) == 0
     assert h.place("alice", h.yes, "SELL", "0.7", "5").status == 400
     h.cancel("alice", sell.body["orderID"])  # type: ignore[index]
-    assert h.ex.ledger.available(address, h.yes) == 10 * SCALE
+    assert h.ex.ledger.available(address, h.yes) == 10 * MICRO
 
 
 def test_a_marketable_buy_must_also_cover_its_taker_fee() -> None:
@@ -130,7 +130,7 @@ def test_fills_release_reservations_at_the_order_price() -> None:
     h.grant("bob", h.yes, "40")
     h.place("bob", h.yes, "SELL", "0.5", "40")
     assert h.ex.ledger.reserved(address) == units("30")
-    assert h.shares("alice", h.yes) == 40 * SCALE
+    assert h.shares("alice", h.yes) == 40 * MICRO
 
 
 def test_cancel_replies_list_canceled_and_not_canceled() -> None:

@@ -14,11 +14,11 @@ from typing import Any
 
 import msgspec
 
+from schemas.units import NS
 from venue import faults
 from venue.faults import FaultPlan, HttpFault
 from venue.server.http import Request, Response, Router
 
-NS = 1_000_000_000
 _NO_FAULT = HttpFault()
 
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import msgspec
 
+from schemas.units import MICRO, MS
 from venue.server.channels import MarketChannel
 from venue.server.http import Handler, Request, Response, Router
 from venue.server.websocket import text_frame
@@ -70,8 +71,8 @@ def posted_orders(body: bytes) -> list[tuple[str, int]]:
         try:
             maker, taker = int(order["makerAmount"]), int(order["takerAmount"])
             buy = order["side"] in ("BUY", 0)
-            out.append((str(order["tokenId"]), (maker * 1_000_000 // taker) if buy else
-                        (taker * 1_000_000 // maker)))
+            out.append((str(order["tokenId"]), (maker * MICRO // taker) if buy else
+                        (taker * MICRO // maker)))
         except (KeyError, TypeError, ValueError, ZeroDivisionError):
             continue
     return out
@@ -201,7 +202,7 @@ class BenchApi:
             return Response.error(409, f"nobody is subscribed to {run.token_id}")
         market = self.exchange.catalogue.token(run.token_id)
         cid = market.condition_id if market is not None else ""
-        ts = str(self.clock_ns() // 1_000_000)
+        ts = str(self.clock_ns() // MS)
         frames = [text_frame(_encode({
             "event_type": "price_change", "market": cid, "timestamp": ts,
             "price_changes": [{"asset_id": run.token_id, "price": "0.5", "size": str(i + 1), "side": "BUY",

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from schemas.units import parse_exact
 from venue import gamma_shapes
-from venue.money import fmt, to_units
+from venue.money import fmt
 from venue.server.admin import FaultState
 from venue.server.http import Request, Response, Router
 from venue.server.rest import Route, gated, paginate
@@ -22,7 +23,7 @@ NO_MARKET = Response.error(404, "market not found")
 def best(book: dict[str, Any], side: str) -> int | None:
     """Best bid ("BUY") or best ask ("SELL") in 1e-6 units; levels are worst -> best, best last."""
     levels = book["bids"] if side == "BUY" else book["asks"]
-    return to_units(levels[-1]["price"]) if levels else None
+    return parse_exact(levels[-1]["price"]) if levels else None
 
 
 class MarketDataApi:

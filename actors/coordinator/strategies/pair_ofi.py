@@ -30,6 +30,7 @@ from actors.coordinator.model import (
     clamp_price,
     floor_to_tick,
 )
+from schemas.units import ONE
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +73,7 @@ def hedge_quote(params: PairParams, market: MarketSpec, held_avg_cost: int, miss
     if price < market.tick:
         return None  # no profitable hedge exists at this cost basis: do not rest one
     size = max(net_abs // SIZE_STEP * SIZE_STEP, market.min_size)
-    return Quote(price=min(price, 1_000_000 - market.tick), size=size)
+    return Quote(price=min(price, ONE - market.tick), size=size)
 
 
 def decide(params: PairParams, market: MarketSpec, yes: Top, no: Top, pos: Position, toxic: bool) -> Decision:
