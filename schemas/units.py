@@ -8,7 +8,8 @@ constants from here, and turn decimal text into units with one of four parsers, 
 - ``parse_exact``: the value must be a whole number of 1e-6 units; a finer digit is an error;
 - ``parse_price``: ``parse_exact``, within (0, 1], and on a tick grid when one is given;
 - ``parse_floor``: rounded down (toward minus infinity) to 1e-6;
-- ``parse_size``: ``parse_floor``, and never negative.
+- ``parse_size``: ``parse_floor``, and never negative;
+- ``parse_fill_price``: a price within (0, 1], rounded half-even to 1e-6 if the venue ever prints finer.
 
 All four accept what ``decimal.Decimal`` reads (surrounding whitespace, a sign, exponent notation such
 as ``"1e-3"``, and Python's ``_`` between digits), an ``int`` (whole units: ``5`` -> ``5_000_000``), a
@@ -28,8 +29,11 @@ Prices (``parse_price``, or ``parse_exact`` where 0 is meaningful): exact, never
   - ``best_bid`` / ``best_ask``, tick sizes; market channel; ``parse_exact``, >= 0 ("0" / "1" mean
     an empty side; a tick is a price step).
   - fill price (maker entry, taker); user channel and REST ``/data/trades`` (user-feed);
-    ``parse_price``. A trade the rule rejects is skipped, counted and its reason logged (and the gap
-    would show in the executor's inventory check) rather than booked at a price the venue did not print.
+    ``parse_fill_price``: the one price that is never rejected for its digits, because a fill the
+    engine drops is a position it no longer knows about (seed-000: inventory changes only from fills,
+    and none may be lost). A seventh decimal (never seen: fill prices are order prices on the tick
+    grid) is rounded half-even, an error of at most 0.5e-6 USDC per share; a price outside (0, 1] or
+    not a number is still rejected (that is not a fill of a binary token).
   - order price of an ``order`` event; user channel; ``parse_exact``, >= 0, ``""`` -> 0 (a limit
     price; "0" / "" occur on orders without one).
   - open order ``price``; REST ``/data/orders`` (executor); ``parse_price``, 0 when rejected (the
@@ -68,7 +72,7 @@ Pure: stdlib only, no I/O.
 
 from __future__ import annotations
 
-from decimal import ROUND_FLOOR, Context, Decimal, InvalidOperation
+from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 
 MICRO = 1_000_000
 """1e-6 units in one USDC, one share, or a price of 1.0."""
@@ -163,4 +167,16 @@ def parse_size(value: Number) -> int:
     units = parse_floor(value)
     if units < 0:
         raise UnitsError(f"negative amount: {_show(value)}")
+    return units
+
+
+def parse_fill_price(value: Number) -> int:
+    """A fill's price: within (0, 1], on the 1e-6 grid, a finer digit rounded half-even (a fill is never
+    dropped for its digits: ``"0.5000004"`` -> ``500_000``)."""
+    if type(value) is int:
+        units = parse_exact(value)
+    else:
+        units = _to_units(_decimal(value).quantize(_QUANTUM, rounding=ROUND_HALF_EVEN, context=_CONTEXT))
+    if not 0 < units <= ONE:
+        raise UnitsError(f"price out of range (0, 1]: {_show(value)}")
     return units

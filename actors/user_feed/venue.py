@@ -21,7 +21,7 @@ from typing import NamedTuple, cast
 
 import msgspec
 
-from schemas.units import MAX_INT64, MS, NS, parse_exact, parse_price, parse_size
+from schemas.units import MAX_INT64, MS, NS, parse_exact, parse_fill_price, parse_size
 from schemas.user import TradeStatus
 
 Amount = str | int | float | None  # numbers as the venue sends them
@@ -184,10 +184,11 @@ def size(value: Amount) -> int:
 
 
 def price(value: Amount) -> int:
-    """A fill price: exact 1e-6 units within (0, 1] (``parse_price``); ``ValueError`` otherwise."""
+    """A fill price in 1e-6 units within (0, 1], a digit past the sixth rounded, never a reason to drop
+    the fill (``parse_fill_price``); ``ValueError`` for no price, a non-number or one out of range."""
     if value is None:
         raise ValueError("no price")
-    return parse_price(value)
+    return parse_fill_price(value)
 
 
 def order_price(value: Amount) -> int:

@@ -19,6 +19,7 @@ from schemas.units import (
     Number,
     UnitsError,
     parse_exact,
+    parse_fill_price,
     parse_floor,
     parse_price,
     parse_size,
@@ -130,3 +131,17 @@ def test_the_constants() -> None:
 def test_number_covers_what_the_parsers_take() -> None:
     values: list[Number] = ["0.5", 5, 0.5, Decimal("0.5")]
     assert [parse_exact(v) for v in values] == [500_000, 5_000_000, 500_000, 500_000]
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("0.482", 482_000), ("0.4820004", 482_000), ("0.4820006", 482_001), ("0.4820005", 482_000),
+    ("0.4820015", 482_002), (1, 1_000_000), ("1.0000004", 1_000_000), (0.57, 570_000),
+])
+def test_a_fill_price_is_rounded_half_even_never_refused_for_its_digits(raw: object, expected: int) -> None:
+    assert parse_fill_price(raw) == expected  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("raw", ["0", "0.0000004", "1.0000006", "-0.5", "", "nan", True, None])
+def test_a_fill_price_outside_0_1_or_not_a_number_is_refused(raw: object) -> None:
+    with pytest.raises(UnitsError):
+        parse_fill_price(raw)  # type: ignore[arg-type]

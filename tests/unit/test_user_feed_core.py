@@ -170,10 +170,10 @@ def test_a_fill_size_past_the_sixth_decimal_is_floored() -> None:
     assert (fill.price, fill.size) == (482_000, 10_000_001)  # half-even would have made it 10_000_002
 
 
-def test_a_fill_price_past_the_sixth_decimal_refuses_the_trade() -> None:
+def test_a_fill_price_past_the_sixth_decimal_is_rounded_and_the_fill_kept() -> None:
     me = Identity("78132bc3-22af-6aa2-79ae-11929f821cae")
-    with pytest.raises(ValueError, match="6 decimal places"):
-        trade_fills(maker_changed(me.api_key, price="0.4820004"), me, "ws", NOW)
+    [fill] = trade_fills(maker_changed(me.api_key, price="0.4820006"), me, "ws", NOW)
+    assert (fill.price, fill.size) == (482_001, 10_000_000)  # a fill is never dropped for its digits
 
 
 # (fixture, changes, expected (status, reason, kind, size_matched, ts_event))

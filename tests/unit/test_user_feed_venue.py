@@ -141,10 +141,16 @@ def test_prices_are_exact(raw: venue.Amount, expected: int) -> None:
     assert venue.order_price(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["0.4820001", "0", "1.5", "", None, "-0.5"])
-def test_fill_prices_finer_than_1e6_or_out_of_range_raise(raw: venue.Amount) -> None:
+@pytest.mark.parametrize("raw", ["0", "1.5", "", None, "-0.5", "0.0000004"])
+def test_fill_prices_out_of_range_raise(raw: venue.Amount) -> None:
     with pytest.raises(ValueError):
         venue.price(raw)
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("0.4820001", 482_000), ("0.4820005", 482_000),
+                                               ("0.4820015", 482_002), ("0.9999996", 1_000_000)])
+def test_fill_prices_finer_than_1e6_are_rounded_half_even_not_refused(raw: str, expected: int) -> None:
+    assert venue.price(raw) == expected
 
 
 def test_order_prices_may_be_zero_or_empty_but_not_finer_than_1e6() -> None:
