@@ -18,11 +18,11 @@ from schemas.units import MICRO
 
 # (module, struct, who reads it)
 SOURCES = [
-    ("actors.common.polymarket", "VenueEndpoints", "market-feed, user-feed, executor, coordinators"),
-    ("actors.common.polymarket", "ApiCredentials", "user-feed, executor"),
+    ("venue_client.endpoints", "VenueEndpoints", "market-feed, user-feed, executor, coordinators"),
+    ("venue_client.credentials", "ApiCredentials", "user-feed, executor"),
     ("bus.endpoints", "BusConfig", "every program"),
     ("actors.coordinator.config", "CoordinatorConfig", "coordinators (group market)"),
-    ("actors.markets.config", "MarketsConfig", "coordinators (market resolution)"),
+    ("venue_client.markets.config", "MarketsConfig", "coordinators (market resolution)"),
     ("actors.inventory.config", "InventoryConfig", "inventory"),
     ("actors.ofi.config", "OfiConfig", "ofi"),
     ("actors.executor.config", "ExecutorConfig", "executor"),

@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from actors.common.polymarket import VenueEndpoints
 from bus.config import ConfigError, load
+from venue_client.endpoints import VenueEndpoints
 
 ROOT = Path(__file__).resolve().parents[1]
 NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")

@@ -18,7 +18,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from actors.common.polymarket import VenueEndpoints
 from actors.coordinator import decide_cli
 from actors.coordinator.config import CoordinatorConfig
 from actors.coordinator.core import Coordinator
@@ -26,7 +25,6 @@ from actors.coordinator.reconcile import RequoteRules
 from actors.coordinator.resolver import gamma_resolver
 from actors.coordinator.rotation import Rotation, Window
 from actors.coordinator.strategies.pair_ofi import PairParams
-from actors.markets.config import MarketsConfig
 from bus import topics
 from bus.codec import Header
 from bus.config import describe, load_or_exit
@@ -52,6 +50,8 @@ from schemas import (
     UserFeedStatus,
 )
 from schemas.units import MS
+from venue_client.endpoints import VenueEndpoints
+from venue_client.markets.config import MarketsConfig
 
 
 class Shell:

@@ -1,4 +1,4 @@
-"""Adapter from market resolution (``actors.markets``) to the coordinator's ``Rotation``.
+"""Adapter from market resolution (``venue_client.markets``) to the coordinator's ``Rotation``.
 
 The tick comes from the market (the CLOB; ``TickSizeChange`` on the bus moves it later); the
 coordinator's ``PM_TICK_SIZE`` is the fallback for a market whose CLOB entry gives no tick size.
@@ -6,11 +6,11 @@ coordinator's ``PM_TICK_SIZE`` is the fallback for a market whose CLOB entry giv
 
 from __future__ import annotations
 
-from actors.common.polymarket import VenueEndpoints
 from actors.coordinator.config import CoordinatorConfig
 from actors.coordinator.model import MarketSpec
 from actors.coordinator.rotation import Resolve, Window
-from actors.markets.config import MarketsConfig
+from venue_client.endpoints import VenueEndpoints
+from venue_client.markets.config import MarketsConfig
 
 
 def gamma_resolver(venue: VenueEndpoints, cfg: CoordinatorConfig, markets: MarketsConfig) -> Resolve:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from actors.common.polymarket import ApiCredentials, VenueEndpoints
 from actors.executor.config import ExecutorConfig, resolve_funder, resolve_key
 from actors.executor.main import PROGRAM, Executor
 from actors.executor.signing import OrderSigner
 from bus.config import EXIT_CONFIG, ConfigError, describe, load_or_exit
 from bus.endpoints import BusConfig, ensure_run_dir
 from bus.logs import Logger
+from venue_client.credentials import ApiCredentials
+from venue_client.endpoints import VenueEndpoints
 
 
 def main() -> int:

@@ -19,12 +19,13 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from actors.common.polymarket import LOCAL_TEST_PRIVATE_KEY, ApiCredentials, VenueEndpoints
 from actors.executor.core import Params
 from actors.executor.foreign import ForeignPolicy
 from actors.executor.ratelimit import TierName
 from bus.config import ConfigError, Env
 from clob.signer import Signer, checksum_address
+from venue_client.credentials import ApiCredentials
+from venue_client.endpoints import LOCAL_TEST_PRIVATE_KEY, VenueEndpoints
 
 
 class ExecutorConfig(msgspec.Struct, frozen=True, kw_only=True):

@@ -19,12 +19,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from actors.common.polymarket import ApiCredentials, write_creds
 from actors.executor.actions import HttpResult
 from actors.executor.rest import RestClient
 from bus.logs import Logger
 from clob.auth import ApiCreds
 from clob.signer import Signer
+from venue_client.credentials import ApiCredentials, write_creds
 
 MAX_WAIT_S = 30.0
 START_DEADLINE_S = 10.0

@@ -30,11 +30,11 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from actors.common.leases import LeaseBook
 from actors.executor import events
 from actors.executor.effects import Intent
 from actors.executor.registry import UNOWNED, Live
 from actors.executor.replies import VenueOrder
+from bus.leases import LeaseBook
 from schemas.units import MS
 
 if TYPE_CHECKING:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from actors.common.polymarket import ApiCredentials, VenueEndpoints, write_creds
 from actors.executor.balances import InventoryWatch
 from actors.executor.config import ExecutorConfig, core_params, derives_in_dry_run
 from actors.executor.core import ExecutorCore
@@ -51,6 +50,8 @@ from schemas import (
     PlaceOrder,
     RiskEvent,
 )
+from venue_client.credentials import ApiCredentials, write_creds
+from venue_client.endpoints import VenueEndpoints
 
 PROGRAM = "executor"
 PUMP_MS = 100

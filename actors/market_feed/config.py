@@ -1,6 +1,6 @@
 """The market-feed's settings, from ``PM_MD_*`` environment variables (and ``.env``).
 
-Where the venue is comes from ``actors.common.polymarket.VenueEndpoints`` (``PM_VENUE``,
+Where the venue is comes from ``venue_client.endpoints.VenueEndpoints`` (``PM_VENUE``,
 ``PM_LOCAL_VENUE_URL``, ``POLYMARKET_WS_BASE_URL``); the bus from ``bus.endpoints.BusConfig``.
 """
 

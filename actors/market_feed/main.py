@@ -13,7 +13,6 @@ import argparse
 import random
 import time
 
-from actors.common.polymarket import VenueEndpoints
 from actors.market_feed import replay
 from actors.market_feed.config import FeedConfig
 from actors.market_feed.connection import MarketSocket, SocketPool
@@ -28,6 +27,7 @@ from bus.logs import Logger
 from bus.node import Dispatcher, Node
 from schemas import Lease, LeaseRelease
 from schemas.units import NS
+from venue_client.endpoints import VenueEndpoints
 
 PROGRAM = "market-feed"
 _RATE_LIMITED = {"malformed_frame", "book_top_mismatch"}

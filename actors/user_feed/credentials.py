@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from actors.common.polymarket import LOCAL_TEST_ADDRESS, ApiCredentials, read_creds
 from actors.user_feed.core import Identity
 from clob.auth import ApiCreds
+from venue_client.credentials import ApiCredentials, read_creds
+from venue_client.endpoints import LOCAL_TEST_ADDRESS
 
 
 class Account(NamedTuple):

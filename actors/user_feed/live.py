@@ -15,8 +15,6 @@ from typing import Any
 
 import requests
 
-from actors.common.leases import LeaseBook
-from actors.common.polymarket import ApiCredentials, VenueEndpoints, creds_path
 from actors.user_feed import credentials, leases, persist
 from actors.user_feed.backfill import Backfill, fetch_trades
 from actors.user_feed.config import UserFeedConfig
@@ -25,10 +23,13 @@ from actors.user_feed.core import Feed, Identity, Out, backoff_ms
 from actors.user_feed.venue import parse_frame
 from bus import topics
 from bus.codec import Header
+from bus.leases import LeaseBook
 from bus.node import Node
 from clob.auth import ApiCreds
 from schemas import Fill, Lease, LeaseRelease, UserFeedStatus
 from schemas.units import MS, NS
+from venue_client.credentials import ApiCredentials, creds_path
+from venue_client.endpoints import VenueEndpoints
 
 
 class UserFeed:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 
-from actors.common.polymarket import ApiCredentials, VenueEndpoints
 from actors.user_feed import replay
 from actors.user_feed.acks import INVENTORY, Resender
 from actors.user_feed.config import UserFeedConfig
@@ -21,6 +20,8 @@ from bus.config import describe, load_or_exit
 from bus.endpoints import BusConfig
 from bus.node import Dispatcher, Node
 from schemas import FillApplied, Heartbeat, Lease, LeaseRelease
+from venue_client.credentials import ApiCredentials
+from venue_client.endpoints import VenueEndpoints
 
 PROGRAM = "user-feed"
 TICK_MS = 100

@@ -17,10 +17,10 @@ from typing import ClassVar
 
 import pytest
 
-from actors.common.polymarket import read_creds
 from schemas import CancelAll, CancelMarket, OrderCancelled, OrderPlaced
 from tests.support.executor_rig import Rig, exit_log
 from tests.support.procs import Program
+from venue_client.credentials import read_creds
 
 KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"  # not the local test key
 MUTATING = ("POST", "DELETE", "PUT", "PATCH")

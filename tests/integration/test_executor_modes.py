@@ -11,10 +11,10 @@ from contextlib import ExitStack
 
 import pytest
 
-from actors.common.polymarket import LOCAL_TEST_PRIVATE_KEY
 from schemas import CancelAll, ExecutorState, OpenOrders, OrderCancelled, OrderPlaced
 from tests.support.executor_rig import Rig, crashed_run, exit_log, recording_host
 from tests.support.procs import Program, program_env, short_tmpdir
+from venue_client.endpoints import LOCAL_TEST_PRIVATE_KEY
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from actors.common.polymarket import LOCAL_TEST_ADDRESS
 from bus import topics
 from bus.node import Node
 from schemas import (
@@ -28,6 +27,7 @@ from schemas import (
 from tests.support.executor_rig import Rig, crashed_run, exit_log, recording_host
 from tests.support.quiet import Quiet
 from tests.support.venue_client import KEY_A, Client
+from venue_client.endpoints import LOCAL_TEST_ADDRESS
 
 M = 1_000_000
 

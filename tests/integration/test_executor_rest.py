@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from actors.common.polymarket import LOCAL_TEST_PRIVATE_KEY
 from actors.executor.rest import RestClient
 from actors.executor.signing import OrderSigner, post_body
 from clob.auth import ApiCreds, verify_l2_headers
 from clob.signer import Signer
 from schemas import PlaceOrder
 from tests.support.waits import wait_until
+from venue_client.endpoints import LOCAL_TEST_PRIVATE_KEY
 
 YES = "71321045679252212594626385532706912750332728571942532289631379312455583992563"
 TIMEOUT = 10.0

@@ -146,7 +146,7 @@ def test_the_documented_heartbeats_path_works_too(rig: Rig) -> None:
 
 
 def test_credentials_are_derived_and_shared_with_the_user_feed(rig: Rig) -> None:
-    from actors.common.polymarket import creds_path, read_creds
+    from venue_client.credentials import creds_path, read_creds
     program = rig.executor()
     creds = read_creds(str(rig.run_dir))
     assert creds is not None and creds.api_key == rig.us.creds.api_key  # type: ignore[union-attr]

@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from actors.common.polymarket import VenueEndpoints
 from actors.market_feed.config import FeedConfig
 from actors.market_feed.core import MarketFeed
 from actors.market_feed.effects import Effects, conflate
@@ -36,6 +35,7 @@ from tests.support.market_frames import (
     two_books,
 )
 from tests.support.procs import bus_config
+from venue_client.endpoints import VenueEndpoints
 
 
 class Shell:

@@ -14,16 +14,16 @@ from typing import Any
 
 import pytest
 
-from actors.common.polymarket import VenueEndpoints
 from actors.coordinator.config import CoordinatorConfig
 from actors.coordinator.resolver import gamma_resolver
-from actors.markets.config import MarketsConfig
-from actors.markets.gamma import HttpError, MarketHttp
-from actors.markets.resolver import MarketResolver, RetryPolicy
-from actors.markets.slugs import MarketError, NotReady
 from bus.config import load
 from venue.app import VenueThread
 from venue.config import VenueConfig
+from venue_client.endpoints import VenueEndpoints
+from venue_client.markets.config import MarketsConfig
+from venue_client.markets.gamma import HttpError, MarketHttp
+from venue_client.markets.resolver import MarketResolver, RetryPolicy
+from venue_client.markets.slugs import MarketError, NotReady
 
 NS = 1_000_000_000
 WINDOW_S = 20

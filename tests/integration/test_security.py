@@ -30,7 +30,6 @@ import msgspec
 import pytest
 import zmq
 
-from actors.common.polymarket import VenueEndpoints
 from actors.executor.config import ExecutorConfig
 from bus import codec, topics
 from bus.config import env_fields
@@ -40,6 +39,7 @@ from tests.support.config_structs import STRUCTS
 from tests.support.procs import REPO, Program, bus_config, program_env, running_proxy, short_tmpdir
 from tests.support.supervised import pid_from_file
 from tests.support.waits import wait_until
+from venue_client.endpoints import VenueEndpoints
 
 KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"  # Anvil's 2nd account
 KEY_ADDRESS = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
@@ -74,7 +74,7 @@ def test_no_program_but_the_executor_loads_its_config_or_reads_the_environment()
                        if "os.environ" in p.read_text() or "getenv" in p.read_text()}
     assert environ_readers == {"bus/config.py"}  # which reads only the variables a struct declares
     literal = {str(p.relative_to(REPO)) for p in SOURCES if "POLYMARKET_PRIVATE_KEY" in p.read_text()}
-    assert literal <= {"actors/executor/config.py", "actors/common/polymarket.py", "deploy/render.py"}
+    assert literal <= {"actors/executor/config.py", "venue_client/endpoints.py", "deploy/render.py"}
 
 
 def environ_of(pid: int) -> bytes:

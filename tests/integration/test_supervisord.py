@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from actors.common.polymarket import VenueEndpoints
 from deploy.render import render
 from tests.support.procs import REPO, short_tmpdir
 from tests.support.supervised import pid_from_file
 from tests.support.waits import wait_until
+from venue_client.endpoints import VenueEndpoints
 
 BIN = Path(sys.executable).parent
 

@@ -25,7 +25,6 @@ import msgspec
 import pytest
 import zmq
 
-from actors.common.polymarket import ApiCredentials, write_creds
 from bus import codec
 from bus.endpoints import BusConfig
 from bus.node import Node
@@ -36,6 +35,7 @@ from tests.support.venue_client import Client
 from tests.support.waits import wait_until
 from venue.app import VenueThread
 from venue.config import VenueConfig
+from venue_client.credentials import ApiCredentials, write_creds
 
 TIMEOUT = 10.0
 

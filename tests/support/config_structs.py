@@ -12,7 +12,8 @@ import msgspec
 import actors
 from bus.config import env_fields
 
-CONFIG_MODULES = ["bus.endpoints", "actors.common.polymarket", "venue.config",
+CONFIG_MODULES = ["bus.endpoints", "venue_client.endpoints", "venue_client.credentials",
+                  "venue_client.markets.config", "venue.config",
                   *(f"actors.{m.name}.config" for m in pkgutil.iter_modules(actors.__path__)
                     if (Path(actors.__path__[0]) / m.name / "config.py").exists())]
 

@@ -22,7 +22,6 @@ from contextlib import ExitStack, contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar, Literal
 
-from actors.common.polymarket import LOCAL_TEST_PRIVATE_KEY
 from bus import topics
 from bus.codec import Header
 from bus.node import Node
@@ -32,6 +31,7 @@ from tests.support.quiet import Quiet
 from tests.support.venue_client import Client
 from venue.app import VenueThread
 from venue.config import VenueConfig
+from venue_client.endpoints import LOCAL_TEST_PRIVATE_KEY
 
 TIMEOUT = 10.0
 

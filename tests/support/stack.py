@@ -23,11 +23,11 @@ from typing import IO, Any
 
 import requests
 
-from actors.common.polymarket import LOCAL_TEST_ADDRESS, LOCAL_TEST_PRIVATE_KEY
 from bus.endpoints import BusConfig
 from clob.auth import ApiCreds, l1_headers, l2_headers
 from clob.signer import Signer
 from tests.support.procs import REPO, Listener, short_tmpdir
+from venue_client.endpoints import LOCAL_TEST_ADDRESS, LOCAL_TEST_PRIVATE_KEY
 
 CORE = ["bus", "executor", "inventory", "ofi", "user-feed", "market-feed"]
 MODULES = {"bus": "bus", "executor": "actors.executor", "inventory": "actors.inventory", "ofi": "actors.ofi",

@@ -27,10 +27,10 @@ from typing import Any
 
 from supervisor.xmlrpc import SupervisorTransport
 
-from actors.common.polymarket import VenueEndpoints
 from deploy.render import render
 from tests.support.procs import REPO
 from tests.support.waits import wait_for_value
+from venue_client.endpoints import VenueEndpoints
 
 BIN = Path(sys.executable).parent
 CORE_PROGRAMS = ("core:bus", "core:inventory", "core:ofi", "core:executor", "core:user-feed",

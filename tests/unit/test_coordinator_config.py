@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from actors.common.polymarket import VenueEndpoints
 from actors.coordinator.config import CoordinatorConfig
 from bus.config import ConfigError, env_fields, load
+from venue_client.endpoints import VenueEndpoints
 
 SEED_5_2 = {"PM_DRY_RUN", "PM_PAIR_TARGET", "PM_BID_SIZE", "PM_TICK_SIZE", "PM_REPRICE_THRESHOLD",
             "PM_DEBOUNCE_MS", "PM_MAX_NET_DIFF", "PM_MAX_PORTFOLIO_COST", "PM_MAX_POSITION_VALUE",

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from actors.common.polymarket import LOCAL_TEST_ADDRESS, LOCAL_TEST_PRIVATE_KEY, VenueEndpoints
 from actors.executor.config import ExecutorConfig, core_params, resolve_funder, resolve_key
 from bus.config import ConfigError, describe, load
+from venue_client.endpoints import LOCAL_TEST_ADDRESS, LOCAL_TEST_PRIVATE_KEY, VenueEndpoints
 
 KEY = "0x" + "42" * 32
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from actors.common.polymarket import ApiCredentials, read_creds
 from actors.executor.actions import HttpResult
 from actors.executor.credentials import MAX_WAIT_S, START_DEADLINE_S, Attempts, Session
 from bus.logs import Logger
 from clob.signer import Signer
+from venue_client.credentials import ApiCredentials, read_creds
 
 KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
 GOOD = HttpResult(status=200, body={"apiKey": "k-1", "secret": "c2VjcmV0", "passphrase": "pp"})

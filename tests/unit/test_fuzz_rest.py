@@ -26,9 +26,6 @@ from actors.executor.actions import (
 )
 from actors.executor.rejections import MAX_RETRY_AFTER_MS, classify, error_text, retry_after_ms
 from actors.executor.rest import _decode
-from actors.markets.gamma import HttpError, MarketHttp
-from actors.markets.resolver import resolve_slug
-from actors.markets.slugs import MarketError, NotReady
 from actors.user_feed.backfill import BackfillError, fetch_trades
 from actors.user_feed.venue import UserTrade
 from bus import codec
@@ -47,6 +44,9 @@ from tests.support.fuzz import (
     load,
     mutated,
 )
+from venue_client.markets.gamma import HttpError, MarketHttp
+from venue_client.markets.resolver import resolve_slug
+from venue_client.markets.slugs import MarketError, NotReady
 
 INT64 = 1 << 63
 HTTP_SEEDS = [load(p) for p in sorted(NT_CRATES.glob("http_*.json"))]

@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 
-from actors.markets.resolve import (
+from schemas.units import NS
+from tests.support.fixtures import FIXTURES, NT_CRATES, NT_HTTP
+from venue_client.markets.resolve import (
     ClobInfo,
     ClobToken,
     decode_clob,
@@ -16,9 +18,7 @@ from actors.markets.resolve import (
     market_info,
     token_ids,
 )
-from actors.markets.slugs import MarketError, NotReady, Window
-from schemas.units import NS
-from tests.support.fixtures import FIXTURES, NT_CRATES, NT_HTTP
+from venue_client.markets.slugs import MarketError, NotReady, Window
 
 NAUTILUS = FIXTURES / "nautilus_trader"
 CRATES = NT_CRATES

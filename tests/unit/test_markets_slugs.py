@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actors.markets.slugs import MarketError, parse_target, window
+from venue_client.markets.slugs import MarketError, parse_target, window
 
 T = 1_773_307_200  # btc-updown-5m-1773307200 = 2026-03-12 09:20:00 UTC (gamma_market.json), EDT
 JAN = 1_768_478_400  # 2026-01-15 12:00:00 UTC = 07:00 EST

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from actors.common.polymarket import LOCAL_TEST_ADDRESS, ApiCredentials, write_creds
 from actors.user_feed.credentials import find
+from venue_client.credentials import ApiCredentials, write_creds
+from venue_client.endpoints import LOCAL_TEST_ADDRESS
 
 FUNDER = "0x19E7E376E7C213B7E7e7e46cc70A5dD086DAff2A"
 SIGNER = "0x1111111111111111111111111111111111111111"

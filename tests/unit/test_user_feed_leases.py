@@ -3,8 +3,8 @@ subscribe / dynamic (un)subscribe frames (PROTOCOL.md §2.1)."""
 
 from __future__ import annotations
 
-from actors.common.leases import LeaseBook
 from actors.user_feed.leases import diff, subscribe_frame
+from bus.leases import LeaseBook
 from schemas import Lease, LeaseRelease
 
 MS = 1_000_000

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from actors.common.polymarket import VenueEndpoints
-from actors.common.urls import is_loopback_host
 from bus.config import ConfigError, load
 from deploy import render
+from venue_client.endpoints import VenueEndpoints
+from venue_client.urls import is_loopback_host
 
 OK = None
 LOOPBACK = "loopback"

@@ -15,9 +15,9 @@ from urllib.parse import quote
 import msgspec
 import requests
 
-from actors.markets import resolve
-from actors.markets.resolve import ClobInfo, GammaMarket
-from actors.markets.slugs import MarketError, NotReady
+from venue_client.markets import resolve
+from venue_client.markets.resolve import ClobInfo, GammaMarket
+from venue_client.markets.slugs import MarketError, NotReady
 
 MAX_RETRY_AFTER_S = 5.0
 

@@ -1,28 +1,21 @@
-"""Where the venue is, and how this account authenticates: shared by the edge actors.
+"""Where the venue is: shared by the edge actors (market-feed, user-feed, executor, coordinators).
 
 ``PM_VENUE=local`` (default) points every URL at the local paper venue (``python -m venue``);
 ``PM_VENUE=polymarket`` at the real hosts. Explicit ``POLYMARKET_*_URL`` values win. With
 ``PM_VENUE=local`` every URL (``PM_LOCAL_VENUE_URL`` and each ``POLYMARKET_*_URL`` given) must be on
-loopback (``actors.common.urls``): paper mode can never reach a real exchange. A URL that breaks the
+loopback (``venue_client.urls``): paper mode can never reach a real exchange. A URL that breaks the
 rule stops the program at config load (exit 2 naming the variable), before anything is sent.
 
-Credentials: only the executor holds ``POLYMARKET_PRIVATE_KEY``. API credentials
-(``POLYMARKET_API_KEY`` / ``_SECRET`` / ``_PASSPHRASE``) are given, or derived by the executor over L1
-and written to ``$PM_RUN_DIR/api-creds.json`` (mode 0600, in the 0700 run directory), where the
-user-feed reads them. They never travel on the bus and are never logged.
 """
 
 from __future__ import annotations
 
-import json
-import os
-from pathlib import Path
 from typing import Annotated, Literal
 
 import msgspec
 
-from actors.common.urls import HTTP, WS, check_url
 from bus.config import Env
+from venue_client.urls import HTTP, WS, check_url
 
 # A well-known development key (the first Hardhat/Anvil account). Used only with PM_VENUE=local;
 # the executor refuses it against Polymarket.
@@ -81,42 +74,3 @@ class VenueEndpoints(msgspec.Struct, frozen=True, kw_only=True):
     def sends_orders(self) -> bool:
         """Orders really go out: always on the local venue; on Polymarket only with PM_DRY_RUN=false."""
         return self.is_local or not self.dry_run
-
-
-class ApiCredentials(msgspec.Struct, frozen=True, kw_only=True):
-    api_key: Annotated[str, Env("POLYMARKET_API_KEY")] = ""
-    secret: Annotated[str, Env("POLYMARKET_API_SECRET", secret=True)] = ""
-    passphrase: Annotated[str, Env("POLYMARKET_API_PASSPHRASE", secret=True)] = ""
-    address: Annotated[str, Env("POLYMARKET_FUNDER_ADDRESS")] = ""
-
-    def __repr__(self) -> str:
-        return f"ApiCredentials(api_key={self.api_key!r}, address={self.address!r}, secret=***)"
-
-    @property
-    def complete(self) -> bool:
-        return bool(self.api_key and self.secret and self.passphrase)
-
-
-def creds_path(run_dir: str) -> Path:
-    return Path(run_dir) / "api-creds.json"
-
-
-def write_creds(run_dir: str, creds: ApiCredentials) -> None:
-    """Atomically write derived credentials for the user-feed (mode 0600)."""
-    path = creds_path(run_dir)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump({"api_key": creds.api_key, "secret": creds.secret, "passphrase": creds.passphrase,
-                   "address": creds.address}, f)
-    os.replace(tmp, path)
-
-
-def read_creds(run_dir: str) -> ApiCredentials | None:
-    path = creds_path(run_dir)
-    try:
-        data = json.loads(path.read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None
-    return ApiCredentials(api_key=data["api_key"], secret=data["secret"], passphrase=data["passphrase"],
-                          address=data.get("address", ""))

@@ -17,11 +17,11 @@ import time
 from collections.abc import Callable
 from typing import NamedTuple
 
-from actors.markets import resolve, slugs
-from actors.markets.gamma import HttpError, MarketHttp
-from actors.markets.resolve import MarketInfo
-from actors.markets.slugs import MarketError, NotReady, Window
 from schemas.units import NS
+from venue_client.markets import resolve, slugs
+from venue_client.markets.gamma import HttpError, MarketHttp
+from venue_client.markets.resolve import MarketInfo
+from venue_client.markets.slugs import MarketError, NotReady, Window
 
 
 class RetryPolicy(NamedTuple):

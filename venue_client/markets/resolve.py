@@ -18,8 +18,8 @@ from typing import Any
 
 import msgspec
 
-from actors.markets.slugs import MarketError, NotReady, Window
 from schemas.units import MICRO, NS, parse_exact
+from venue_client.markets.slugs import MarketError, NotReady, Window
 
 # -- Gamma and CLOB JSON --------------------------------------------------------------------------
 

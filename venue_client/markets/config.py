@@ -7,10 +7,10 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-from actors.common.polymarket import VenueEndpoints
-from actors.markets.gamma import MarketHttp
-from actors.markets.resolver import MarketResolver, RetryPolicy
 from bus.config import Env
+from venue_client.endpoints import VenueEndpoints
+from venue_client.markets.gamma import MarketHttp
+from venue_client.markets.resolver import MarketResolver, RetryPolicy
 
 
 class MarketsConfig(msgspec.Struct, frozen=True, kw_only=True):
