@@ -15,7 +15,7 @@ import msgspec
 
 from schemas import BusMessage
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2  # 2: explicit short wire tags ("md.book", ...) instead of class names
 
 
 class Header(msgspec.Struct, frozen=True, gc=False, array_like=True):

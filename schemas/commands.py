@@ -9,7 +9,7 @@ from schemas.base import Message
 OrderType = Literal["GTC", "GTD", "FAK", "FOK"]
 
 
-class PlaceOrder(Message, frozen=True):
+class PlaceOrder(Message, frozen=True, tag="cmd.place"):
     """Place one order. Maker-only: ``post_only`` must be True for GTC/GTD.
 
     The only exception is an opted-in stop-loss exit (``taker_exit`` True, FAK).
@@ -40,7 +40,7 @@ class PlaceOrder(Message, frozen=True):
     overlap_with: str = ""  # cmd_id of the replaced order proved safe to overlap; "" = cancel first
 
 
-class CancelOrders(Message, frozen=True):
+class CancelOrders(Message, frozen=True, tag="cmd.cancel"):
     """Cancel by order id and/or by slot (the executor knows which order holds a slot)."""
 
     cmd_id: str
@@ -52,7 +52,7 @@ class CancelOrders(Message, frozen=True):
     ts: int
 
 
-class CancelMarket(Message, frozen=True):
+class CancelMarket(Message, frozen=True, tag="cmd.cancel_market"):
     """Cancel everything this holder has on a market (rotation, kill, withdrawal)."""
 
     cmd_id: str
@@ -62,7 +62,7 @@ class CancelMarket(Message, frozen=True):
     ts: int
 
 
-class CancelAll(Message, frozen=True):
+class CancelAll(Message, frozen=True, tag="cmd.cancel_all"):
     """Cancel every order of the account (``make down``, operator)."""
 
     cmd_id: str

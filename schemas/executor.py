@@ -22,7 +22,7 @@ FailReason = Literal[
 ]
 
 
-class OrderPlaced(Message, frozen=True):
+class OrderPlaced(Message, frozen=True, tag="exec.placed"):
     cmd_id: str
     holder: str
     order_id: str
@@ -36,7 +36,7 @@ class OrderPlaced(Message, frozen=True):
     ts: int
 
 
-class OrderFailed(Message, frozen=True):
+class OrderFailed(Message, frozen=True, tag="exec.failed"):
     cmd_id: str
     holder: str
     market: str
@@ -51,7 +51,7 @@ class OrderFailed(Message, frozen=True):
     ts: int
 
 
-class OrderCancelled(Message, frozen=True):
+class OrderCancelled(Message, frozen=True, tag="exec.cancelled"):
     """An order of ours is gone from the venue: cancelled by us, by the venue, or expired."""
 
     cmd_id: str
@@ -77,14 +77,14 @@ class OpenOrder(msgspec.Struct, frozen=True, kw_only=True, gc=False, array_like=
     post_only: bool
 
 
-class OpenOrders(Message, frozen=True):
+class OpenOrders(Message, frozen=True, tag="exec.orders"):
     """The executor's view of our open orders (start-up, reconnect, and every few seconds)."""
 
     orders: list[OpenOrder]
     ts: int
 
 
-class ExecutorState(Message, frozen=True):
+class ExecutorState(Message, frozen=True, tag="exec.state"):
     mode: Literal["normal", "post_only", "backoff", "dry_run"]
     heartbeat_armed: bool
     order_tokens: int  # remaining per-signer order budget

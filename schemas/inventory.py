@@ -8,7 +8,7 @@ from schemas.base import Message
 from schemas.user import Fill
 
 
-class InventoryState(Message, frozen=True):
+class InventoryState(Message, frozen=True, tag="inv.state"):
     """Seed-000 §2.1, per market (condition id). Quantities, costs and PnL in 1e-6 units.
 
     ``portfolio_cost`` = yes_avg_cost + no_avg_cost when both legs are > 0, else 0.
@@ -40,7 +40,7 @@ class InventoryState(Message, frozen=True):
 FillAction = Literal["applied", "recorded", "reversed", "duplicate"]
 
 
-class FillApplied(Message, frozen=True):
+class FillApplied(Message, frozen=True, tag="inv.fill"):
     """Echo of every fill inventory received, and what it did with it."""
 
     fill: Fill

@@ -5,7 +5,7 @@ from __future__ import annotations
 from schemas.base import Message
 
 
-class Lease(Message, frozen=True):
+class Lease(Message, frozen=True, tag="lease"):
     """Keep these tokens / this market subscribed for ``ttl_ms`` (renewed every heartbeat).
 
     Re-published while held; an expired or released lease lets the feeds unsubscribe.
@@ -18,7 +18,7 @@ class Lease(Message, frozen=True):
     ts: int
 
 
-class LeaseRelease(Message, frozen=True):
+class LeaseRelease(Message, frozen=True, tag="lease.release"):
     holder: str
     market: str
     ts: int

@@ -10,7 +10,7 @@ Level = tuple[int, int]  # (price, size) in 1e-6 units
 Side = Literal["BUY", "SELL"]
 
 
-class Book(Message, frozen=True):
+class Book(Message, frozen=True, tag="md.book"):
     """Full depth-N book of one token after a change. Levels are best first."""
 
     asset: str
@@ -23,7 +23,7 @@ class Book(Message, frozen=True):
     ts_recv: int
 
 
-class Trade(Message, frozen=True):
+class Trade(Message, frozen=True, tag="md.trade"):
     """A trade printed on the public tape (``last_trade_price``). ``side`` is the taker's side."""
 
     asset: str
@@ -36,7 +36,7 @@ class Trade(Message, frozen=True):
     ts_recv: int
 
 
-class TickSizeChange(Message, frozen=True):
+class TickSizeChange(Message, frozen=True, tag="md.tick"):
     asset: str
     market: str
     old_tick: int
@@ -45,7 +45,7 @@ class TickSizeChange(Message, frozen=True):
     ts_recv: int
 
 
-class FeedStatus(Message, frozen=True):
+class FeedStatus(Message, frozen=True, tag="md.status"):
     """Liveness of one asset's feed. ``live`` False means: do not trust the last book."""
 
     asset: str
@@ -54,14 +54,14 @@ class FeedStatus(Message, frozen=True):
     ts: int
 
 
-class MarketResolved(Message, frozen=True):
+class MarketResolved(Message, frozen=True, tag="md.resolved"):
     market: str
     winning_asset: str
     winning_outcome: str
     ts_event: int
 
 
-class NewMarket(Message, frozen=True):
+class NewMarket(Message, frozen=True, tag="md.new"):
     market: str
     slug: str
     assets: list[str]

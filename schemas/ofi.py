@@ -17,7 +17,7 @@ class OfiSide(msgspec.Struct, frozen=True, kw_only=True, gc=False, array_like=Tr
     toxic: bool
 
 
-class OfiState(Message, frozen=True):
+class OfiState(Message, frozen=True, tag="ofi.state"):
     market: str
     yes: OfiSide
     no: OfiSide

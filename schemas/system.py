@@ -7,7 +7,7 @@ from typing import Literal
 from schemas.base import Message
 
 
-class Heartbeat(Message, frozen=True):
+class Heartbeat(Message, frozen=True, tag="sys.hb"):
     """``sys.hb.<program>.`` every second; three missed = dead."""
 
     program: str
@@ -20,7 +20,7 @@ class Heartbeat(Message, frozen=True):
 Severity = Literal["info", "warn", "halt"]
 
 
-class RiskEvent(Message, frozen=True):
+class RiskEvent(Message, frozen=True, tag="risk.event"):
     """``risk.event.<program>.``: anything that stops or limits quoting, for operators and strategies."""
 
     program: str
@@ -31,7 +31,7 @@ class RiskEvent(Message, frozen=True):
     ts: int
 
 
-class StrategyAdjust(Message, frozen=True):
+class StrategyAdjust(Message, frozen=True, tag="coord.adjust"):
     """A strategy changed one of its own parameters (seed-003's ``strategy_adjust``)."""
 
     holder: str
@@ -43,7 +43,7 @@ class StrategyAdjust(Message, frozen=True):
     ts: int
 
 
-class CoordinatorState(Message, frozen=True):
+class CoordinatorState(Message, frozen=True, tag="coord.state"):
     """What a coordinator is doing and why (``coord.state.<holder>.``)."""
 
     holder: str
@@ -55,7 +55,7 @@ class CoordinatorState(Message, frozen=True):
     ts: int
 
 
-class RewardMarket(Message, frozen=True):
+class RewardMarket(Message, frozen=True, tag="rewards.market"):
     """One candidate of the rewards scanner (seed-004), ranked."""
 
     market: str

@@ -10,7 +10,7 @@ TradeStatus = Literal["MATCHED", "MINED", "CONFIRMED", "RETRYING", "FAILED"]
 FillSource = Literal["ws", "rest"]
 
 
-class Fill(Message, frozen=True):
+class Fill(Message, frozen=True, tag="user.fill"):
     """One of our maker (or taker) orders filled in a trade, as the venue reported it.
 
     Identity is (trade_id, order_id): one trade can fill several of our orders.
@@ -35,7 +35,7 @@ class Fill(Message, frozen=True):
 OrderEventType = Literal["PLACEMENT", "UPDATE", "CANCELLATION"]
 
 
-class OrderUpdate(Message, frozen=True):
+class OrderUpdate(Message, frozen=True, tag="user.order"):
     """An ``order`` event of the user channel. ``status`` without its reason suffix; ``reason`` holds it."""
 
     order_id: str
@@ -52,7 +52,7 @@ class OrderUpdate(Message, frozen=True):
     ts_recv: int
 
 
-class UserFeedStatus(Message, frozen=True):
+class UserFeedStatus(Message, frozen=True, tag="user.status"):
     connected: bool
     markets: list[str]  # subscribed condition ids ([] = all)
     last_trade_ts: int
