@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 
 from actors.coordinator.model import SLOTS, MarketSpec, Position, Slot, Top
 from actors.coordinator.overlap import Order, overlap_safe
-from actors.coordinator.reconcile import Cancel, Place, RequoteRules, next_change, plan
+from actors.coordinator.reconcile import ClearSlot, RequoteRules, SetQuote, next_change, plan
 from actors.coordinator.strategies.pair_ofi import PairParams, decide
 from schemas import (
     Book,
@@ -279,10 +279,10 @@ class Coordinator:
         return CancelOrders(cmd_id=self._cmd_id(), holder=self.holder, market=self.market.market,
                             order_ids=[], slots=[slot], reason=SWEEP_REASON, ts=now)
 
-    def _command(self, action: Cancel | Place, now: int) -> Command:
+    def _command(self, action: ClearSlot | SetQuote, now: int) -> Command:
         m = self.market
         assert m is not None
-        if isinstance(action, Cancel):
+        if isinstance(action, ClearSlot):
             self.slots.pop(action.slot, None)
             ids = [action.order_id] if action.order_id else []
             return CancelOrders(cmd_id=self._cmd_id(), holder=self.holder, market=m.market, order_ids=ids,

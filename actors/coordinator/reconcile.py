@@ -3,8 +3,8 @@
 Re-quote only when the wanted price moved by at least the reprice threshold (or the size changed);
 at most one placement per slot per debounce window. Cancels are never debounced (they reduce risk).
 
-A re-quote is a single ``Place``: the executor replaces the order resting in an occupied slot itself
-(the old one is cancelled, reason ``replaced``), so no ``Cancel`` precedes it. ``Cancel`` is only for a
+A re-quote is a single ``SetQuote``: the executor replaces the order resting in an occupied slot itself
+(the old one is cancelled, reason ``replaced``), so no ``ClearSlot`` precedes it. ``ClearSlot`` is only for a
 slot the strategy wants empty.
 """
 
@@ -16,18 +16,18 @@ from actors.coordinator.model import Quote, Slot
 
 
 @dataclass(frozen=True, slots=True)
-class Place:
+class SetQuote:
     slot: str
     quote: Quote
 
 
 @dataclass(frozen=True, slots=True)
-class Cancel:
+class ClearSlot:
     slot: str
     order_id: str  # "" while the placement is still pending: cancel by slot
 
 
-Action = Place | Cancel
+Action = SetQuote | ClearSlot
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +43,7 @@ def plan(want: dict[str, Quote | None], slots: dict[str, Slot], last_action_ns: 
         current = slots.get(name)
         if quote is None:
             if current is not None:
-                actions.append(Cancel(name, current.order_id))
+                actions.append(ClearSlot(name, current.order_id))
             continue
         if current is not None and current.size == quote.size and \
                 abs(current.price - quote.price) < rules.reprice_threshold:
@@ -52,7 +52,7 @@ def plan(want: dict[str, Quote | None], slots: dict[str, Slot], last_action_ns: 
             continue
         if now_ns < blocked_until_ns.get(name, 0):
             continue
-        actions.append(Place(name, quote))  # replaces what rests in the slot, if anything
+        actions.append(SetQuote(name, quote))  # replaces what rests in the slot, if anything
     return actions
 
 

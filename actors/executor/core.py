@@ -97,7 +97,7 @@ class Params:
     foreign_orders: ForeignPolicy = "cancel_traded"  # orders the engine did not place (``foreign``)
 
 
-class Place(NamedTuple):
+class PendingPlace(NamedTuple):
     cmd: PlaceOrder
     replaces: str  # id of the order this one replaces in its slot ("" if none)
 
@@ -116,7 +116,7 @@ class ExecutorCore:
         self.cancelling: set[str] = set()  # ids of cancels sent whose reply is not in yet
         self.cancel_all: Intent | None = None  # a cancel-all to send
         self.cancel_all_sent: Intent | None = None  # the one in flight
-        self.places: list[Place] = []
+        self.places: list[PendingPlace] = []
         self.limbo: dict[str, Pending] = {}
         self.deferred: list[Command] = []
         self.ready = params.dry_run  # start-up sync done (nothing to sync in dry run)
@@ -177,7 +177,7 @@ class ExecutorCore:
         old = self.registry.in_slot(cmd.holder, cmd.slot)
         if old is not None:
             self.to_cancel.setdefault(old.order_id, Intent(cmd.cmd_id, cmd.holder, "replaced"))
-        self.places.append(Place(cmd, old.order_id if old is not None else ""))
+        self.places.append(PendingPlace(cmd, old.order_id if old is not None else ""))
         return None
 
     def _cancel_orders(self, cmd: CancelOrders, now: int) -> None:
@@ -282,7 +282,7 @@ class ExecutorCore:
             return not any(p.replaces in req.ids for p in self.places)
         return isinstance(req, PostOrders)
 
-    def _place_first(self, place: Place) -> bool:
+    def _place_first(self, place: PendingPlace) -> bool:
         """May ``place`` go out before the cancel of the order it replaces? Only pipelined; only if the
         command names that very order as safe to overlap with (``overlap_with`` = its ``cmd_id``); only on
         the same asset and side (two bids, or two asks, of ours cannot trade with each other); and only if
@@ -352,7 +352,7 @@ class ExecutorCore:
         cancel_room = self._cancel_room(now)  # for the cancels that follow their place
         while self.places:
             batch: list[PlaceOrder] = []
-            rest: list[Place] = []
+            rest: list[PendingPlace] = []
             for place in self.places:
                 cmd = place.cmd
                 if len(batch) == MAX_BATCH or (batch and (cmd.order_type, cmd.post_only) != (

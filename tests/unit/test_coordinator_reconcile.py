@@ -1,7 +1,7 @@
 """Re-quoting rules: reprice threshold (PM_REPRICE_THRESHOLD) and per-side debounce (PM_DEBOUNCE_MS).
 
-A moved quote is replaced by one ``Place`` on its occupied slot: the executor cancels the resting order
-(reason ``replaced``) and places the new one, so no ``Cancel`` precedes it (seed: a moved quote is
+A moved quote is replaced by one ``SetQuote`` on its occupied slot: the executor cancels the resting order
+(reason ``replaced``) and places the new one, so no ``ClearSlot`` precedes it (seed: a moved quote is
 replaced; the executor's side is proven in ``test_executor_core``)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from actors.coordinator.model import Quote, Slot
-from actors.coordinator.reconcile import Cancel, Place, RequoteRules, next_change, plan
+from actors.coordinator.reconcile import ClearSlot, RequoteRules, SetQuote, next_change, plan
 
 R = RequoteRules(reprice_threshold=5_000, debounce_ns=200_000_000)
 NOW = 10_000_000_000
@@ -20,37 +20,38 @@ LIVE = Slot(cmd_id="c1", price=480_000, size=5_000_000, order_id="0xa", status="
     ("name", "want", "slots", "last", "blocked", "actions"),
     [
         ("empty slot: place", {"yes_bid": Quote(480_000, 5_000_000)}, {}, {}, {},
-         [Place("yes_bid", Quote(480_000, 5_000_000))]),
+         [SetQuote("yes_bid", Quote(480_000, 5_000_000))]),
         ("same price: nothing", {"yes_bid": Quote(480_000, 5_000_000)}, {"yes_bid": LIVE}, {}, {}, []),
         ("moved less than threshold: nothing", {"yes_bid": Quote(484_000, 5_000_000)}, {"yes_bid": LIVE}, {},
          {}, []),
         ("moved by threshold: replaced by one place", {"yes_bid": Quote(485_000, 5_000_000)},
-         {"yes_bid": LIVE}, {}, {}, [Place("yes_bid", Quote(485_000, 5_000_000))]),
+         {"yes_bid": LIVE}, {}, {}, [SetQuote("yes_bid", Quote(485_000, 5_000_000))]),
         ("moved down by threshold: replaced", {"yes_bid": Quote(475_000, 5_000_000)}, {"yes_bid": LIVE}, {},
-         {}, [Place("yes_bid", Quote(475_000, 5_000_000))]),
+         {}, [SetQuote("yes_bid", Quote(475_000, 5_000_000))]),
         ("size changed: replaced", {"yes_bid": Quote(480_000, 6_000_000)}, {"yes_bid": LIVE}, {}, {},
-         [Place("yes_bid", Quote(480_000, 6_000_000))]),
+         [SetQuote("yes_bid", Quote(480_000, 6_000_000))]),
         ("pending placement moved: replaced too", {"yes_bid": Quote(500_000, 5_000_000)},
-         {"yes_bid": Slot("c9", 480_000, 5_000_000)}, {}, {}, [Place("yes_bid", Quote(500_000, 5_000_000))]),
+         {"yes_bid": Slot("c9", 480_000, 5_000_000)}, {}, {},
+         [SetQuote("yes_bid", Quote(500_000, 5_000_000))]),
         ("within debounce: wait", {"yes_bid": Quote(500_000, 5_000_000)}, {"yes_bid": LIVE},
          {"yes_bid": NOW - 100_000_000}, {}, []),
         ("debounce over: replaced", {"yes_bid": Quote(500_000, 5_000_000)}, {"yes_bid": LIVE},
-         {"yes_bid": NOW - 200_000_000}, {}, [Place("yes_bid", Quote(500_000, 5_000_000))]),
+         {"yes_bid": NOW - 200_000_000}, {}, [SetQuote("yes_bid", Quote(500_000, 5_000_000))]),
         ("debounce is per side", {"no_bid": Quote(500_000, 5_000_000)}, {}, {"yes_bid": NOW}, {},
-         [Place("no_bid", Quote(500_000, 5_000_000))]),
+         [SetQuote("no_bid", Quote(500_000, 5_000_000))]),
         ("cancel is never debounced", {"yes_bid": None}, {"yes_bid": LIVE}, {"yes_bid": NOW}, {},
-         [Cancel("yes_bid", "0xa")]),
+         [ClearSlot("yes_bid", "0xa")]),
         ("cancel of a pending order goes by slot", {"yes_bid": None}, {"yes_bid": Slot("c9", 1, 1)}, {}, {},
-         [Cancel("yes_bid", "")]),
+         [ClearSlot("yes_bid", "")]),
         ("cancel of nothing: nothing", {"yes_bid": None}, {}, {}, {}, []),
         ("back-off after a rejection: wait", {"yes_bid": Quote(480_000, 5_000_000)}, {}, {},
          {"yes_bid": NOW + 1}, []),
         ("back-off over: place", {"yes_bid": Quote(480_000, 5_000_000)}, {}, {}, {"yes_bid": NOW},
-         [Place("yes_bid", Quote(480_000, 5_000_000))]),
+         [SetQuote("yes_bid", Quote(480_000, 5_000_000))]),
         ("both slots moved: one place each, nothing else", {"yes_bid": Quote(500_000, 5_000_000),
                                                             "no_bid": Quote(460_000, 5_000_000)},
          {"yes_bid": LIVE, "no_bid": Slot("c2", 480_000, 5_000_000, "0xb", "live")}, {}, {},
-         [Place("yes_bid", Quote(500_000, 5_000_000)), Place("no_bid", Quote(460_000, 5_000_000))]),
+         [SetQuote("yes_bid", Quote(500_000, 5_000_000)), SetQuote("no_bid", Quote(460_000, 5_000_000))]),
         ("slot not mentioned: left alone", {}, {"yes_bid": LIVE}, {}, {}, []),
     ],
 )
