@@ -35,7 +35,7 @@ HOLDER = "feedbench"
 
 def lease(bus: BusConfig, market: str, asset: str) -> Node:
     node = Node(topics.coordinator_program(HOLDER), bus)
-    node.publish(topics.coord_lease(HOLDER), Lease(holder=HOLDER, market=market, assets=[asset],
+    node.publish(topics.coord_lease(HOLDER), Lease(holder=HOLDER, market=market, yes_asset=asset, no_asset="",
                                                    ttl_ms=3_600_000, ts=time.time_ns()))
     return node
 
@@ -49,7 +49,8 @@ def throughput(system: System, rates: list[int], seconds: float = 2.0) -> dict[s
         deadline = time.monotonic() + 10
         while not tap.seen:  # the lease reaches the feed through the proxy: repeat until the book comes
             node = node or lease(system.bus, market, yes)
-            node.publish(topics.coord_lease(HOLDER), Lease(holder=HOLDER, market=market, assets=[yes],
+            node.publish(topics.coord_lease(HOLDER), Lease(holder=HOLDER, market=market, yes_asset=yes,
+                                                           no_asset="",
                                                            ttl_ms=3_600_000, ts=time.time_ns()))
             if time.monotonic() > deadline:
                 raise TimeoutError("the market-feed never published the leased token's book")

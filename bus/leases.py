@@ -1,33 +1,109 @@
-"""The live coordinator leases (``coord.lease.*``): which markets running coordinators trade (pure).
+"""The live coordinator leases (``coord.lease.*``): which markets, and which tokens, running coordinators
+trade (pure; one table for every program that follows leases).
 
-A ``Lease`` keeps its market for ``ttl_ms`` after it was *received* (local time, so clock skew between
-programs does not matter); a renewal extends it, a ``LeaseRelease`` ends it at once. A coordinator
-re-publishes its lease every second. Used by the user-feed (which markets its socket carries) and the
-executor (which markets are traded, for the foreign-orders policy).
+An entry is keyed by ``(holder, market)``: two coordinators may hold the same market, and the market
+stays held until the *last* of them releases it or lets it expire. A ``Lease`` keeps its entry for
+``ttl_ms`` after it was *received* (local time, so clock skew between programs does not matter); a
+renewal extends it, a ``LeaseRelease`` ends that holder's entry at once. Coordinators re-publish their
+lease every second. A market's tokens are named explicitly (``yes_asset``, ``no_asset``); the newest
+lease of a market wins if two holders disagree (a rotation to a new window uses a new condition id, so
+they do not in practice).
+
+Used by the market-feed (tokens to subscribe), the user-feed (markets its socket carries), inventory
+(markets whose state it publishes and marks), ofi (markets whose flow it scores) and the executor
+(traded markets for the foreign-orders policy; tokens for the inventory check).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from schemas import Lease, LeaseRelease
 from schemas.units import MS
 
 
+@dataclass(frozen=True, slots=True)
+class Pair:
+    """A market's two tokens: YES/Up and NO/Down."""
+
+    yes_asset: str
+    no_asset: str
+
+
 @dataclass(slots=True)
-class LeaseBook:
-    expiry: dict[tuple[str, str], int] = field(default_factory=dict)  # (holder, market) -> ns
+class _Entry:
+    pair: Pair
+    until: int  # ns, local receive time + ttl
+    seq: int  # order of arrival: the newest lease of a market names its tokens
 
-    def on_lease(self, lease: Lease, now: int) -> None:
-        if lease.market:
-            self.expiry[(lease.holder, lease.market)] = now + lease.ttl_ms * MS
 
-    def on_release(self, release: LeaseRelease) -> None:
-        self.expiry.pop((release.holder, release.market), None)
+class LeaseTable:
+    __slots__ = ("_entries", "_seq")
 
-    def expire(self, now: int) -> None:
-        for key in [k for k, until in self.expiry.items() if until <= now]:
-            del self.expiry[key]
+    def __init__(self) -> None:
+        self._entries: dict[tuple[str, str], _Entry] = {}
+        self._seq = 0
+
+    # -- inputs: each returns the markets whose state (held or not, or tokens) changed -------------
+
+    def on_lease(self, lease: Lease, now: int) -> bool:
+        """Hold ``lease.market`` for its holder; True if the market just became held or its tokens
+        changed. A lease without a market or without tokens is ignored (False)."""
+        if not lease.market or not (lease.yes_asset or lease.no_asset):
+            return False
+        before = self.pair(lease.market)
+        self._seq += 1
+        pair = Pair(lease.yes_asset, lease.no_asset)
+        self._entries[(lease.holder, lease.market)] = _Entry(pair, now + lease.ttl_ms * MS, self._seq)
+        return before != self.pair(lease.market)
+
+    def on_release(self, release: LeaseRelease) -> bool:
+        """End the holder's entry; True if the market is no longer held by anyone."""
+        if self._entries.pop((release.holder, release.market), None) is None:
+            return False
+        return not self.holds(release.market)
+
+    def expire(self, now: int) -> list[str]:
+        """Drop entries past their time; returns the markets no longer held by anyone."""
+        gone = [key for key, entry in self._entries.items() if entry.until <= now]
+        for key in gone:
+            del self._entries[key]
+        return sorted({market for _, market in gone if not self.holds(market)})
+
+    # -- views ----------------------------------------------------------------------------------
+
+    def holds(self, market: str) -> bool:
+        return any(m == market for _, m in self._entries)
 
     def markets(self) -> set[str]:
-        return {market for _, market in self.expiry}
+        return {market for _, market in self._entries}
+
+    def pair(self, market: str) -> Pair | None:
+        """The market's tokens as named by its newest lease; None if not held."""
+        newest: _Entry | None = None
+        for (_, m), entry in self._entries.items():
+            if m == market and (newest is None or entry.seq > newest.seq):
+                newest = entry
+        return newest.pair if newest is not None else None
+
+    def pairs(self) -> dict[str, Pair]:
+        """Every held market's tokens."""
+        out: dict[str, Pair] = {}
+        for market in self.markets():
+            pair = self.pair(market)
+            if pair is not None:
+                out[market] = pair
+        return out
+
+    def assets(self) -> list[str]:
+        """Every token of every held market, each once, in the order leases first named them (empty
+        names left out)."""
+        ordered = sorted(self._entries.values(), key=lambda e: e.seq)
+        tokens = (a for e in ordered for a in (e.pair.yes_asset, e.pair.no_asset) if a)
+        return list(dict.fromkeys(tokens))
+
+    def holders(self, market: str) -> list[str]:
+        return sorted(holder for holder, m in self._entries if m == market)
+
+    def __len__(self) -> int:
+        return len(self._entries)

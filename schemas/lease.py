@@ -13,9 +13,15 @@ class Lease(Message, frozen=True, tag="lease"):
 
     holder: str  # coordinator name, e.g. "btc-updown-15m"
     market: str  # condition id
-    assets: list[str]  # token ids: [YES/Up, NO/Down]
+    yes_asset: str  # token id of YES / Up
+    no_asset: str  # token id of NO / Down ("" for a one-token lease: market data only, e.g. a benchmark)
     ttl_ms: int
     ts: int
+
+    @property
+    def assets(self) -> list[str]:
+        """The lease's token ids, YES first, empty names left out."""
+        return [a for a in (self.yes_asset, self.no_asset) if a]
 
 
 class LeaseRelease(Message, frozen=True, tag="lease.release"):

@@ -167,8 +167,8 @@ class Shell:
         if w is not None:
             self.node.publish(topics.coord_lease(self.cfg.holder),
                               Lease(holder=self.cfg.holder, market=w.spec.market,
-                                    assets=[w.spec.yes_asset, w.spec.no_asset], ttl_ms=self.cfg.lease_ttl_ms,
-                                    ts=now))
+                                    yes_asset=w.spec.yes_asset, no_asset=w.spec.no_asset,
+                                    ttl_ms=self.cfg.lease_ttl_ms, ts=now))
 
     def rotating(self, now: int) -> list[Command]:
         """The window is over and the next one is not traded yet: withdraw (once) and place nothing,

@@ -34,7 +34,7 @@ from actors.executor import events
 from actors.executor.effects import Intent
 from actors.executor.registry import UNOWNED, Live
 from actors.executor.replies import VenueOrder
-from bus.leases import LeaseBook
+from bus.leases import LeaseTable
 from schemas.units import MS
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ class ForeignOrders:
     def __init__(self, policy: ForeignPolicy, settle_ms: int = SETTLE_MS) -> None:
         self.policy = policy
         self.settle_ns = settle_ms * MS
-        self.leases = LeaseBook()
+        self.leases = LeaseTable()
         self.held: dict[str, Held] = {}
 
     def traded(self, engine_markets: set[str], now: int) -> set[str]:

@@ -3,7 +3,8 @@
 Positions are keyed by **token (asset)**, not by market: a fill is applied to its own token's position
 the moment it arrives, whether or not a coordinator's lease has told us which market it belongs to, so
 no fill is ever held back or lost. A market's ``InventoryState`` is the view of its two tokens' positions
-(``Lease.assets[0]`` = YES/Up, ``assets[1]`` = NO/Down) and is published once the market is known.
+(the lease's ``yes_asset`` / ``no_asset``) and is published while a coordinator holds the market (the
+shared ``bus.leases.LeaseTable``: held until the last of its holders releases it or lets it expire).
 
 Fill lifecycle, per fill key (trade_id, order_id) (seed-000 §5, PROTOCOL.md pitfall 7):
 - MATCHED, MINED or CONFIRMED: applied the first time one of them is seen (MATCHED normally; MINED or
@@ -32,9 +33,9 @@ from dataclasses import dataclass, field
 import msgspec
 
 from actors.inventory.positions import Limits, Position, can_open, fold, portfolio_cost, unrealized
+from bus.leases import LeaseTable
 from schemas import Book, Fill, InventoryState, Lease, LeaseRelease
 from schemas.inventory import FillAction
-from schemas.units import MS
 
 APPLYING = frozenset({"MATCHED", "MINED", "CONFIRMED"})
 Key = tuple[str, str]
@@ -61,7 +62,7 @@ class Inventory:
         self.applied: dict[str, dict[Key, Fill]] = {}  # asset -> applied fills in arrival order
         self.markets: dict[str, Market] = {}  # condition id -> tokens
         self.market_of: dict[str, str] = {}  # asset -> condition id
-        self.leases: dict[str, int] = {}  # condition id -> lease deadline (ns): the active markets
+        self.leases = LeaseTable()  # the active markets: held by at least one coordinator
         self.marks: dict[str, int] = {}  # asset -> best bid + best ask (twice the mid)
         self.last_sent: dict[str, InventoryState] = {}  # condition id -> the state last published
 
@@ -126,27 +127,28 @@ class Inventory:
 
     def on_lease(self, lease: Lease, now: int) -> bool:
         """A coordinator holds this market: True if it just became active (or its tokens changed)."""
-        if len(lease.assets) != 2 or not lease.market:
+        if not (lease.market and lease.yes_asset and lease.no_asset):
             return False
-        changed = self.learn(lease.market, lease.assets[0], lease.assets[1])
-        activated = lease.market not in self.leases
-        self.leases[lease.market] = max(self.leases.get(lease.market, 0), now + lease.ttl_ms * MS)
+        changed = self.learn(lease.market, lease.yes_asset, lease.no_asset)
+        activated = not self.leases.holds(lease.market)
+        self.leases.on_lease(lease, now)
         return changed or activated
 
     def on_release(self, release: LeaseRelease) -> bool:
-        return self._deactivate(release.market)
+        """True if the market is no longer held by any coordinator (then it is no longer active)."""
+        return self.leases.on_release(release) and self._deactivate(release.market)
 
     def expire(self, now: int) -> list[str]:
-        """Markets whose lease ran out: no longer active (no periodic state, no marking)."""
-        gone = [m for m, deadline in self.leases.items() if deadline <= now]
+        """Markets whose last lease ran out: no longer active (no periodic state, no marking)."""
+        gone = self.leases.expire(now)
         for market in gone:
             self._deactivate(market)
         return gone
 
     def _deactivate(self, market: str) -> bool:
-        if self.leases.pop(market, None) is None:
+        known = self.markets.get(market)
+        if known is None:
             return False
-        known = self.markets[market]
         self.last_sent.pop(market, None)
         self.marks.pop(known.yes_asset, None)
         self.marks.pop(known.no_asset, None)
@@ -155,8 +157,12 @@ class Inventory:
     def active_assets(self) -> set[str]:
         """Tokens whose books we mark to: the held tokens of every active market (a flat leg adds nothing
         to unrealised PnL, so its books are not even received)."""
-        return {a for m in self.leases for a in (self.markets[m].yes_asset, self.markets[m].no_asset)
+        return {a for m in self.active() for a in (self.markets[m].yes_asset, self.markets[m].no_asset)
                 if self.held(a)}
+
+    def active(self) -> list[str]:
+        """The markets a coordinator holds (and whose tokens are known), in a stable order."""
+        return sorted(m for m in self.leases.markets() if m in self.markets)
 
     def market_for(self, asset: str) -> str | None:
         return self.market_of.get(asset)
@@ -166,7 +172,7 @@ class Inventory:
     def on_book(self, book: Book) -> None:
         """Mark a held leg of an active market to mid; a book with an empty side removes the mark (that leg
         is not marked). A leg without a mark (no book since it was opened) is not marked either."""
-        if book.asset not in self.market_of or self.market_of[book.asset] not in self.leases or \
+        if book.asset not in self.market_of or not self.leases.holds(self.market_of[book.asset]) or \
                 not self.held(book.asset):
             return
         if book.bids and book.asks:
@@ -191,7 +197,7 @@ class Inventory:
         )
 
     def active_states(self, now: int) -> list[InventoryState]:
-        return [self.state(m, now) for m in self.leases]
+        return [self.state(m, now) for m in self.active()]
 
     def sent(self, state: InventoryState) -> InventoryState:
         """Record that ``state`` is being published (returns it)."""
@@ -202,7 +208,7 @@ class Inventory:
         """The active markets' states to publish now, recorded as sent: each one that differs from the
         last one sent (other than its time), and each one last sent ``keepalive_ns`` ago or more."""
         due = []
-        for market in self.leases:
+        for market in self.active():
             state = self.state(market, now)
             last = self.last_sent.get(market)
             if last is None or now - last.ts >= keepalive_ns or \

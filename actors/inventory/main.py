@@ -5,7 +5,7 @@
   followed at once by the market's ``InventoryState`` on ``inv.state.<condition>.`` if a position changed.
   The echo (duplicates included) is the user-feed's acknowledgement: a fill it has not seen echoed is
   pushed again, at once when this program's heartbeat shows a new run id (``user_feed.outbox``).
-- SUBscribes ``coord.lease.`` to learn markets (YES = assets[0], NO = assets[1]); a newly active market's
+- SUBscribes ``coord.lease.`` to learn markets (their ``yes_asset`` / ``no_asset``); a newly active market's
   state is published at once.
 - Marks held legs to mid (unrealised PnL) from their ``md.book.<token>.`` (only tokens of leased markets
   with a non-zero position are subscribed), read on a side socket that never wakes the program
@@ -87,12 +87,13 @@ class InventoryActor:
     def on_lease(self, topic: bytes, header: Header, lease: Lease) -> None:
         now = self.node.clock()
         if not valid_keys(lease.market, *lease.assets):
-            self.log.warning("bad_lease", holder=lease.holder, market=lease.market, assets=lease.assets)
+            self.log.warning("bad_lease", holder=lease.holder, market=lease.market, yes_asset=lease.yes_asset,
+                             no_asset=lease.no_asset)
             return
         if self.inventory.on_lease(lease, now):
-            self.journal.save_market(lease.market, lease.assets[0], lease.assets[1])
+            self.journal.save_market(lease.market, lease.yes_asset, lease.no_asset)
             self.log.info("market_active", market=lease.market, holder=lease.holder,
-                          yes_asset=lease.assets[0], no_asset=lease.assets[1])
+                          yes_asset=lease.yes_asset, no_asset=lease.no_asset)
             self.books.sync(self.inventory.active_assets())
             state = self.inventory.sent(self.inventory.state(lease.market, now))
             self.node.publish(topics.inv_state(lease.market), state)

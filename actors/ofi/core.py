@@ -21,6 +21,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from actors.ofi.adaptive import Adaptive, AdaptiveParams
+from bus.leases import LeaseTable
 from schemas import Lease, LeaseRelease, OfiSide, OfiState, Trade
 from schemas.units import MS
 
@@ -77,7 +78,7 @@ class Ofi:
         self.threshold = threshold
         self.windows: dict[str, Window] = {}  # asset -> window (any token seen on the tape)
         self.markets: dict[str, Market] = {}  # condition id -> tokens, for the leased markets
-        self.leases: dict[str, int] = {}  # condition id -> lease deadline (ns)
+        self.leases = LeaseTable()  # markets held by at least one coordinator
         self.published: dict[str, tuple[OfiSide, OfiSide]] = {}  # last sides sent per market
         self.adaptive = Adaptive(adaptive) if adaptive is not None else None
 
@@ -91,10 +92,10 @@ class Ofi:
 
     def on_lease(self, lease: Lease, now: int) -> list[OfiState]:
         """Learn (or renew) a market; its state is returned at once when it is new or its tokens changed."""
-        if len(lease.assets) != 2 or not lease.market:
+        if not (lease.market and lease.yes_asset and lease.no_asset):
             return []
-        known = Market(lease.market, lease.assets[0], lease.assets[1])
-        self.leases[lease.market] = max(self.leases.get(lease.market, 0), now + lease.ttl_ms * MS)
+        known = Market(lease.market, lease.yes_asset, lease.no_asset)
+        self.leases.on_lease(lease, now)
         if self.markets.get(lease.market) == known:
             return []
         self.markets[lease.market] = known
@@ -102,9 +103,12 @@ class Ofi:
         return self.changed(now)
 
     def on_release(self, release: LeaseRelease) -> bool:
-        self.leases.pop(release.market, None)
-        self.published.pop(release.market, None)
-        return self.markets.pop(release.market, None) is not None
+        """True if the market is no longer held by any coordinator (it is then forgotten)."""
+        return self.leases.on_release(release) and self._forget(release.market)
+
+    def _forget(self, market: str) -> bool:
+        self.published.pop(market, None)
+        return self.markets.pop(market, None) is not None
 
     def on_trade(self, trade: Trade, now: int) -> list[OfiState]:
         """Count a trade; returns the states that changed (for markets holding this token)."""
@@ -118,8 +122,8 @@ class Ofi:
 
     def on_timer(self, now: int) -> list[OfiState]:
         """Let time pass: expire old trades and leases; returns the states that changed."""
-        for market in [m for m, deadline in self.leases.items() if deadline <= now]:
-            self.on_release(LeaseRelease(holder="", market=market, ts=now))
+        for market in self.leases.expire(now):
+            self._forget(market)
         for asset, window in list(self.windows.items()):
             window.expire(now)
             if not window.entries:

@@ -49,7 +49,7 @@ class OfiActor:
         states = self.ofi.on_lease(lease, self.node.clock())
         if states:
             self.log.info("market_active", market=lease.market, holder=lease.holder,
-                          yes_asset=lease.assets[0], no_asset=lease.assets[1])
+                          yes_asset=lease.yes_asset, no_asset=lease.no_asset)
         self.publish(states)
 
     def on_release(self, topic: bytes, header: Header, release: LeaseRelease) -> None:

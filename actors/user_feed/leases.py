@@ -1,6 +1,6 @@
 """Which markets the user socket should carry: the condition ids of live coordinator leases (pure).
 
-The live leases are kept in ``bus.leases.LeaseBook`` (shared with the executor). ``diff``
+The live leases are kept in ``bus.leases.LeaseTable`` (shared with the executor). ``diff``
 turns the wanted set and what the socket has into subscribe / unsubscribe frames.
 """
 

@@ -23,7 +23,7 @@ from actors.user_feed.core import Feed, Identity, Out, backoff_ms
 from actors.user_feed.venue import parse_frame
 from bus import topics
 from bus.codec import Header
-from bus.leases import LeaseBook
+from bus.leases import LeaseTable
 from bus.node import Node
 from clob.auth import ApiCreds
 from schemas import Fill, Lease, LeaseRelease, UserFeedStatus
@@ -39,7 +39,7 @@ class UserFeed:
         self.env_creds, self.state_path, self.rand = env_creds, state_path, rand
         self.jobs = Jobs()
         node.add_reader(self.jobs.fd, self.jobs.drain)
-        self.leases = LeaseBook()
+        self.leases = LeaseTable()
         mark, error = persist.load(state_path)
         if error:
             self.log.warning("state_file_unreadable", path=str(state_path), error=error)

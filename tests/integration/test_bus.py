@@ -34,7 +34,7 @@ def test_two_nodes_talk_through_the_proxy(bus: BusConfig) -> None:
     received: list[tuple[bytes, object]] = []
     a = Node("market:alpha", bus, log=Quiet("a"))
     b = Node("inventory", bus, subscriptions=[topics.prefix("coord", "lease")], log=Quiet("b"))
-    lease = Lease(holder="alpha", market="0x1", assets=["1", "2"], ttl_ms=5000, ts=1)
+    lease = Lease(holder="alpha", market="0x1", yes_asset="1", no_asset="2", ttl_ms=5000, ts=1)
 
     def publish_until_received(now: int) -> None:  # runs in a's own loop thread: its sockets stay there
         if a.ready and b.ready and not received:  # (subscriptions propagate asynchronously)
@@ -195,7 +195,7 @@ def test_tap_sees_messages_from_two_publishers(run_dir: Path) -> None:
         while not done.wait(0.05):
             for node, holder in zip(pubs, ("alpha", "beta"), strict=True):
                 node.publish(topics.coord_lease(holder),
-                             Lease(holder=holder, market="0x1", assets=["1"], ttl_ms=1, ts=1))
+                             Lease(holder=holder, market="0x1", yes_asset="1", no_asset="", ttl_ms=1, ts=1))
         for node in pubs:
             node.close()
 

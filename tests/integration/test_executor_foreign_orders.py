@@ -45,7 +45,8 @@ def test_foreign_orders_are_cancelled_only_in_traded_markets_and_the_exit_cancel
     gone = None
     while gone is None:  # a coordinator re-publishes its lease every second
         leaser.publish(topics.coord_lease("alpha"), Lease(holder="alpha", market=rig.market,
-                                                           assets=[rig.yes, rig.no], ttl_ms=5000, ts=0))
+                                                           yes_asset=rig.yes, no_asset=rig.no,
+                                                               ttl_ms=5000, ts=0))
         try:
             gone = rig.events.wait(lambda m: isinstance(m, OrderCancelled) and m.order_id == traded_by_hand,
                                    timeout=0.3)

@@ -110,7 +110,8 @@ def test_a_confirmed_inventory_mismatch_halts_the_market_and_clears_when_they_ma
                               ts=time.time_ns())
 
     Beacon(rig, "market:alpha", topics.coord_lease("alpha"), lambda: Lease(
-        holder="alpha", market=rig.market, assets=[rig.yes, rig.no], ttl_ms=2000, ts=time.time_ns()), 200)
+        holder="alpha", market=rig.market, yes_asset=rig.yes, no_asset=rig.no,
+            ttl_ms=2000, ts=time.time_ns()), 200)
     Beacon(rig, "inventory", topics.inv_state(rig.market), state)
     rig.executor(PM_RECONCILE_MS="200", PM_RECONCILE_CONFIRM="2")
 
@@ -126,7 +127,8 @@ def test_a_confirmed_inventory_mismatch_halts_the_market_and_clears_when_they_ma
 def test_dry_run_never_asks_polymarket_for_balances(rig: Rig) -> None:
     url, seen = rig.stack.enter_context(recording_host())
     Beacon(rig, "market:alpha", topics.coord_lease("alpha"), lambda: Lease(
-        holder="alpha", market=rig.market, assets=[rig.yes, rig.no], ttl_ms=2000, ts=time.time_ns()), 100)
+        holder="alpha", market=rig.market, yes_asset=rig.yes, no_asset=rig.no,
+            ttl_ms=2000, ts=time.time_ns()), 100)
     program = rig.executor(PM_VENUE="polymarket", PM_DRY_RUN="true", POLYMARKET_REST_URL=url,
                            POLYMARKET_WS_BASE_URL=url.replace("http", "ws"), POLYMARKET_GAMMA_URL=url,
                            PM_RECONCILE_MS="100")

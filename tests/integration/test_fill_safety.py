@@ -94,7 +94,8 @@ class Rig:
         """The next inventory message matching ``want``, renewing the lease meanwhile (slow joiners)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            lease = Lease(holder="btc", market=self.market, assets=[self.up, self.down], ttl_ms=60_000,
+            lease = Lease(holder="btc", market=self.market, yes_asset=self.up, no_asset=self.down,
+                          ttl_ms=60_000,
                           ts=time.time_ns())
             self.coordinator.publish(topics.coord_lease("btc"), lease)
             try:

@@ -69,7 +69,8 @@ class Harness:
 
     def lease(self, holder: str = "btc", market: str = CID, assets: tuple[str, str] = (YES, NO)) -> None:
         self.nodes[f"market:{holder}"].publish(topics.coord_lease(holder), Lease(
-            holder=holder, market=market, assets=list(assets), ttl_ms=5000, ts=time.time_ns()))
+            holder=holder, market=market, yes_asset=assets[0], no_asset=assets[1],
+                ttl_ms=5000, ts=time.time_ns()))
 
     def state_of(self, market: str, act: Callable[[], None] | None = None,
                  predicate: Callable[[InventoryState], bool] = lambda s: True) -> InventoryState:

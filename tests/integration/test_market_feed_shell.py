@@ -48,7 +48,7 @@ class Shell:
         self.published: list[tuple[bytes, Any]] = []
         self.shell.node.publish = lambda topic, msg: self.published.append((topic, msg))  # type: ignore[method-assign]
         shards = self.shell.shards
-        lease = Lease(holder="t", market=CID, assets=[YES, NO], ttl_ms=60_000, ts=0)
+        lease = Lease(holder="t", market=CID, yes_asset=YES, no_asset=NO, ttl_ms=60_000, ts=0)
         shards.on_lease(lease, 1, NOW, Effects())
         [self.conn] = list(shards.conns)
         shards.on_open(self.conn, NOW)

@@ -67,7 +67,8 @@ class Coordinator:
     """A fake coordinator: renews a lease every 100 ms from its own thread (its own Node) until stopped."""
 
     def __init__(self, bus: BusConfig, market: str, assets: list[str], ttl_ms: int = 1000) -> None:
-        self.lease = Lease(holder="t", market=market, assets=assets, ttl_ms=ttl_ms, ts=0)
+        self.lease = Lease(holder="t", market=market, yes_asset=assets[0], no_asset=assets[1], ttl_ms=ttl_ms,
+                           ts=0)
         self.done = threading.Event()
         self.thread = threading.Thread(target=self._run, args=(bus,), daemon=True)
         self.thread.start()

@@ -54,7 +54,8 @@ def test_taker_flow_above_the_threshold_is_toxic_below_it_is_not(bus: BusConfig,
         program.read_until(lambda line: '"event":"ready"' in line)
 
         def lease() -> None:
-            coordinator.publish(topics.coord_lease("btc"), Lease(holder="btc", market=CID, assets=[YES, NO],
+            coordinator.publish(topics.coord_lease("btc"), Lease(holder="btc", market=CID, yes_asset=YES,
+                                                                 no_asset=NO,
                                                                  ttl_ms=10_000, ts=time.time_ns()))
 
         def taker(asset: str, side: str, shares: int) -> None:

@@ -204,7 +204,7 @@ def test_our_filled_order_arrives_by_push_and_its_updates_on_the_bus_in_lease_mo
     prog = start(rig.env())
     coordinator = Node("market:btc", rig.bus)
     try:
-        lease = Lease(holder="btc", market=rig.market, assets=[rig.up, rig.down], ttl_ms=5000, ts=0)
+        lease = Lease(holder="btc", market=rig.market, yes_asset=rig.up, no_asset=rig.down, ttl_ms=5000, ts=0)
         deadline = time.monotonic() + TIMEOUT
         while True:  # publish the lease until the feed says it carries the market (slow joiners)
             coordinator.publish(b"coord.lease.btc.", lease)

@@ -21,7 +21,8 @@ def fill(trade: str, status: TradeStatus = "MATCHED", *, order: str = "o1", asse
 
 
 def lease(ttl_ms: int = 5000, market: str = CID, assets: tuple[str, ...] = (YES, NO)) -> Lease:
-    return Lease(holder="btc", market=market, assets=list(assets), ttl_ms=ttl_ms, ts=0)
+    yes, no = (*assets, "", "")[:2]
+    return Lease(holder="btc", market=market, yes_asset=yes, no_asset=no, ttl_ms=ttl_ms, ts=0)
 
 
 LIFECYCLE = [

@@ -25,7 +25,7 @@ SAMPLES: list[s.Message] = [
     s.MarketResolved(market=CID, winning_asset=YES, winning_outcome="Up", ts_event=T),
     s.NewMarket(market=CID, slug="btc-updown-15m-1700000100", assets=[YES, NO], outcomes=["Up", "Down"],
                 active=False, ts_event=T),
-    s.Lease(holder="btc-updown-15m", market=CID, assets=[YES, NO], ttl_ms=5000, ts=T),
+    s.Lease(holder="btc-updown-15m", market=CID, yes_asset=YES, no_asset=NO, ttl_ms=5000, ts=T),
     s.LeaseRelease(holder="btc-updown-15m", market=CID, ts=T),
     FILL,
     s.OrderUpdate(order_id="0xabc", market=CID, asset=YES, side="BUY", price=480_000,

@@ -34,7 +34,7 @@ LATER = T0 + 10_000 * MS
 
 
 def lease(market: str, holder: str = "beta", ttl_ms: int = 5_000) -> Lease:
-    return Lease(holder=holder, market=market, assets=[YES, NO], ttl_ms=ttl_ms, ts=0)
+    return Lease(holder=holder, market=market, yes_asset=YES, no_asset=NO, ttl_ms=ttl_ms, ts=0)
 
 
 def stored(order_id: str, slot: str = "a", created_ns: int = T0) -> Live:

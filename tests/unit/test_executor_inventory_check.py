@@ -29,7 +29,7 @@ def applied(action: str = "applied", market: str = CID) -> FillApplied:
 
 
 def lease(ttl_ms: int = 5000, assets: tuple[str, str] = (YES, NO)) -> Lease:
-    return Lease(holder="btc", market=CID, assets=list(assets), ttl_ms=ttl_ms, ts=T0)
+    return Lease(holder="btc", market=CID, yes_asset=assets[0], no_asset=assets[1], ttl_ms=ttl_ms, ts=T0)
 
 
 SAME, OFF = Legs(5 * M, 0), Legs(0, 0)
@@ -119,7 +119,8 @@ def test_a_lease_naming_other_tokens_starts_the_market_afresh() -> None:
     assert run(check, {YES: M, NO: 0}, T0) == [(CID, "halt")]
     [(_, cleared)] = check.on_lease(lease(assets=("7", "8")), T0)
     assert cleared.severity == "info" and check.tokens() == ["7", "8"]
-    assert check.on_lease(Lease(holder="x", market=CID, assets=["1"], ttl_ms=1, ts=T0), T0) == []
+    assert check.on_lease(Lease(holder="x", market=CID, yes_asset="1", no_asset="",
+                                ttl_ms=1, ts=T0), T0) == []
 
 
 @pytest.mark.parametrize(("body", "units"), [

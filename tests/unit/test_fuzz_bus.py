@@ -145,7 +145,7 @@ def test_a_node_counts_garbage_and_keeps_its_state(run_dir: Path) -> None:
             wait_until(lambda: node.ready, "the node to be ready")
 
             def lease(holder: str) -> list[bytes]:
-                msg = Lease(holder=holder, market="0xm", assets=["1", "2"], ttl_ms=5000, ts=T)
+                msg = Lease(holder=holder, market="0xm", yes_asset="1", no_asset="2", ttl_ms=5000, ts=T)
                 return [topics.coord_lease("probe"), HEADER, codec.encode_body(msg)]
 
             def probe() -> bool:  # PUB drops everything until it has heard the subscription

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -101,6 +102,18 @@ def test_release_deactivates_and_drops_marks() -> None:
     assert inv.on_release(LeaseRelease(holder="btc", market=CID, ts=0)) is True
     assert inv.marks == {} and inv.active_states(0) == []
     assert inv.on_release(LeaseRelease(holder="btc", market=CID, ts=0)) is False
+
+
+def test_a_market_two_coordinators_hold_stays_active_until_the_last_lets_go() -> None:
+    """Keyed by holder and market: one of two coordinators releasing must not drop the market."""
+    inv = Inventory(LIMITS)
+    inv.on_lease(lease(), 0)
+    other = msgspec.structs.replace(lease(ttl_ms=10_000), holder="rewards")
+    assert inv.on_lease(other, 0) is False  # already active
+    assert inv.on_release(LeaseRelease(holder="btc", market=CID, ts=0)) is False
+    assert [s.market for s in inv.active_states(0)] == [CID]
+    assert inv.expire(5 * S) == [] and [s.market for s in inv.active_states(5 * S)] == [CID]
+    assert inv.expire(10 * S) == [CID] and inv.active_states(10 * S) == []
 
 
 def book(asset: str, bids: list[tuple[int, int]], asks: list[tuple[int, int]]) -> Book:

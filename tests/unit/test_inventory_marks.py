@@ -144,7 +144,7 @@ def test_books_never_publish_the_timer_publishes_the_newest_mark_and_fills_publi
                            sampler)
     try:
         actor.on_lease(topics.coord_lease("btc"), None,  # type: ignore[arg-type]
-                       Lease(holder="btc", market=CID, assets=[YES, NO], ttl_ms=60_000, ts=0))
+                       Lease(holder="btc", market=CID, yes_asset=YES, no_asset=NO, ttl_ms=60_000, ts=0))
         assert [s.market for s in node.states()] == [CID]  # a newly active market: at once
         assert sampler.assets == set()  # nothing held: no books
         fill = Fill(trade_id="t1", order_id="o1", market=CID, asset=YES, side="BUY", price=480_000,

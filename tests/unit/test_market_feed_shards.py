@@ -34,7 +34,17 @@ def probes(actions: list[Action]) -> list[Any]:
 
 
 def lease(assets: list[str], holder: str = "h1", market: str = "m1", ttl_ms: int = 60_000) -> Lease:
-    return Lease(holder=holder, market=market, assets=assets, ttl_ms=ttl_ms, ts=0)
+    yes, no = [*assets, "", ""][:2]
+    assert len(assets) <= 2, "a lease names at most two tokens: use several markets"
+    return Lease(holder=holder, market=market, yes_asset=yes, no_asset=no, ttl_ms=ttl_ms, ts=0)
+
+
+def leases(shards: Shards, assets: list[str], now: int = T0) -> list[Action]:
+    """Lease ``assets`` two per market (m1, m2, ...), as coordinators of several markets would."""
+    actions: list[Action] = []
+    for i in range(0, len(assets), 2):
+        actions += shards.on_lease(lease(assets[i:i + 2], market=f"m{i // 2 + 1}"), 1, now, Effects())
+    return actions
 
 
 def sent(actions: list[Action]) -> list[tuple[int, Any]]:
@@ -90,7 +100,7 @@ def test_assets_added_to_a_live_socket_use_operation_frames_never_twice() -> Non
 
 def test_sockets_are_sharded_at_max_assets() -> None:
     _feed, shards = make()
-    actions = shards.on_lease(lease(["a", "b", "c", "d", "e"]), 1, T0, Effects())
+    actions = leases(shards, ["a", "b", "c", "d", "e"])
     assert actions == [Connect(1), Connect(2)]
     assert list(shards.conns[1].assets) == ["a", "b", "c"] and list(shards.conns[2].assets) == ["d", "e"]
 
@@ -252,7 +262,7 @@ def test_a_reopened_socket_without_snapshots_is_reconnected_again() -> None:
 
 def test_resnapshot_only_for_assets_on_a_live_socket() -> None:
     feed, shards = make()
-    shards.on_lease(lease(["a", "b", "c", "d"]), 1, T0, Effects())
+    leases(shards, ["a", "b", "c", "d"])
     opened(shards, feed, T0, "a")
     assert sent(shards.resnapshot(["a", "d", "zz"])) == [(1, sub("unsubscribe", ["a"])),
                                                          (1, sub("subscribe", ["a"]))]

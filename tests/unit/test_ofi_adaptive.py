@@ -88,7 +88,7 @@ def test_hysteresis_and_minimum_hold(steps: list[tuple[int, int]], expected: lis
 
 def test_ofi_in_adaptive_mode_holds_toxicity_past_the_window() -> None:
     ofi = Ofi(500, 50 * M, PARAMS)
-    ofi.on_lease(Lease(holder="b", market="m", assets=["yes", "no"], ttl_ms=3_600_000, ts=0), T0)
+    ofi.on_lease(Lease(holder="b", market="m", yes_asset="yes", no_asset="no", ttl_ms=3_600_000, ts=0), T0)
     [state] = ofi.on_trade(Trade(asset="yes", market="m", price=500_000, size=60 * M, side="BUY",
                                  fee_rate_bps=0, ts_event=T0, ts_recv=T0), T0)
     assert state.toxic and state.yes.threshold == 50 * M

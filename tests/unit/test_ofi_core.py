@@ -26,7 +26,8 @@ def trade(side: str, size: float, t: int, asset: str = YES, ts_recv: int | None 
 
 def engine(window_ms: int = 3000, threshold: int = THRESHOLD) -> Ofi:
     ofi = Ofi(window_ms, threshold)
-    ofi.on_lease(Lease(holder="btc", market=CID, assets=[YES, NO], ttl_ms=3_600_000, ts=0), T0 - 10 * W)
+    ofi.on_lease(Lease(holder="btc", market=CID, yes_asset=YES, no_asset=NO,
+                       ttl_ms=3_600_000, ts=0), T0 - 10 * W)
     return ofi
 
 
@@ -122,27 +123,29 @@ def test_trades_of_tokens_outside_any_leased_market_change_nothing_published() -
 
 def test_a_new_lease_publishes_at_once_and_renewals_do_not() -> None:
     ofi = Ofi(3000, THRESHOLD)
-    lease = Lease(holder="btc", market=CID, assets=[YES, NO], ttl_ms=5000, ts=0)
+    lease = Lease(holder="btc", market=CID, yes_asset=YES, no_asset=NO, ttl_ms=5000, ts=0)
     assert [s.market for s in ofi.on_lease(lease, T0)] == [CID]
     assert ofi.on_lease(lease, T0 + 1) == []
-    assert ofi.on_lease(Lease(holder="btc", market=CID, assets=[YES], ttl_ms=5000, ts=0), T0) == []
+    assert ofi.on_lease(Lease(holder="btc", market=CID, yes_asset=YES, no_asset="",
+                              ttl_ms=5000, ts=0), T0) == []
 
 
 def test_trades_before_the_lease_are_in_the_first_state() -> None:
     ofi = Ofi(3000, THRESHOLD)
     ofi.on_trade(trade("BUY", 60, T0), T0)
-    [state] = ofi.on_lease(Lease(holder="btc", market=CID, assets=[YES, NO], ttl_ms=5000, ts=0), T0 + 1)
+    [state] = ofi.on_lease(Lease(holder="btc", market=CID, yes_asset=YES, no_asset=NO,
+                                 ttl_ms=5000, ts=0), T0 + 1)
     assert state.toxic and state.yes.buy_volume == 60 * M
 
 
 def test_leases_expire_and_releases_forget_the_market() -> None:
     ofi = Ofi(3000, THRESHOLD)
-    ofi.on_lease(Lease(holder="btc", market=CID, assets=[YES, NO], ttl_ms=5000, ts=0), T0)
+    ofi.on_lease(Lease(holder="btc", market=CID, yes_asset=YES, no_asset=NO, ttl_ms=5000, ts=0), T0)
     ofi.on_timer(T0 + 5000 * MS - 1)
     assert list(ofi.markets) == [CID]
     ofi.on_timer(T0 + 5000 * MS)
     assert ofi.markets == {} and ofi.snapshot(T0 + 5000 * MS) == []
-    ofi.on_lease(Lease(holder="btc", market=CID, assets=[YES, NO], ttl_ms=5000, ts=0), T0)
+    ofi.on_lease(Lease(holder="btc", market=CID, yes_asset=YES, no_asset=NO, ttl_ms=5000, ts=0), T0)
     assert ofi.on_release(LeaseRelease(holder="btc", market=CID, ts=0)) is True
     assert ofi.markets == {}
 
@@ -170,3 +173,16 @@ def test_bad_config_names_the_variable(variable: str, value: str, tmp_path: Path
     with pytest.raises(ConfigError) as err:
         load(OfiConfig, environ={variable: value}, dotenv=tmp_path / "x")
     assert err.value.variable == variable
+
+
+def test_a_market_two_coordinators_hold_is_scored_until_the_last_lets_go() -> None:
+    """Keyed by holder and market: one of two coordinators releasing must not drop the market."""
+    ofi = Ofi(3000, THRESHOLD)
+    ofi.on_lease(Lease(holder="btc", market=CID, yes_asset=YES, no_asset=NO, ttl_ms=5000, ts=0), T0)
+    ofi.on_lease(Lease(holder="rewards", market=CID, yes_asset=YES, no_asset=NO, ttl_ms=9000, ts=0), T0)
+    assert ofi.on_release(LeaseRelease(holder="btc", market=CID, ts=0)) is False
+    assert list(ofi.markets) == [CID]
+    ofi.on_timer(T0 + 5000 * MS)
+    assert [s.market for s in ofi.snapshot(T0 + 5000 * MS)] == [CID]
+    ofi.on_timer(T0 + 9000 * MS)
+    assert ofi.markets == {}

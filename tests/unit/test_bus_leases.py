@@ -1,0 +1,69 @@
+"""The shared lease table: entries keyed by (holder, market), each kept for its ttl after it was received;
+a market is held until the last of its holders releases it or lets it expire; tokens named explicitly."""
+
+from __future__ import annotations
+
+from bus.leases import LeaseTable, Pair
+from schemas import Lease, LeaseRelease
+from schemas.units import MS
+
+
+def lease(holder: str, market: str, ttl_ms: int = 3000, ts: int = 0, yes: str = "1", no: str = "2") -> Lease:
+    return Lease(holder=holder, market=market, yes_asset=yes, no_asset=no, ttl_ms=ttl_ms, ts=ts)
+
+
+def release(holder: str, market: str) -> LeaseRelease:
+    return LeaseRelease(holder=holder, market=market, ts=0)
+
+
+def test_a_lease_keeps_its_market_for_its_ttl_after_it_was_received() -> None:
+    table = LeaseTable()
+    assert table.on_lease(lease("btc", "0xa", ts=123), now=1000 * MS)  # the sender's ts does not matter
+    assert table.expire(3999 * MS) == [] and table.markets() == {"0xa"}
+    assert table.expire(4000 * MS) == ["0xa"] and table.markets() == set()
+
+
+def test_renewals_extend_and_releases_end_at_once() -> None:
+    table = LeaseTable()
+    assert table.on_lease(lease("btc", "0xa"), now=0) is True
+    assert table.on_lease(lease("btc", "0xa"), now=2000 * MS) is False  # a renewal changes nothing held
+    assert table.expire(4000 * MS) == [] and table.markets() == {"0xa"}
+    assert table.on_release(release("btc", "0xa")) is True
+    assert table.markets() == set() and table.on_release(release("btc", "0xa")) is False
+
+
+def test_two_holders_of_one_market_keep_it_until_both_are_gone() -> None:
+    table = LeaseTable()
+    table.on_lease(lease("btc", "0xa"), now=0)
+    assert table.on_lease(lease("rewards", "0xa", ttl_ms=10_000), now=0) is False  # already held
+    table.on_lease(lease("eth", "0xb", yes="3", no="4"), now=0)
+    assert table.on_release(release("btc", "0xa")) is False  # rewards still holds it
+    assert table.markets() == {"0xa", "0xb"} and table.holders("0xa") == ["rewards"]
+    assert table.expire(5000 * MS) == ["0xb"] and table.markets() == {"0xa"}
+    assert table.expire(10_000 * MS) == ["0xa"]
+
+
+def test_leases_without_a_market_or_tokens_are_ignored() -> None:
+    table = LeaseTable()
+    assert table.on_lease(lease("x", ""), now=0) is False
+    assert table.on_lease(lease("x", "0xa", yes="", no=""), now=0) is False
+    assert len(table) == 0
+
+
+def test_tokens_are_named_explicitly_and_the_newest_lease_of_a_market_names_them() -> None:
+    table = LeaseTable()
+    table.on_lease(lease("a", "0xa", yes="11", no="22"), now=0)
+    assert table.pair("0xa") == Pair("11", "22") and table.pair("0xb") is None
+    assert table.on_lease(lease("b", "0xa", yes="33", no="44"), now=1) is True  # tokens changed
+    assert table.pair("0xa") == Pair("33", "44")
+    table.on_release(release("b", "0xa"))
+    assert table.pair("0xa") == Pair("11", "22")  # back to the remaining holder's
+
+
+def test_assets_are_every_held_token_once_in_lease_order_and_one_token_leases_count() -> None:
+    table = LeaseTable()
+    table.on_lease(lease("a", "0xa", yes="1", no="2"), now=0)
+    table.on_lease(lease("b", "0xb", yes="3", no=""), now=0)  # market data for one token only
+    table.on_lease(lease("c", "0xa", yes="1", no="2"), now=0)
+    assert table.assets() == ["1", "2", "3"]
+    assert table.pairs() == {"0xa": Pair("1", "2"), "0xb": Pair("3", "")}
