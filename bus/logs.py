@@ -55,3 +55,24 @@ class Logger:
 
     def error(self, event: str, **fields: Any) -> None:
         self._write("error", event, fields)
+
+
+class Throttle:
+    """The one rule for logging something that can flood: the first ``first`` occurrences of a key, then
+    every ``every``-th. ``count(key)`` records an occurrence and returns its number if it should be
+    logged, else 0. Pure (no clock): usable inside a core, which then ``note``s the line."""
+
+    __slots__ = ("counts", "every", "first")
+
+    def __init__(self, first: int = 10, every: int = 1000) -> None:
+        self.first, self.every = first, every
+        self.counts: dict[str, int] = {}
+
+    def count(self, key: str = "") -> int:
+        n = self.counts.get(key, 0) + 1
+        self.counts[key] = n
+        return n if n <= self.first or n % self.every == 0 else 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())

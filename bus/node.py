@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import gc
 import os
-import signal
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -29,9 +27,11 @@ from typing import Any
 import zmq
 
 from bus import codec, topics
+from bus.bridge import Wakeup
 from bus.codec import FrameError, Header
+from bus.effects import Effects
 from bus.endpoints import BusConfig
-from bus.logs import Logger
+from bus.logs import Logger, Throttle
 from bus.streams import GapCounter
 from schemas import BusMessage, Heartbeat
 from schemas.units import MS
@@ -62,6 +62,7 @@ class Node:
         self.stopping = False
         self.gaps = GapCounter()
         self.bad_frames = 0
+        self._bad_log = Throttle()
         self._seq: dict[bytes, int] = {}
         self._own_hb = topics.sys_hb(program)
         self.ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context.instance()
@@ -87,16 +88,14 @@ class Node:
             sock.setsockopt(zmq.LINGER, 2000)  # commands and fills must not be dropped on exit
             sock.connect(endpoint)
             self.pushes[name] = sock
-        self._wake_r, self._wake_w = socket.socketpair()
-        self._wake_r.setblocking(False)
-        self._wake_w.setblocking(False)
+        self._wakeup = Wakeup()
         self.poller = zmq.Poller()
         self.poller.register(self.sub, zmq.POLLIN)
         if self.pull is not None:
             self.poller.register(self.pull, zmq.POLLIN)
-        self.poller.register(self._wake_r.fileno(), zmq.POLLIN)
+        self.poller.register(self._wakeup.fd, zmq.POLLIN)
         self._timers: list[tuple[int, int, Callable[[int], None]]] = []  # (period_ns, due_ns, fn)
-        self._readers: dict[Any, Callable[[], None]] = {}  # fd or zmq socket -> callback when readable
+        self._readers: dict[Any, Callable[[], object]] = {}  # fd or zmq socket -> callback when readable
         self._next_hb = 0
 
     # -- subscriptions and sending --------------------------------------------------------------
@@ -127,7 +126,18 @@ class Node:
         push.send(self._header(topic, now), zmq.SNDMORE)
         push.send(codec.encode_body(msg))
 
-    def add_reader(self, source: Any, callback: Callable[[], None]) -> None:
+    def apply(self, effects: Effects) -> None:
+        """Perform what a core asked for (``bus.effects``): pushes first (the hot path), then publishes,
+        then the log lines."""
+        for pipe, topic, msg in effects.pushes:
+            self.push(pipe, topic, msg)
+        for topic, msg in effects.publishes:
+            self.publish(topic, msg)
+        log = self.log
+        for level, event, fields in effects.notes:
+            getattr(log, level)(event, **fields)
+
+    def add_reader(self, source: Any, callback: Callable[[], object]) -> None:
         """Call ``callback()`` from the loop whenever ``source`` (an fd or a zmq socket) is readable.
 
         The edge actors register their WebSocket's fd here, so frames are handled in the same thread
@@ -153,15 +163,10 @@ class Node:
     def stop(self) -> None:
         """Ask the loop to stop (thread-safe: wakes the poller)."""
         self.stopping = True
-        try:
-            self._wake_w.send(b"\0")
-        except OSError:
-            pass
+        self._wakeup.wake()
 
     def install_signals(self) -> None:
-        signal.set_wakeup_fd(self._wake_w.fileno(), warn_on_full_buffer=False)
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, self._on_signal)
+        self._wakeup.catch_signals(self._on_signal)
 
     def heartbeat(self, now: int) -> None:
         self.publish(self._own_hb, Heartbeat(program=self.program, pid=os.getpid(), ready=self.ready,
@@ -179,7 +184,7 @@ class Node:
                 topic, header, msg = codec.decode(frames)
             except FrameError as exc:
                 self.bad_frames += 1
-                if self.bad_frames <= 10 or self.bad_frames % 1000 == 0:  # a flood must not flood the log
+                if self._bad_log.count():  # a flood must not flood the log
                     self.log.warning("bad_frame", error=str(exc), count=self.bad_frames)
                 continue
             self.gaps.observe(topic, header)
@@ -216,7 +221,7 @@ class Node:
         self.log.info("started", pid=os.getpid(), run=self.run_id)
         gc.collect()
         gc.freeze()  # start-up objects (modules, config, caches) are never scanned again: shorter GC pauses
-        wake_fd = self._wake_r.fileno()
+        wake_fd = self._wakeup.fd
         while not self.stopping:
             wait_ns = self._run_timers(self.clock())
             timeout_ms = min(max_wait_ms, wait_ns // MS + 1)
@@ -232,10 +237,7 @@ class Node:
             if on_drained is not None and events:
                 on_drained()
             if wake_fd in events:
-                try:
-                    self._wake_r.recv(4096)
-                except BlockingIOError:
-                    pass
+                self._wakeup.clear()
         self.log.info("stopped", gaps=self.gaps.total, bad_frames=self.bad_frames)
         return 0
 
@@ -243,8 +245,7 @@ class Node:
         for sock in (self.pub, self.sub, self.pull, *self.pushes.values()):
             if sock is not None:
                 sock.close()
-        self._wake_r.close()
-        self._wake_w.close()
+        self._wakeup.close()
 
 
 class Dispatcher:
@@ -254,12 +255,13 @@ class Dispatcher:
         self.handlers = handlers
         self.log = log
         self.unknown = 0
+        self._log = Throttle()
 
     def __call__(self, topic: bytes, header: Header, msg: Any) -> None:
         handler = self.handlers.get(type(msg))
         if handler is None:
             self.unknown += 1
-            if self.unknown <= 10 or self.unknown % 1000 == 0:
+            if self._log.count(type(msg).__name__):
                 self.log.warning("unhandled_message", type=type(msg).__name__, topic=topic.decode(),
                                  count=self.unknown)
             return

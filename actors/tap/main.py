@@ -6,8 +6,6 @@ It only ever opens a SUB socket: the tap cannot publish.
 from __future__ import annotations
 
 import argparse
-import signal
-import socket
 import sys
 import time
 from types import FrameType
@@ -16,6 +14,7 @@ import zmq
 
 from actors.tap import core
 from bus import codec
+from bus.bridge import Wakeup
 from bus.config import load_or_exit
 from bus.endpoints import BusConfig
 
@@ -78,12 +77,8 @@ def listen(args: argparse.Namespace) -> int:
         nonlocal stop
         stop = True
 
-    wake_r, wake_w = socket.socketpair()
-    wake_r.setblocking(False)
-    wake_w.setblocking(False)
-    signal.set_wakeup_fd(wake_w.fileno(), warn_on_full_buffer=False)
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    wakeup = Wakeup()
+    wakeup.catch_signals(on_signal)
     ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context.instance()
     sub = ctx.socket(zmq.SUB)
     sub.setsockopt(zmq.LINGER, 0)
@@ -93,7 +88,7 @@ def listen(args: argparse.Namespace) -> int:
         sub.setsockopt(zmq.SUBSCRIBE, prefix.encode())
     poller = zmq.Poller()
     poller.register(sub, zmq.POLLIN)
-    poller.register(wake_r.fileno(), zmq.POLLIN)
+    poller.register(wakeup.fd, zmq.POLLIN)
     record = open(args.record, "wb") if args.record else None  # noqa: SIM115 - closed below
     if record is not None:
         record.write(core.RECORD_MAGIC)
@@ -128,8 +123,7 @@ def listen(args: argparse.Namespace) -> int:
         if record is not None:
             record.close()
         sub.close()
-        wake_r.close()
-        wake_w.close()
+        wakeup.close()
     return 0
 
 

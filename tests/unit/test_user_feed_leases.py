@@ -4,6 +4,7 @@ follow is tested in test_bus_leases.py."""
 from __future__ import annotations
 
 from actors.user_feed.leases import diff, subscribe_frame
+
 AUTH = {"apiKey": "k", "secret": "s", "passphrase": "p"}
 
 
