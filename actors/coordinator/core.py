@@ -258,9 +258,12 @@ class Coordinator:
 
     def act(self, now: int, fx: Effects) -> None:
         """Decide now: the commands are pushed first, back to back; a change of mode is noted after."""
-        commands = self.rotating(now) if self.window_over(now) else self.evaluate(now)
+        end = self.end_ns
+        commands = self.rotating(now) if end and now >= end else self.evaluate(now)  # window_over, inline
         if commands:
-            push_commands(fx, self.cmd_topic, commands)
+            push, topic = fx.push, self.cmd_topic
+            for cmd in commands:
+                push(EXEC_PIPE, topic, cmd)
         self.wake_at = self.next_change(now)
         if self.mode != self.last_mode:
             self.last_mode = self.mode

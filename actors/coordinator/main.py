@@ -83,9 +83,10 @@ class Shell:
                 self.node.unsubscribe(prefix)
             for prefix in resubscribe.add:
                 self.node.subscribe(prefix)
-        if self.fx:
-            self.node.apply(self.fx)
-            self.fx.clear()
+        fx = self.fx
+        if fx.pushes or fx.publishes or fx.notes:
+            self.node.apply(fx)
+            fx.clear()
 
     def on_drained(self) -> None:
         """The hot path (book -> commands): one decision per wake-up, if something changed."""
