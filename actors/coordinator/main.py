@@ -94,7 +94,7 @@ class Shell:
         self.flush()
 
     def act(self, now: int) -> None:
-        """The ``PM_EVALUATE_MS`` timer: decide whatever changed."""
+        """The ``PM_EVALUATE_MS`` timer: decide now, whether or not an input changed."""
         self.core.act(now, self.fx)
         self.flush()
 
