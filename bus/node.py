@@ -36,7 +36,7 @@ from bus.streams import GapCounter
 from schemas import BusMessage, Heartbeat
 from schemas.units import MS
 
-Handler = Callable[[bytes, Header, Any], None]
+Handler = Callable[[bytes, Header, Any], object]  # what a handler returns is ignored
 READY_HEARTBEAT_MS = 100
 RECV_BATCH = 256  # frames drained per socket per wake-up, so one busy socket cannot starve the loop
 

@@ -4,14 +4,20 @@ It keeps the latest book top per token, the inventory and OFI state of its marke
 the programs it depends on, and its own quote slots; ``evaluate(now)`` runs the readiness gate and
 the strategy, then reconciles wanted quotes with resting ones into executor commands.
 
+Output (``bus.effects``): ``act(now, fx)`` pushes the decision's commands on ``EXEC_PIPE`` (the shell's
+``Node.apply`` sends them before anything else) and notes a change of mode (``strategy_mode``);
+``on_failed`` and ``on_risk`` note what the operator must see. ``decide(now, fx)`` is the hot path: it
+acts once per wake-up of the loop, and only when something changed (below). Once its window is over
+(``end_ns``, a rotating market) the coordinator withdraws and places nothing until the next one.
+
 Deciding only when the outcome can change: the inputs that often change nothing ``evaluate`` reads
 return whether they did (``on_book``: only the top of book and the feed's liveness matter, not the
 depth; ``on_order_update`` / ``on_cancelled``: only when a slot is freed; ``on_heartbeat``: only when a
 silent dependency comes back; ``on_inventory`` / ``on_ofi``: only the fields the strategy reads, or a
-state that had gone stale), and ``next_change(now)`` is the earliest time at which ``evaluate``
-could answer differently with no new input (a dependency or state going stale, a debounce window or a
-back-off ending). Between those, ``evaluate`` would return nothing and change nothing, so the shell may
-skip it.
+state that had gone stale); such an input, or any of the others, marks the core ``dirty``. And
+``next_change(now)`` is the earliest time at which ``evaluate`` could answer differently with no new input
+(a dependency or state going stale, a debounce window or a back-off ending): ``wake_at``. Between those,
+``evaluate`` would return nothing and change nothing, so ``decide`` skips it.
 
 A re-quote is one ``PlaceOrder``: the executor replaces the order resting in the slot. If that placement
 fails, the replaced order may still rest (the executor refuses some placements before touching the
@@ -28,12 +34,15 @@ executor still has an order there, it is cancelled before the new one goes.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from actors.coordinator.model import SLOTS, MarketSpec, Position, Slot, Top
 from actors.coordinator.overlap import Order, overlap_safe
 from actors.coordinator.reconcile import ClearSlot, RequoteRules, SetQuote, next_change, plan
 from actors.coordinator.strategies.pair_ofi import PairParams, decide
+from bus import topics
+from bus.effects import Effects
 from schemas import (
     Book,
     CancelMarket,
@@ -59,6 +68,12 @@ DEPENDENCIES = ("inventory", "ofi", "executor", "market-feed", "user-feed")
 HALT_KINDS = frozenset({"inventory_mismatch", "account"})
 TERMINAL_ORDER_STATUSES = ("CANCELED", "INVALID", "UNMATCHED")
 SWEEP_REASON = "replace_failed"
+EXEC_PIPE = "exec"  # the shell's PUSH pipe to the executor
+
+
+def push_commands(fx: Effects, topic: bytes, commands: Iterable[Command]) -> None:
+    for cmd in commands:
+        fx.push(EXEC_PIPE, topic, cmd)
 
 
 @dataclass
@@ -88,12 +103,20 @@ class Coordinator:
     halts: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, market) -> message
     _seq: int = 0
     run: int = 0
+    end_ns: int = 0  # when the market's window ends (0: it does not rotate)
+    dirty: bool = False  # an input changed what the decision reads since the last one
+    wake_at: int | None = None  # when a decision could differ with no new input (``next_change``)
+    last_mode: str = ""  # the mode last noted
+    cmd_topic: bytes = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.cmd_topic = topics.exec_cmd(self.holder)
 
     # -- inputs ---------------------------------------------------------------------------------
 
-    def set_market(self, market: MarketSpec) -> None:
+    def set_market(self, market: MarketSpec, end_ns: int = 0) -> None:
         """A new market (start or rotation): forget everything about the previous one."""
-        self.market = market
+        self.market, self.end_ns = market, end_ns
         self.tops.clear()
         self.feed_live.clear()
         self.position, self.toxic, self.position_ts, self.ofi_ts = None, False, 0, 0
@@ -106,20 +129,27 @@ class Coordinator:
         self.halts = {key: why for key, why in self.halts.items() if key[1] == ""}  # keep account-wide
 
     def on_user_status(self, msg: UserFeedStatus, now: int) -> None:
+        self.dirty = True
         if msg.connected:
             self.user_blind_since = 0
         elif not self.user_blind_since:
             self.user_blind_since = now
 
-    def on_risk(self, msg: RiskEvent) -> None:
+    def on_risk(self, msg: RiskEvent, fx: Effects) -> None:
+        """A halt of our market or the account stops quoting until the same kind is cleared (noted)."""
+        self.dirty = True
         m = self.market
         if msg.kind not in HALT_KINDS or msg.market not in ("", self.holder, m.market if m else None):
             return
         key = (msg.kind, msg.market)
+        before = dict(self.halts)
         if msg.severity == "halt":
             self.halts[key] = msg.message
         elif msg.severity == "info":
             self.halts.pop(key, None)
+        if self.halts != before:
+            fx.warn("risk_event", kind=msg.kind, severity=msg.severity, market=msg.market,
+                    message=msg.message, halted=sorted(k for k, _ in self.halts))
 
     def on_book(self, msg: Book) -> bool:
         """Keep the token's top of book; True if the top moved or the feed came back (depth is not read)."""
@@ -133,6 +163,7 @@ class Coordinator:
             return False
         self.tops[asset] = top
         self.feed_live[asset] = True
+        self.dirty = True
         return True
 
     def on_tick_change(self, msg: TickSizeChange) -> bool:
@@ -140,10 +171,12 @@ class Coordinator:
         if self.market is None or msg.asset not in (self.market.yes_asset, self.market.no_asset):
             return False
         self.market = replace(self.market, tick=msg.new_tick)
+        self.dirty = True
         return True
 
     def on_feed_status(self, msg: FeedStatus) -> None:
         self.feed_live[msg.asset] = msg.live
+        self.dirty = True
 
     def on_inventory(self, msg: InventoryState, now: int) -> bool:
         """True if the fields the strategy reads changed, or the state was missing or stale."""
@@ -152,6 +185,7 @@ class Coordinator:
         position = Position(msg.net_diff, msg.yes_avg_cost, msg.no_avg_cost, msg.can_open)
         changed = position != self.position or now - self.position_ts >= self.liveness_ns
         self.position, self.position_ts, self.inventory = position, now, msg
+        self.dirty |= changed
         return changed
 
     def on_ofi(self, msg: OfiState, now: int) -> bool:
@@ -160,22 +194,27 @@ class Coordinator:
             return False
         changed = msg.toxic != self.toxic or now - self.ofi_ts >= self.liveness_ns
         self.toxic, self.ofi_ts = msg.toxic, now
+        self.dirty |= changed
         return changed
 
     def on_heartbeat(self, program: str, now: int) -> bool:
         """True if this brings back a dependency that was silent (quoting may resume)."""
         last = self.heartbeats.get(program)
         self.heartbeats[program] = now
-        return program in DEPENDENCIES and (last is None or now - last >= self.liveness_ns)
+        revived = program in DEPENDENCIES and (last is None or now - last >= self.liveness_ns)
+        self.dirty |= revived
+        return revived
 
     def on_placed(self, msg: OrderPlaced) -> None:
         slot = self.slots.get(msg.slot)
         if slot is not None and slot.cmd_id == msg.cmd_id:
             slot.order_id, slot.status = msg.order_id, "live"
 
-    def on_failed(self, msg: OrderFailed, now: int) -> None:
+    def on_failed(self, msg: OrderFailed, now: int, fx: Effects) -> None:
         """Seed-000: a failed placement resets its slot at once (no ghost orders). If it was to replace
         an order, that order may still rest: the slot is swept (cancelled by slot) next evaluation."""
+        self.dirty = True
+        fx.warn("order_failed", slot=msg.slot, reason=msg.reason, message=msg.message)
         slot = self.slots.get(msg.slot)
         if slot is not None and slot.cmd_id == msg.cmd_id:
             del self.slots[msg.slot]
@@ -187,13 +226,17 @@ class Coordinator:
 
     def on_cancelled(self, msg: OrderCancelled) -> bool:
         """True if the order held one of our slots (now free)."""
-        return self._forget(msg.order_id)
+        freed = self._forget(msg.order_id)
+        self.dirty |= freed
+        return freed
 
     def on_order_update(self, msg: OrderUpdate) -> bool:
         """True if this ended an order that held one of our slots (now free)."""
         done = msg.status.startswith(TERMINAL_ORDER_STATUSES) or msg.kind == "CANCELLATION" or \
             (msg.original_size > 0 and msg.size_matched >= msg.original_size)
-        return done and self._forget(msg.order_id)
+        freed = done and self._forget(msg.order_id)
+        self.dirty |= freed
+        return freed
 
     def _forget(self, order_id: str) -> bool:
         forgot = False
@@ -204,6 +247,37 @@ class Coordinator:
         return forgot
 
     # -- decisions ------------------------------------------------------------------------------
+
+    def decide(self, now: int, fx: Effects) -> None:
+        """The hot path, once per wake-up of the loop (on the newest books only): act if an input changed
+        what the decision reads or a time-based condition came due; otherwise the decision would be the
+        previous one again (nothing to send, nothing to update)."""
+        if self.dirty or (self.wake_at is not None and now >= self.wake_at):
+            self.dirty = False
+            self.act(now, fx)
+
+    def act(self, now: int, fx: Effects) -> None:
+        """Decide now: the commands are pushed first, back to back; a change of mode is noted after."""
+        end = self.end_ns
+        commands = self.rotating(now) if end and now >= end else self.evaluate(now)  # window_over, inline
+        if commands:
+            push, topic = fx.push, self.cmd_topic
+            for cmd in commands:
+                push(EXEC_PIPE, topic, cmd)
+        self.wake_at = self.next_change(now)
+        if self.mode != self.last_mode:
+            self.last_mode = self.mode
+            fx.note("strategy_mode", mode=self.mode, reason=self.reason,
+                    market=self.market.market if self.market else "")
+
+    def window_over(self, now: int) -> bool:
+        return bool(self.end_ns) and now >= self.end_ns
+
+    def rotating(self, now: int) -> list[Command]:
+        """The window is over and the next one is not traded yet: withdraw (once) and place nothing,
+        however live the ended market's books still are."""
+        self.mode, self.reason = "rotating", "window over"
+        return self.withdraw(now, "window over")
 
     def missing(self, now: int) -> list[str]:
         """Why quoting is not allowed now (empty = ready)."""

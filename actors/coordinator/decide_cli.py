@@ -1,8 +1,8 @@
 """``python -m actors.coordinator --decide FILE``: what would the strategy do in this situation?
 
 The file holds ``params``, ``market``, the YES and NO ``book``s, ``inventory``, ``ofi`` and
-``open_orders``; the commands are computed by the same pure ``Coordinator.evaluate`` as live and printed
-as JSON. Prices and sizes are decimal strings (``"0.48"``, read exactly: a seventh decimal is an error, not
+``open_orders``; the commands are the ones the same pure ``Coordinator.act`` pushes live, printed as
+JSON. Prices and sizes are decimal strings (``"0.48"``, read exactly: a seventh decimal is an error, not
 truncated) or integers in 1e-6 units (the bus format).
 An open order whose quote moved shows as one ``PlaceOrder`` on its slot (the executor replaces it).
 """
@@ -19,6 +19,7 @@ from actors.coordinator.model import MarketSpec, Slot
 from actors.coordinator.reconcile import RequoteRules
 from actors.coordinator.strategies.pair_ofi import PairParams
 from bus import codec
+from bus.effects import Effects
 from schemas import Book, InventoryState, OfiSide, OfiState
 from schemas.units import MS, parse_exact
 
@@ -94,7 +95,9 @@ def run(path: str) -> int:
     except (OSError, msgspec.DecodeError, KeyError, TypeError, ValueError) as exc:
         sys.stderr.write(f"decide: {path}: {exc}\n")
         return 2
-    commands = coord.evaluate(NOW)
+    fx = Effects()
+    coord.act(NOW, fx)
+    commands = [cmd for _, _, cmd in fx.pushes]
     out = {"mode": coord.mode, "reason": coord.reason,
            "commands": [{"type": codec.tag(c), **codec.to_builtins(c)} for c in commands]}
     sys.stdout.write(msgspec.json.encode(out).decode() + "\n")

@@ -2,6 +2,8 @@
 
 The tick comes from the market (the CLOB; ``TickSizeChange`` on the bus moves it later); the
 coordinator's ``PM_TICK_SIZE`` is the fallback for a market whose CLOB entry gives no tick size.
+``resolve`` blocks (HTTP, retries): the ``Rotation`` runs it off the loop, one resolution at a time, so
+the ``MarketResolver`` behind it is only ever used by one thread at a time.
 """
 
 from __future__ import annotations
@@ -18,9 +20,8 @@ def gamma_resolver(venue: VenueEndpoints, cfg: CoordinatorConfig, markets: Marke
 
     def resolve(target: str, at_ns: int) -> Window:
         info = resolver.at(at_ns)
-        yes, no = info.token_ids
-        spec = MarketSpec(market=info.condition_id, yes_asset=yes, no_asset=no, tick=info.tick,
-                          min_size=info.min_size, neg_risk=info.neg_risk)
+        spec = MarketSpec(market=info.condition_id, yes_asset=info.yes_asset, no_asset=info.no_asset,
+                          tick=info.tick, min_size=info.min_size, neg_risk=info.neg_risk)
         return Window(spec=spec, slug=info.slug, end_ns=info.window_end_ns if resolver.rotating else 0)
 
     return resolve

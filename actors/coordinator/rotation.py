@@ -1,22 +1,26 @@
 """Which market a coordinator trades now, and when to rotate to the next window.
 
-Resolution is I/O (Gamma + CLOB over HTTP, with hydration retries), so the program runs it in a worker
-thread (``in_thread``); the loop only reads finished results. The next window is pre-resolved ahead of
-the current one's end, and switched to at that end. A failed resolution is reported in ``error`` and
-tried again at the next ``poll``. ``Rotation`` itself holds no clock and starts no thread: time is
-passed in, and how a resolution runs is injected (tests run it inline, or hold it to finish later).
+Resolution is I/O (Gamma + CLOB over HTTP, with hydration retries), so it runs off the loop: the program
+injects ``bus.bridge.Bridge.submit``, which runs ``resolve`` in a daemon thread and calls back on the
+loop's thread with the result. Every field of ``Rotation`` is read and written on that one thread only;
+the worker touches nothing but its own resolution. The next window is pre-resolved ahead of the current
+one's end, and switched to at that end. A failed resolution is reported in ``error`` (and counted in
+``failures``) and tried again at the next ``poll``. ``Rotation`` itself holds no clock and starts no
+thread: time is passed in, and how a resolution runs is injected (tests run it inline, or hold it to
+finish later).
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from actors.coordinator.model import MarketSpec
+from bus.bridge import Done
 from schemas.units import NS
 
 PRE_RESOLVE_NS = 30 * NS  # the next window is resolved this long before the current one ends
+JOB = "resolve"
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,42 +32,40 @@ class Window:
 
 # (slug or prefix, at_ns) -> the window trading at that time; raises on failure (retried next poll)
 Resolve = Callable[[str, int], Window]
-# Runs one resolution (a no-argument callable) to its end, now or later.
-Start = Callable[[Callable[[], None]], None]
-
-
-def in_thread(work: Callable[[], None]) -> None:
-    threading.Thread(target=work, daemon=True, name="resolve").start()
+# ``Bridge.submit``'s shape: (job name, blocking work, done(result, error) on the loop's thread) -> started
+Submit = Callable[[str, Callable[[], Window], Done], bool]
 
 
 class Rotation:
-    def __init__(self, slug: str, resolve: Resolve, *, pre_resolve_ns: int = PRE_RESOLVE_NS,
-                 start: Start = in_thread) -> None:
+    def __init__(self, slug: str, resolve: Resolve, *, submit: Submit,
+                 pre_resolve_ns: int = PRE_RESOLVE_NS) -> None:
         self.slug = slug
         self.resolve = resolve
         self.pre_resolve_ns = pre_resolve_ns
-        self.start = start
+        self.submit = submit
         self.current: Window | None = None
         self._ready: Window | None = None  # resolved, not yet switched to
         self._busy = False  # a resolution is under way (at most one at a time)
         self.error = ""
+        self.failures = 0  # resolutions that failed so far
 
-    def _work(self, at_ns: int) -> None:
-        try:
-            window = self.resolve(self.slug, at_ns)
-        except Exception as exc:  # any failure is reported, and retried by the loop
-            self.error = f"{type(exc).__name__}: {exc}"
+    def _done(self, window: Window | None, error: BaseException | None) -> None:
+        """A resolution ended (on the loop's thread): keep its window, or report its failure."""
+        self._busy = False
+        if error is not None or window is None:
+            self.error = f"{type(error).__name__}: {error}"
+            self.failures += 1
         else:
             self.error = ""
             self._ready = window
-        finally:
-            self._busy = False
 
     def _start(self, at_ns: int) -> None:
         if self._busy:
             return
-        self._busy = True
-        self.start(lambda: self._work(at_ns))
+        self._busy = True  # before submitting: an inline runner calls _done before submit returns
+        slug, resolve = self.slug, self.resolve
+        if not self.submit(JOB, lambda: resolve(slug, at_ns), self._done):
+            self._busy = False
 
     def window_over(self, now_ns: int) -> bool:
         return self.current is not None and bool(self.current.end_ns) and now_ns >= self.current.end_ns

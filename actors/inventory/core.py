@@ -15,15 +15,24 @@ Fill lifecycle, per fill key (trade_id, order_id) (seed-000 §5, PROTOCOL.md pit
 - the same (key, status) twice: a duplicate, ignored and not journalled.
 A reversal recomputes the token's position from its remaining applied fills in arrival order, so the
 result is exactly as if the failed fill had never been applied (no rounding residue).
-State is a pure function of the ordered fills received: replaying the journal rebuilds it.
+State is a pure function of the ordered fills received: replaying the journal (``apply``) rebuilds it.
 
 Each state carries the limits ``can_open`` is computed with (``max_net_diff``, ``max_position_value``), so
 a coordinator checks its own orders against the same numbers (its overlap rule) without a second copy of
 the environment.
 
-Publishing is conflated: a fill's state goes out at once (the shell records it with ``sent``); otherwise
-``due_states`` names the active markets whose state changed since it was last sent (a mark moved) and,
-as a keep-alive, those not sent for ``keepalive_ns``. Marks (``on_book``) never publish by themselves.
+Output (``bus.effects``): each handler fills the ``Effects`` it is handed and returns what the shell needs
+besides (``on_fill``: the fill's action, which the shell journals *before* it performs the effects;
+``on_lease`` / ``on_release`` / ``on_timer``: whether the set of marked tokens may have changed).
+- ``on_fill``: the echo ``FillApplied`` on ``inv.fill.<condition>.`` (every fill, duplicates included: the
+  user-feed's acknowledgement), then, if a position moved, the market's ``InventoryState``; a ``fill`` line.
+- ``on_lease``: a newly active market's state at once (``market_active``); a lease naming a key no topic
+  can carry is ignored (``bad_lease``, throttled: a coordinator renews it every second).
+- ``on_release`` / ``on_timer`` (expiry): ``market_inactive``.
+Publishing is conflated: a fill's state goes out at once (recorded with ``sent``); otherwise ``on_timer``
+publishes ``due_states``: the active markets whose state changed since it was last sent (a mark moved)
+and, as a keep-alive, those not sent for ``keepalive_ns``. Marks (``on_book``) never publish by themselves.
+Start-up replays the journal through ``apply``, the same lifecycle ``on_fill`` runs live.
 """
 
 from __future__ import annotations
@@ -33,12 +42,32 @@ from dataclasses import dataclass, field
 import msgspec
 
 from actors.inventory.positions import Limits, Position, can_open, fold, portfolio_cost, unrealized
+from bus import topics
+from bus.effects import Effects
 from bus.leases import LeaseTable
-from schemas import Book, Fill, InventoryState, Lease, LeaseRelease
+from bus.logs import Throttle
+from schemas import Book, Fill, FillApplied, InventoryState, Lease, LeaseRelease
 from schemas.inventory import FillAction
+from schemas.units import NS
 
 APPLYING = frozenset({"MATCHED", "MINED", "CONFIRMED"})
+MOVED: frozenset[FillAction] = frozenset({"applied", "reversed"})  # the actions that move a position
+KEEPALIVE_NS = 1 * NS  # every leased market's state at least this often, changed or not
 Key = tuple[str, str]
+
+
+def valid_keys(*keys: str) -> bool:
+    """Whether each of these can be a topic key (a lease naming anything else is ignored)."""
+    try:
+        for key in keys:
+            topics.md_book(key)
+    except topics.TopicError:
+        return False
+    return True
+
+
+def fill_topic(fill: Fill) -> bytes:
+    return topics.inv_fill(fill.market if valid_keys(fill.market) else topics.ALL)
 
 
 @dataclass(slots=True)
@@ -65,10 +94,61 @@ class Inventory:
         self.leases = LeaseTable()  # the active markets: held by at least one coordinator
         self.marks: dict[str, int] = {}  # asset -> best bid + best ask (twice the mid)
         self.last_sent: dict[str, InventoryState] = {}  # condition id -> the state last published
+        self.bad_lease_log = Throttle()
+
+    # -- handlers: what the shell calls, with the Effects it then performs ----------------------
+
+    def on_fill(self, fill: Fill, now: int, fx: Effects) -> FillAction:
+        """Apply one fill message (its lifecycle: ``apply``) and announce it."""
+        action = self.apply(fill)
+        fx.publish(fill_topic(fill), FillApplied(fill=fill, action=action, ts=now))
+        market = self.market_for(fill.asset)
+        if action in MOVED and market is not None:
+            fx.publish(topics.inv_state(market), self.sent(self.state(market, now)))
+        pos = self.position(fill.asset)
+        fx.note("fill", action=action, trade_id=fill.trade_id, order_id=fill.order_id, status=fill.status,
+                asset=fill.asset, side=fill.side, price=fill.price, size=fill.size, qty=pos.qty,
+                avg_cost=pos.avg_cost, oversold=pos.oversold)
+        return action
+
+    def on_lease(self, lease: Lease, now: int, fx: Effects) -> bool:
+        """A coordinator holds this market: True if it just became active (or its tokens changed); its state
+        is then published at once."""
+        if not valid_keys(lease.market, *lease.assets):
+            if n := self.bad_lease_log.count(lease.holder):
+                fx.warn("bad_lease", holder=lease.holder, market=lease.market, yes_asset=lease.yes_asset,
+                        no_asset=lease.no_asset, count=n)
+            return False
+        if not self.hold(lease, now):
+            return False
+        fx.note("market_active", market=lease.market, holder=lease.holder, yes_asset=lease.yes_asset,
+                no_asset=lease.no_asset)
+        fx.publish(topics.inv_state(lease.market), self.sent(self.state(lease.market, now)))
+        return True
+
+    def on_release(self, release: LeaseRelease, fx: Effects) -> bool:
+        """True if the market is no longer held by any coordinator (then it is no longer active)."""
+        if not self.release(release):
+            return False
+        fx.note("market_inactive", market=release.market, reason="released")
+        return True
+
+    def on_timer(self, books: list[Book], now: int, fx: Effects, keepalive_ns: int = KEEPALIVE_NS) -> bool:
+        """Let time pass: expire leases, mark to the newest ``books``, publish the states that are due.
+        True if a market went inactive."""
+        expired = self.expire(now)
+        for market in expired:
+            fx.note("market_inactive", market=market, reason="lease_expired")
+        for book in books:
+            self.on_book(book)
+        for state in self.due_states(now, keepalive_ns):
+            fx.publish(topics.inv_state(state.market), state)
+        return bool(expired)
 
     # -- fills ----------------------------------------------------------------------------------
 
-    def on_fill(self, fill: Fill) -> FillAction:
+    def apply(self, fill: Fill) -> FillAction:
+        """The fill lifecycle (above): what this message does to its token's position."""
         key = (fill.trade_id, fill.order_id)
         record = self.records.setdefault(key, FillRecord())
         if fill.status in record.statuses:
@@ -125,8 +205,8 @@ class Inventory:
         self.market_of[no_asset] = market
         return True
 
-    def on_lease(self, lease: Lease, now: int) -> bool:
-        """A coordinator holds this market: True if it just became active (or its tokens changed)."""
+    def hold(self, lease: Lease, now: int) -> bool:
+        """Record a lease: True if its market just became active (or its tokens changed)."""
         if not (lease.market and lease.yes_asset and lease.no_asset):
             return False
         changed = self.learn(lease.market, lease.yes_asset, lease.no_asset)
@@ -134,8 +214,8 @@ class Inventory:
         self.leases.on_lease(lease, now)
         return changed or activated
 
-    def on_release(self, release: LeaseRelease) -> bool:
-        """True if the market is no longer held by any coordinator (then it is no longer active)."""
+    def release(self, release: LeaseRelease) -> bool:
+        """End a lease: True if the market is no longer held by any coordinator (no longer active)."""
         return self.leases.on_release(release) and self._deactivate(release.market)
 
     def expire(self, now: int) -> list[str]:

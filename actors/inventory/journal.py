@@ -2,7 +2,7 @@
 
 Every fill message that changed or advanced a fill's lifecycle (everything but exact duplicates) is
 appended and committed before its effect is published. At start the journal is replayed, in order,
-through the same ``Inventory.on_fill`` as live fills: start-up and crash recovery are one code path.
+through the same ``Inventory.apply`` as live fills: start-up and crash recovery are one code path.
 ``UNIQUE(trade_id, order_id, status)`` makes a second append of the same event a no-op.
 
 The ``markets`` table caches each market's tokens as last leased, so that after a restart fills are

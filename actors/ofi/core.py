@@ -2,8 +2,8 @@
 
 For each token, a sliding window of ``window_ms`` over the public tape (``Trade.side`` is the taker's):
 ``buy_volume``, ``sell_volume``, ``score = buy - sell``, toxic when ``|score| > threshold`` (strictly:
-``|score| == threshold`` is not toxic). A market's YES side is its lease's ``assets[0]``, NO ``assets[1]``;
-either side toxic makes the market toxic (the coordinators' global kill).
+``|score| == threshold`` is not toxic). A market's YES side is its lease's ``yes_asset``, NO its
+``no_asset``; either side toxic makes the market toxic (the coordinators' global kill).
 
 Time: a trade is stamped with its event time (``ts_event``, or ``ts_recv`` when the venue gave none),
 capped at ``now`` (a venue clock running ahead must not keep a trade in the window longer than the window).
@@ -13,6 +13,11 @@ empty as time passes even when no trade arrives.
 
 With ``PM_OFI_ADAPTIVE=true`` the threshold and the toxic flag of each side come from
 ``actors.ofi.adaptive`` instead (rolling quantile, hysteresis, minimum hold); off by default.
+
+Output (``bus.effects``): every handler fills the ``Effects`` it is handed. A market's ``OfiState`` is
+published on ``ofi.state.<condition>.`` when it changes (a trade, a trade leaving the window, a new lease)
+and for every leased market by ``snapshot`` (the shell's 1 s timer); a market turning toxic or clear is
+noted (``ofi_toxic`` / ``ofi_clear``), and so is a market becoming active or inactive.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from actors.ofi.adaptive import Adaptive, AdaptiveParams
+from bus import topics
+from bus.effects import Effects
 from bus.leases import LeaseTable
 from schemas import Lease, LeaseRelease, OfiSide, OfiState, Trade
 from schemas.units import MS
@@ -80,6 +87,7 @@ class Ofi:
         self.markets: dict[str, Market] = {}  # condition id -> tokens, for the leased markets
         self.leases = LeaseTable()  # markets held by at least one coordinator
         self.published: dict[str, tuple[OfiSide, OfiSide]] = {}  # last sides sent per market
+        self.toxic: dict[str, bool] = {}  # last toxicity noted per market
         self.adaptive = Adaptive(adaptive) if adaptive is not None else None
 
     def window(self, asset: str) -> Window:
@@ -90,40 +98,48 @@ class Ofi:
 
     # -- inputs ---------------------------------------------------------------------------------
 
-    def on_lease(self, lease: Lease, now: int) -> list[OfiState]:
-        """Learn (or renew) a market; its state is returned at once when it is new or its tokens changed."""
+    def on_lease(self, lease: Lease, now: int, fx: Effects) -> bool:
+        """Learn (or renew) a market; True (and its state published at once) when it is new or its tokens
+        changed."""
         if not (lease.market and lease.yes_asset and lease.no_asset):
-            return []
+            return False
         known = Market(lease.market, lease.yes_asset, lease.no_asset)
         self.leases.on_lease(lease, now)
         if self.markets.get(lease.market) == known:
-            return []
+            return False
         self.markets[lease.market] = known
         self.published.pop(lease.market, None)
-        return self.changed(now)
+        fx.note("market_active", market=lease.market, holder=lease.holder, yes_asset=lease.yes_asset,
+                no_asset=lease.no_asset)
+        self.changed(now, fx)
+        return True
 
-    def on_release(self, release: LeaseRelease) -> bool:
+    def on_release(self, release: LeaseRelease, fx: Effects) -> bool:
         """True if the market is no longer held by any coordinator (it is then forgotten)."""
-        return self.leases.on_release(release) and self._forget(release.market)
+        if not (self.leases.on_release(release) and self._forget(release.market)):
+            return False
+        fx.note("market_inactive", market=release.market, reason="released")
+        return True
 
     def _forget(self, market: str) -> bool:
         self.published.pop(market, None)
+        self.toxic.pop(market, None)
         return self.markets.pop(market, None) is not None
 
-    def on_trade(self, trade: Trade, now: int) -> list[OfiState]:
-        """Count a trade; returns the states that changed (for markets holding this token)."""
+    def on_trade(self, trade: Trade, now: int, fx: Effects) -> None:
+        """Count a trade; publish the states that changed (of markets holding this token)."""
         t = trade.ts_event or trade.ts_recv
         window = self.window(trade.asset)
         dropped = window.expire(now)
         added = window.add(t, trade.side, trade.size, now)
-        if not (dropped or added):
-            return []
-        return self.changed(now, trade.asset)
+        if dropped or added:
+            self.changed(now, fx, trade.asset)
 
-    def on_timer(self, now: int) -> list[OfiState]:
-        """Let time pass: expire old trades and leases; returns the states that changed."""
+    def on_timer(self, now: int, fx: Effects) -> None:
+        """Let time pass: expire old trades and leases; publish the states that changed."""
         for market in self.leases.expire(now):
-            self._forget(market)
+            if self._forget(market):
+                fx.note("market_inactive", market=market, reason="lease_expired")
         for asset, window in list(self.windows.items()):
             window.expire(now)
             if not window.entries:
@@ -131,7 +147,7 @@ class Ofi:
         if self.adaptive is not None:
             watched = [a for m in self.markets.values() for a in (m.yes_asset, m.no_asset)]
             self.adaptive.sample({a: self.score(a) for a in watched}, now)
-        return self.changed(now)
+        self.changed(now, fx)
 
     # -- outputs --------------------------------------------------------------------------------
 
@@ -155,21 +171,31 @@ class Ofi:
         return OfiState(market=market, yes=yes, no=no, toxic=yes.toxic or no.toxic, window_ms=self.window_ms,
                         ts=now)
 
-    def changed(self, now: int, asset: str | None = None) -> list[OfiState]:
-        """States that differ from the last one returned (optionally only markets holding ``asset``)."""
-        out = []
+    def changed(self, now: int, fx: Effects, asset: str | None = None) -> None:
+        """Publish the states that differ from the last one published (only of markets holding ``asset``,
+        if given)."""
         for market, m in self.markets.items():
             if asset is not None and asset not in (m.yes_asset, m.no_asset):
                 continue
             state = self.state(market, now)
             if self.published.get(market) != (state.yes, state.no):
                 self.published[market] = (state.yes, state.no)
-                out.append(state)
-        return out
+                self._publish(state, fx)
 
-    def snapshot(self, now: int) -> list[OfiState]:
+    def snapshot(self, now: int, fx: Effects) -> None:
         """Every leased market's state (the periodic publication)."""
-        states = [self.state(market, now) for market in self.markets]
-        for state in states:
-            self.published[state.market] = (state.yes, state.no)
-        return states
+        for market in self.markets:
+            state = self.state(market, now)
+            self.published[market] = (state.yes, state.no)
+            self._publish(state, fx)
+
+    def _publish(self, state: OfiState, fx: Effects) -> None:
+        try:
+            topic = topics.ofi_state(state.market)
+        except topics.TopicError:
+            return  # a market no topic can carry: nobody could subscribe to it
+        fx.publish(topic, state)
+        if self.toxic.get(state.market, False) != state.toxic:
+            self.toxic[state.market] = state.toxic
+            fx.note("ofi_toxic" if state.toxic else "ofi_clear", market=state.market,
+                    yes_score=state.yes.score, no_score=state.no.score, threshold=state.yes.threshold)

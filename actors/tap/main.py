@@ -17,6 +17,7 @@ from bus import codec
 from bus.bridge import Wakeup
 from bus.config import load_or_exit
 from bus.endpoints import BusConfig
+from bus.logs import Throttle
 
 PROGRAM = "tap"
 
@@ -40,13 +41,15 @@ class Output:
         self.stats = core.Stats()
         self.seen = 0
         self.bad = 0
+        self.bad_log = Throttle()  # a flood of garbage must not flood the terminal
 
     def show(self, frames: list[bytes]) -> None:
         try:
             topic, header, msg = codec.decode(frames)
         except codec.FrameError as exc:
             self.bad += 1
-            sys.stderr.write(f"tap: undecodable frame ({exc})\n")
+            if n := self.bad_log.count():
+                sys.stderr.write(f"tap: undecodable frame ({exc}) [{n}]\n")
             return
         self.seen += 1
         if self.args.stats:

@@ -108,7 +108,7 @@ def expected_state(fills: list[Fill]) -> InventoryState:
     inv = Inventory(LIMITS)
     inv.learn(CID, YES, NO)
     for f in fills:
-        inv.on_fill(f)
+        inv.apply(f)
     return inv.state(CID, 0)
 
 

@@ -5,6 +5,7 @@ and a market the CLOB gives no tick size (a coordinator's PM_TICK_SIZE)."""
 from __future__ import annotations
 
 import json
+import select
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ import pytest
 
 from actors.coordinator.config import CoordinatorConfig
 from actors.coordinator.resolver import gamma_resolver
+from bus.bridge import Bridge
 from bus.config import load
 from venue.app import VenueThread
 from venue.config import VenueConfig
@@ -52,9 +54,25 @@ def test_current_and_next_shortened_windows_resolve_against_the_local_venue(venu
         assert (info.fees_enabled, info.fee_rate, info.fee_exponent) == (True, 70_000, 1)
     assert resolver.cached(current.slug) == current  # resolved once, then cached
     assert resolver.at((start + WINDOW_S) * NS) == upcoming  # a window's end belongs to the next one
-    thread = resolver.prefetch(2, now)
-    thread.join(10)
-    assert resolver.prefetch_error == "" and resolver.cached(f"btc-updown-15m-{start + 2 * WINDOW_S}")
+    bridge = Bridge("test")
+    try:
+        assert resolver.prefetch(bridge, 2, now)
+        assert not resolver.prefetch(bridge, 2, now)  # already being resolved
+        assert resolver.cached(f"btc-updown-15m-{start + 2 * WINDOW_S}") is None  # not before the hand-off
+        drained(bridge)
+        assert resolver.prefetch_error == "" and resolver.cached(f"btc-updown-15m-{start + 2 * WINDOW_S}")
+        assert not resolver.prefetch(bridge, 2, now)  # cached
+    finally:
+        bridge.close()
+
+
+def drained(bridge: Bridge, timeout_s: float = 10.0) -> None:
+    """Wait (bounded) until the bridge's jobs have ended and their results were handed over."""
+    deadline = time.monotonic() + timeout_s
+    while bridge.running:
+        ready, _, _ = select.select([bridge.fd], [], [], max(0.0, deadline - time.monotonic()))
+        assert ready, "the prefetch never finished"
+        bridge.drain()
 
 
 def test_a_plain_slug_resolves_once_and_has_no_next_window(venue: VenueThread) -> None:
@@ -203,3 +221,23 @@ def test_a_coordinator_uses_pm_tick_size_only_for_a_market_the_clob_gives_no_tic
     window = gamma_resolver(endpoints, cfg, MarketsConfig())(cfg.market_slug, 0)
     assert (window.slug, window.spec.market, window.spec.tick) == (SLUG, "0xc1", tick)
     assert ("/tick-size?token_id=111" in script.seen) == (clob_tick is None)
+
+
+def test_a_prefetch_reports_its_retries_and_its_failure_on_the_callers_thread(
+        fake: tuple[ThreadingHTTPServer, Script]) -> None:
+    server, _ = fake  # nothing listed: every path answers 404
+    clock = FakeClock()
+    retries: list[str] = []  # the names of the threads on_retry ran on
+    resolver = MarketResolver(http_for(server, clock), "btc-updown-15m", policy=RetryPolicy(3, 1, 2),
+                              clock=clock, sleep=clock.sleep,
+                              on_retry=lambda why, delay: retries.append(threading.current_thread().name))
+    next_slug = resolver.window(1).slugs[0]
+    bridge = Bridge("test")
+    try:
+        assert resolver.prefetch(bridge, 1)
+        drained(bridge)
+    finally:
+        bridge.close()
+    assert resolver.prefetch_error.startswith(f"{next_slug}: gave up after 3 s")
+    assert retries == [threading.current_thread().name] * 2  # after 1 s and 2 s, then the deadline
+    assert resolver.cached(next_slug) is None

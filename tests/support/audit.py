@@ -158,10 +158,10 @@ def audit_fills(venue: dict[Key, VenueFill], journal: list[JournalRow],
 
 
 def inventory_positions(journal: list[JournalRow]) -> dict[str, int]:
-    """Token -> quantity, as inventory rebuilds it at start-up (the journal through ``Inventory.on_fill``)."""
+    """Token -> quantity, as inventory rebuilds it at start-up (the journal through ``Inventory.apply``)."""
     inventory = Inventory(Limits(1, 1, 1))
     for row in journal:
-        inventory.on_fill(row.fill)
+        inventory.apply(row.fill)
     return {asset: pos.qty for asset, pos in inventory.positions.items() if pos.qty}
 
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from actors.coordinator.core import DEPENDENCIES, Coordinator
+from actors.coordinator.core import DEPENDENCIES, EXEC_PIPE, Coordinator
 from actors.coordinator.model import MarketSpec
 from actors.coordinator.reconcile import RequoteRules
 from actors.coordinator.strategies.pair_ofi import PairParams
+from bus import topics
+from bus.effects import Effects
 from schemas import (
     Book,
     CancelMarket,
@@ -134,7 +136,7 @@ def test_order_failed_resets_slot_at_once_and_respects_retry_after() -> None:
     c = ready()
     place = c.evaluate(10 * S)[0]
     assert isinstance(place, PlaceOrder)
-    c.on_failed(failed(place), 10 * S)
+    c.on_failed(failed(place), 10 * S, Effects())
     assert place.slot not in c.slots
     assert c.evaluate(10 * S + S // 2) == []  # back-off and debounce in force: no cancel (nothing rested)
     again = c.evaluate(11 * S + 1)
@@ -224,19 +226,22 @@ def risk(kind: str, severity: str, market: str) -> RiskEvent:
 def test_risk_halts_stop_quoting_until_cleared(event: RiskEvent, halts: bool) -> None:
     c = ready()
     c.evaluate(10 * S)
-    c.on_risk(event)
+    fx = Effects()
+    c.on_risk(event, fx)
     cmds = c.evaluate(10 * S)
     withdrawn = [CancelMarket(cmd_id="h-1-3", holder="h", market="0xm", reason=c.reason, ts=10 * S)]
     assert (cmds == withdrawn) == halts
+    assert [(level, name) for level, name, _ in fx.notes] == ([("warning", "risk_event")] if halts else [])
     if halts:
-        c.on_risk(risk(event.kind, "info", event.market))
+        c.on_risk(risk(event.kind, "info", event.market), fx)
+        assert [fields["halted"] for _, _, fields in fx.notes] == [[event.kind], []]  # the halt, its end
         assert [type(x) for x in c.evaluate(11 * S)] == [PlaceOrder, PlaceOrder]
 
 
 def test_market_halt_is_forgotten_on_rotation_but_account_halt_is_not() -> None:
     c = ready()
-    c.on_risk(risk("inventory_mismatch", "halt", "0xm"))
-    c.on_risk(risk("account", "halt", ""))
+    c.on_risk(risk("inventory_mismatch", "halt", "0xm"), Effects())
+    c.on_risk(risk("account", "halt", ""), Effects())
     c.set_market(MarketSpec(market="0xn", yes_asset="Y2", no_asset="N2", tick=10_000, min_size=5_000_000))
     assert list(c.halts) == [("account", "")]
 
@@ -312,7 +317,7 @@ def test_a_placement_on_an_empty_or_swept_slot_names_no_order() -> None:
     moved(c)
     yes, _no = c.evaluate(11 * S)  # replaces the still pending first YES bid: named (the executor checks)
     assert isinstance(yes, PlaceOrder) and yes.overlap_with == first[0].cmd_id
-    c.on_failed(failed(yes, reason="backoff", retry_after_ms=0), 11 * S)
+    c.on_failed(failed(yes, reason="backoff", retry_after_ms=0), 11 * S, Effects())
     sweep, *rest = c.evaluate(12 * S)
     assert isinstance(sweep, CancelOrders) and sweep.slots == ["yes_bid"]
     [again] = [x for x in rest if isinstance(x, PlaceOrder) and x.slot == "yes_bid"]
@@ -326,7 +331,7 @@ def test_a_failed_replacement_sweeps_the_slot_it_was_to_replace() -> None:
     moved(c)
     yes, no = c.evaluate(11 * S)
     assert isinstance(yes, PlaceOrder) and isinstance(no, PlaceOrder)
-    c.on_failed(failed(yes, reason="backoff"), 11 * S)
+    c.on_failed(failed(yes, reason="backoff"), 11 * S, Effects())
     assert "yes_bid" not in c.slots and c.sweep == {"yes_bid"}
     cmds = c.evaluate(11 * S)
     assert cmds == [CancelOrders(cmd_id=cmds[0].cmd_id, holder="h", market="0xm", order_ids=[],
@@ -342,7 +347,7 @@ def test_a_sweep_goes_out_even_when_the_strategy_now_wants_the_slot_empty() -> N
     moved(c)
     yes, _no = c.evaluate(11 * S)
     assert isinstance(yes, PlaceOrder)
-    c.on_failed(failed(yes, reason="backoff"), 11 * S)
+    c.on_failed(failed(yes, reason="backoff"), 11 * S, Effects())
     c.on_ofi(ofi(True), 11 * S)
     cmds = c.evaluate(11 * S)
     assert [(type(x), x.slots, x.reason) for x in cmds if isinstance(x, CancelOrders)] == [
@@ -355,7 +360,7 @@ def test_a_withdrawal_drops_the_sweep_its_market_cancel_covers() -> None:
     moved(c)
     yes, _no = c.evaluate(11 * S)
     assert isinstance(yes, PlaceOrder)
-    c.on_failed(failed(yes, reason="backoff"), 11 * S)
+    c.on_failed(failed(yes, reason="backoff"), 11 * S, Effects())
     c.heartbeats["executor"] = 0
     assert [type(x) for x in c.evaluate(11 * S)] == [CancelMarket]
     assert not c.sweep
@@ -365,7 +370,7 @@ def test_a_failure_of_an_older_command_leaves_the_slot_and_sweeps_nothing() -> N
     c, first = quoting()
     moved(c)
     c.evaluate(11 * S)
-    c.on_failed(failed(first[0], retry_after_ms=0), 11 * S)  # the first placement's answer, late
+    c.on_failed(failed(first[0], retry_after_ms=0), 11 * S, Effects())  # the first placement's answer, late
     assert "yes_bid" in c.slots and not c.sweep
 
 
@@ -435,3 +440,75 @@ def test_inventory_and_ofi_call_for_a_decision_only_when_what_the_strategy_reads
     assert not c.on_ofi(ofi(False), 11 * S)
     assert c.on_ofi(ofi(True), 11 * S)
     assert c.on_ofi(ofi(True), 15 * S)  # same, but it had gone stale
+
+
+# -- what act / decide ask the shell to do (bus.effects) -------------------------------------------
+
+
+def test_act_pushes_the_decision_on_the_executor_pipe_and_notes_each_new_mode_once() -> None:
+    c = ready()
+    fx = Effects()
+    c.act(10 * S, fx)
+    assert [(pipe, topic, type(cmd)) for pipe, topic, cmd in fx.pushes] == [
+        (EXEC_PIPE, topics.exec_cmd("h"), PlaceOrder)] * 2
+    assert not fx.publishes
+    assert [(event, f["mode"], f["market"]) for _, event, f in fx.notes] == [
+        ("strategy_mode", "balanced", "0xm")]
+    again = Effects()
+    c.act(10 * S, again)
+    assert not again  # nothing to send, the same mode: nothing at all
+    c.on_ofi(ofi(True), 10 * S)
+    c.act(10 * S, again)
+    assert [type(cmd) for _, _, cmd in again.pushes] == [CancelOrders, CancelOrders]
+    assert [(event, f["mode"]) for _, event, f in again.notes] == [("strategy_mode", "kill")]
+
+
+def test_decide_acts_only_when_an_input_changed_or_a_time_based_change_came_due() -> None:
+    c = ready()
+    fx = Effects()
+    c.decide(10 * S, fx)  # the inputs of ready() marked it dirty
+    assert len(fx.pushes) == 2 and not c.dirty and c.wake_at == 10 * S + 200_000_000  # the debounce ends
+    fx.clear()
+    c.on_book(book("Y", 400_000, 440_000, depth=1_000_000))  # depth only: not dirty
+    c.decide(10 * S + 1, fx)
+    assert not fx and c.wake_at == 10 * S + 200_000_000
+    c.decide(10 * S + 200_000_000, fx)  # due: decides (nothing to send, the quotes have not moved)
+    assert not fx.pushes and c.wake_at == 13 * S  # next: the states going stale
+    moved(c)  # the tops moved: dirty
+    assert c.dirty
+    c.decide(11 * S, fx)
+    assert [(type(cmd), getattr(cmd, "slot", "")) for _, _, cmd in fx.pushes] == [(PlaceOrder, "yes_bid"),
+                                                                                  (PlaceOrder, "no_bid")]
+
+
+def test_once_the_window_is_over_it_withdraws_once_and_places_nothing() -> None:
+    c = ready()
+    c.set_market(M, end_ns=20 * S)
+    for p in DEPENDENCIES:
+        c.on_heartbeat(p, 19 * S)
+    c.on_book(book("Y", 400_000, 440_000))
+    c.on_book(book("N", 520_000, 560_000))
+    c.on_inventory(inv(), 19 * S)
+    c.on_ofi(ofi(False), 19 * S)
+    fx = Effects()
+    c.act(19 * S, fx)
+    assert [type(cmd) for _, _, cmd in fx.pushes] == [PlaceOrder, PlaceOrder] and not c.window_over(19 * S)
+    fx.clear()
+    c.act(20 * S, fx)
+    assert [(type(cmd), getattr(cmd, "reason", "")) for _, _, cmd in fx.pushes] == [
+        (CancelMarket, "window over")]
+    assert (c.mode, c.reason) == ("rotating", "window over") and c.window_over(20 * S)
+    fx.clear()
+    c.on_book(book("Y", 410_000, 450_000))
+    c.act(20 * S + 1, fx)
+    assert not fx.pushes and c.mode == "rotating"
+
+
+def test_a_failed_placement_is_noted() -> None:
+    c = ready()
+    place = c.evaluate(10 * S)[0]
+    assert isinstance(place, PlaceOrder)
+    fx = Effects()
+    c.on_failed(failed(place, reason="crosses_book"), 10 * S, fx)
+    assert [(level, event, f["slot"], f["reason"]) for level, event, f in fx.notes] == [
+        ("warning", "order_failed", place.slot, "crosses_book")]

@@ -2,9 +2,10 @@
 
 Two cores receive the same random stream of inputs (books that move or only change depth, order events,
 heartbeats, inventory, OFI, feed and user-feed status, risk events, failures with back-offs, time passing
-in steps from 0 to 4 s). The reference evaluates after every input; the gated one only as the shell does:
-when the input reported a change (or always, for the inputs the shell always decides on) or when
-``next_change`` came due. Every command and every mode/reason must be identical, step by step.
+in steps from 0 to 4 s). The reference evaluates after every input; the gated one decides as the shell
+has it do (``Coordinator.decide``): only when an input marked it dirty (the inputs that report a change,
+when they do; the others always) or when ``next_change`` came due. Every command and every mode/reason
+must be identical, step by step.
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from actors.coordinator.core import DEPENDENCIES, Coordinator
+from actors.coordinator.core import DEPENDENCIES, EXEC_PIPE, Coordinator
 from actors.coordinator.model import MarketSpec
 from actors.coordinator.reconcile import RequoteRules
 from actors.coordinator.strategies.pair_ofi import PairParams
+from bus import topics
+from bus.effects import Effects
 from schemas import (
     Book,
+    BusMessage,
     FeedStatus,
     InventoryState,
     OfiSide,
@@ -97,7 +101,7 @@ def random_input(rng: random.Random, ref: Coordinator) -> Input:
         failed = OrderFailed(cmd_id=cmd_id, holder="h", market="0xm", asset="Y", side="BUY", price=slot.price,
                              size=slot.size, slot=name, reason="backoff", message="",
                              retry_after_ms=rng.choice([0, 25, 1000]), ts=0)
-        return lambda c, now: (c.on_failed(failed, now), True)[1]
+        return lambda c, now: (c.on_failed(failed, now, Effects()), True)[1]
     if kind in ("cancelled", "update"):
         order_id = rng.choice([s.order_id for _, s in slots if s.order_id] or ["0xnone"]) \
             if rng.random() < 0.8 else "0xother"
@@ -122,7 +126,7 @@ def random_input(rng: random.Random, ref: Coordinator) -> Input:
     if kind == "risk":
         risk = RiskEvent(program="executor", market="0xm", kind="inventory_mismatch",
                          severity=rng.choice(["halt", "info", "info"]), message="", ts=0)  # type: ignore[arg-type]
-        return lambda c, now: (c.on_risk(risk), True)[1]
+        return lambda c, now: (c.on_risk(risk, Effects()), True)[1]
     if kind == "tick":
         tick = TickSizeChange(asset="Y", market="0xm", old_tick=10_000, new_tick=rng.choice([1_000, 10_000]),
                               ts_event=0, ts_recv=0)
@@ -137,12 +141,18 @@ class Counts:
     commands: Counter[str] = field(default_factory=Counter)  # by type and reason, over the whole stream
 
 
+def pushed(fx: Effects) -> list[BusMessage]:
+    assert all(pipe == EXEC_PIPE and topic == topics.exec_cmd("h") for pipe, topic, _ in fx.pushes)
+    return [cmd for _, _, cmd in fx.pushes]
+
+
 def drive(seed: int, counts: Counts) -> None:
     rng = random.Random(seed)
     ref, gated = coordinator(), coordinator()
     now = 10 * S
-    assert gated.evaluate(now) == ref.evaluate(now) == []  # the first decision (the shell's timer)
-    wake_at = gated.next_change(now)
+    first = Effects()
+    gated.act(now, first)  # the first decision (the shell's timer)
+    assert pushed(first) == ref.evaluate(now) == []
     for step in range(600):
         now += rng.choice(STEPS_NS)
         apply = random_input(rng, ref)
@@ -153,13 +163,15 @@ def drive(seed: int, counts: Counts) -> None:
                 ref.on_heartbeat(p, now)
                 changed = gated.on_heartbeat(p, now) or changed
         expected = ref.evaluate(now)
-        if changed or (wake_at is not None and now >= wake_at):
-            counts.due += not changed
-            got = gated.evaluate(now)
-            wake_at = gated.next_change(now)
-        else:
-            got = []
-            counts.skipped += 1
+        assert gated.dirty == changed, f"seed {seed} step {step}"  # the inputs' own rule marks the core
+        due = not changed and gated.wake_at is not None and now >= gated.wake_at
+        fx = Effects()
+        gated.decide(now, fx)  # the shell's hot path, gated by the core itself
+        got = pushed(fx)
+        counts.due += due
+        counts.skipped += not (changed or due)
+        if not (changed or due):
+            assert got == [] and not fx, f"seed {seed} step {step}"
         assert got == expected, f"seed {seed} step {step}"
         assert (gated.mode, gated.reason) == (ref.mode, ref.reason), f"seed {seed} step {step}"
         assert gated.slots == ref.slots and gated.sweep == ref.sweep, f"seed {seed} step {step}"

@@ -1,6 +1,6 @@
 """Rotation, the pure part: when the next window is resolved, when the coordinator switches to it, and
 what happens while it cannot be resolved. Time is passed in; resolutions are held by the test and run
-when it says so (no thread, no sleep)."""
+when it says so, their results handed back as ``Bridge`` hands them to the loop (no thread, no sleep)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from actors.coordinator.model import MarketSpec
 from actors.coordinator.rotation import PRE_RESOLVE_NS, Rotation, Window
+from bus.bridge import Done
 
 S = 1_000_000_000
 END = 1_800 * S  # the first window ends here
@@ -34,12 +35,21 @@ class Resolver:
 
 @dataclass
 class Held:
-    """Resolutions started but not yet run: ``finish()`` runs them (a worker thread finishing)."""
+    """``Bridge.submit``'s shape, for resolutions started but not yet run: ``finish()`` runs them and
+    hands each result (or error) to its ``done`` (a worker thread finishing, the loop draining)."""
 
     work: list[Callable[[], None]] = field(default_factory=list)
 
-    def __call__(self, work: Callable[[], None]) -> None:
-        self.work.append(work)
+    def __call__(self, name: str, fn: Callable[[], Window], done: Done) -> bool:
+        def run() -> None:
+            try:
+                result, error = fn(), None
+            except Exception as exc:
+                result, error = None, exc
+            done(result, error)
+
+        self.work.append(run)
+        return True
 
     def finish(self) -> None:
         while self.work:
@@ -48,7 +58,7 @@ class Held:
 
 def trading_w1(*answers: Window | Exception) -> tuple[Rotation, Resolver, Held]:
     resolver, held = Resolver([W1, *answers]), Held()
-    rotation = Rotation("btc-updown-15m", resolver, start=held)
+    rotation = Rotation("btc-updown-15m", resolver, submit=held)
     assert rotation.poll(100 * S) is None
     held.finish()
     assert rotation.poll(101 * S) == W1
@@ -57,7 +67,7 @@ def trading_w1(*answers: Window | Exception) -> tuple[Rotation, Resolver, Held]:
 
 def test_the_first_window_is_resolved_at_start_once_however_often_polled() -> None:
     resolver, held = Resolver([W1]), Held()
-    rotation = Rotation("btc-updown-15m", resolver, start=held)
+    rotation = Rotation("btc-updown-15m", resolver, submit=held)
     assert [rotation.poll(t * S) for t in (100, 101, 102)] == [None, None, None]  # one resolution in flight
     assert len(held.work) == 1
     held.finish()
@@ -107,7 +117,7 @@ def test_a_next_window_that_cannot_be_resolved_is_retried_at_each_poll_until_it_
 def test_a_plain_slug_never_rotates() -> None:
     plain = Window(W1.spec, "will-it-rain", 0)
     resolver, held = Resolver([plain]), Held()
-    rotation = Rotation("will-it-rain", resolver, start=held)
+    rotation = Rotation("will-it-rain", resolver, submit=held)
     rotation.poll(0)
     held.finish()
     assert rotation.poll(S) == plain

@@ -15,6 +15,7 @@ from actors.coordinator.model import MarketSpec
 from actors.coordinator.rotation import Rotation, Window
 from bus import topics
 from bus.codec import Header
+from bus.effects import Effects
 from bus.logs import Logger
 from schemas import (
     Book,
@@ -30,6 +31,7 @@ from schemas import (
     OrderUpdate,
     PlaceOrder,
 )
+from tests.support.inline import inline
 from tests.support.quiet import Quiet
 
 MS = 1_000_000
@@ -62,6 +64,15 @@ class FakeNode:
     def unsubscribe(self, prefix: bytes) -> None:
         pass
 
+    def apply(self, fx: Effects) -> None:
+        """As ``Node.apply``: pushes, then publishes, then the log lines."""
+        for pipe, topic, msg in fx.pushes:
+            self.push(pipe, topic, msg)
+        for topic, msg in fx.publishes:
+            self.publish(topic, msg)
+        for level, event, fields in fx.notes:
+            getattr(self.log, level)(event, **fields)
+
     def take(self) -> list[BusMessage]:
         out = [m for _, _, m in self.pushed]
         self.pushed.clear()
@@ -84,8 +95,9 @@ def started(debounce_ms: int = 0) -> tuple[Shell, FakeNode, list[int]]:
     """A shell quoting both legs (placed as 0xy1 and 0xn1); the list counts its core's decisions."""
     node = FakeNode()
     cfg = CoordinatorConfig(name="t", market_slug="t", reprice_threshold=30_000, debounce_ms=debounce_ms)
-    shell = Shell(cfg, node, Rotation("t", lambda slug, at: Window(spec=M, slug="t", end_ns=0)))  # type: ignore[arg-type]
-    shell.switch(Window(spec=M, slug="t", end_ns=0), T0)
+    shell = Shell(cfg, node, Rotation("t", lambda slug, at: Window(spec=M, slug="t", end_ns=0),  # type: ignore[arg-type]
+                                      submit=inline))
+    shell.flush(shell.holding.switch(Window(spec=M, slug="t", end_ns=0), T0, shell.fx))
     decisions: list[int] = []
     evaluate = shell.core.evaluate
 
@@ -202,10 +214,10 @@ def test_an_unresolvable_next_window_withdraws_at_the_end_and_places_nothing_unt
 
     node = FakeNode(log=Quiet("market:t"))
     shell = Shell(CoordinatorConfig(name="t", market_slug="t"), node,  # type: ignore[arg-type]
-                  Rotation("t", resolve, start=lambda work: work()))
+                  Rotation("t", resolve, submit=inline))
     second(shell, node, T0)  # resolves the current window...
     second(shell, node, T0 + S)  # ...and switches to it
-    assert shell.window is not None and shell.window.spec == M
+    assert shell.holding.window is not None and shell.holding.window.spec == M
     wake(shell, book("Y", 400_000, 440_000), book("N", 520_000, 560_000))
     assert [type(x) for x in node.take()] == [PlaceOrder, PlaceOrder]
 
@@ -219,12 +231,13 @@ def test_an_unresolvable_next_window_withdraws_at_the_end_and_places_nothing_unt
     node.now = END + 100 * MS  # every input live and the books moving: still nothing may be placed
     alive(shell, M)
     wake(shell, book("Y", 410_000, 450_000), book("N", 510_000, 550_000))
-    shell.act()
+    shell.act(node.now)
     assert node.take() == [] and shell.core.mode == "rotating"
 
     second(shell, node, END + S)  # the retry succeeds; the switch comes at the next second
     second(shell, node, END + 2 * S)
-    assert asked == [T0, END, END, END + S] and shell.window is not None and shell.window.spec == M2
+    window = shell.holding.window
+    assert asked == [T0, END, END, END + S] and window is not None and window.spec == M2
     assert node.take() == []
     assert isinstance(node.log, Quiet) and node.log.events.count("resolve_failed") == 2
     wake(shell, book("Y2", 400_000, 440_000), book("N2", 520_000, 560_000))

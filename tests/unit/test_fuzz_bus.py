@@ -127,7 +127,7 @@ def test_a_node_counts_garbage_and_keeps_its_state(run_dir: Path) -> None:
     leases: list[str] = []
 
     def on_fill(topic: bytes, header: Header, fill: Fill) -> None:
-        inventory.on_fill(fill)
+        inventory.apply(fill)
 
     dispatch = Dispatcher({Fill: on_fill, Lease: lambda t, h, m: leases.append(m.holder)}, log)
     ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context.instance()
@@ -175,6 +175,6 @@ def test_a_node_counts_garbage_and_keeps_its_state(run_dir: Path) -> None:
     assert log.events.count("warning:bad_frame") == min(node.bad_frames, 10) + node.bad_frames // 1000
     assert dispatch.unknown == 1 and "warning:unhandled_message" in log.events
     only_the_valid_fill = Inventory(Limits(10**12, 10**12, 10**12))
-    only_the_valid_fill.on_fill(FILL)
+    only_the_valid_fill.apply(FILL)
     assert inventory.positions == only_the_valid_fill.positions
     assert set(inventory.records) == {(FILL.trade_id, FILL.order_id)}

@@ -53,10 +53,10 @@ def test_markets_are_upserted(tmp_path: Path) -> None:
 def test_recovery_rebuilds_exactly_the_live_state(tmp_path: Path) -> None:
     live = Inventory(LIMITS)
     journal = Journal(tmp_path / "inv.sqlite")
-    live.on_lease(lease(), 0)
+    live.hold(lease(), 0)
     journal.save_market(CID, YES, NO)
     for f in [f for _, events, _, _ in LIFECYCLE for f in events]:
-        action = live.on_fill(f)
+        action = live.apply(f)
         if action != "duplicate":
             journal.append(f, action, 0)
     journal.close()
@@ -65,7 +65,7 @@ def test_recovery_rebuilds_exactly_the_live_state(tmp_path: Path) -> None:
     reopened = Journal(tmp_path / "inv.sqlite")
     assert recover(reopened, recovered) == reopened.count()
     assert recovered.state(CID, 0) == live.state(CID, 0)
-    assert recovered.on_fill(fill("t1")) == "duplicate"
+    assert recovered.apply(fill("t1")) == "duplicate"
     reopened.close()
 
 

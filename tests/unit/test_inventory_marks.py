@@ -16,12 +16,13 @@ from pathlib import Path
 import pytest
 import zmq
 
-from actors.inventory.core import Inventory
+from actors.inventory.core import KEEPALIVE_NS, Inventory
 from actors.inventory.journal import Journal
-from actors.inventory.main import KEEPALIVE_MS, InventoryActor
+from actors.inventory.main import InventoryActor
 from actors.inventory.marks import BookSampler
 from actors.inventory.positions import Limits
 from bus import codec, topics
+from bus.effects import Effects
 from schemas import Book, BusMessage, Fill, InventoryState, Lease
 from tests.support.quiet import Quiet
 
@@ -118,16 +119,25 @@ def test_undecodable_frames_are_counted_not_fatal(feed: Feed) -> None:
 
 @dataclass
 class FakeNode:
-    """What the actor uses of ``bus.node.Node``: a clock and publish."""
+    """What the actor uses of ``bus.node.Node``: a clock, publish and apply."""
 
     now: int = 10_000 * MS
     sent: list[tuple[bytes, BusMessage]] = field(default_factory=list)
+    log: Quiet = field(default_factory=lambda: Quiet("inv"))
 
     def clock(self) -> int:
         return self.now
 
     def publish(self, topic: bytes, msg: BusMessage) -> None:
         self.sent.append((topic, msg))
+
+    def apply(self, fx: Effects) -> None:
+        """As ``Node.apply`` (the inventory pushes nothing): publishes, then the log lines."""
+        assert not fx.pushes
+        for topic, msg in fx.publishes:
+            self.publish(topic, msg)
+        for level, event, fields in fx.notes:
+            getattr(self.log, level)(event, **fields)
 
     def states(self) -> list[InventoryState]:
         out = [m for _, m in self.sent if isinstance(m, InventoryState)]
@@ -140,8 +150,7 @@ def test_books_never_publish_the_timer_publishes_the_newest_mark_and_fills_publi
     node = FakeNode()
     journal = Journal(tmp_path / "inv.sqlite")
     sampler = BookSampler(feed.ctx, feed.endpoint)
-    actor = InventoryActor(node, Inventory(Limits(10 * M, 1_020_000, 5 * M)), journal, Quiet("inv"),  # type: ignore[arg-type]
-                           sampler)
+    actor = InventoryActor(node, Inventory(Limits(10 * M, 1_020_000, 5 * M)), journal, sampler)  # type: ignore[arg-type]
     try:
         actor.on_lease(topics.coord_lease("btc"), None,  # type: ignore[arg-type]
                        Lease(holder="btc", market=CID, yes_asset=YES, no_asset=NO, ttl_ms=60_000, ts=0))
@@ -164,7 +173,7 @@ def test_books_never_publish_the_timer_publishes_the_newest_mark_and_fills_publi
         node.now += 250 * MS
         actor.tick(node.now)
         assert node.states() == []  # unchanged, keep-alive not due yet
-        node.now += KEEPALIVE_MS * MS
+        node.now += KEEPALIVE_NS
         actor.tick(node.now)
         assert len(node.states()) == 1  # the keep-alive
     finally:

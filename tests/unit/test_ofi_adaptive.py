@@ -11,6 +11,7 @@ from actors.ofi.config import OfiConfig
 from actors.ofi.core import Ofi
 from bus.config import load
 from schemas import Lease, Trade
+from tests.support.ofi_effects import on_lease, on_timer, on_trade
 
 M = 1_000_000
 MS = 1_000_000
@@ -88,14 +89,14 @@ def test_hysteresis_and_minimum_hold(steps: list[tuple[int, int]], expected: lis
 
 def test_ofi_in_adaptive_mode_holds_toxicity_past_the_window() -> None:
     ofi = Ofi(500, 50 * M, PARAMS)
-    ofi.on_lease(Lease(holder="b", market="m", yes_asset="yes", no_asset="no", ttl_ms=3_600_000, ts=0), T0)
-    [state] = ofi.on_trade(Trade(asset="yes", market="m", price=500_000, size=60 * M, side="BUY",
+    on_lease(ofi, Lease(holder="b", market="m", yes_asset="yes", no_asset="no", ttl_ms=3_600_000, ts=0), T0)
+    [state] = on_trade(ofi, Trade(asset="yes", market="m", price=500_000, size=60 * M, side="BUY",
                                  fee_rate_bps=0, ts_event=T0, ts_recv=T0), T0)
     assert state.toxic and state.yes.threshold == 50 * M
-    [state] = ofi.on_timer(T0 + 500 * MS)  # the window is empty, the hold is not over
+    [state] = on_timer(ofi, T0 + 500 * MS)  # the window is empty, the hold is not over
     assert state.yes.score == 0 and state.toxic
-    assert ofi.on_timer(T0 + 1999 * MS) == []
-    [state] = ofi.on_timer(T0 + 2000 * MS)
+    assert on_timer(ofi, T0 + 1999 * MS) == []
+    [state] = on_timer(ofi, T0 + 2000 * MS)
     assert not state.toxic
 
 

@@ -9,7 +9,9 @@ import pytest
 from actors.ofi.config import OfiConfig
 from actors.ofi.core import Ofi, Window
 from bus.config import ConfigError, load
+from bus.effects import Effects
 from schemas import Lease, LeaseRelease, OfiState, Trade
+from tests.support.ofi_effects import on_lease, on_timer, on_trade, snapshot
 
 M = 1_000_000
 MS = 1_000_000  # ns
@@ -26,15 +28,15 @@ def trade(side: str, size: float, t: int, asset: str = YES, ts_recv: int | None 
 
 def engine(window_ms: int = 3000, threshold: int = THRESHOLD) -> Ofi:
     ofi = Ofi(window_ms, threshold)
-    ofi.on_lease(Lease(holder="btc", market=CID, yes_asset=YES, no_asset=NO,
+    on_lease(ofi, Lease(holder="btc", market=CID, yes_asset=YES, no_asset=NO,
                        ttl_ms=3_600_000, ts=0), T0 - 10 * W)
     return ofi
 
 
 def feed(ofi: Ofi, trades: list[Trade], now: int) -> OfiState:
     for tr in trades:
-        ofi.on_trade(tr, tr.ts_event or tr.ts_recv)
-    ofi.on_timer(now)
+        on_trade(ofi, tr, tr.ts_event or tr.ts_recv)
+    on_timer(ofi, now)
     return ofi.state(CID, now)
 
 
@@ -88,65 +90,65 @@ def test_sides_are_independent_and_either_toxic_side_makes_the_market_toxic(
 
 def test_the_timer_clears_toxicity_when_the_window_empties_without_new_trades() -> None:
     ofi = engine()
-    changed = ofi.on_trade(trade("BUY", 60, T0), T0)
+    changed = on_trade(ofi, trade("BUY", 60, T0), T0)
     assert [s.toxic for s in changed] == [True]
-    assert ofi.on_timer(T0 + W - 1) == []  # nothing changed yet: nothing to publish
-    cleared = ofi.on_timer(T0 + W)
+    assert on_timer(ofi, T0 + W - 1) == []  # nothing changed yet: nothing to publish
+    cleared = on_timer(ofi, T0 + W)
     assert [(s.toxic, s.yes.buy_volume) for s in cleared] == [(False, 0)]
     assert ofi.windows == {}  # empty windows are dropped
 
 
 def test_a_trade_already_outside_the_window_is_ignored() -> None:
     ofi = engine()
-    assert ofi.on_trade(trade("BUY", 60, T0), T0 + W) == []
+    assert on_trade(ofi, trade("BUY", 60, T0), T0 + W) == []
     assert ofi.state(CID, T0 + W).yes.buy_volume == 0
 
 
 def test_a_venue_clock_ahead_of_ours_does_not_stretch_the_window() -> None:
     ofi = engine()
-    ofi.on_trade(trade("BUY", 60, T0 + 500 * MS), T0)  # stamped 0.5 s in our future: counted as now
-    ofi.on_timer(T0 + W)
+    on_trade(ofi, trade("BUY", 60, T0 + 500 * MS), T0)  # stamped 0.5 s in our future: counted as now
+    on_timer(ofi, T0 + W)
     assert ofi.state(CID, T0 + W).yes.buy_volume == 0
 
 
 def test_unchanged_states_are_not_returned_again() -> None:
     ofi = engine()
-    assert len(ofi.on_trade(trade("BUY", 10, T0), T0)) == 1
-    assert ofi.on_timer(T0 + 1) == []
-    assert [s.market for s in ofi.snapshot(T0 + 2)] == [CID]  # the periodic publication always has it
+    assert len(on_trade(ofi, trade("BUY", 10, T0), T0)) == 1
+    assert on_timer(ofi, T0 + 1) == []
+    assert [s.market for s in snapshot(ofi, T0 + 2)] == [CID]  # the periodic publication always has it
 
 
 def test_trades_of_tokens_outside_any_leased_market_change_nothing_published() -> None:
     ofi = engine()
-    assert ofi.on_trade(trade("BUY", 60, T0, asset="999"), T0) == []
+    assert on_trade(ofi, trade("BUY", 60, T0, asset="999"), T0) == []
 
 
 def test_a_new_lease_publishes_at_once_and_renewals_do_not() -> None:
     ofi = Ofi(3000, THRESHOLD)
     lease = Lease(holder="btc", market=CID, yes_asset=YES, no_asset=NO, ttl_ms=5000, ts=0)
-    assert [s.market for s in ofi.on_lease(lease, T0)] == [CID]
-    assert ofi.on_lease(lease, T0 + 1) == []
-    assert ofi.on_lease(Lease(holder="btc", market=CID, yes_asset=YES, no_asset="",
+    assert [s.market for s in on_lease(ofi, lease, T0)] == [CID]
+    assert on_lease(ofi, lease, T0 + 1) == []
+    assert on_lease(ofi, Lease(holder="btc", market=CID, yes_asset=YES, no_asset="",
                               ttl_ms=5000, ts=0), T0) == []
 
 
 def test_trades_before_the_lease_are_in_the_first_state() -> None:
     ofi = Ofi(3000, THRESHOLD)
-    ofi.on_trade(trade("BUY", 60, T0), T0)
-    [state] = ofi.on_lease(Lease(holder="btc", market=CID, yes_asset=YES, no_asset=NO,
+    on_trade(ofi, trade("BUY", 60, T0), T0)
+    [state] = on_lease(ofi, Lease(holder="btc", market=CID, yes_asset=YES, no_asset=NO,
                                  ttl_ms=5000, ts=0), T0 + 1)
     assert state.toxic and state.yes.buy_volume == 60 * M
 
 
 def test_leases_expire_and_releases_forget_the_market() -> None:
     ofi = Ofi(3000, THRESHOLD)
-    ofi.on_lease(Lease(holder="btc", market=CID, yes_asset=YES, no_asset=NO, ttl_ms=5000, ts=0), T0)
-    ofi.on_timer(T0 + 5000 * MS - 1)
+    on_lease(ofi, Lease(holder="btc", market=CID, yes_asset=YES, no_asset=NO, ttl_ms=5000, ts=0), T0)
+    on_timer(ofi, T0 + 5000 * MS - 1)
     assert list(ofi.markets) == [CID]
-    ofi.on_timer(T0 + 5000 * MS)
-    assert ofi.markets == {} and ofi.snapshot(T0 + 5000 * MS) == []
-    ofi.on_lease(Lease(holder="btc", market=CID, yes_asset=YES, no_asset=NO, ttl_ms=5000, ts=0), T0)
-    assert ofi.on_release(LeaseRelease(holder="btc", market=CID, ts=0)) is True
+    on_timer(ofi, T0 + 5000 * MS)
+    assert ofi.markets == {} and snapshot(ofi, T0 + 5000 * MS) == []
+    on_lease(ofi, Lease(holder="btc", market=CID, yes_asset=YES, no_asset=NO, ttl_ms=5000, ts=0), T0)
+    assert ofi.on_release(LeaseRelease(holder="btc", market=CID, ts=0), Effects()) is True
     assert ofi.markets == {}
 
 
@@ -178,11 +180,44 @@ def test_bad_config_names_the_variable(variable: str, value: str, tmp_path: Path
 def test_a_market_two_coordinators_hold_is_scored_until_the_last_lets_go() -> None:
     """Keyed by holder and market: one of two coordinators releasing must not drop the market."""
     ofi = Ofi(3000, THRESHOLD)
-    ofi.on_lease(Lease(holder="btc", market=CID, yes_asset=YES, no_asset=NO, ttl_ms=5000, ts=0), T0)
-    ofi.on_lease(Lease(holder="rewards", market=CID, yes_asset=YES, no_asset=NO, ttl_ms=9000, ts=0), T0)
-    assert ofi.on_release(LeaseRelease(holder="btc", market=CID, ts=0)) is False
+    on_lease(ofi, Lease(holder="btc", market=CID, yes_asset=YES, no_asset=NO, ttl_ms=5000, ts=0), T0)
+    on_lease(ofi, Lease(holder="rewards", market=CID, yes_asset=YES, no_asset=NO, ttl_ms=9000, ts=0), T0)
+    assert ofi.on_release(LeaseRelease(holder="btc", market=CID, ts=0), Effects()) is False
     assert list(ofi.markets) == [CID]
-    ofi.on_timer(T0 + 5000 * MS)
-    assert [s.market for s in ofi.snapshot(T0 + 5000 * MS)] == [CID]
-    ofi.on_timer(T0 + 9000 * MS)
+    on_timer(ofi, T0 + 5000 * MS)
+    assert [s.market for s in snapshot(ofi, T0 + 5000 * MS)] == [CID]
+    on_timer(ofi, T0 + 9000 * MS)
     assert ofi.markets == {}
+
+
+def test_a_market_turning_toxic_and_clear_is_noted_once_each() -> None:
+    ofi = engine()
+    fx = Effects()
+    ofi.on_trade(trade("BUY", 60, T0), T0, fx)
+    ofi.on_trade(trade("BUY", 1, T0 + 1), T0 + 1, fx)  # still toxic: published, not noted again
+    ofi.snapshot(T0 + 2, fx)
+    ofi.on_timer(T0 + W + 1, fx)  # the window emptied
+    assert [s.toxic for _, s in fx.publishes if isinstance(s, OfiState)] == [True, True, True, False]
+    assert [(level, event, f["yes_score"]) for level, event, f in fx.notes] == [
+        ("info", "ofi_toxic", 60 * M), ("info", "ofi_clear", 0)]
+
+
+def test_markets_becoming_active_and_inactive_are_noted() -> None:
+    ofi = Ofi(3000, THRESHOLD)
+    fx = Effects()
+    held = Lease(holder="btc", market=CID, yes_asset=YES, no_asset=NO, ttl_ms=5000, ts=0)
+    assert ofi.on_lease(held, T0, fx) and not ofi.on_lease(held, T0 + 1, fx)
+    ofi.on_lease(Lease(holder="eth", market="0xe", yes_asset="3", no_asset="4", ttl_ms=1000, ts=0), T0, fx)
+    ofi.on_timer(T0 + 1000 * MS, fx)
+    assert ofi.on_release(LeaseRelease(holder="btc", market=CID, ts=0), fx)
+    assert [(event, f["market"], f.get("reason", "")) for _, event, f in fx.notes] == [
+        ("market_active", CID, ""), ("market_active", "0xe", ""), ("market_inactive", "0xe", "lease_expired"),
+        ("market_inactive", CID, "released")]
+
+
+def test_a_market_no_topic_can_carry_is_scored_but_never_published() -> None:
+    ofi = Ofi(3000, THRESHOLD)
+    fx = Effects()
+    ofi.on_lease(Lease(holder="x", market="0x.bad", yes_asset=YES, no_asset=NO, ttl_ms=5000, ts=0), T0, fx)
+    ofi.on_trade(trade("BUY", 60, T0), T0, fx)
+    assert not fx.publishes and ofi.state("0x.bad", T0).toxic

@@ -4,6 +4,7 @@ import json
 import pytest
 
 from actors.tap import core
+from actors.tap.main import Output, parse_args
 from bus import codec
 from bus.codec import Header
 from tests.support.samples import SAMPLES
@@ -60,3 +61,13 @@ def test_stats_count_rates_and_gaps() -> None:
     assert "md.book.1." in lines[1]
     assert lines[1].split()[-1] == "2"  # gaps
     assert lines[1].split()[-3] == "3"  # messages
+
+
+def test_a_flood_of_undecodable_frames_is_counted_and_its_lines_throttled(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    out = Output(parse_args(["--json"]))
+    for _ in range(2000):
+        out.show([b"md.book.1.", b"not a header", b"not a body"])
+    lines = capsys.readouterr().err.splitlines()
+    assert out.bad == 2000 and out.seen == 0
+    assert len(lines) == 12 and lines[0].startswith("tap: undecodable frame") and lines[-1].endswith("[2000]")

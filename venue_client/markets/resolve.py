@@ -115,6 +115,16 @@ class MarketInfo(msgspec.Struct, frozen=True, kw_only=True):
     protocol_v2: bool  # Gamma version "v2": positionIds, ExchangeV3
     gamma_id: str
 
+    @property
+    def yes_asset(self) -> str:
+        """The token of the first outcome (Yes / Up)."""
+        return self.token_ids[0]
+
+    @property
+    def no_asset(self) -> str:
+        """The token of the second outcome (No / Down)."""
+        return self.token_ids[1]
+
 
 def _units(value: Num, what: str) -> int:
     """Exact 1e-6 units (``parse_exact``); absent -> 0; anything else -> ``MarketError`` naming ``what``."""

@@ -4,19 +4,23 @@
 - ``current()`` / ``upcoming(k)``: the window containing now / k windows later, trying each slug
   candidate, retrying with capped exponential back-off through "not listed yet" and CLOB hydration
   (404, empty token ids), until ``deadline_s``; then ``NotReady``. ``MarketError`` (bad data) is raised
-  at once. Blocking: call it before the loop starts, or use ``prefetch``.
-- ``prefetch(k=1)``: resolve the next window in a daemon thread; ``cached(slug)`` has it when done.
+  at once. Blocking: call it before the loop starts, off the loop (one call at a time), or use
+  ``prefetch``.
+- ``prefetch(bridge, k=1)``: resolve window ``k`` off the caller's thread (``bus.bridge.Bridge``): the
+  worker fetches with its own HTTP session and touches nothing else of the resolver; the result is
+  cached (or the failure kept in ``prefetch_error``) on the caller's thread, when the bridge drains.
+  ``cached(slug)`` has it then. The resolver is used by one thread at a time: no lock.
 A plain slug resolves once and is cached; it has no next window.
 ``default_tick`` (> 0) is the tick of a market whose CLOB entry gives none; 0 waits for one (NotReady).
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from typing import NamedTuple
 
+from bus.bridge import Bridge
 from schemas.units import NS
 from venue_client.markets import resolve, slugs
 from venue_client.markets.gamma import HttpError, MarketHttp
@@ -68,7 +72,6 @@ class MarketResolver:
         self.policy, self.clock, self.sleep, self.on_retry = policy, clock, sleep, on_retry
         self.default_tick = default_tick  # the tick of a market the CLOB gives none (0: wait for one)
         self._cache: dict[str, MarketInfo] = {}
-        self._lock = threading.Lock()
         self.prefetch_error = ""
 
     @property
@@ -94,46 +97,63 @@ class MarketResolver:
         return self._resolve(self.http, self.window(k, now_s), "")
 
     def cached(self, slug: str) -> MarketInfo | None:
-        with self._lock:
-            return self._cache.get(slug)
+        return self._cache.get(slug)
 
-    def prefetch(self, k: int = 1, now_s: float | None = None) -> threading.Thread:
-        """Resolve window ``k`` in a daemon thread (own HTTP session); errors land in ``prefetch_error``."""
+    def prefetch(self, bridge: Bridge, k: int = 1, now_s: float | None = None) -> bool:
+        """Resolve window ``k`` through ``bridge`` (module docstring); False if it is cached already or
+        being resolved."""
         window = self.window(k, now_s)
+        if any(self.cached(slug) is not None for slug in window.slugs):
+            return False
+        http = self.http.fork()
+        on_retry = self.on_retry
 
-        def run() -> None:
-            http = self.http.fork()
+        def retried(reason: str, delay: float) -> None:  # reported on the caller's thread
+            if on_retry is not None:
+                bridge.post(lambda: on_retry(reason, delay))
+
+        def fetch() -> MarketInfo:  # the worker: its own HTTP session, nothing shared
             try:
-                self._resolve(http, window, "")
-                self.prefetch_error = ""
-            except (NotReady, MarketError, HttpError) as exc:
-                self.prefetch_error = f"{window.slugs[0]}: {exc}"
+                return self._fetch(http, window, "", retried)
             finally:
                 http.close()
 
-        thread = threading.Thread(target=run, name=f"prefetch-{window.slugs[0]}", daemon=True)
-        thread.start()
-        return thread
+        def done(info: MarketInfo | None, error: BaseException | None) -> None:
+            if info is not None:
+                self._cache[info.slug] = info
+                self.prefetch_error = ""
+            elif isinstance(error, NotReady | MarketError | HttpError):
+                self.prefetch_error = f"{window.slugs[0]}: {error}"
+            else:  # not a resolution failure (a bug): reported all the same, never raised into the loop
+                self.prefetch_error = f"{window.slugs[0]}: {type(error).__name__}: {error}"
+
+        started = bridge.submit(f"prefetch-{window.slugs[0]}", fetch, done)
+        if not started:
+            http.close()
+        return started
 
     def _resolve(self, http: MarketHttp, window: Window | None, slug: str) -> MarketInfo:
         keys = window.slugs if window is not None else (slug,)
         for key in keys:
             if (hit := self.cached(key)) is not None:
                 return hit
+        info = self._fetch(http, window, slug, self.on_retry)
+        self._cache[info.slug] = info
+        return info
+
+    def _fetch(self, http: MarketHttp, window: Window | None, slug: str,
+               on_retry: Callable[[str, float], None] | None) -> MarketInfo:
+        """Resolve, retrying until the deadline (blocking; reads only the resolver's settings)."""
         deadline = self.clock() + self.policy.deadline_s
         delay = self.policy.min_s
         while True:
             try:
-                info = (resolve_window(http, window, self.default_tick) if window is not None
+                return (resolve_window(http, window, self.default_tick) if window is not None
                         else resolve_slug(http, slug, default_tick=self.default_tick))
-                break
             except (NotReady, HttpError) as exc:
                 if self.clock() + delay > deadline:
                     raise NotReady(f"gave up after {self.policy.deadline_s:g} s: {exc}") from None
-                if self.on_retry is not None:
-                    self.on_retry(str(exc), delay)
+                if on_retry is not None:
+                    on_retry(str(exc), delay)
                 self.sleep(delay)
                 delay = min(self.policy.max_s, delay * 2)
-        with self._lock:
-            self._cache[info.slug] = info
-        return info
