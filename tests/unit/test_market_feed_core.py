@@ -213,6 +213,25 @@ def test_malformed_input_is_counted_and_leaves_the_state_untouched(frame: str) -
     assert [n for _, n, _ in fx.notes] == ["malformed_frame"]
 
 
+def test_a_flood_of_malformed_frames_is_logged_for_the_first_ten_then_every_thousandth() -> None:
+    f = feed()
+    logged = [n for n in range(1, 2001) if f.on_frame("{}", NOW).notes]
+    assert logged == [*range(1, 11), 1000, 2000] and f.bad == 2000  # every one is counted
+    fx = f.on_frame("{}", NOW)
+    assert fx.notes == [] and f.bad == 2001
+
+
+def test_top_of_book_mismatches_are_logged_for_the_first_ten_but_each_still_asks_for_a_snapshot() -> None:
+    f = feed(resync_min_ns=1)
+    f.on_frame(book(), NOW)
+    asked, logged = [], []
+    for n in range(1, 13):
+        fx = f.on_frame(change((YES, "BUY", "0.40", str(n)), top=("0.60", "0.61")), NOW + n)
+        asked.append(fx.resnap == [YES])
+        logged += [fields["count"] for _, event, fields in fx.notes if event == "book_top_mismatch"]
+    assert all(asked) and logged == list(range(1, 11))
+
+
 @pytest.mark.parametrize("text", ["PONG", "NO NEW ASSETS", "[]"])
 def test_text_frames_and_empty_arrays_are_tolerated(text: str) -> None:
     f = feed()

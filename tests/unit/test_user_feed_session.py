@@ -239,6 +239,17 @@ def trade_frame(trade_id: str, market: str, status: str) -> bytes:
                        "maker_orders": [maker]}).encode()
 
 
+def test_a_flood_of_unusable_frames_is_logged_for_the_first_ten_then_every_thousandth() -> None:
+    s = session(leased=(M1,))
+    opened(s, T0)
+    logged = []
+    for n in range(1, 1001):
+        fx = Effects()
+        s.on_frames([b'{"event_type": "nonsense"}'], T0 + n, fx)
+        logged += [fields["count"] for _, event, fields in fx.notes if event == "user_frame_skipped"]
+    assert logged == [*range(1, 11), 1000] and s.last_rx == T0 + 1000  # still proof the socket lives
+
+
 def test_all_markets_mode_subscribes_everything_and_never_diffs() -> None:
     s = session(cfg=UserFeedConfig(all_markets=True))
     actions, _ = step(s, "tick", T0)
