@@ -3,7 +3,7 @@ of ``Book`` messages (pure)."""
 
 from __future__ import annotations
 
-from bus.effects import Effects
+from bus.effects import Effects, Note
 from schemas import Book, BusMessage
 
 Publish = tuple[bytes, BusMessage]
@@ -17,8 +17,10 @@ class FeedEffects(Effects):
 
     __slots__ = ("data", "pong", "resnap")
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self) -> None:  # Effects' fields set here, not through super(): one per socket read
+        self.pushes: list[tuple[str, bytes, BusMessage]] = []
+        self.publishes: list[Publish] = []
+        self.notes: list[Note] = []
         self.resnap: list[str] = []
         self.data = False
         self.pong = False

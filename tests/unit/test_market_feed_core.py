@@ -10,6 +10,7 @@ import pytest
 from actors.market_feed.core import MarketFeed
 from actors.market_feed.effects import FeedEffects, conflate
 from bus import topics
+from bus.effects import Effects
 from schemas import Book, FeedStatus, MarketResolved, NewMarket, TickSizeChange, Trade
 from tests.support.fixtures import FIXTURES
 from tests.support.market_frames import (
@@ -48,6 +49,17 @@ def test_snapshot_publishes_a_sorted_book_and_goes_live() -> None:
     assert of(fx, FeedStatus) == [FeedStatus(asset=YES, live=True, reason="snapshot", ts=NOW + 1)]
     assert [t for t, _ in fx.publishes] == [topics.md_book(YES), topics.md_status(YES)]
     assert fx.data and not fx.resnap
+
+
+def test_feed_effects_are_bus_effects_node_apply_can_perform() -> None:
+    fx = FeedEffects()
+    assert isinstance(fx, Effects) and not fx
+    assert all(getattr(fx, slot) == [] for slot in Effects.__slots__)  # every field of Effects is set
+    fx.resnap.append(YES)
+    fx.publish(topics.md_status(YES), FeedStatus(asset=YES, live=True, reason="snapshot", ts=NOW))
+    fx.warn("malformed_frame", count=1)
+    fx.clear()
+    assert not fx and fx.resnap == [YES]  # clear() empties only what Node.apply performs
 
 
 def test_each_snapshot_is_a_new_epoch_and_liveness_is_said_once() -> None:
