@@ -94,7 +94,7 @@ def run(events: int, warmup: int = 200) -> dict[str, object]:
         _keep_alive(coord, spec, now)
         started = time.perf_counter_ns()
         commands = []
-        for topic, msg in feed.on_frame(frame, time.time_ns()).out:
+        for topic, msg in feed.on_frame(frame, time.time_ns()).publishes:
             frames = [topic, codec.encode_header("market-feed", 1, i, now), codec.encode_body(msg)]
             _, _, book = codec.decode(frames)
             if type(book) is Book:

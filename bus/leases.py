@@ -72,6 +72,15 @@ class LeaseTable:
 
     # -- views ----------------------------------------------------------------------------------
 
+    def until(self, holder: str, market: str) -> int | None:
+        """When the holder's entry for the market ends (ns, local time); None if it has none."""
+        entry = self._entries.get((holder, market))
+        return entry.until if entry is not None else None
+
+    def past(self, now: int) -> list[tuple[str, str]]:
+        """The ``(holder, market)`` entries past their time, in arrival order: what ``expire`` drops."""
+        return [key for key, entry in self._entries.items() if entry.until <= now]
+
     def holds(self, market: str) -> bool:
         return any(m == market for _, m in self._entries)
 

@@ -11,6 +11,7 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
+from actors.market_feed.core import MarketFeed
 from actors.market_feed.shards import Timing
 from bus.config import Env
 from schemas.units import MICRO, NS
@@ -39,6 +40,11 @@ class FeedConfig(msgspec.Struct, frozen=True, kw_only=True):
             raise ValueError("PM_MD_RECONNECT_MAX_S: must be >= PM_MD_RECONNECT_MIN_S")
         if self.pong_timeout_s <= self.ping_s:
             raise ValueError("PM_MD_PONG_TIMEOUT_S: must be longer than PM_MD_PING_S")
+
+    def feed(self, *, track_all: bool = False) -> MarketFeed:
+        """The pure core with these settings (``track_all``: every asset seen, for ``--replay``)."""
+        return MarketFeed(depth=self.depth, default_tick=self.default_tick, check_top=self.check_top,
+                          resync_min_ns=int(self.resync_min_s * NS), track_all=track_all)
 
     def timing(self) -> Timing:
         return Timing(ping_ns=int(self.ping_s * NS), pong_timeout_ns=int(self.pong_timeout_s * NS),

@@ -7,14 +7,15 @@ Per asset (token id) it keeps the order book, tick size, epoch and liveness. Rul
   and only if the visible depth-N changed. Deltas for an asset without a book are ignored.
 - ``tick_size_change`` starts a new epoch: the book is dropped, the asset goes not-live
   ("tick_change"), deltas are ignored until the next snapshot, and a fresh snapshot is requested
-  (``Effects.resnap``; the shell re-subscribes that asset on its socket).
+  (``FeedEffects.resnap``; the shell re-subscribes that asset on its socket).
 - ``last_trade_price`` -> ``Trade``; ``new_market`` / ``market_resolved`` -> ``md.market.<cid>.``
   (once per market: every socket of ours receives these broadcasts); ``best_bid_ask`` only proves
   the asset is alive.
 - Current-schema deltas carry the venue's top of book after the change: a mismatch with ours is
   counted and asks for a fresh snapshot (at most once per ``resync_min_ns`` per asset).
-- Anything malformed is counted and reported in ``Effects.notes``; the state is left untouched
-  (every value of an event is parsed before anything is changed).
+- Anything malformed is counted and reported as a warning (``malformed_frame``, through
+  ``bus.logs.Throttle``: the first ten, then every thousandth); the state is left untouched (every value
+  of an event is parsed before anything is changed).
 Events for assets that are not tracked (not subscribed) are ignored, except with ``track_all``
 (replay), where the first event of an asset starts tracking it.
 """
@@ -26,8 +27,9 @@ from typing import Any
 
 from actors.market_feed import venue
 from actors.market_feed.books import Level, OrderBook
-from actors.market_feed.effects import Effects
+from actors.market_feed.effects import FeedEffects
 from bus import topics
+from bus.logs import Throttle
 from schemas import Book, FeedStatus, MarketResolved, NewMarket, TickSizeChange, Trade
 from schemas.market import Side
 from schemas.units import NS, ONE  # ONE: a price of 1.0 ("best ask 1" means an empty ask side)
@@ -78,7 +80,8 @@ class MarketFeed:
         self.epochs: dict[str, int] = {}  # survives unsubscribe, so an epoch never goes back
         self.seen_markets: dict[tuple[str, str], None] = {}
         self.frames = self.bad = self.ignored_deltas = self.untracked = self.top_mismatch = 0
-        self.handlers: dict[type, Callable[[Any, int, Effects], None]] = {
+        self.throttle = Throttle()  # malformed_frame, book_top_mismatch: one line per flood, not per frame
+        self.handlers: dict[type, Callable[[Any, int, FeedEffects], None]] = {
             venue.BookMsg: self._on_book,
             venue.PriceChangeMsg: self._on_price_change,
             venue.LastTradeMsg: self._on_trade,
@@ -90,14 +93,14 @@ class MarketFeed:
 
     # -- frames -------------------------------------------------------------------------------
 
-    def on_frame(self, data: bytes | str, now: int) -> Effects:
+    def on_frame(self, data: bytes | str, now: int) -> FeedEffects:
         """One frame in, what it produced out (``decode`` + ``apply``)."""
-        fx = Effects()
+        fx = FeedEffects()
         events, _ = self.decode([data.encode(errors="replace") if isinstance(data, str) else data], fx)
         self.apply(events, now, fx)
         return fx
 
-    def decode(self, frames: list[bytes], fx: Effects) -> tuple[list[venue.VenueEvent], int]:
+    def decode(self, frames: list[bytes], fx: FeedEffects) -> tuple[list[venue.VenueEvent], int]:
         """The events of one socket read's frames, and how many of them lead up to (and include) the
         last one that can change a book.
 
@@ -134,7 +137,7 @@ class MarketFeed:
             cut -= 1
         return events, cut
 
-    def apply(self, events: list[venue.VenueEvent], now: int, fx: Effects) -> None:
+    def apply(self, events: list[venue.VenueEvent], now: int, fx: FeedEffects) -> None:
         """Apply decoded events; their messages, notes and re-requests are added to ``fx``."""
         handlers = self.handlers
         for event in events:
@@ -143,9 +146,10 @@ class MarketFeed:
             except ValueError as exc:  # includes topics.TopicError
                 self._malformed(fx, f"{type(event).__name__}: {exc}", 1)
 
-    def _malformed(self, fx: Effects, error: str, count: int) -> None:
+    def _malformed(self, fx: FeedEffects, error: str, count: int) -> None:
         self.bad += count
-        fx.note("malformed_frame", error=error[:200], count=self.bad)
+        if self.throttle.count("malformed_frame"):
+            fx.warn("malformed_frame", error=error[:200], count=self.bad)
 
     def _state(self, asset: str, now: int) -> AssetState | None:
         st = self.assets.get(asset)
@@ -156,7 +160,7 @@ class MarketFeed:
             st = self.track(asset, now)
         return st
 
-    def _on_book(self, ev: venue.BookMsg, now: int, fx: Effects) -> None:
+    def _on_book(self, ev: venue.BookMsg, now: int, fx: FeedEffects) -> None:
         st = self._state(ev.asset_id, now)
         if st is None:
             return
@@ -169,11 +173,11 @@ class MarketFeed:
         st.market = ev.market or st.market
         st.epoch = self.epochs[st.asset] = st.epoch + 1
         st.last_event_ns, st.want_ns, st.booked = now, 0, True
-        fx.out.append((st.t_book, self._book(st, now)))
+        fx.publishes.append((st.t_book, self._book(st, now)))
         if not st.live:
             self._status(st, True, "snapshot", now, fx)
 
-    def _on_price_change(self, ev: venue.PriceChangeMsg, now: int, fx: Effects) -> None:
+    def _on_price_change(self, ev: venue.PriceChangeMsg, now: int, fx: FeedEffects) -> None:
         # The hot path (every delta of every market): the helpers are inlined and every number is
         # looked up in the parse cache first. All values are parsed before anything changes.
         entries = ev.price_changes
@@ -230,19 +234,21 @@ class MarketFeed:
                 if ours != top:
                     self._mismatch(st, ours, top, now, fx)
             if visible:
-                fx.out.append((st.t_book, self._book(st, now)))
+                fx.publishes.append((st.t_book, self._book(st, now)))
 
     def _mismatch(self, st: AssetState, ours: tuple[int, int], top: tuple[int, int], now: int,
-                  fx: Effects) -> None:
+                  fx: FeedEffects) -> None:
         """The venue's top of book after a delta is not ours: count it, and ask for a snapshot."""
         self.top_mismatch += 1
+        logged = self.throttle.count("book_top_mismatch")  # the n-th mismatch, or 0: not worth a line
         if now - st.resync_ns >= self.resync_min_ns:
             st.resync_ns = now
-            fx.note("book_top_mismatch", asset=st.asset, ours=list(ours), venue=list(top),
-                    count=self.top_mismatch)
+            if logged:
+                fx.warn("book_top_mismatch", asset=st.asset, ours=list(ours), venue=list(top),
+                        count=self.top_mismatch)
             self.request(st.asset, now, fx)
 
-    def _on_trade(self, ev: venue.LastTradeMsg, now: int, fx: Effects) -> None:
+    def _on_trade(self, ev: venue.LastTradeMsg, now: int, fx: FeedEffects) -> None:
         st = self._state(ev.asset_id, now)
         if st is None:
             return
@@ -251,9 +257,9 @@ class MarketFeed:
                     size=venue.size(ev.size), side=side, fee_rate_bps=venue.bps(ev.fee_rate_bps),
                     ts_event=venue.ms_to_ns(ev.timestamp), ts_recv=now)
         st.last_event_ns = now
-        fx.out.append((st.t_trade, msg))
+        fx.publishes.append((st.t_trade, msg))
 
-    def _on_tick_size(self, ev: venue.TickSizeMsg, now: int, fx: Effects) -> None:
+    def _on_tick_size(self, ev: venue.TickSizeMsg, now: int, fx: FeedEffects) -> None:
         st = self._state(ev.asset_id, now)
         if st is None:
             return
@@ -263,11 +269,11 @@ class MarketFeed:
         msg = TickSizeChange(asset=st.asset, market=ev.market or st.market, old_tick=old, new_tick=new,
                              ts_event=venue.ms_to_ns(ev.timestamp), ts_recv=now)
         st.tick, st.book, st.last_event_ns = new, None, now
-        fx.out.append((st.t_tick, msg))
+        fx.publishes.append((st.t_tick, msg))
         self._status(st, False, "tick_change", now, fx)
         self.request(st.asset, now, fx)
 
-    def _on_best_bid_ask(self, ev: venue.BestBidAskMsg, now: int, fx: Effects) -> None:
+    def _on_best_bid_ask(self, ev: venue.BestBidAskMsg, now: int, fx: FeedEffects) -> None:
         st = self._state(ev.asset_id, now)
         if st is not None:
             venue.optional_exact(ev.best_bid, 0)  # validated, not used: the book is the source
@@ -283,20 +289,20 @@ class MarketFeed:
         self.seen_markets[key] = None
         return True
 
-    def _on_new_market(self, ev: venue.NewMarketMsg, now: int, fx: Effects) -> None:
+    def _on_new_market(self, ev: venue.NewMarketMsg, now: int, fx: FeedEffects) -> None:
         cid = ev.market or ev.condition_id
         msg = NewMarket(market=cid, slug=ev.slug, assets=list(ev.assets_ids or ev.clob_token_ids),
                         outcomes=list(ev.outcomes), active=ev.active, ts_event=venue.ms_to_ns(ev.timestamp))
         topic = topics.md_market(cid)
         if self._once("new", cid):
-            fx.out.append((topic, msg))
+            fx.publishes.append((topic, msg))
 
-    def _on_resolved(self, ev: venue.MarketResolvedMsg, now: int, fx: Effects) -> None:
+    def _on_resolved(self, ev: venue.MarketResolvedMsg, now: int, fx: FeedEffects) -> None:
         msg = MarketResolved(market=ev.market, winning_asset=ev.winning_asset_id,
                              winning_outcome=ev.winning_outcome, ts_event=venue.ms_to_ns(ev.timestamp))
         topic = topics.md_market(ev.market)
         if self._once("resolved", ev.market):
-            fx.out.append((topic, msg))
+            fx.publishes.append((topic, msg))
 
     # -- messages -----------------------------------------------------------------------------
 
@@ -306,9 +312,9 @@ class MarketFeed:
         return Book(asset=st.asset, market=st.market, bids=book.bids.top(), asks=book.asks.top(),
                     tick=st.tick, epoch=st.epoch, ts_event=st.ts_event, ts_recv=now)
 
-    def _status(self, st: AssetState, live: bool, reason: str, now: int, fx: Effects) -> None:
+    def _status(self, st: AssetState, live: bool, reason: str, now: int, fx: FeedEffects) -> None:
         st.live, st.reason = live, reason
-        fx.out.append((st.t_status, FeedStatus(asset=st.asset, live=live, reason=reason, ts=now)))
+        fx.publishes.append((st.t_status, FeedStatus(asset=st.asset, live=live, reason=reason, ts=now)))
 
     # -- subscriptions (called by the shell / shards) -----------------------------------------
 
@@ -320,12 +326,12 @@ class MarketFeed:
                                                  epoch=self.epochs.get(asset, 0), now=now)
         return st
 
-    def untrack(self, asset: str, now: int, fx: Effects) -> None:
+    def untrack(self, asset: str, now: int, fx: FeedEffects) -> None:
         st = self.assets.pop(asset, None)
         if st is not None:
             self._status(st, False, "unsubscribed", now, fx)
 
-    def down(self, asset: str, reason: str, now: int, fx: Effects) -> None:
+    def down(self, asset: str, reason: str, now: int, fx: FeedEffects) -> None:
         """The asset's socket is gone or frozen: drop the book, await a new snapshot, say not-live."""
         st = self.assets.get(asset)
         if st is None:
@@ -334,18 +340,18 @@ class MarketFeed:
         if st.live or st.reason != reason:
             self._status(st, False, reason, now, fx)
 
-    def request(self, asset: str, now: int, fx: Effects) -> None:
+    def request(self, asset: str, now: int, fx: FeedEffects) -> None:
         """Ask for a fresh snapshot of a tracked asset (the book, if any, stays until it comes)."""
         st = self.assets.get(asset)
         if st is not None:
             st.want_ns = st.requested_ns = now
             fx.resnap.append(asset)
 
-    def current(self, asset: str, now: int, fx: Effects) -> None:
+    def current(self, asset: str, now: int, fx: FeedEffects) -> None:
         """Re-publish what we have for an asset (a new lease holder: late joiners get the last value)."""
         st = self.assets.get(asset)
         if st is None:
             return
         if st.book is not None:
-            fx.out.append((st.t_book, self._book(st, now)))
-        fx.out.append((st.t_status, FeedStatus(asset=asset, live=st.live, reason=st.reason, ts=now)))
+            fx.publishes.append((st.t_book, self._book(st, now)))
+        fx.publishes.append((st.t_status, FeedStatus(asset=asset, live=st.live, reason=st.reason, ts=now)))

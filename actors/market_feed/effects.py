@@ -1,28 +1,29 @@
-"""What a call into the pure core produced, and the per-read conflation of ``Book`` messages (pure)."""
+"""What a call into the market-feed's pure core produced (``FeedEffects``), and the per-read conflation
+of ``Book`` messages (pure)."""
 
 from __future__ import annotations
 
-from typing import Any
+from bus.effects import Effects, Note
+from schemas import Book, BusMessage
 
-from schemas import Book, MarketData
-
-Publish = tuple[bytes, MarketData]
+Publish = tuple[bytes, BusMessage]
 
 
-class Effects:
-    """Messages to publish, snapshots to re-request, notable things to log, and what a frame was."""
+class FeedEffects(Effects):
+    """``bus.effects.Effects`` (messages to publish and log lines, performed by ``Node.apply``) plus what
+    the shell needs for the sockets: the assets whose fresh snapshot the core asks for (``resnap``: the
+    shell re-subscribes them), and what the frames read were (``data``: a JSON frame, proof the venue is
+    sending; ``pong``: the answer to our PING). ``clear()`` empties only what ``Node.apply`` performs."""
 
-    __slots__ = ("data", "notes", "out", "pong", "resnap")
+    __slots__ = ("data", "pong", "resnap")
 
-    def __init__(self) -> None:
-        self.out: list[Publish] = []
+    def __init__(self) -> None:  # Effects' fields set here, not through super(): one per socket read
+        self.pushes: list[tuple[str, bytes, BusMessage]] = []
+        self.publishes: list[Publish] = []
+        self.notes: list[Note] = []
         self.resnap: list[str] = []
-        self.notes: list[tuple[str, dict[str, Any]]] = []
-        self.data = False  # a JSON frame (proof the venue is sending)
+        self.data = False
         self.pong = False
-
-    def note(self, event: str, **fields: Any) -> None:
-        self.notes.append((event, fields))
 
 
 def conflate(out: list[Publish]) -> list[Publish]:

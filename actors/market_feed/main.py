@@ -1,10 +1,10 @@
 """market-feed: the market WebSocket -> order books -> ``md.*`` on the bus (thin I/O shell).
 
-One thread: the Node's poller wakes on the bus (leases), on each market socket's fd and on the
-connector's wake-up fd. Frames go straight from the socket through ``MarketFeed.decode``/``apply`` to
-``Node.publish`` (``on_frames``: one receive time per read, ``Book`` messages first); ``Shards``
-decides what the sockets subscribe and when they are pinged, probed or reopened. ``--replay FILE``
-runs the same parser and book code over recorded frames instead.
+One thread: the Node's poller wakes on the bus (leases), on each market socket's fd and on the bridge
+that reports finished connects (``venue_client.ws.Sockets``). Frames go straight from the socket through
+``MarketFeed.decode``/``apply`` to ``Node.apply`` (``on_frames``: one receive time per read, ``Book``
+messages first); ``Shards`` decides what the sockets subscribe and when they are pinged, probed or
+reopened. ``--replay FILE`` runs the same parser and book code over recorded frames instead.
 """
 
 from __future__ import annotations
@@ -15,136 +15,114 @@ import time
 
 from actors.market_feed import replay
 from actors.market_feed.config import FeedConfig
-from actors.market_feed.connection import MarketSocket, SocketPool
 from actors.market_feed.core import MarketFeed
-from actors.market_feed.effects import Effects, conflate
+from actors.market_feed.effects import FeedEffects, conflate
 from actors.market_feed.shards import Action, Close, Connect, Send, Shards
 from bus import topics
+from bus.bridge import Bridge
 from bus.codec import Header
 from bus.config import describe, load_or_exit
 from bus.endpoints import BusConfig
 from bus.logs import Logger
 from bus.node import Dispatcher, Node
 from schemas import Lease, LeaseRelease
-from schemas.units import NS
 from venue_client.endpoints import VenueEndpoints
+from venue_client.ws import Sockets
 
 PROGRAM = "market-feed"
-_RATE_LIMITED = {"malformed_frame", "book_top_mismatch"}
 
 
 class FeedShell:
-    def __init__(self, cfg: FeedConfig, bus: BusConfig, venue: VenueEndpoints, log: Logger) -> None:
-        self.cfg, self.log, self.clock = cfg, log, time.time_ns
-        self.url = venue.ws_base_url + "/market"
-        self.node = Node(PROGRAM, bus, subscriptions=[topics.prefix("coord", "lease")], log=log)
-        self.feed = MarketFeed(depth=cfg.depth, default_tick=cfg.default_tick, check_top=cfg.check_top,
-                               resync_min_ns=int(cfg.resync_min_s * NS))
-        self.shards = Shards(self.feed, cfg.timing(), random.Random())
-        self.pool = SocketPool(self.node, self.url, cfg.connect_timeout_s, self.on_opened, self.on_readable)
-        self.node.every(cfg.check_ms, self.on_tick)
-        if cfg.stats_s:
-            self.node.every(int(cfg.stats_s * 1000), self.on_stats)
+    def __init__(self, node: Node, cfg: FeedConfig, feed: MarketFeed, shards: Shards, url: str) -> None:
+        self.node, self.cfg, self.feed, self.shards, self.url = node, cfg, feed, shards, url
+        self.log, self.clock = node.log, time.time_ns
+        self.bridge = Bridge(PROGRAM).attach(node)
+        self.sockets = Sockets(node, self.bridge, url, cfg.connect_timeout_s, self.on_opened,
+                               self.on_received)
         self._last_frames = 0
-        self.dispatch = Dispatcher({Lease: self.on_lease, LeaseRelease: self.on_release}, log)
 
-    def apply(self, fx: Effects, actions: list[Action]) -> None:
-        for topic, msg in fx.out:
-            self.node.publish(topic, msg)
-        for event, fields in fx.notes:
-            count = fields.get("count", 1)
-            if event not in _RATE_LIMITED or count <= 10 or count % 1000 == 0:
-                self.log.warning(event, **fields)
+    def perform(self, fx: FeedEffects, actions: list[Action]) -> None:
+        self.node.apply(fx)  # bus messages and log lines first: what a failed send causes comes after
         for action in actions:
             if isinstance(action, Send):
-                error = self.pool.send(action.conn, action.text)
+                error = self.sockets.send(action.conn, action.text)
                 if error:
                     self.lost(action.conn, error)
             elif isinstance(action, Connect):
-                self.pool.connect(action.conn)
+                self.sockets.connect(action.conn)
             elif isinstance(action, Close):
-                self.pool.close(action.conn)
+                self.sockets.close(action.conn)
 
     def lost(self, conn: int, why: str) -> None:
-        self.pool.close(conn)
+        self.sockets.close(conn)
         self.log.warning("ws_closed", conn=conn, why=why)
-        fx = Effects()
+        fx = FeedEffects()
         self.shards.on_closed(conn, "reconnecting", self.clock(), fx)
-        self.apply(fx, [])
+        self.node.apply(fx)
 
     def on_opened(self, conn: int, error: str) -> None:
+        fx = FeedEffects()
         if error:
             self.log.warning("ws_connect_failed", conn=conn, url=self.url, error=error)
-            fx = Effects()
             self.shards.on_closed(conn, "reconnecting", self.clock(), fx)
-            self.apply(fx, [])
+            self.node.apply(fx)
             return
         actions = self.shards.on_open(conn, self.clock())
         shard = self.shards.conns.get(conn)
         self.log.info("ws_connected", conn=conn, url=self.url, assets=len(shard.assets) if shard else 0)
-        self.apply(Effects(), actions)
+        self.perform(fx, actions)
 
-    def on_readable(self, conn: int, sock: MarketSocket) -> None:
-        frames, closed = sock.read()
+    def on_received(self, conn: int, frames: list[bytes], closed: str) -> None:
         if frames:
             self.on_frames(conn, frames)
-        if closed:
+        if closed:  # after the frames read before it
             self.lost(conn, closed)
-        elif sock.more:
-            self.pool.again(conn)
 
     def on_frames(self, conn: int, frames: list[bytes]) -> None:
         """The messages of one socket read: one receive time, ``Book`` messages published first.
 
         Events up to the last one that can change a book are applied and their messages published
         (conflated: only the newest ``Book`` per asset, when several events were read together); then
-        the rest (``best_bid_ask`` and the like, which add no ``Book``) are applied and published; then
-        notes are logged and socket actions run, so a status that a failed send causes never precedes
-        the books read before it.
-        """
+        the rest (``best_bid_ask`` and the like, which add no ``Book``); then the socket actions, so a
+        status that a failed send causes never precedes the books read before it."""
         now = self.clock()
-        feed, publish, fx = self.feed, self.node.publish, Effects()
+        feed, fx = self.feed, FeedEffects()
         events, cut = feed.decode(frames, fx)
         feed.apply(events[:cut] if cut < len(events) else events, now, fx)
-        out = fx.out
-        for topic, msg in conflate(out) if cut > 1 and self.cfg.conflate else out:
-            publish(topic, msg)
+        if cut > 1 and self.cfg.conflate:
+            fx.publishes = conflate(fx.publishes)
+        self.node.apply(fx)
         if cut < len(events):
-            out = fx.out = []
+            fx.clear()  # performed; the rest goes into the same object (resnap, data, pong are kept)
             feed.apply(events[cut:], now, fx)
-            for topic, msg in out:
-                publish(topic, msg)
+            self.node.apply(fx)
         actions = self.shards.on_frame(conn, fx, now)
-        if actions or fx.notes:
-            fx.out = []
-            self.apply(fx, actions)
+        if actions:
+            self.perform(FeedEffects(), actions)
 
     def on_lease(self, topic: bytes, header: Header, msg: Lease) -> None:
-        fx = Effects()
-        self.apply(fx, self.shards.on_lease(msg, header.run, self.clock(), fx))
+        fx = FeedEffects()
+        self.perform(fx, self.shards.on_lease(msg, header.run, self.clock(), fx))
 
     def on_release(self, topic: bytes, header: Header, msg: LeaseRelease) -> None:
-        fx = Effects()
-        self.apply(fx, self.shards.on_release(msg, self.clock(), fx))
+        fx = FeedEffects()
+        self.perform(fx, self.shards.on_release(msg, self.clock(), fx))
 
     def on_tick(self, now: int) -> None:
-        fx = Effects()
-        self.apply(fx, self.shards.tick(now, fx))
+        fx = FeedEffects()
+        self.perform(fx, self.shards.tick(now, fx))
 
     def on_stats(self, now: int) -> None:
-        f = self.feed
+        f, sockets = self.feed, len(self.sockets.sockets)
         if f.frames != self._last_frames:
             self._last_frames = f.frames
             self.log.info("feed_stats", frames=f.frames, bad=f.bad, ignored_deltas=f.ignored_deltas,
-                          untracked=f.untracked, top_mismatch=f.top_mismatch, sockets=len(self.pool.sockets),
+                          untracked=f.untracked, top_mismatch=f.top_mismatch, sockets=sockets,
                           assets=len(f.assets), live=sum(st.live for st in f.assets.values()))
 
-    def run(self) -> int:
-        try:
-            return self.node.run(self.dispatch)
-        finally:
-            self.pool.close_all()
-            self.node.close()
+    def close(self) -> None:
+        self.sockets.close_all()
+        self.bridge.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -155,8 +133,18 @@ def main(argv: list[str] | None = None) -> int:
     cfg = load_or_exit(FeedConfig, PROGRAM)
     if args.replay:
         return replay.run(args.replay, cfg)
-    log = Logger(PROGRAM)
-    bus, venue = load_or_exit(BusConfig, PROGRAM), load_or_exit(VenueEndpoints, PROGRAM)
-    shell = FeedShell(cfg, bus, venue, log)
+    bus, venue, log = load_or_exit(BusConfig, PROGRAM), load_or_exit(VenueEndpoints, PROGRAM), Logger(PROGRAM)
+    node = Node(PROGRAM, bus, subscriptions=[topics.prefix("coord", "lease")], log=log)
+    feed = cfg.feed()  # the pure core: books, and the shards of sockets that feed them
+    shell = FeedShell(node, cfg, feed, Shards(feed, cfg.timing(), random.Random()),
+                      venue.ws_base_url + "/market")
     log.info("config", url=shell.url, venue=venue.venue, **describe(cfg))
-    return shell.run()
+    dispatch = Dispatcher({Lease: shell.on_lease, LeaseRelease: shell.on_release}, log)
+    node.every(cfg.check_ms, shell.on_tick)
+    if cfg.stats_s:
+        node.every(int(cfg.stats_s * 1000), shell.on_stats)
+    try:
+        return node.run(dispatch)
+    finally:
+        shell.close()
+        node.close()

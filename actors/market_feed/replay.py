@@ -13,19 +13,16 @@ import time
 from typing import IO
 
 from actors.market_feed.config import FeedConfig
-from actors.market_feed.core import MarketFeed
 from actors.tap.core import as_json
 from bus.codec import PROTOCOL_VERSION, Header
 from bus.logs import Logger
-from schemas.units import NS
 
 PROGRAM = "market-feed"
 
 
 def replay(lines: IO[bytes], out: IO[bytes], cfg: FeedConfig, log: Logger) -> int:
     """Feed every line through the live code path; returns how many messages were printed."""
-    feed = MarketFeed(depth=cfg.depth, default_tick=cfg.default_tick, check_top=cfg.check_top,
-                      resync_min_ns=int(cfg.resync_min_s * NS), track_all=True)
+    feed = cfg.feed(track_all=True)
     run = time.time_ns()
     seq: dict[bytes, int] = {}
     printed = 0
@@ -35,12 +32,12 @@ def replay(lines: IO[bytes], out: IO[bytes], cfg: FeedConfig, log: Logger) -> in
             continue
         now = time.time_ns()
         fx = feed.on_frame(data, now)
-        for topic, msg in fx.out:
+        for topic, msg in fx.publishes:
             n = seq[topic] = seq.get(topic, 0) + 1
             out.write(as_json(topic, Header(PROTOCOL_VERSION, PROGRAM, run, n, now), msg) + b"\n")
             printed += 1
-        for event, fields in fx.notes:
-            log.warning(event, **fields)
+        for level, event, fields in fx.notes:
+            getattr(log, level)(event, **fields)
     out.flush()
     return printed
 

@@ -1,7 +1,10 @@
 """Leases -> subscribed assets -> sockets, and every socket's heartbeat and watchdogs (pure).
 
-- The wanted assets are the union of the live leases (``coord.lease.*``); a lease lives ``ttl_ms``
-  from its last renewal (local receive time) or until its ``LeaseRelease``.
+- The wanted assets are the union of the live leases (``coord.lease.*``, kept in
+  ``bus.leases.LeaseTable``: keyed by holder and market, each naming its yes and no token); a lease
+  lives ``ttl_ms`` from its last renewal (local receive time) or until its ``LeaseRelease``. A new
+  holder, or a restarted one (a new run id in its lease's header), gets the last ``Book`` and
+  ``FeedStatus`` of each of its tokens at once.
 - Assets go on sockets of at most ``max_assets`` (first fit, new socket when all are full). A socket
   subscribes its assets in one initial frame when it opens, then with ``operation`` frames while open;
   ``sent`` is what the live socket carries, so an asset is never subscribed twice on one socket.
@@ -15,7 +18,8 @@
   socket is frozen: its assets go not-live ("stale") and it is reconnected. Assets that never had a
   book (unknown to the venue: it answers ``[]``) are asked again every ``asset_stale_ns``, but never
   cause a reconnect.
-Actions for the shell: ``Connect``, ``Send`` (a text frame) and ``Close``.
+Actions for the shell: ``Connect``, ``Send`` (a text frame) and ``Close``; bus messages and log lines go
+into the ``FeedEffects`` it hands in.
 """
 
 from __future__ import annotations
@@ -26,9 +30,9 @@ from typing import NamedTuple
 import msgspec
 
 from actors.market_feed.core import MarketFeed
-from actors.market_feed.effects import Effects
+from actors.market_feed.effects import FeedEffects
+from bus.leases import LeaseTable
 from schemas import Lease, LeaseRelease
-from schemas.units import MS
 
 
 class Connect(NamedTuple):
@@ -82,12 +86,6 @@ class Conn:
         self.last_data_ns = self.last_pong_ns = self.last_ping_ns = now
 
 
-class LeaseEntry(NamedTuple):
-    assets: tuple[str, ...]
-    expires_ns: int
-    run: int
-
-
 class Shards:
     def __init__(self, feed: MarketFeed, timing: Timing, rng: random.Random) -> None:
         self.feed = feed
@@ -95,31 +93,38 @@ class Shards:
         self.rng = rng
         self.conns: dict[int, Conn] = {}
         self.owner: dict[str, Conn] = {}
-        self.leases: dict[tuple[str, str], LeaseEntry] = {}
+        self.leases = LeaseTable()
+        self.runs: dict[tuple[str, str], int] = {}  # (holder, market) -> run id of its latest lease
         self._next_id = 1
 
     # -- leases -------------------------------------------------------------------------------
 
-    def on_lease(self, lease: Lease, run: int, now: int, fx: Effects) -> list[Action]:
+    def on_lease(self, lease: Lease, run: int, now: int, fx: FeedEffects) -> list[Action]:
+        if not lease.market or not lease.assets:
+            return []  # nothing to subscribe (the lease table ignores it too)
         key = (lease.holder, lease.market)
-        old = self.leases.get(key)
-        fresh = old is None or old.run != run or old.expires_ns <= now
-        assets = tuple(dict.fromkeys(lease.assets))
-        self.leases[key] = LeaseEntry(assets, now + max(lease.ttl_ms, 1) * MS, run)
-        actions = self._apply(now, fx) if old is None or old.assets != assets else []
+        until = self.leases.until(*key)
+        fresh = until is None or until <= now or self.runs.get(key) != run
+        before = set(self.leases.assets())
+        self.leases.on_lease(lease, now)
+        self.runs[key] = run
+        actions = self._apply(now, fx) if until is None or set(self.leases.assets()) != before else []
         if fresh:  # a new holder (or a restarted one): give it the last value of each asset
-            for asset in assets:
+            for asset in dict.fromkeys(lease.assets):
                 self.feed.current(asset, now, fx)
         return actions
 
-    def on_release(self, release: LeaseRelease, now: int, fx: Effects) -> list[Action]:
-        if self.leases.pop((release.holder, release.market), None) is None:
+    def on_release(self, release: LeaseRelease, now: int, fx: FeedEffects) -> list[Action]:
+        key = (release.holder, release.market)
+        if self.leases.until(*key) is None:
             return []
+        self.leases.on_release(release)
+        del self.runs[key]
         return self._apply(now, fx)
 
-    def _apply(self, now: int, fx: Effects) -> list[Action]:
+    def _apply(self, now: int, fx: FeedEffects) -> list[Action]:
         """Bring subscriptions in line with the union of the live leases."""
-        wanted = dict.fromkeys(a for entry in self.leases.values() for a in entry.assets)
+        wanted = dict.fromkeys(self.leases.assets())
         unsub: dict[Conn, list[str]] = {}
         sub: dict[Conn, list[str]] = {}
         actions: list[Action] = []
@@ -148,7 +153,7 @@ class Shards:
             del self.conns[conn.id]
             if conn.state != "down":
                 actions.append(Close(conn.id))
-            fx.note("ws_idle_closed", conn=conn.id)
+            fx.warn("ws_idle_closed", conn=conn.id)
         actions.extend(self._connect_due(now))
         return actions
 
@@ -174,7 +179,7 @@ class Shards:
             st.want_ns = st.requested_ns = now
         return [Send(conn_id, initial_frame(list(conn.assets)))]
 
-    def on_closed(self, conn_id: int, reason: str, now: int, fx: Effects) -> None:
+    def on_closed(self, conn_id: int, reason: str, now: int, fx: FeedEffects) -> None:
         """The socket closed, failed to open, or was closed by us: back off, then reopen."""
         conn = self.conns.get(conn_id)
         if conn is None or conn.state == "down":
@@ -187,7 +192,7 @@ class Shards:
         for asset in conn.assets:
             self.feed.down(asset, reason, now, fx)
 
-    def on_frame(self, conn_id: int, fx: Effects, now: int) -> list[Action]:
+    def on_frame(self, conn_id: int, fx: FeedEffects, now: int) -> list[Action]:
         """Book-keeping after ``MarketFeed.on_frame``; returns the re-subscriptions it asked for."""
         conn = self.conns.get(conn_id)
         if conn is not None:
@@ -213,13 +218,14 @@ class Shards:
 
     # -- time ---------------------------------------------------------------------------------
 
-    def tick(self, now: int, fx: Effects) -> list[Action]:
+    def tick(self, now: int, fx: FeedEffects) -> list[Action]:
         actions: list[Action] = []
-        expired = [key for key, entry in self.leases.items() if entry.expires_ns <= now]
-        for key in expired:
-            del self.leases[key]
-            fx.note("lease_expired", holder=key[0], market=key[1])
+        expired = self.leases.past(now)
         if expired:
+            self.leases.expire(now)
+            for holder, market in expired:
+                del self.runs[(holder, market)]
+                fx.warn("lease_expired", holder=holder, market=market)
             actions.extend(self._apply(now, fx))
         for conn in list(self.conns.values()):
             if conn.state == "open":
@@ -233,12 +239,12 @@ class Shards:
             conn.state = "connecting"
         return [Connect(c.id) for c in due]
 
-    def _reconnect(self, conn: Conn, why: str, reason: str, now: int, fx: Effects) -> list[Action]:
-        fx.note("ws_reconnect", conn=conn.id, why=why, assets=len(conn.assets))
+    def _reconnect(self, conn: Conn, why: str, reason: str, now: int, fx: FeedEffects) -> list[Action]:
+        fx.warn("ws_reconnect", conn=conn.id, why=why, assets=len(conn.assets))
         self.on_closed(conn.id, reason, now, fx)
         return [Close(conn.id)]
 
-    def _watch(self, conn: Conn, now: int, fx: Effects) -> list[Action]:
+    def _watch(self, conn: Conn, now: int, fx: FeedEffects) -> list[Action]:
         t = self.t
         actions: list[Action] = []
         if now - conn.last_ping_ns >= t.ping_ns:
@@ -262,7 +268,7 @@ class Shards:
         if not probe and booked and now - conn.last_data_ns > t.stale_ns:
             probe = [min(booked, key=lambda st: st.last_event_ns).asset]
         if probe:
-            probe_fx = Effects()
+            probe_fx = FeedEffects()
             for asset in probe:
                 self.feed.request(asset, now, probe_fx)
             actions.extend(self.resnapshot(probe_fx.resnap))

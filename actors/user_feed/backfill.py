@@ -2,7 +2,7 @@
 
 No ``market`` / ``asset_id`` filter: those apply to the taker leg, so a cross-asset maker fill would be
 missed (gotchas 8 and 16). Only ``after`` (unix seconds, inclusive) bounds the query. Blocking; the
-program runs it through ``connection.Jobs``. Errors never include credentials.
+program runs it off the loop through ``bus.bridge.Bridge``. Errors never include credentials.
 """
 
 from __future__ import annotations

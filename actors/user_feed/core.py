@@ -220,6 +220,11 @@ class Feed:
     unmatched_trades: int = 0  # trades reported to us in which none of our orders was found
     errors: list[str] = field(default_factory=list)  # the latest few skip reasons, for logs
 
+    def take_errors(self) -> list[str]:
+        """The skip reasons since the last call (for a log line), then none."""
+        errors, self.errors = self.errors, []
+        return errors
+
     def on_event(self, event: UserEvent, source: Literal["ws", "rest"], now: int) -> list[Out]:
         try:
             if isinstance(event, UserTrade):

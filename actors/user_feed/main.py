@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 
 from actors.user_feed import replay
-from actors.user_feed.acks import INVENTORY, Resender
+from actors.user_feed.acks import INVENTORY
 from actors.user_feed.config import UserFeedConfig
 from actors.user_feed.core import FILLS_PIPE
 from actors.user_feed.live import UserFeed
@@ -43,20 +43,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.replay:
         return replay.main(args.replay, args.api_key, args.address)
     cfg = load_or_exit(UserFeedConfig, PROGRAM)
-    bus = load_or_exit(BusConfig, PROGRAM)
-    endpoints = load_or_exit(VenueEndpoints, PROGRAM)
+    bus, endpoints = load_or_exit(BusConfig, PROGRAM), load_or_exit(VenueEndpoints, PROGRAM)
     creds = load_or_exit(ApiCredentials, PROGRAM)
     subscriptions = [topics.prefix("coord", "lease"), topics.sys_hb(INVENTORY), topics.prefix("inv", "fill")]
     node = Node(PROGRAM, bus, subscriptions=subscriptions, push_connect={FILLS_PIPE: bus.fill_endpoint})
     feed = UserFeed(node, cfg, endpoints, creds, state_path=cfg.state_path(bus.run_dir))
-    resender = Resender(node, feed.feed, resend_ms=cfg.resend_ms, alive_ms=3 * bus.heartbeat_ms)
-    node.log.info("config", **describe(cfg), venue=endpoints.venue, ws=endpoints.ws_base_url + "/user",
-                  rest=endpoints.rest_url, fills=bus.fill_endpoint)
+    node.log.info("config", **describe(cfg), venue=endpoints.venue, ws=feed.url, rest=endpoints.rest_url,
+                  fills=bus.fill_endpoint)
+    dispatch = Dispatcher({Lease: feed.on_lease, LeaseRelease: feed.on_release,
+                           Heartbeat: feed.on_heartbeat, FillApplied: feed.on_applied}, node.log)
     node.every(TICK_MS, feed.tick)
     node.every(cfg.status_ms, feed.status_tick)
-    node.every(TICK_MS, resender.tick)
-    dispatch = Dispatcher({Lease: feed.on_lease, LeaseRelease: feed.on_release,
-                           Heartbeat: resender.on_heartbeat, FillApplied: resender.on_applied}, node.log)
+    node.every(TICK_MS, feed.resend_tick)
     try:
         node.run(dispatch)
     finally:

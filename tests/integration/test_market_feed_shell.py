@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import random
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,9 +19,11 @@ import pytest
 
 from actors.market_feed.config import FeedConfig
 from actors.market_feed.core import MarketFeed
-from actors.market_feed.effects import Effects, conflate
+from actors.market_feed.effects import FeedEffects, conflate
 from actors.market_feed.main import FeedShell
+from actors.market_feed.shards import Shards
 from bus.logs import Logger
+from bus.node import Node
 from schemas import Book, Lease
 from tests.support.market_frames import (
     CID,
@@ -42,14 +45,16 @@ class Shell:
     def __init__(self, run_dir: Path, **cfg: Any) -> None:
         self.log = io.StringIO()
         self.cfg = FeedConfig(**cfg)
-        log = Logger("market-feed", self.log)
-        self.shell = FeedShell(self.cfg, bus_config(run_dir), VenueEndpoints(), log)
+        node = Node("market-feed", bus_config(run_dir), log=Logger("market-feed", self.log))
+        feed = MarketFeed(depth=self.cfg.depth, default_tick=self.cfg.default_tick)
+        url = VenueEndpoints().ws_base_url + "/market"
+        self.shell = FeedShell(node, self.cfg, feed, Shards(feed, self.cfg.timing(), random.Random()), url)
         self.shell.clock = lambda: NOW
         self.published: list[tuple[bytes, Any]] = []
         self.shell.node.publish = lambda topic, msg: self.published.append((topic, msg))  # type: ignore[method-assign]
         shards = self.shell.shards
         lease = Lease(holder="t", market=CID, yes_asset=YES, no_asset=NO, ttl_ms=60_000, ts=0)
-        shards.on_lease(lease, 1, NOW, Effects())
+        shards.on_lease(lease, 1, NOW, FeedEffects())
         [self.conn] = list(shards.conns)
         shards.on_open(self.conn, NOW)
         self.read([two_books()])
@@ -60,7 +65,7 @@ class Shell:
         return list(self.published)
 
     def close(self) -> None:
-        self.shell.pool.close_all()
+        self.shell.close()
         self.shell.node.close()
 
 
@@ -77,7 +82,7 @@ def reference(frames: list[str], conflating: bool = True) -> list[tuple[bytes, A
     for asset in (YES, NO):
         f.track(asset, NOW)
     f.on_frame(two_books(), NOW)
-    out = [item for frame in frames for item in f.on_frame(frame, NOW).out]
+    out = [item for frame in frames for item in f.on_frame(frame, NOW).publishes]
     return conflate(out) if conflating and len(frames) > 1 else out
 
 

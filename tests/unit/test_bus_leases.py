@@ -67,3 +67,15 @@ def test_assets_are_every_held_token_once_in_lease_order_and_one_token_leases_co
     table.on_lease(lease("c", "0xa", yes="1", no="2"), now=0)
     assert table.assets() == ["1", "2", "3"]
     assert table.pairs() == {"0xa": Pair("1", "2"), "0xb": Pair("3", "")}
+
+
+def test_each_holders_entry_says_until_when_and_which_entries_are_past_their_time() -> None:
+    table = LeaseTable()
+    table.on_lease(lease("btc", "0xa", ttl_ms=1000), now=0)
+    table.on_lease(lease("rewards", "0xa", ttl_ms=5000), now=0)
+    table.on_lease(lease("eth", "0xb", ttl_ms=1000, yes="3", no="4"), now=500 * MS)
+    assert (table.until("btc", "0xa"), table.until("rewards", "0xa"), table.until("btc", "0xb")) == (
+        1000 * MS, 5000 * MS, None)
+    assert table.past(999 * MS) == []
+    assert table.past(1500 * MS) == [("btc", "0xa"), ("eth", "0xb")]  # arrival order; nothing dropped yet
+    assert table.expire(1500 * MS) == ["0xb"] and table.past(1500 * MS) == []  # 0xa: rewards still holds it

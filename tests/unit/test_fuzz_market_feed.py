@@ -18,8 +18,7 @@ from hypothesis import strategies as st
 
 from actors.market_feed import venue
 from actors.market_feed.core import MarketFeed
-from actors.market_feed.effects import Effects
-from actors.market_feed.wsframes import FrameParser, ProtocolError
+from actors.market_feed.effects import FeedEffects
 from bus import codec, topics
 from tests.support.fixtures import FIXTURES, NT_CRATES, NT_WS
 from tests.support.fuzz import (
@@ -35,6 +34,7 @@ from tests.support.fuzz import (
     load,
     mutated,
 )
+from venue_client.wsframes import FrameParser, ProtocolError
 
 NOW = 1_800_000_000_000_000_000
 MARKET_FIXTURES: list[Path] = sorted(
@@ -85,18 +85,18 @@ def state(feed: MarketFeed) -> Any:
              for a, s in feed.assets.items()}, dict(feed.epochs), list(feed.seen_markets))
 
 
-def malformed(fx: Effects) -> bool:
-    return any(event == "malformed_frame" for event, _ in fx.notes)
+def malformed(fx: FeedEffects) -> bool:
+    return any(event == "malformed_frame" for _, event, _ in fx.notes)
 
 
-def check_publishable(fx: Effects) -> None:
-    for topic, msg in fx.out:
+def check_publishable(fx: FeedEffects) -> None:
+    for topic, msg in fx.publishes:
         topics.owner_of(topic)  # a well-formed topic of a known stream
         header = codec.encode_header("market-feed", 1, 1, NOW)
         assert codec.decode([topic, header, codec.encode_body(msg)])[2] == msg
 
 
-def run_frame(feed: MarketFeed, data: bytes) -> Effects:
+def run_frame(feed: MarketFeed, data: bytes) -> FeedEffects:
     before_bad = feed.bad
     bad_parts = venue.decode_frame(data).bad
     fx = feed.on_frame(data, NOW + 1)
@@ -123,7 +123,7 @@ def test_mutated_real_frames_are_all_or_nothing_per_event(data: bytes) -> None:
     before = state(feed)
     fx = run_frame(feed, data)
     if data.lstrip()[:1] == b"{" and malformed(fx):  # one event, and it was malformed
-        assert state(feed) == before and fx.out == [] and fx.resnap == []
+        assert state(feed) == before and fx.publishes == [] and fx.resnap == []
 
 
 # -- one bad value among good ones: nothing of the event is applied ---------------------------------
@@ -157,7 +157,7 @@ def test_a_bad_delta_leaves_the_book_untouched(levels: list[tuple[str, str]], ba
     before, bad_before = state(feed), feed.bad
     fx = feed.on_frame(json.dumps(event), NOW + 1)
     assert malformed(fx) and feed.bad == bad_before + 1
-    assert fx.out == [] and state(feed) == before
+    assert fx.publishes == [] and state(feed) == before
 
 
 @FEW
@@ -172,7 +172,7 @@ def test_a_bad_snapshot_leaves_the_old_book_and_epoch(levels: list[tuple[str, st
     feed = booked_feed()
     before = state(feed)
     fx = feed.on_frame(json.dumps({**BOOK, "event_type": "book", "bids": bids}), NOW + 1)
-    assert malformed(fx) and fx.out == [] and state(feed) == before
+    assert malformed(fx) and fx.publishes == [] and state(feed) == before
 
 
 @FUZZ
@@ -190,7 +190,7 @@ def test_a_bad_trade_or_tick_change_is_dropped(field: str, value: str) -> None:
     fx = feed.on_frame(json.dumps(event), NOW + 1)
     check_publishable(fx)
     if malformed(fx):
-        assert fx.out == [] and state(feed) == before
+        assert fx.publishes == [] and state(feed) == before
     else:  # some values are fine for some fields ("" timestamp, "0.5" size, a "1" tick ...)
         assert field not in ("price",) or 0 < venue.exact(value) <= 1_000_000
 

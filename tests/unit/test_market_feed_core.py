@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from actors.market_feed.core import MarketFeed
-from actors.market_feed.effects import Effects, conflate
+from actors.market_feed.effects import FeedEffects, conflate
 from bus import topics
+from bus.effects import Effects
 from schemas import Book, FeedStatus, MarketResolved, NewMarket, TickSizeChange, Trade
 from tests.support.fixtures import FIXTURES
 from tests.support.market_frames import (
@@ -33,8 +34,8 @@ def feed(*assets: str, **kwargs: Any) -> MarketFeed:
     return f
 
 
-def of(fx: Effects, cls: type) -> list[Any]:
-    return [m for _, m in fx.out if isinstance(m, cls)]
+def of(fx: FeedEffects, cls: type) -> list[Any]:
+    return [m for _, m in fx.publishes if isinstance(m, cls)]
 
 
 def test_snapshot_publishes_a_sorted_book_and_goes_live() -> None:
@@ -46,8 +47,19 @@ def test_snapshot_publishes_a_sorted_book_and_goes_live() -> None:
                      asks=[(510_000, 10_000_000), (520_000, 20_000_000), (530_000, 30_000_000)],
                      tick=10_000, epoch=1, ts_event=1_757_908_892_000_000_000, ts_recv=NOW + 1)
     assert of(fx, FeedStatus) == [FeedStatus(asset=YES, live=True, reason="snapshot", ts=NOW + 1)]
-    assert [t for t, _ in fx.out] == [topics.md_book(YES), topics.md_status(YES)]
+    assert [t for t, _ in fx.publishes] == [topics.md_book(YES), topics.md_status(YES)]
     assert fx.data and not fx.resnap
+
+
+def test_feed_effects_are_bus_effects_node_apply_can_perform() -> None:
+    fx = FeedEffects()
+    assert isinstance(fx, Effects) and not fx
+    assert all(getattr(fx, slot) == [] for slot in Effects.__slots__)  # every field of Effects is set
+    fx.resnap.append(YES)
+    fx.publish(topics.md_status(YES), FeedStatus(asset=YES, live=True, reason="snapshot", ts=NOW))
+    fx.warn("malformed_frame", count=1)
+    fx.clear()
+    assert not fx and fx.resnap == [YES]  # clear() empties only what Node.apply performs
 
 
 def test_each_snapshot_is_a_new_epoch_and_liveness_is_said_once() -> None:
@@ -104,7 +116,7 @@ def test_one_frame_covering_both_tokens_updates_both_books() -> None:
 def test_deltas_before_any_snapshot_are_ignored() -> None:
     f = feed()
     fx = f.on_frame(change((YES, "BUY", "0.5", "1")), NOW)
-    assert fx.out == [] and f.ignored_deltas == 1
+    assert fx.publishes == [] and f.ignored_deltas == 1
 
 
 def test_legacy_and_flat_price_change_shapes_apply() -> None:
@@ -128,9 +140,9 @@ def test_tick_size_change_starts_a_new_epoch() -> None:
                                                      ts_event=1_757_908_894_000_000_000, ts_recv=NOW + 1)]
     assert of(fx, FeedStatus) == [FeedStatus(asset=YES, live=False, reason="tick_change", ts=NOW + 1)]
     assert fx.resnap == [YES]  # a fresh snapshot is asked for
-    assert [t for t, _ in fx.out] == [topics.md_tick(YES), topics.md_status(YES)]
+    assert [t for t, _ in fx.publishes] == [topics.md_tick(YES), topics.md_status(YES)]
     # deltas are ignored until the next snapshot
-    assert f.on_frame(change((YES, "BUY", "0.501", "1")), NOW + 2).out == []
+    assert f.on_frame(change((YES, "BUY", "0.501", "1")), NOW + 2).publishes == []
     fx = f.on_frame(book(bids=[("0.501", "1")], tick="0.001"), NOW + 3)
     [b] = of(fx, Book)
     assert (b.epoch, b.tick, b.bids) == (2, 1_000, [(501_000, 1_000_000)])
@@ -155,7 +167,7 @@ def test_last_trade_price_is_a_trade() -> None:
     asset = json.loads(frame)["asset_id"]
     f.track(asset, NOW)
     fx = f.on_frame(frame, NOW + 5)
-    assert fx.out == [(topics.md_trade(asset), Trade(
+    assert fx.publishes == [(topics.md_trade(asset), Trade(
         asset=asset, market="0x6a67b9d828d53862160e470329ffea5246f338ecfffdf2cab45211ec578b0347",
         price=456_000, size=219_217_767, side="BUY", fee_rate_bps=0, ts_event=1_750_428_146_322_000_000,
         ts_recv=NOW + 5))]
@@ -167,14 +179,14 @@ def test_new_market_and_resolution_go_to_the_market_topic_once() -> None:
              ).read_text()
     fx = f.on_frame(frame, NOW)
     cid = "0x9691dbea9f392aea399936926ff9d3013de1550381454b9579124df96168f54a"
-    assert fx.out == [(topics.md_market(cid), NewMarket(
+    assert fx.publishes == [(topics.md_market(cid), NewMarket(
         market=cid, slug="btc-updown-5m-1790994600",
         assets=["29481957761527484935929705986029508274880234386196526574483297319946400380223",
                 "110300735535035853449236273459359802664768005831731803586170232203839099968893"],
         outcomes=["Up", "Down"], active=False, ts_event=1_790_908_720_778_000_000))]
-    assert f.on_frame(frame, NOW + 1).out == []  # the same broadcast from another socket
+    assert f.on_frame(frame, NOW + 1).publishes == []  # the same broadcast from another socket
     resolved = (FIXTURES / "nautilus_trader/crates_test_data/ws_market_resolved_msg.json").read_text()
-    [(topic, msg)] = f.on_frame(resolved, NOW).out
+    [(topic, msg)] = f.on_frame(resolved, NOW).publishes
     assert isinstance(msg, MarketResolved) and topic == topics.md_market(msg.market)
     assert (msg.winning_outcome, msg.winning_asset[:5]) == ("Yes", "76043")
 
@@ -184,7 +196,7 @@ def test_best_bid_ask_only_proves_liveness() -> None:
     frame = json.dumps({"event_type": "best_bid_ask", "asset_id": YES, "market": CID, "best_bid": "",
                         "best_ask": "0.5", "spread": "", "timestamp": "1"})
     fx = f.on_frame(frame, NOW + 9)
-    assert fx.out == [] and fx.data and f.assets[YES].last_event_ns == NOW + 9
+    assert fx.publishes == [] and fx.data and f.assets[YES].last_event_ns == NOW + 9
 
 
 @pytest.mark.parametrize("frame", [
@@ -209,20 +221,39 @@ def test_malformed_input_is_counted_and_leaves_the_state_untouched(frame: str) -
     fx = f.on_frame(frame, NOW + 1)
     st = f.assets[YES]
     assert (st.book.bids.top(), st.book.asks.top(), st.epoch, st.tick) == before  # type: ignore[union-attr]
-    assert f.bad == 1 and fx.out == []
-    assert [n for n, _ in fx.notes] == ["malformed_frame"]
+    assert f.bad == 1 and fx.publishes == []
+    assert [n for _, n, _ in fx.notes] == ["malformed_frame"]
+
+
+def test_a_flood_of_malformed_frames_is_logged_for_the_first_ten_then_every_thousandth() -> None:
+    f = feed()
+    logged = [n for n in range(1, 2001) if f.on_frame("{}", NOW).notes]
+    assert logged == [*range(1, 11), 1000, 2000] and f.bad == 2000  # every one is counted
+    fx = f.on_frame("{}", NOW)
+    assert fx.notes == [] and f.bad == 2001
+
+
+def test_top_of_book_mismatches_are_logged_for_the_first_ten_but_each_still_asks_for_a_snapshot() -> None:
+    f = feed(resync_min_ns=1)
+    f.on_frame(book(), NOW)
+    asked, logged = [], []
+    for n in range(1, 13):
+        fx = f.on_frame(change((YES, "BUY", "0.40", str(n)), top=("0.60", "0.61")), NOW + n)
+        asked.append(fx.resnap == [YES])
+        logged += [fields["count"] for _, event, fields in fx.notes if event == "book_top_mismatch"]
+    assert all(asked) and logged == list(range(1, 11))
 
 
 @pytest.mark.parametrize("text", ["PONG", "NO NEW ASSETS", "[]"])
 def test_text_frames_and_empty_arrays_are_tolerated(text: str) -> None:
     f = feed()
     fx = f.on_frame(text, NOW)
-    assert (fx.out, f.bad, fx.pong) == ([], 0, text == "PONG")
+    assert (fx.publishes, f.bad, fx.pong) == ([], 0, text == "PONG")
 
 
 def test_events_for_untracked_assets_are_ignored_unless_tracking_all() -> None:
     f = feed()
-    assert f.on_frame(book(NO), NOW).out == [] and f.untracked == 1
+    assert f.on_frame(book(NO), NOW).publishes == [] and f.untracked == 1
     g = feed(track_all=True)
     assert len(of(g.on_frame(book(NO), NOW), Book)) == 1
 
@@ -233,7 +264,7 @@ def test_top_of_book_mismatch_asks_for_a_snapshot_at_most_once_per_interval() ->
     ok = f.on_frame(change((YES, "BUY", "0.505", "1"), top=("0.505", "0.51")), NOW + 1)
     assert ok.resnap == [] and f.top_mismatch == 0
     bad = f.on_frame(change((YES, "BUY", "0.40", "1"), top=("0.60", "0.61")), NOW + 2)
-    assert bad.resnap == [YES] and [n for n, _ in bad.notes] == ["book_top_mismatch"]
+    assert bad.resnap == [YES] and [n for _, n, _ in bad.notes] == ["book_top_mismatch"]
     assert f.on_frame(change((YES, "BUY", "0.41", "1"), top=("0.60", "0.61")), NOW + 3).resnap == []
     assert f.on_frame(change((YES, "BUY", "0.42", "1"), top=("0.60", "0.61")), NOW + 2_000).resnap == [YES]
     assert f.top_mismatch == 3 and len(of(bad, Book)) == 1  # the book stays live meanwhile
@@ -251,20 +282,20 @@ def test_empty_side_sentinels_match_an_empty_book() -> None:
 def test_down_drops_the_book_and_says_why_once() -> None:
     f = feed()
     f.on_frame(book(), NOW)
-    fx = Effects()
+    fx = FeedEffects()
     f.down(YES, "stale", NOW + 1, fx)
     f.down(YES, "stale", NOW + 2, fx)
     assert of(fx, FeedStatus) == [FeedStatus(asset=YES, live=False, reason="stale", ts=NOW + 1)]
-    assert f.on_frame(change((YES, "BUY", "0.5", "1")), NOW + 3).out == []
+    assert f.on_frame(change((YES, "BUY", "0.5", "1")), NOW + 3).publishes == []
     assert f.assets[YES].want_ns  # a snapshot is awaited
 
 
 def test_untrack_says_unsubscribed_and_epochs_never_go_back() -> None:
     f = feed()
     f.on_frame(book(), NOW)
-    fx = Effects()
+    fx = FeedEffects()
     f.untrack(YES, NOW + 1, fx)
-    assert fx.out == [(topics.md_status(YES), FeedStatus(asset=YES, live=False, reason="unsubscribed",
+    assert fx.publishes == [(topics.md_status(YES), FeedStatus(asset=YES, live=False, reason="unsubscribed",
                                                           ts=NOW + 1))]
     f.track(YES, NOW + 2)
     [b] = of(f.on_frame(book(), NOW + 3), Book)
@@ -274,9 +305,9 @@ def test_untrack_says_unsubscribed_and_epochs_never_go_back() -> None:
 def test_current_republishes_the_last_book_and_status() -> None:
     f = feed()
     f.on_frame(book(), NOW)
-    fx = Effects()
+    fx = FeedEffects()
     f.current(YES, NOW + 1, fx)
-    assert [type(m).__name__ for _, m in fx.out] == ["Book", "FeedStatus"]
+    assert [type(m).__name__ for _, m in fx.publishes] == ["Book", "FeedStatus"]
     assert of(fx, Book)[0].epoch == 1 and of(fx, FeedStatus)[0].live
 
 
@@ -287,7 +318,7 @@ def test_every_market_fixture_goes_through_the_state_machine_without_errors() ->
              "nautilus_trader/py_ws_messages/tick_size_change.json",
              "live_captures_rust_client/ws_market_initial_book_frame_array_2026-10-02_trimmed.json",
              "nautilus_trader/crates_test_data/ws_market_best_bid_ask_msg.json"]
-    out = [m for name in names for _, m in f.on_frame((FIXTURES / name).read_bytes(), NOW).out]
+    out = [m for name in names for _, m in f.on_frame((FIXTURES / name).read_bytes(), NOW).publishes]
     assert f.bad == 0
     nt_book = next(m for m in out if isinstance(m, Book) and m.asset.startswith("4833"))
     assert nt_book.bids[0] == (511_000, 1_304_720_000) and nt_book.asks[0] == (514_000, 20_230_870_000)
@@ -297,11 +328,11 @@ def test_every_market_fixture_goes_through_the_state_machine_without_errors() ->
 
 def test_conflate_keeps_only_the_last_book_per_asset_and_everything_else_in_order() -> None:
     f = feed(YES, NO)
-    out = [*f.on_frame(book(YES), NOW).out, *f.on_frame(book(NO), NOW).out]
-    out += f.on_frame(change((YES, "BUY", "0.505", "1")), NOW + 1).out
-    out += f.on_frame(tick_change(YES), NOW + 2).out
-    out += f.on_frame(book(YES, tick="0.001"), NOW + 3).out
-    out += f.on_frame(change((NO, "BUY", "0.495", "1")), NOW + 4).out
+    out = [*f.on_frame(book(YES), NOW).publishes, *f.on_frame(book(NO), NOW).publishes]
+    out += f.on_frame(change((YES, "BUY", "0.505", "1")), NOW + 1).publishes
+    out += f.on_frame(tick_change(YES), NOW + 2).publishes
+    out += f.on_frame(book(YES, tick="0.001"), NOW + 3).publishes
+    out += f.on_frame(change((NO, "BUY", "0.495", "1")), NOW + 4).publishes
     kept = conflate(out)
     assert [(type(m).__name__, getattr(m, "asset", ""), getattr(m, "epoch", 0)) for _, m in kept] == [
         ("FeedStatus", YES, 0), ("FeedStatus", NO, 0),  # the snapshots' statuses stay
@@ -338,7 +369,7 @@ READS = [
 def test_decode_finds_the_last_event_that_can_change_a_book(frames: list[str], types: list[str],
                                                             cut: int) -> None:
     f = feed(YES, NO)
-    fx = Effects()
+    fx = FeedEffects()
     events, got = f.decode([x.encode() for x in frames], fx)
     assert ([type(e).__name__ for e in events], got) == (types, cut)
     assert (fx.pong, fx.data, f.frames) == ("PONG" in frames, bool(types), len(frames))
@@ -346,9 +377,9 @@ def test_decode_finds_the_last_event_that_can_change_a_book(frames: list[str], t
 
 def test_decode_keeps_the_good_parts_of_a_read_with_bad_frames() -> None:
     f = feed(YES, NO)
-    fx = Effects()
+    fx = FeedEffects()
     bad_array = "[" + book(YES) + ',{"event_type":"nope"}]'
     events, cut = f.decode([b"garbage", bad_array.encode(), change((YES, "BUY", "0.5", "1")).encode()], fx)
     assert [type(e).__name__ for e in events] == ["BookMsg", "PriceChangeMsg"] and cut == 2
-    assert f.bad == 2 and [n for n, _ in fx.notes] == ["malformed_frame", "malformed_frame"]
+    assert f.bad == 2 and [n for _, n, _ in fx.notes] == ["malformed_frame", "malformed_frame"]
     assert fx.data

@@ -1,4 +1,4 @@
-"""actors.market_feed.wsframes: server frames cut out of arbitrary byte chunks (RFC 6455 §5)."""
+"""venue_client.wsframes: server frames cut out of arbitrary byte chunks (RFC 6455 §5)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from actors.market_feed.wsframes import (
+from venue_client.wsframes import (
     BINARY,
     CLOSE,
     CONT,
