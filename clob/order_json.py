@@ -19,9 +19,18 @@ from typing import Any
 
 import msgspec
 
-from clob.eip712 import exchange_domain_separator
+from clob.eip712 import ORDER_TYPE, exchange_domain_separator
 from clob.orders import OrderError, Side, SignedOrder, order_id_of
+from clob.poly1271 import SIGNATURE_TYPE as POLY_1271
+from clob.poly1271 import open_envelope, typed_data_sign_digest, typed_data_sign_tail
 from clob.signer import SignatureError, recover_address
+from clob.wallets import (
+    PRODUCTION,
+    WalletDerivation,
+    deposit_wallet_addresses,
+    proxy_wallet_address,
+    safe_wallet_address,
+)
 
 __all__ = [
     "MAX_BATCH",
@@ -239,18 +248,57 @@ def parse_post_order(obj: object, *, neg_risk_of: Callable[[str], bool]) -> Post
     )
 
 
-def verify_order_signature(signed: SignedOrder) -> str:
-    """Check that ``signed.signature`` over ``signed.order_id`` recovers to ``signed.signer``.
+def verify_order_signature(signed: SignedOrder, derivation: WalletDerivation = PRODUCTION) -> str:
+    """Check the order's signature the way the exchange does for its type; returns the owner's address.
 
-    Returns the checksummed signer address, or raises :class:`OrderError`. Signature types 0-2
-    (an EOA signature); type 3 (deposit-wallet ERC-1271 wrapping) is rejected as unsupported.
+    The owner is the key that signed (checksummed). Per type (PROTOCOL.md §3.3; the exchange's
+    signature validation, with wallet addresses as ``clob.wallets`` derives them under ``derivation``):
+
+    - 0 EOA: it recovers to ``signer`` and ``maker == signer``;
+    - 1 POLY_PROXY / 2 GNOSIS_SAFE: it recovers to ``signer`` and ``maker`` is that signer's proxy /
+      Safe;
+    - 3 POLY_1271: ``signer == maker`` (the deposit wallet); the signature is the ERC-7739 envelope of
+      ``clob.poly1271`` whose trailer names this very order (its ``Order`` type, struct hash and
+      exchange domain: ``order_id`` must follow from them), and whose ECDSA part, over the
+      ``TypedDataSign`` digest for this wallet, recovers to an owner the wallet belongs to (beacon or
+      UUPS deposit wallet of that owner).
+
+    Anything else raises :class:`OrderError`.
     """
-    if signed.signature_type == 3:
-        raise OrderError("signature type 3 (deposit wallet) is not supported")
+    order_hash = bytes.fromhex(signed.order_id[2:])
+    kind = signed.signature_type
     try:
-        recovered = recover_address(bytes.fromhex(signed.order_id[2:]), signed.signature)
+        if kind == POLY_1271:
+            return _verify_deposit_wallet(signed, order_hash, derivation)
+        recovered = recover_address(order_hash, signed.signature)
     except (SignatureError, ValueError) as error:
         raise OrderError(f"invalid order signature: {error}") from error
     if recovered.lower() != signed.signer.lower():
         raise OrderError("invalid order signature: it does not recover to order.signer")
+    if kind == 0:
+        wallet = recovered
+    elif kind == 1:
+        wallet = proxy_wallet_address(recovered, derivation)
+    elif kind == 2:
+        wallet = safe_wallet_address(recovered, derivation)
+    else:
+        raise OrderError(f"invalid order signature: unknown signature type {kind}")
+    if wallet.lower() != signed.maker.lower():
+        raise OrderError(f"invalid order signature: maker is not the signer's wallet for type {kind}")
     return recovered
+
+
+def _verify_deposit_wallet(signed: SignedOrder, order_hash: bytes, derivation: WalletDerivation) -> str:
+    if signed.signer.lower() != signed.maker.lower():
+        raise OrderError("invalid order signature: a deposit-wallet order needs signer == maker")
+    envelope = open_envelope(signed.signature)
+    if envelope.contents_type != ORDER_TYPE:
+        raise OrderError("invalid order signature: the envelope does not hold an Order")
+    if envelope.order_hash() != order_hash:
+        raise OrderError("invalid order signature: the envelope is for another order or exchange")
+    digest = typed_data_sign_digest(envelope.app_domain_separator, envelope.contents_hash,
+                                    typed_data_sign_tail(signed.signer))
+    owner = recover_address(digest, envelope.signature)
+    if signed.signer.lower() not in {w.lower() for w in deposit_wallet_addresses(owner, derivation)}:
+        raise OrderError("invalid order signature: the signing key does not own this deposit wallet")
+    return owner

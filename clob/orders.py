@@ -24,13 +24,16 @@ from typing import Literal
 import msgspec
 
 from clob.eip712 import (
+    CHAIN_ID,
     ZERO_BYTES32,
     address_word,
     eip712_digest,
     exchange_domain_separator,
-    order_digest,
+    order_struct_hash,
     order_struct_hash_words,
 )
+from clob.poly1271 import CONTENTS_TYPE_HEX, trailer, typed_data_sign_digest, typed_data_sign_tail
+from clob.poly1271 import SIGNATURE_TYPE as POLY_1271
 from clob.signer import Signer
 from schemas.units import MICRO, parse_exact, parse_floor, parse_price
 
@@ -49,6 +52,7 @@ __all__ = [
     "new_salt",
     "order_amounts",
     "order_amounts_decimal",
+    "order_hashes",
     "order_id_of",
     "sign_order",
     "tick_units",
@@ -243,9 +247,10 @@ def build_order(
 ) -> UnsignedOrder:
     """An unsigned limit order. ``maker`` (the funder) defaults to ``signer`` (an EOA account).
 
-    ``signer`` should be :attr:`Signer.address` (checksummed: it goes verbatim into the JSON body).
-    ``expiration`` is unix seconds (0 = none) and is not signed; ``timestamp_ms`` is signed and
-    makes each order unique per address.
+    ``signer`` should be :attr:`Signer.address` (checksummed: it goes verbatim into the JSON body);
+    for a deposit wallet (``signature_type=3``) both ``signer`` and ``maker`` are the wallet, as the
+    SDK builds them. ``expiration`` is unix seconds (0 = none) and is not signed; ``timestamp_ms`` is
+    signed and makes each order unique per address.
     """
     maker_amount, taker_amount = check_order(token_id, side, price_u, size_u, tick_u, salt, timestamp_ms,
                                              expiration)
@@ -265,10 +270,9 @@ def build_order(
     )
 
 
-def order_id_of(order: UnsignedOrder | SignedOrder, domain_separator: bytes) -> bytes:
-    """The EIP-712 digest of an order under ``domain_separator`` (32 bytes)."""
-    return order_digest(
-        domain_separator,
+def order_hashes(order: UnsignedOrder | SignedOrder, domain_separator: bytes) -> tuple[bytes, bytes]:
+    """``(struct hash, EIP-712 digest)`` of an order under ``domain_separator``."""
+    struct_hash = order_struct_hash(
         salt=order.salt,
         maker=order.maker,
         signer=order.signer,
@@ -281,25 +285,46 @@ def order_id_of(order: UnsignedOrder | SignedOrder, domain_separator: bytes) -> 
         metadata=order.metadata,
         builder=order.builder,
     )
+    return struct_hash, eip712_digest(domain_separator, struct_hash)
+
+
+def order_id_of(order: UnsignedOrder | SignedOrder, domain_separator: bytes) -> bytes:
+    """The EIP-712 digest of an order under ``domain_separator`` (32 bytes): the exchange's
+    ``hashOrder`` and the CLOB's ``orderID``, whatever the signature type."""
+    return order_hashes(order, domain_separator)[1]
 
 
 def sign_order(
-    signer: Signer, order: UnsignedOrder, *, neg_risk: bool, domain_separator: bytes | None = None
+    signer: Signer,
+    order: UnsignedOrder,
+    *,
+    neg_risk: bool,
+    domain_separator: bytes | None = None,
+    chain_id: int = CHAIN_ID,
 ) -> SignedOrder:
     """Sign ``order`` for the CTF Exchange V2 (``neg_risk=False``) or the NegRisk exchange.
 
     ``domain_separator`` overrides the exchange domain (another chain / contract / version); it is
     required for Protocol-V2 position ids (ExchangeV3, version "3"), which are refused otherwise.
-    Signature types 0-2 only (the EOA signs the order digest); deposit wallets (3) are not handled.
+    Types 0-2: ``signer`` is the order's signer and signs the order digest. Type 3 (deposit wallet):
+    ``signer`` is the wallet's owner, the order's signer and maker are the wallet, and the signature is
+    the ERC-7739 envelope of ``clob.poly1271`` (``chain_id`` is its ``TypedDataSign`` chain id).
     """
-    if order.signer.lower() != signer.address.lower():
+    if order.signature_type == POLY_1271:
+        if order.signer.lower() != order.maker.lower() or order.signer.lower() == signer.address.lower():
+            raise OrderError(_NOT_A_WALLET)
+    elif order.signer.lower() != signer.address.lower():
         raise OrderError("order.signer is not this signer's address")
-    if order.signature_type == 3:
-        raise OrderError("signature type 3 (deposit wallet) is not supported")
     if domain_separator is None and is_v2_position_id(order.token_id):
         raise OrderError("Protocol-V2 position id: pass the ExchangeV3 domain_separator")
     domain = domain_separator or exchange_domain_separator(neg_risk=neg_risk)
-    digest = order_id_of(order, domain)
+    struct_hash, digest = order_hashes(order, domain)
+    if order.signature_type == POLY_1271:
+        tail = typed_data_sign_tail(order.signer, chain_id)
+        signature = (signer.sign_digest(typed_data_sign_digest(domain, struct_hash, tail))
+                     + trailer(domain, struct_hash))
+    else:
+        signature = signer.sign_digest(digest)
     return SignedOrder(
         order_id="0x" + digest.hex(),
         salt=order.salt,
@@ -314,47 +339,66 @@ def sign_order(
         timestamp_ms=order.timestamp_ms,
         metadata=order.metadata,
         builder=order.builder,
-        signature=signer.sign_digest(digest),
+        signature=signature,
     )
+
+
+_NOT_A_WALLET = "a deposit-wallet order has signer = maker = the deposit wallet (not the owner's address)"
 
 
 class AccountSigner:
     """``build_order`` + ``sign_order`` for one account in one step, for the executor's hot path.
 
     What is constant per account is encoded once (maker and signer words, the signature-type word,
-    both exchange domain separators) and no ``UnsignedOrder`` is built: the result is the very same
-    ``SignedOrder`` (tests/unit/test_clob_orders.py proves it), with the default ``metadata`` and
+    both exchange domain separators; for a deposit wallet also the ``TypedDataSign`` tail and the
+    trailer's domain part) and no ``UnsignedOrder`` is built: the result is the very same
+    ``SignedOrder`` (tests/unit/test_clob_fast_paths.py proves it), with the default ``metadata`` and
     ``builder``. Raises :class:`OrderError` exactly where the two-step path would.
+
+    ``maker`` is the funder: the proxy or Safe for types 1 and 2, the deposit wallet for type 3 (which
+    is then also the order's signer; ``signer`` is its owner's key).
     """
 
-    __slots__ = ("_domains", "_maker_signer", "_type", "maker", "signature_type", "signer")
+    __slots__ = ("_domains", "_maker_signer", "_tail", "_trailers", "_type", "maker", "order_signer",
+                 "signature_type", "signer")
 
     def __init__(self, signer: Signer, *, maker: str | None = None, signature_type: int = 0) -> None:
         self.signer = signer
         self.maker = signer.address if maker is None else maker
         self.signature_type = signature_type
-        self._maker_signer = address_word(self.maker) + address_word(signer.address)
+        self.order_signer = self.maker if signature_type == POLY_1271 else signer.address
+        """The order's ``signer`` field: the key's address, or the deposit wallet for type 3."""
+        self._maker_signer = address_word(self.maker) + address_word(self.order_signer)
         self._type = signature_type.to_bytes(32, "big") if 0 <= signature_type < 256 else b""
         self._domains = (exchange_domain_separator(neg_risk=False), exchange_domain_separator(neg_risk=True))
+        self._tail = typed_data_sign_tail(self.maker) if signature_type == POLY_1271 else b""
+        self._trailers = tuple(domain.hex() for domain in self._domains)
 
     def sign(self, *, token_id: str, side: Side, price_u: int, size_u: int, tick_u: int, salt: int,
              timestamp_ms: int, neg_risk: bool, expiration: int = 0) -> SignedOrder:
         maker_amount, taker_amount = check_order(token_id, side, price_u, size_u, tick_u, salt, timestamp_ms,
                                                  expiration)
-        if self.signature_type == 3:
-            raise OrderError("signature type 3 (deposit wallet) is not supported")
         token = int(token_id)
         if token & _V2_POSITION_RESERVED_BITS == 0:
             raise OrderError("Protocol-V2 position id: pass the ExchangeV3 domain_separator")
         if not self._type:
             raise ValueError("side must be 0/1 and signature_type a uint8")
+        if self._tail and self.order_signer == self.signer.address:
+            raise OrderError(_NOT_A_WALLET)
         struct_hash = order_struct_hash_words(
             salt=salt, maker_signer=self._maker_signer, token_id=token, maker_amount=maker_amount,
             taker_amount=taker_amount, side=side == "SELL", signature_type_word=self._type,
             timestamp=timestamp_ms)
-        digest = eip712_digest(self._domains[neg_risk], struct_hash)
+        domain = self._domains[neg_risk]
+        digest = eip712_digest(domain, struct_hash)
+        if self._tail:
+            signature = (self.signer.sign_digest(typed_data_sign_digest(domain, struct_hash, self._tail))
+                         + self._trailers[neg_risk] + struct_hash.hex() + CONTENTS_TYPE_HEX)
+        else:
+            signature = self.signer.sign_digest(digest)
         return SignedOrder(
-            order_id="0x" + digest.hex(), salt=salt, maker=self.maker, signer=self.signer.address,
+            order_id="0x" + digest.hex(), salt=salt, maker=self.maker, signer=self.order_signer,
             token_id=token_id, maker_amount=maker_amount, taker_amount=taker_amount, side=side,
             expiration=expiration, signature_type=self.signature_type, timestamp_ms=timestamp_ms,
-            metadata=ZERO_BYTES32, builder=ZERO_BYTES32, signature=self.signer.sign_digest(digest))
+            metadata=ZERO_BYTES32, builder=ZERO_BYTES32, signature=signature)
+

@@ -1,4 +1,8 @@
-"""`python -m venue [--host 127.0.0.1] [--port 8900] [--seed N] [--config FILE] [--flow on|off]`."""
+"""`python -m venue [--host 127.0.0.1] [--port 8900] [--seed N] [--config FILE] [--flow on|off]`.
+
+The environment (and `.env`) may set `PM_VENUE_ACCOUNT_TYPE` (`venue.config.VenueEnv`): a bad value
+exits with code 2 and a `config_error` line naming it.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +17,10 @@ from typing import Any
 
 import msgspec
 
+from bus.config import EXIT_CONFIG, ConfigError
+from bus.config import load as load_env
 from venue.app import Venue
-from venue.config import VenueConfig, config_from_dict
+from venue.config import VenueConfig, VenueEnv, config_from_dict
 
 _STD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
@@ -76,7 +82,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
     args = parse_args(argv)
     try:
-        config = load(args.config)
+        env = load_env(VenueEnv)
+    except ConfigError as error:
+        logging.getLogger("venue").error("config_error", extra={"variable": error.variable,
+                                                                "error": error.message})
+        return EXIT_CONFIG
+    try:
+        config = env.apply(load(args.config))
     except (OSError, msgspec.DecodeError, msgspec.ValidationError, ValueError, RecursionError) as error:
         logging.getLogger("venue").error("config_invalid", extra={"path": args.config, "error": str(error)})
         return 2

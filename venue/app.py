@@ -28,7 +28,10 @@ from venue.server.channels import MarketChannel, UserChannel
 from venue.server.gamma import GammaApi
 from venue.server.http import HttpServer, Router
 from venue.server.market_data import MarketDataApi
+from venue.server.relayer import RelayerApi
 from venue.server.rest import RestApi
+from venue.server.rpc import RpcApi
+from venue.wallets import Wallets
 
 log = logging.getLogger("venue")
 T = TypeVar("T")
@@ -52,8 +55,9 @@ class Venue:
         self.exchange = Exchange(config, seed=seed, now_ns=now)
         self.faults = FaultState(config.faults, seed=seed, start_ns=now)
         secret = os.environ.get("PM_VENUE_SECRET", "").encode() or DEFAULT_SECRET
-        self.accounts = AccountStore(secret, lambda address, key: self.exchange.register_account(
-            address=address, api_key=key))
+        self.wallets = Wallets(config.default_wallet_type, config.wallet_type_overrides)
+        self.accounts = AccountStore(secret, self.wallets, lambda wallet, key: self.exchange.register_account(
+            address=wallet, api_key=key))
         self.market = MarketChannel(self.exchange.book, clock_ns, lambda: self.faults.feed_frozen(clock_ns()))
         self.user = UserChannel(self.accounts.check_ws, clock_ns)
         self.rest = RestApi(self.exchange, self.accounts, self.faults, clock_ns, self.kick)
@@ -61,6 +65,8 @@ class Venue:
         self.rest.install(router)
         MarketDataApi(self.exchange, self.faults, clock_ns).install(router)
         GammaApi(self.exchange, clock_ns).install(router)
+        RelayerApi(self.wallets, clock_ns).install(router)
+        RpcApi(self.wallets, clock_ns).install(router)
         AdminApi(exchange=self.exchange, state=self.faults, clock_ns=clock_ns, stats=self.stats,
                  drop_ws=self.drop_ws, tick=self.tick_now, broadcast=self.bench_broadcast).install(router)
         BenchApi(exchange=self.exchange, market=self.market, drain=self.drain,
@@ -80,13 +86,14 @@ class Venue:
         base = f"http://{self.server.host}:{self.server.port}"
         ws = f"ws://{self.server.host}:{self.server.port}"
         return {"clob": base, "ws_market": f"{ws}/ws/market", "ws_user": f"{ws}/ws/user",
-                "gamma": f"{base}/gamma"}
+                "gamma": f"{base}/gamma", "relayer": f"{base}/relayer", "rpc": f"{base}/rpc"}
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         await self.server.start()
         self._task = self._loop.create_task(self._tick_loop())
-        log.info("venue_ready", extra={**self.urls, "flow": self.config.flow})
+        log.info("venue_ready", extra={**self.urls, "flow": self.config.flow,
+                                       "account_type": self.wallets.default_type})
 
     async def stop(self) -> None:
         self.server.close()

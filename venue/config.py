@@ -8,10 +8,13 @@ Money-like settings are strings or whole numbers here and become integer 1e-6 un
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
+from bus.config import ConfigError, Env
+from clob.signer import checksum_address
+from clob.wallets import WalletType, wallet_type_of
 from schemas.units import MICRO, parse_exact
 from venue.faults import FaultPlan
 
@@ -60,7 +63,9 @@ class FlowConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
 class VenueConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The paper venue's settings."""
 
-    start_balance_pusd: int = 10_000  # whole pUSD credited to every new account
+    start_balance_pusd: int = 10_000  # whole pUSD credited to every new account (to its wallet)
+    account_type: str = "EOA"  # each key's account: EOA, POLY_PROXY, GNOSIS_SAFE, DEPOSIT_WALLET (or 0..3)
+    account_types: dict[str, str] = msgspec.field(default_factory=dict)  # owner address -> type (overrides)
     assets: tuple[str, ...] = ("btc", "eth")
     intervals: tuple[str, ...] = ("5m", "15m", "1h")
     window_seconds: int = 0  # 0: real window lengths; N > 0: every window lasts N s (slugs keep labels)
@@ -87,6 +92,16 @@ class VenueConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     faults: FaultPlan = FaultPlan()
 
     def __post_init__(self) -> None:
+        try:
+            wallet_type_of(self.account_type)
+        except ValueError as error:
+            raise ValueError(f"account_type: {error}") from None
+        for owner, kind in self.account_types.items():
+            try:
+                checksum_address(owner)
+                wallet_type_of(kind)
+            except ValueError as error:
+                raise ValueError(f"account_types[{owner!r}]: {error}") from None
         if self.start_balance_pusd < 0:
             raise ValueError(f"start_balance_pusd must be >= 0, got {self.start_balance_pusd}")
         if not self.assets or any(not a.isalnum() or a != a.lower() for a in self.assets):
@@ -113,7 +128,15 @@ class VenueConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
             if value < 0 or (name != "rewards_max_spread" and value > MICRO):
                 raise ValueError(f"{name} out of range: {getattr(self, name)!r}")
 
-    # integer views used by the core
+    # typed views used by the venue
+    @property
+    def default_wallet_type(self) -> WalletType:
+        return wallet_type_of(self.account_type)
+
+    @property
+    def wallet_type_overrides(self) -> dict[str, WalletType]:
+        return {owner: wallet_type_of(kind) for owner, kind in self.account_types.items()}
+
     @property
     def tick_units(self) -> int:
         return parse_exact(self.tick_size)
@@ -137,6 +160,27 @@ class VenueConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     def window_length(self, label: str) -> int:
         """Seconds one `label` window lasts (the override, when set, shortens every interval)."""
         return self.window_seconds or INTERVAL_SECONDS[label]
+
+
+class VenueEnv(msgspec.Struct, frozen=True, kw_only=True):
+    """`python -m venue` over its config file: `PM_VENUE_ACCOUNT_TYPE` is the type of every key's paper
+    account (EOA, POLY_PROXY, GNOSIS_SAFE or DEPOSIT_WALLET, or 0..3); empty: the config file's
+    `account_type`, EOA by default (see venue/DESIGN.md, "Wallet types").
+    """
+
+    account_type: Annotated[str, Env("PM_VENUE_ACCOUNT_TYPE")] = ""
+
+    def __post_init__(self) -> None:
+        if self.account_type:
+            try:
+                wallet_type_of(self.account_type)
+            except ValueError as error:
+                raise ConfigError("PM_VENUE_ACCOUNT_TYPE", str(error)) from None
+
+    def apply(self, config: VenueConfig) -> VenueConfig:
+        if not self.account_type:
+            return config
+        return msgspec.structs.replace(config, account_type=wallet_type_of(self.account_type))
 
 
 def config_from_dict(raw: dict[str, Any]) -> VenueConfig:

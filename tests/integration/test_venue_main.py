@@ -1,8 +1,10 @@
-"""`python -m venue` as a real process: ready line with the URLs, JSON-lines logs, fast SIGTERM stop."""
+"""`python -m venue` as a real process: ready line with the URLs, JSON-lines logs, fast SIGTERM stop,
+`PM_VENUE_ACCOUNT_TYPE` (and a bad value: exit 2)."""
 
 from __future__ import annotations
 
 import json
+import os
 import selectors
 import signal
 import subprocess
@@ -10,6 +12,9 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+
+from clob.wallets import beacon_deposit_wallet_address
+from tests.support.venue_client import KEY_A, Client
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 15.0
@@ -58,3 +63,44 @@ def test_cli_ready_line_logs_and_sigterm() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait(5)
+
+
+def _ready(proc: subprocess.Popen[bytes]) -> dict[str, object]:
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        line = _read_line(proc, deadline - time.monotonic())
+        assert line, f"venue exited early: {proc.stderr.read() if proc.stderr else b''!r}"
+        record = json.loads(line)
+        if record["event"] == "venue_ready":
+            return record
+
+
+def test_pm_venue_account_type_makes_every_paper_account_a_deposit_wallet() -> None:
+    env = {**os.environ, "PM_ENV_FILE": os.devnull, "PM_VENUE_ACCOUNT_TYPE": "DEPOSIT_WALLET"}
+    proc = subprocess.Popen([sys.executable, "-m", "venue", "--port", "0", "--flow", "off"], cwd=ROOT,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        ready = _ready(proc)
+        assert ready["account_type"] == "DEPOSIT_WALLET"
+        client = Client(str(ready["clob"]), KEY_A)
+        try:
+            client.derive()  # opens the key's account: a deposit wallet, deployed
+            wallet = beacon_deposit_wallet_address(client.signer.address)  # type: ignore[union-attr]
+            assert client.get(f"/relayer/deployed?address={wallet}&type=WALLET") == (200, {"deployed": True})
+            query = "/balance-allowance?asset_type=COLLATERAL&signature_type=3"
+            status, balance, _ = client.private("GET", query)
+            assert status == 200 and int(balance["balance"]) > 0
+        finally:
+            client.close()
+    finally:
+        proc.terminate()
+        proc.wait(5)
+
+
+def test_a_bad_pm_venue_account_type_exits_2_naming_it() -> None:
+    env = {**os.environ, "PM_ENV_FILE": os.devnull, "PM_VENUE_ACCOUNT_TYPE": "SAFE"}
+    proc = subprocess.run([sys.executable, "-m", "venue", "--port", "0"], cwd=ROOT, env=env,
+                          capture_output=True, timeout=TIMEOUT)
+    assert proc.returncode == 2
+    records = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [(r["event"], r["variable"]) for r in records] == [("config_error", "PM_VENUE_ACCOUNT_TYPE")]

@@ -16,9 +16,11 @@ from clob.auth import hmac_signature
 from clob.order_json import order_body, order_payload, orders_body
 from clob.orders import AccountSigner, OrderError, build_order, new_salt, sign_order
 from clob.signer import Signer
+from clob.wallets import beacon_deposit_wallet_address
 
 SIGNER = Signer("0x" + "11" * 32)
 FUNDER = "0x" + "Ab" * 20
+DEPOSIT_WALLET = beacon_deposit_wallet_address(SIGNER.address)
 YES = "71321045679252212594626385532706912750332728571942532289631379312455583992563"
 NO = "52114319501245915516055106046884209969926127482827954674443846427813813222426"
 CASES = list(itertools.product(
@@ -31,7 +33,8 @@ SALT, TS = 12345, 1_700_000_000_123
 def two_step(maker: str | None, signature_type: int, token: str, side: Any, amounts: tuple[int, int, int],
              neg_risk: bool, expiration: int, salt: int = SALT, timestamp_ms: int = TS) -> Any:
     price, size, tick = amounts
-    order = build_order(signer=SIGNER.address, token_id=token, side=side, price_u=price, size_u=size,
+    signer = maker if signature_type == 3 and maker else SIGNER.address  # type 3: the wallet signs
+    order = build_order(signer=signer, token_id=token, side=side, price_u=price, size_u=size,
                         tick_u=tick, salt=salt, timestamp_ms=timestamp_ms, maker=maker,
                         signature_type=signature_type, expiration=expiration)
     return sign_order(SIGNER, order, neg_risk=neg_risk)
@@ -46,7 +49,8 @@ def one_step(maker: str | None, signature_type: int, token: str, side: Any, amou
 
 
 @pytest.mark.parametrize(("token", "side", "amounts", "neg_risk", "expiration"), CASES)
-@pytest.mark.parametrize(("maker", "signature_type"), [(None, 0), (FUNDER, 1), (FUNDER, 2)])
+@pytest.mark.parametrize(("maker", "signature_type"),
+                         [(None, 0), (FUNDER, 1), (FUNDER, 2), (DEPOSIT_WALLET, 3)])
 def test_account_signer_equals_build_then_sign(maker: str | None, signature_type: int, token: str,
                                                side: str, amounts: tuple[int, int, int], neg_risk: bool,
                                                expiration: int) -> None:
@@ -57,7 +61,8 @@ def test_account_signer_equals_build_then_sign(maker: str | None, signature_type
 @pytest.mark.parametrize("change", [
     {"token": "12a"}, {"token": " 1"}, {"token": str(1 << 256)}, {"token": "1"}, {"side": "buy"},
     {"amounts": (480_001, 10_000_000, 10_000)}, {"amounts": (480_000, 1, 10_000)}, {"salt": -1},
-    {"expiration": -1}, {"timestamp_ms": 1 << 256}, {"signature_type": 3},
+    {"expiration": -1}, {"timestamp_ms": 1 << 256},
+    {"signature_type": 3},  # a deposit-wallet order whose wallet is the key's own address
 ])
 def test_account_signer_refuses_what_the_two_step_path_refuses(change: dict[str, Any]) -> None:
     args: dict[str, Any] = {"maker": None, "signature_type": 0, "token": YES, "side": "BUY",

@@ -3,11 +3,17 @@
 The SDK side goes through its public ``SecureClient.create_limit_order`` (with a stub context: no
 network) and its own ``POST /order`` payload builder + transport JSON encoding, with the salt and
 timestamp generators patched to the values we feed our own builder.
+
+Every signature type is covered, each account's wallet derived from its key as the SDK derives it:
+0 EOA, 1 proxy, 2 Safe, 3 deposit wallet (beacon, and the legacy UUPS variant). ``make test`` signs
+``N_FAST`` random orders per type; the slow-marked run (``make test-all``, or
+``pytest -m slow tests/unit/test_clob_sdk_parity.py``) signs ``N_FULL`` = 1,000 per type.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import random
 import types
@@ -32,6 +38,7 @@ from clob.order_json import order_body, parse_order_json, verify_order_signature
 from clob.orders import (
     ROUNDING,
     TICK_SIZES,
+    AccountSigner,
     OrderError,
     Side,
     _round_notional,
@@ -42,10 +49,17 @@ from clob.orders import (
     tick_units,
 )
 from clob.signer import Signer
+from clob.wallets import (
+    WALLET_TYPES,
+    WalletType,
+    signature_type_of,
+    uups_deposit_wallet_address,
+    wallet_address,
+)
 from schemas.units import MICRO
 
-N_ORDERS = 1_000
-WALLET_TYPES = {"EOA": 0, "POLY_PROXY": 1, "GNOSIS_SAFE": 2}
+N_FAST = 250
+N_FULL = 1_000
 
 
 class SdkHarness:
@@ -136,34 +150,37 @@ def random_cases(seed: int, n: int, n_keys: int) -> Iterator[OrderCase]:
 class Party:
     signer: Signer
     sdk: SdkHarness
+    wallet_type: WalletType
     maker: str | None
     signature_type: int
 
 
+def make_party(rng: random.Random, wallet_type: WalletType, *, uups: bool = False) -> Party:
+    key = "0x" + rng.randbytes(32).hex()
+    owner = Signer(key).address
+    maker = None if wallet_type == "EOA" else (
+        uups_deposit_wallet_address(owner) if uups else wallet_address(wallet_type, owner))
+    return Party(Signer(key), SdkHarness(key, wallet_type=wallet_type, wallet=maker), wallet_type, maker,
+                 signature_type_of(wallet_type))
+
+
 def make_parties(seed: int) -> list[Party]:
     rng = random.Random(seed)
-    accounts = []
-    for wallet_type, signature_type in [*WALLET_TYPES.items(), ("EOA", 0)]:
-        key = "0x" + rng.randbytes(32).hex()
-        maker = None if wallet_type == "EOA" else Account.from_key(rng.randbytes(32)).address
-        accounts.append(
-            Party(Signer(key), SdkHarness(key, wallet_type=wallet_type, wallet=maker), maker, signature_type)
-        )
-    return accounts
+    return [make_party(rng, wallet_type) for wallet_type in WALLET_TYPES]
 
 
-def test_signed_order_bodies_are_identical_to_the_sdk_on_random_orders(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    accounts = make_parties(seed=7)
+def assert_sdk_parity(party: Party, cases: list[OrderCase], monkeypatch: pytest.MonkeyPatch) -> set[Any]:
+    """Ours (two-step and the executor's one-step signer) == the SDK's body, and the venue-side
+    check accepts it; returns the (tick, side, neg_risk) combinations seen."""
     owner = "5d1e1c7b-0d39-4b8c-9e0a-2f4f3b6c8a11"
-    seen: dict[str, set[Any]] = {"tick": set(), "side": set(), "neg_risk": set(), "sig": set()}
-    for case in random_cases(seed=42, n=N_ORDERS, n_keys=len(accounts)):
-        account = accounts[case.key_index]
+    one_step = AccountSigner(party.signer, maker=party.maker, signature_type=party.signature_type)
+    order_signer = party.maker if party.signature_type == 3 else party.signer.address
+    seen = set()
+    for case in cases:
         unsigned = build_order(
-            signer=account.signer.address,
-            maker=account.maker,
-            signature_type=account.signature_type,
+            signer=order_signer or party.signer.address,
+            maker=party.maker,
+            signature_type=party.signature_type,
             token_id=case.token_id,
             side=case.side,
             price_u=case.price_u,
@@ -174,7 +191,7 @@ def test_signed_order_bodies_are_identical_to_the_sdk_on_random_orders(
             expiration=case.expiration,
             builder=case.builder,
         )
-        ours = sign_order(account.signer, unsigned, neg_risk=case.neg_risk)
+        ours = sign_order(party.signer, unsigned, neg_risk=case.neg_risk)
         body = order_body(
             ours,
             owner_api_key=owner,
@@ -183,29 +200,54 @@ def test_signed_order_bodies_are_identical_to_the_sdk_on_random_orders(
             defer_exec=False,
         )
 
-        assert body == account.sdk.post_order_body(case, owner=owner, monkeypatch=monkeypatch), case
+        assert body == party.sdk.post_order_body(case, owner=owner, monkeypatch=monkeypatch), case
+        if case.builder == ZERO_BYTES32:
+            assert one_step.sign(token_id=case.token_id, side=case.side, price_u=case.price_u,
+                                 size_u=case.size_u, tick_u=tick_units(case.tick), salt=case.salt,
+                                 timestamp_ms=case.timestamp_ms, neg_risk=case.neg_risk,
+                                 expiration=case.expiration) == ours
         parsed = parse_order_json(json.loads(body)["order"], neg_risk=case.neg_risk)
         assert parsed == ours
-        assert verify_order_signature(parsed) == account.signer.address
-        seen["tick"].add(case.tick)
-        seen["side"].add(case.side)
-        seen["neg_risk"].add(case.neg_risk)
-        seen["sig"].add(account.signature_type)
-    assert seen == {
-        "tick": set(TICK_SIZES),
-        "side": {"BUY", "SELL"},
-        "neg_risk": {True, False},
-        "sig": {0, 1, 2},
-    }
+        assert verify_order_signature(parsed) == party.signer.address
+        seen.add((case.tick, case.side, case.neg_risk))
+    return seen
 
 
-def test_protocol_v2_position_ids_sign_for_exchange_v3_like_the_sdk(monkeypatch: pytest.MonkeyPatch) -> None:
-    party = make_parties(seed=8)[0]
+def run_parity(n: int, seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(seed)
+    parties = [*make_parties(seed), make_party(rng, "DEPOSIT_WALLET", uups=True)]
+    for index, party in enumerate(parties):
+        count = n if index < 4 else n // 10  # the UUPS deposit wallet: the same code path as the beacon one
+        seen = assert_sdk_parity(party, list(random_cases(seed + index, count, 1)), monkeypatch)
+        assert {tick for tick, _, _ in seen} == set(TICK_SIZES), party.wallet_type
+        assert {(s, neg) for _, s, neg in seen} == set(itertools.product(("BUY", "SELL"), (True, False)))
+
+
+def test_signed_order_bodies_are_identical_to_the_sdk_for_every_signature_type(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    run_parity(N_FAST, seed=42, monkeypatch=monkeypatch)
+
+
+@pytest.mark.slow
+def test_a_thousand_random_orders_per_signature_type_are_identical_to_the_sdk(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    run_parity(N_FULL, seed=4242, monkeypatch=monkeypatch)
+
+
+@pytest.mark.parametrize("index", range(4), ids=WALLET_TYPES)
+def test_protocol_v2_position_ids_sign_for_exchange_v3_like_the_sdk(
+    index: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    party = make_parties(seed=8)[index]
     position_id = str((1 << 248) | (0xABCDEF << 8) | 1)  # module 1, bits 40..103 zero, outcome 1
     case = next(random_cases(seed=9, n=1, n_keys=1))
     case = dataclasses.replace(case, token_id=position_id, expiration=0, builder=ZERO_BYTES32)
     unsigned = build_order(
-        signer=party.signer.address,
+        signer=party.maker if party.signature_type == 3 else party.signer.address,  # type: ignore[arg-type]
+        maker=party.maker,
+        signature_type=party.signature_type,
         token_id=position_id,
         side=case.side,
         price_u=case.price_u,

@@ -4,6 +4,8 @@
 `address.lower() + ":" + nonce`, so the same private key gets the same credentials across venue
 restarts. An L2 request with a key the venue has not handed out yet (e.g. after a restart) is
 accepted when the key is the one derived for its `POLY_ADDRESS`; it is then registered.
+A key is derived for (and L2 requests name) the owner's address, whatever the account's type; the
+key is bound to that owner's paper account (`venue.wallets`), whose wallet holds the balances.
 Nothing here logs or returns a secret except the credential responses themselves.
 """
 
@@ -17,6 +19,7 @@ from collections.abc import Callable, Mapping
 
 from clob.auth import ApiCreds, AuthError, verify_l1_headers, verify_l2_headers
 from clob.signer import checksum_address
+from venue.wallets import Account, Wallets
 
 __all__ = ["AccountStore", "AuthError"]
 
@@ -26,11 +29,13 @@ def _mac(secret: bytes, label: str, address: str, nonce: int) -> bytes:
 
 
 class AccountStore:
-    """api key -> credentials (with the owning checksummed address)."""
+    """api key -> credentials (with the owning checksummed address) and the owner's account."""
 
-    def __init__(self, venue_secret: bytes, on_register: Callable[[str, str], None]) -> None:
+    def __init__(self, venue_secret: bytes, wallets: Wallets,
+                 on_register: Callable[[str, str], None]) -> None:
         self._secret = venue_secret
-        self._on_register = on_register  # (address, api_key): Exchange.register_account
+        self.wallets = wallets
+        self._on_register = on_register  # (wallet, api_key): Exchange.register_account
         self._by_key: dict[str, ApiCreds] = {}
 
     def derive(self, address: str, nonce: int = 0) -> ApiCreds:
@@ -44,8 +49,12 @@ class AccountStore:
         creds = self.derive(address, nonce)
         if creds.api_key not in self._by_key:
             self._by_key[creds.api_key] = creds
-            self._on_register(creds.address or address, creds.api_key)
+            self._on_register(self.wallets.account(creds.address or address).wallet, creds.api_key)
         return creds
+
+    def account(self, creds: ApiCreds) -> Account:
+        """The paper account the key is bound to (its owner's)."""
+        return self.wallets.account(creds.address or "")
 
     def forget(self, api_key: str) -> None:
         self._by_key.pop(api_key, None)

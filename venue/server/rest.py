@@ -2,8 +2,9 @@
 
 Every private route checks the L2 HMAC headers (401 `Unauthorized/Invalid api key`). Order routes
 also pass the fault gate (added latency, 429 + Retry-After, 425 during an engine restart, then the
-post-only window). Orders are parsed and signature-checked with `clob.order_json`; the recovered
-signer must be the API key's address and `owner` must be the API key.
+post-only window). Orders are parsed with `clob.order_json`; `owner` must be the API key, and the
+key's account decides the rest (`venue.wallets.order_refusal`: the deposit-wallet flow, the signer
+and maker the key may use, the signature checked the exchange's way for its type).
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ from typing import Any
 import msgspec
 
 from clob.auth import ApiCreds, AuthError
-from clob.order_json import MAX_BATCH, parse_post_order, verify_order_signature
+from clob.order_json import MAX_BATCH, parse_post_order
 from clob.orders import OrderError
 from venue.contract import SignedOrder as VenueOrder
 from venue.server.accounts import AccountStore
 from venue.server.admin import FaultState
 from venue.server.http import Request, Response, Router
+from venue.wallets import order_refusal
 
 log = logging.getLogger("venue.rest")
 
@@ -32,6 +34,7 @@ END_CURSOR = "LTE="
 UNAUTHORIZED = Response.error(401, "Unauthorized/Invalid api key")
 L1_INVALID = Response.error(401, "Invalid L1 Request headers")
 BAD_PAYLOAD = (400, {"error": "Invalid order payload"})
+_OTHER_TYPES = [frozenset("0123") - {str(n)} for n in range(4)]  # signature types other than n
 _EMPTY_LEG = {"makingAmount": "", "takingAmount": "", "status": "", "transactionsHashes": [], "tradeIDs": []}
 
 Route = Callable[[Request], "Response | Awaitable[Response]"]
@@ -166,12 +169,9 @@ class RestApi:
             return BAD_PAYLOAD
         if post.owner != creds.api_key:
             return 400, {"error": "the order owner has to be the owner of the API KEY"}
-        if (creds.address or "").lower() != post.order.signer.lower():
-            return 400, {"error": "the order signer address has to be the address of the API KEY"}
-        try:
-            verify_order_signature(post.order)
-        except OrderError:
-            return 400, {"error": "invalid signature"}
+        refusal = order_refusal(self.accounts.account(creds), post.order, self.accounts.wallets.derivation)
+        if refusal is not None:
+            return 400, {"error": refusal}
         blocked = self.faults.order_gate(post.post_only, now)
         if blocked is not None:
             return blocked
@@ -277,11 +277,17 @@ class RestApi:
         return response
 
     def _balance(self, req: Request, creds: ApiCreds) -> Response:
+        """The account's wallet's balance; asked for another `signature_type` (another wallet of the
+        owner's, which the venue has no account for), it is zero."""
         asset_type = req.arg("asset_type") or "COLLATERAL"
         if asset_type not in ("COLLATERAL", "CONDITIONAL", "CONDITIONAL-V2"):
             return Response.error(400, "invalid asset_type")
-        return Response.json(self.exchange.balance(address=creds.address or "", asset_type=asset_type,
-                                                   token_id=req.arg("token_id")))
+        account = self.accounts.account(creds)
+        reply = self.exchange.balance(address=account.wallet, asset_type=asset_type,
+                                      token_id=req.arg("token_id"))
+        if req.arg("signature_type") in _OTHER_TYPES[account.signature_type]:
+            reply = {**reply, "balance": "0"}
+        return Response.json(reply)
 
     def _scoring(self, req: Request, creds: ApiCreds) -> Response:
         order_id = req.arg("order_id") or ""
