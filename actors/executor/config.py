@@ -19,9 +19,9 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from actors.executor.core import Params
-from actors.executor.foreign import ForeignPolicy
-from actors.executor.ratelimit import TierName
+from actors.executor.core.executor_core import Params
+from actors.executor.core.foreign_orders import ForeignPolicy
+from actors.executor.core.rate_limits import TierName
 from bus.config import ConfigError, Env
 from clob.signer import Signer, checksum_address
 from venue_client.credentials import ApiCredentials

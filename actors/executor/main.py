@@ -22,16 +22,16 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from actors.executor.balances import InventoryWatch
+from actors.executor.balance_check.balances import InventoryWatch
 from actors.executor.config import ExecutorConfig, core_params, derives_in_dry_run
-from actors.executor.core import ExecutorCore
-from actors.executor.credentials import START_DEADLINE_S, Session
-from actors.executor.flush import Flusher
-from actors.executor.heartbeat import HeartbeatThread, start_heartbeat
-from actors.executor.rest import RestClient
-from actors.executor.signing import OrderSigner
-from actors.executor.store import OrderStore
-from actors.executor.transport import DryRunTransport, LiveTransport
+from actors.executor.core.executor_core import ExecutorCore
+from actors.executor.order_store import OrderStore
+from actors.executor.wire.credentials import START_DEADLINE_S, Session
+from actors.executor.wire.flight import Flusher
+from actors.executor.wire.heartbeat import HeartbeatThread, start_heartbeat
+from actors.executor.wire.rest import RestClient
+from actors.executor.wire.signing import OrderSigner
+from actors.executor.wire.transport import DryRunTransport, LiveTransport
 from bus import codec, topics
 from bus.codec import Header
 from bus.config import EXIT_CONFIG

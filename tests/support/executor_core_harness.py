@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from actors.executor.actions import (
+from actors.executor.core.executor_core import ExecutorCore, Params
+from actors.executor.core.registry import Live
+from actors.executor.core.venue_requests import (
     CancelEverything,
     CancelIds,
     HttpResult,
@@ -14,9 +16,7 @@ from actors.executor.actions import (
     PostOrders,
     Request,
 )
-from actors.executor.core import ExecutorCore, Params
-from actors.executor.flush import Flusher
-from actors.executor.registry import Live
+from actors.executor.wire.flight import Flusher
 from schemas import PlaceOrder
 
 MS = 1_000_000

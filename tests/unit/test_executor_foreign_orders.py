@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from actors.executor.actions import CancelEverything, CancelIds, ListOrders
-from actors.executor.core import ExecutorCore, Params
-from actors.executor.foreign import SETTLE_MS
-from actors.executor.registry import UNOWNED, Live
+from actors.executor.core.executor_core import ExecutorCore, Params
+from actors.executor.core.foreign_orders import SETTLE_MS
+from actors.executor.core.registry import UNOWNED, Live
+from actors.executor.core.venue_requests import CancelEverything, CancelIds, ListOrders
 from schemas import CancelAll, Lease, LeaseRelease, OrderCancelled, RiskEvent
 from tests.support.executor_core_harness import (
     CID,

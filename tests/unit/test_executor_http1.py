@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from actors.executor.http1 import Connection, ProtocolError
+from actors.executor.wire.http1 import Connection, ProtocolError
 
 CASES = [  # (name, raw response, status, body, will_close)
     ("length", b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}", 200, b"{}", False),

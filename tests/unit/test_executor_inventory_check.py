@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from actors.executor.actions import HttpResult
-from actors.executor.balances import fetch, parse_balance
-from actors.executor.inventory_check import History, InventoryCheck, Legs, Verdict, judge
+from actors.executor.balance_check.balances import fetch, parse_balance
+from actors.executor.balance_check.verdicts import History, InventoryCheck, Legs, Verdict, judge
+from actors.executor.core.venue_requests import HttpResult
 from schemas import Fill, FillApplied, InventoryState, Lease, LeaseRelease
 
 MS = 1_000_000

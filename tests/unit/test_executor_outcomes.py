@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from actors.executor.actions import (
+from actors.executor.core.venue_requests import (
     CancelEverything,
     CancelIds,
     HttpResult,
@@ -382,7 +382,7 @@ def test_sync_cancels_strangers_and_forgets_orders_the_venue_no_longer_has() -> 
 
 
 def test_dry_run_needs_no_startup_and_never_arms_the_heartbeat() -> None:
-    from actors.executor.core import ExecutorCore, Params
+    from actors.executor.core.executor_core import ExecutorCore, Params
     core, venue = ExecutorCore(Params(dry_run=True), T0), Venue()
     assert core.ready and core.next_request(T0) is None
     body = {"success": True, "orderID": "0xd", "status": "dry_run", "errorMsg": ""}

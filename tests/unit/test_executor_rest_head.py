@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from actors.executor.rest import RestClient
+from actors.executor.wire.rest import RestClient
 from clob.auth import ApiCreds, verify_l2_headers
 
 CREDS = ApiCreds(api_key="00000000-1111-2222-3333-444444444444", secret="c2VjcmV0LXNlY3JldC1zZWNyZXQ",

@@ -8,9 +8,15 @@ from typing import Any
 
 import pytest
 
-from actors.executor.actions import CancelEverything, CancelIds, HttpResult, ListOrders, PostOrders
-from actors.executor.core import ExecutorCore, Params
-from actors.executor.registry import UNOWNED, Live
+from actors.executor.core.executor_core import ExecutorCore, Params
+from actors.executor.core.registry import UNOWNED, Live
+from actors.executor.core.venue_requests import (
+    CancelEverything,
+    CancelIds,
+    HttpResult,
+    ListOrders,
+    PostOrders,
+)
 from schemas import OrderCancelled
 from tests.support.executor_core_harness import (
     CID,

@@ -28,14 +28,14 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from actors.executor import foreign
-from actors.executor.effects import Intent, found, gone
-from actors.executor.registry import Live
-from actors.executor.replies import VenueOrder
+from actors.executor.core import foreign_orders as foreign
+from actors.executor.core.order_state import Intent, found, gone
+from actors.executor.core.registry import Live
+from actors.executor.core.reply_bodies import VenueOrder
 from schemas.units import MS
 
 if TYPE_CHECKING:
-    from actors.executor.core import ExecutorCore
+    from actors.executor.core.executor_core import ExecutorCore
 
 GRACE_MS = 5_000  # a just-placed order may not be listed yet on a real venue
 

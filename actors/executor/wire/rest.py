@@ -29,8 +29,8 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from actors.executor.actions import HttpResult
-from actors.executor.http1 import Connection, ProtocolError, end_of_head, header_lines
+from actors.executor.core.venue_requests import HttpResult
+from actors.executor.wire.http1 import Connection, ProtocolError, end_of_head, header_lines
 from clob.auth import ApiCreds, hmac_signature, l1_headers, l2_headers
 from clob.signer import Signer
 

@@ -30,15 +30,15 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from actors.executor import events
-from actors.executor.effects import Intent
-from actors.executor.registry import UNOWNED, Live
-from actors.executor.replies import VenueOrder
+from actors.executor.core import bus_events as events
+from actors.executor.core.order_state import Intent
+from actors.executor.core.registry import UNOWNED, Live
+from actors.executor.core.reply_bodies import VenueOrder
 from bus.leases import LeaseTable
 from schemas.units import MS
 
 if TYPE_CHECKING:
-    from actors.executor.core import ExecutorCore
+    from actors.executor.core.executor_core import ExecutorCore
 
 ForeignPolicy = Literal["cancel_traded", "cancel_all", "keep"]
 KIND = "foreign_order"

@@ -19,8 +19,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from actors.executor.actions import HttpResult
-from actors.executor.rest import RestClient
+from actors.executor.core.venue_requests import HttpResult
+from actors.executor.wire.rest import RestClient
 from bus.logs import Logger
 from clob.auth import ApiCreds
 from clob.signer import Signer

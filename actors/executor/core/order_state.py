@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import msgspec
 
-from actors.executor import events
-from actors.executor.registry import UNOWNED, Live
+from actors.executor.core import bus_events as events
+from actors.executor.core.registry import UNOWNED, Live
 from schemas import FailReason, PlaceOrder
 
 if TYPE_CHECKING:
-    from actors.executor.core import ExecutorCore
+    from actors.executor.core.executor_core import ExecutorCore
 
 RESTING = ("live", "delayed", "dry_run")  # answers after which the order rests on the book
 

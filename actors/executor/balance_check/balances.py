@@ -16,9 +16,9 @@ import threading
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from actors.executor import events
-from actors.executor.inventory_check import KIND, Announce, InventoryCheck
-from actors.executor.rest import RestClient
+from actors.executor.balance_check.verdicts import KIND, Announce, InventoryCheck
+from actors.executor.core import bus_events as events
+from actors.executor.wire.rest import RestClient
 from bus import topics
 from bus.codec import Header
 from bus.logs import Logger

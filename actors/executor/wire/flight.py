@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-from actors.executor.actions import HttpResult, Request
-from actors.executor.core import ExecutorCore
+from actors.executor.core.executor_core import ExecutorCore
+from actors.executor.core.venue_requests import HttpResult, Request
 
 T = TypeVar("T")
 Reply = tuple[HttpResult, tuple[str, ...]]  # the result and, for PostOrders, the signed order ids

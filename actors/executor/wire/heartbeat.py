@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Literal
 
-from actors.executor.rest import RestClient
+from actors.executor.wire.rest import RestClient
 from bus.logs import Logger
 from clob.auth import ApiCreds
 

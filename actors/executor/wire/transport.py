@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from actors.executor.actions import (
+from actors.executor.core.venue_requests import (
     CancelEverything,
     CancelIds,
     HttpResult,
@@ -23,8 +23,8 @@ from actors.executor.actions import (
     PostOrders,
     Request,
 )
-from actors.executor.rest import RestClient, Sent
-from actors.executor.signing import OrderSigner, post_body
+from actors.executor.wire.rest import RestClient, Sent
+from actors.executor.wire.signing import OrderSigner, post_body
 from bus.logs import Logger
 from clob.orders import OrderError, SignedOrder
 from schemas import PlaceOrder

@@ -17,8 +17,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from actors.executor import events
-from actors.executor.actions import (
+from actors.executor.core import bus_events as events
+from actors.executor.core.order_state import Intent, Pending, fail, found, gone, placed
+from actors.executor.core.rate_limits import remaining_header
+from actors.executor.core.rejections import Rejection, classify, error_text, retry_after_ms
+from actors.executor.core.reply_bodies import (
+    is_open,
+    parse_cancel,
+    parse_legs,
+    parse_order,
+    parse_orders,
+    trade_order_ids,
+)
+from actors.executor.core.venue_list import apply_list
+from actors.executor.core.venue_requests import (
     CancelEverything,
     CancelIds,
     HttpResult,
@@ -27,23 +39,11 @@ from actors.executor.actions import (
     LookupOrder,
     PostOrders,
 )
-from actors.executor.effects import Intent, Pending, fail, found, gone, placed
-from actors.executor.ratelimit import remaining_header
-from actors.executor.rejections import Rejection, classify, error_text, retry_after_ms
-from actors.executor.replies import (
-    is_open,
-    parse_cancel,
-    parse_legs,
-    parse_order,
-    parse_orders,
-    trade_order_ids,
-)
-from actors.executor.sync import apply_list
 from schemas import PlaceOrder
 from schemas.units import MS
 
 if TYPE_CHECKING:
-    from actors.executor.core import ExecutorCore
+    from actors.executor.core.executor_core import ExecutorCore
 
 PER_ORDER_EFFECTS = ("side_backoff", "balance_block")
 NOT_SENT_PAUSE_MS = 1_000

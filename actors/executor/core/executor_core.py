@@ -40,8 +40,16 @@ from typing import Any, Literal, NamedTuple
 
 import msgspec
 
-from actors.executor import events, foreign, outcomes
-from actors.executor.actions import (
+from actors.executor.core import bus_events as events
+from actors.executor.core import foreign_orders as foreign
+from actors.executor.core import reply_handlers as outcomes
+from actors.executor.core.backoffs import Backoffs
+from actors.executor.core.foreign_orders import ForeignOrders, ForeignPolicy
+from actors.executor.core.order_state import Intent, Pending, fail, found, gone
+from actors.executor.core.rate_limits import Budget
+from actors.executor.core.registry import Live, Registry
+from actors.executor.core.silence import Silence
+from actors.executor.core.venue_requests import (
     CancelEverything,
     CancelIds,
     HttpResult,
@@ -51,12 +59,6 @@ from actors.executor.actions import (
     PostOrders,
     Request,
 )
-from actors.executor.backoff import Backoffs
-from actors.executor.effects import Intent, Pending, fail, found, gone
-from actors.executor.foreign import ForeignOrders, ForeignPolicy
-from actors.executor.ratelimit import Budget
-from actors.executor.registry import Live, Registry
-from actors.executor.silence import Silence
 from schemas import (
     CancelAll,
     CancelMarket,
