@@ -122,7 +122,7 @@ def test_the_executor_core_survives_any_venue_reply(answers: list[HttpResult]) -
             core.on_reply(req, res, now, ids if isinstance(req, PostOrders) else ())
         now += 700_000_000
     out, _ = core.drain()
-    for topic, msg in [*out, (b"exec.state.all.", core.state(now, False)),
+    for topic, msg in [*out, (b"exec.state.all.", core.executor_state(now, False)),
                        (b"exec.orders.all.", core.open_orders(now))]:
         codec.decode([topic, codec.encode_header("executor", 1, 1, now), codec.encode_body(msg)])
 

@@ -1,12 +1,15 @@
 """Performing the core's requests: over REST (``LiveTransport``) or not at all (``DryRunTransport``).
 
+``start`` signs (a place) and writes a request and returns its ``Ticket``; ``finish`` hands back the reply
+once it is in and None until then, never blocking (``Pump`` calls it when a connection is readable and on
+every timer tick, which is also when a deadline is noticed). A listing of every page of our open orders
+is one ticket: the next page is asked for when the previous one is in. ``wait`` and ``abandon`` are for
+the exit only.
+
 Dry run (``PM_VENUE=polymarket``, ``PM_DRY_RUN=true``): orders are signed exactly as they would be
 sent (so ids and signing cost are real) and logged (order id, side, price, size; never a signature),
-and the transport answers locally as the venue would: placed with status ``dry_run``, cancels
+and the transport answers at once as the venue would: placed with status ``dry_run``, cancels
 cancelled. No HTTP request of any kind leaves the process.
-
-``start`` writes a request and ``finish`` reads its reply, so cancels and places can be in flight
-together (see ``ExecutorCore.may_overlap``); ``perform`` is both.
 """
 
 from __future__ import annotations
@@ -23,22 +26,22 @@ from actors.executor.core.venue_requests import (
     PostOrders,
     Request,
 )
-from actors.executor.wire.rest import RestClient, Sent
+from actors.executor.wire.rest import OrderPages, RestClient, Sent
 from actors.executor.wire.signing import OrderSigner, post_body
+from bus.effects import Effects
 from bus.logs import Logger
 from clob.orders import OrderError, SignedOrder
 from schemas import PlaceOrder
 
-Performed = tuple[HttpResult, tuple[str, ...]]  # the result and, for PostOrders, the signed order ids
-
 
 class Ticket:
-    """A request started by ``start``: the REST request in flight, or its result if it is already known."""
+    """A request started: the REST request in flight (``sent``), or its result if it is already known."""
 
-    __slots__ = ("done", "ids", "sent")
+    __slots__ = ("done", "ids", "pages", "sent")
 
-    def __init__(self, sent: Sent | None, done: HttpResult | None, ids: tuple[str, ...]) -> None:
-        self.sent, self.done, self.ids = sent, done, ids
+    def __init__(self, sent: Sent | None, done: HttpResult | None, ids: tuple[str, ...] = (),
+                 pages: OrderPages | None = None) -> None:
+        self.sent, self.done, self.ids, self.pages = sent, done, ids, pages
 
 
 def sign_all(signer: OrderSigner, cmds: Sequence[PlaceOrder], now_ms: int) -> list[SignedOrder] | str:
@@ -54,34 +57,48 @@ class LiveTransport:
         self.signer = signer
 
     def start(self, req: Request, now_ms: int) -> Ticket:
-        """Sign and write a cancel or a place; the reply is read by ``finish``. Other requests: at once."""
+        rest = self.rest
         if isinstance(req, PostOrders):
             signed = sign_all(self.signer, req.cmds, now_ms)
             if isinstance(signed, str):
                 return Ticket(None, HttpResult(status=400, body={"error": signed}), ("",) * len(req.cmds))
-            owner = self.rest.creds.api_key if self.rest.creds is not None else ""
+            owner = rest.creds.api_key if rest.creds is not None else ""
             path, body = post_body(req.cmds, signed, owner)
-            return Ticket(self.rest.send_post(path, body), None, tuple(s.order_id for s in signed))
+            return Ticket(rest.send_post(path, body), None, tuple(s.order_id for s in signed))
         if isinstance(req, CancelIds):
-            return Ticket(self.rest.send_cancel_ids(list(req.ids)), None, ())
-        return Ticket(None, self._perform(req), ())
-
-    def finish(self, ticket: Ticket) -> Performed:
-        result = ticket.done if ticket.sent is None else self.rest.receive(ticket.sent)
-        assert result is not None
-        return result, ticket.ids
-
-    def perform(self, req: Request, now_ms: int) -> Performed:
-        return self.finish(self.start(req, now_ms))
-
-    def _perform(self, req: Request) -> HttpResult:
+            return Ticket(rest.send_cancel_ids(list(req.ids)), None)
         if isinstance(req, CancelEverything):
-            return self.rest.cancel_all()
+            return Ticket(rest.send("DELETE", "/cancel-all"), None)
         if isinstance(req, LookupOrder):
-            return self.rest.get_order(req.order_id)
+            return Ticket(rest.send("GET", f"/data/order/{req.order_id}"), None)
         if isinstance(req, ListTrades):
-            return self.rest.list_trades()
-        return self.rest.list_orders()
+            return Ticket(rest.send("GET", "/data/trades"), None)
+        assert isinstance(req, ListOrders)
+        return Ticket(rest.send_list_orders(), None, pages=OrderPages())
+
+    def finish(self, ticket: Ticket) -> HttpResult | None:
+        if ticket.done is not None:
+            return ticket.done
+        assert ticket.sent is not None
+        res = self.rest.poll(ticket.sent)
+        if res is None or ticket.pages is None:
+            return res
+        ticket.pages.add(res)  # one page of the listing is in: ask for the next, or done
+        if ticket.pages.cursor is None:
+            ticket.done = ticket.pages.result
+            return ticket.done
+        ticket.sent = self.rest.send_list_orders(ticket.pages.cursor)
+        return None
+
+    def wait(self, ticket: Ticket, timeout_s: float) -> None:
+        if ticket.done is None and ticket.sent is not None:
+            self.rest.wait(ticket.sent, timeout_s)
+
+    def abandon(self, ticket: Ticket) -> HttpResult:
+        if ticket.done is not None:
+            return ticket.done
+        assert ticket.sent is not None
+        return self.rest.abandon(ticket.sent, "no reply before the executor stopped")
 
 
 class DryRunTransport:
@@ -93,11 +110,17 @@ class DryRunTransport:
         result, ids = self.perform(req, now_ms)
         return Ticket(None, result, ids)
 
-    def finish(self, ticket: Ticket) -> Performed:
-        assert ticket.done is not None
-        return ticket.done, ticket.ids
+    def finish(self, ticket: Ticket) -> HttpResult | None:
+        return ticket.done
 
-    def perform(self, req: Request, now_ms: int) -> Performed:
+    def wait(self, ticket: Ticket, timeout_s: float) -> None:
+        pass
+
+    def abandon(self, ticket: Ticket) -> HttpResult:
+        assert ticket.done is not None
+        return ticket.done
+
+    def perform(self, req: Request, now_ms: int) -> tuple[HttpResult, tuple[str, ...]]:
         if isinstance(req, PostOrders):
             signed = sign_all(self.signer, req.cmds, now_ms)
             if isinstance(signed, str):
@@ -115,3 +138,19 @@ class DryRunTransport:
             return HttpResult(status=200, body=None), ()
         assert isinstance(req, ListOrders | ListTrades)
         return HttpResult(status=200, body={"data": []}), ()
+
+
+EXIT_CANCEL_TIMEOUT_MS = 400  # per request of the exit cancel (supervisord waits 5 s for the whole stop)
+EXIT_CANCEL_BATCHES = 4
+
+
+def cancel_on_exit(rest: RestClient, batches: list[CancelIds], fx: Effects) -> None:
+    """Cancel what the engine holds, by id (best effort, blocking: the next start cancels it anyway)."""
+    if not batches:
+        return
+    canceled, statuses = 0, []
+    for req in batches[:EXIT_CANCEL_BATCHES]:
+        res = rest.cancel_ids(list(req.ids), timeout_ms=EXIT_CANCEL_TIMEOUT_MS)
+        statuses.append(res.status)
+        canceled += len(res.body.get("canceled") or []) if res.ok and isinstance(res.body, dict) else 0
+    fx.note("exit_cancel", orders=sum(len(b.ids) for b in batches), canceled=canceled, statuses=statuses)
