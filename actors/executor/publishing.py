@@ -12,7 +12,7 @@ from actors.executor.order_store import OrderStore
 from actors.executor.wire.account import Account
 from bus import topics
 from bus.effects import Effects
-from bus.logs import Logger
+from bus.logs import Logger, Throttle
 from bus.node import Node
 from schemas import Command
 
@@ -24,6 +24,7 @@ class Publisher:
         self.echoes: list[tuple[bytes, Command]] = []  # commands to echo on exec.cmd.<holder>.
         self._echo_topics: dict[str, bytes] = {}  # holder -> its exec.cmd topic (validated once)
         self.was_ready = False
+        self.bad = Throttle()  # commands whose holder cannot name a topic (a flood is not logged in full)
 
     def echo(self, cmd: Command) -> bool:
         """Queue the command's echo; False (logged) if its holder cannot name a topic: it is dropped."""
@@ -32,7 +33,9 @@ class Publisher:
             try:
                 echo = self._echo_topics[cmd.holder] = topics.exec_cmd(cmd.holder)
             except topics.TopicError:
-                self.log.warning("bad_command", holder=cmd.holder, cmd_id=cmd.cmd_id, type=type(cmd).__name__)
+                if n := self.bad.count(cmd.holder):
+                    self.log.warning("bad_command", holder=cmd.holder, cmd_id=cmd.cmd_id,
+                                     type=type(cmd).__name__, count=n)
                 return False
         self.echoes.append((echo, cmd))
         return True

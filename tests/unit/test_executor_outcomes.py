@@ -417,3 +417,18 @@ def test_a_request_that_never_left_is_refused_without_reconciliation() -> None:
     assert core.state.limbo == {} and not core.heartbeat_wanted
     core.on_command(place("c2", slot="x"), T0 + 500 * MS)  # paused for a second
     assert failures(core)[0].reason == "backoff"
+
+
+def test_refusals_repeated_while_a_window_lasts_are_all_answered_but_their_log_is_throttled() -> None:
+    core, venue = started(rate_ms=10_000), Venue()
+    venue.on[PostOrders] = refuse(429, {"error": "Too Many Requests"})
+    core.on_command(place("c0"), T0)
+    flush(core, venue)
+    core.drain()
+    for i in range(1, 41):  # a coordinator re-quoting through a ten-second order back-off
+        core.on_command(place(f"c{i}"), T0 + i * 100 * MS)
+
+    logged = [fields for _, event, fields in core.fx.notes if event == "order_failed"]
+    refused = failures(core)
+    assert [f.reason for f in refused] == ["backoff"] * 40  # every command is answered
+    assert len(logged) == 10 and logged[-1]["count"] == 10 and logged[0]["cmd_id"] == "c1"

@@ -22,15 +22,26 @@ _LOG: dict[type, tuple[Level, str]] = {OrderPlaced: ("info", "order_placed"),
                                        RiskEvent: ("warning", "risk_event")}
 
 
-def announce(fx: Effects, out: Out) -> None:
+def announce(fx: Effects, out: Out, count: int = 0) -> None:
     """Publish ``out`` and log it (a ``RiskEvent`` of severity info, e.g. a foreign order left alone: at
-    level info)."""
+    level info); ``count``: the line is throttled (``bus.logs.Throttle``), this is the n-th like it."""
     topic, msg = out
     fx.publish(topic, msg)
     level, event = _LOG.get(type(msg), ("info", "bus_event"))
     if isinstance(msg, RiskEvent) and msg.severity == "info":
         level = "info"
-    fx.note(event, level, **codec.to_builtins(msg))
+    if count:
+        fx.note(event, level, count=count, **codec.to_builtins(msg))
+    else:
+        fx.note(event, level, **codec.to_builtins(msg))
+
+
+def announce_quietly(fx: Effects, out: Out, count: int) -> None:
+    """Publish ``out``; log it only if its throttle says so (``count`` > 0)."""
+    if count:
+        announce(fx, out, count)
+    else:
+        fx.publish(*out)
 
 
 def placed(cmd: PlaceOrder, order_id: str, status: str, now: int) -> Out:
@@ -57,7 +68,3 @@ def risk(kind: str, severity: Severity, market: str, message: str, now: int) -> 
     return topics.risk_event(PROGRAM), RiskEvent(program=PROGRAM, market=market, kind=kind,
                                                  severity=severity, message=message, ts=now)
 
-
-def fail(fx: Effects, cmd: PlaceOrder, reason: FailReason, retry_ms: int, message: str, now: int) -> None:
-    """Refuse ``cmd`` (``OrderFailed``)."""
-    announce(fx, failed(cmd, reason, retry_ms, message, now))

@@ -28,14 +28,14 @@ from schemas.units import MS
 def place(state: OrderState, cmd: PlaceOrder, now: int, fx: Effects) -> None:
     problem = maker_only.check_place(cmd, state.p.allow_taker_exit, now)
     if problem is not None:
-        return bus_events.fail(fx, cmd, "invalid", 0, problem, now)
+        return state.refuse(cmd, "invalid", 0, problem, now, fx)
     refusal = state.backoffs.refusal(cmd, now)
     if refusal is not None:
-        return bus_events.fail(fx, cmd, *refusal, now)
+        return state.refuse(cmd, *refusal, now, fx)
     pending = state.limbo_in(cmd.holder, cmd.slot)
     if pending is not None:
-        return bus_events.fail(fx, cmd, "unknown_outcome", max(1, (pending.due - now) // MS),
-                               f"reconciling order {pending.order_id} on this slot", now)
+        return state.refuse(cmd, "unknown_outcome", max(1, (pending.due - now) // MS),
+                               f"reconciling order {pending.order_id} on this slot", now, fx)
     if cmd.taker_exit:
         what = f"{cmd.holder}: taker exit {cmd.order_type} {cmd.side} {cmd.asset} {cmd.size} @ {cmd.price}"
         bus_events.announce(fx, bus_events.risk("taker_exit", "warn", cmd.market, what, now))

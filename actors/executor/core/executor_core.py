@@ -67,7 +67,7 @@ class ExecutorCore:
         state.silence.heard(cmd.holder, now)
         if not state.sync.ready:
             if isinstance(cmd, PlaceOrder):
-                bus_events.fail(fx, cmd, "backoff", 1_000, "executor is starting up", now)
+                state.refuse(cmd, "backoff", 1_000, "executor is starting up", now, fx)
             else:
                 state.sync.defer(cmd)
             return

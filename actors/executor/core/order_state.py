@@ -30,10 +30,12 @@ from actors.executor.core.silence import Silence
 from actors.executor.core.sync_state import SyncState
 from actors.executor.core.venue_requests import CancelIds
 from bus.effects import Effects
-from schemas import OpenOrders, PlaceOrder
+from bus.logs import Throttle
+from schemas import FailReason, OpenOrders, PlaceOrder
 from schemas.units import MS
 
 RESTING = ("live", "delayed", "dry_run")  # answers after which the order rests on the book
+REPEATING = "backoff"  # a refusal repeated at every re-quote while a window lasts: its log line is throttled
 
 
 class Intent(NamedTuple):
@@ -65,7 +67,8 @@ class PendingPlace(NamedTuple):
 
 class OrderState:
     __slots__ = ("backoffs", "budget", "cancel_all", "cancel_all_sent", "flight", "foreign",
-                 "heartbeat_wanted", "limbo", "p", "places", "registry", "silence", "sync", "to_cancel")
+                 "heartbeat_wanted", "limbo", "p", "places", "quiet", "registry", "silence", "sync",
+                 "to_cancel")
 
     def __init__(self, params: Params, now: int, stored: list[Live] | None = None) -> None:
         self.p = params
@@ -84,6 +87,7 @@ class OrderState:
         self.places: list[PendingPlace] = []
         self.limbo: dict[str, Pending] = {}
         self.heartbeat_wanted = False  # an order may be live: arm the venue's dead-man switch
+        self.quiet = Throttle(first=10, every=100)  # log lines that can flood, by kind (and holder)
 
     # -- reads ----------------------------------------------------------------------------------
 
@@ -154,6 +158,16 @@ class OrderState:
 
     # -- outcomes -------------------------------------------------------------------------------
 
+    def refuse(self, cmd: PlaceOrder, reason: FailReason, retry_ms: int, message: str, now: int,
+               fx: Effects) -> None:
+        """Answer ``cmd`` with ``OrderFailed`` (every one is published; the log lines of ``backoff``
+        refusals, one per re-quote while a window lasts, are throttled per holder)."""
+        out = bus_events.failed(cmd, reason, retry_ms, message, now)
+        if reason == REPEATING:
+            bus_events.announce_quietly(fx, out, self.quiet.count(f"refused:{cmd.holder}"))
+        else:
+            bus_events.announce(fx, out)
+
     def placed(self, cmd: PlaceOrder, order_id: str, status: str, now: int, fx: Effects) -> None:
         if status in RESTING:
             self.registry.put(Live(order_id=order_id, holder=cmd.holder, slot=cmd.slot, market=cmd.market,
@@ -187,7 +201,7 @@ class OrderState:
         self.heartbeat_wanted = self.heartbeat_wanted or not self.p.dry_run
         fx.note("order_unknown_outcome", order_id=order_id, cmd_id=cmd.cmd_id, why=why)
         message = f"{why}; reconciling order {order_id}"
-        bus_events.fail(fx, cmd, "unknown_outcome", self.p.reconcile_ms, message, now)
+        self.refuse(cmd, "unknown_outcome", self.p.reconcile_ms, message, now, fx)
 
     def found(self, pending: Pending, size_matched: int, now: int, fx: Effects) -> None:
         """An order of unknown outcome is live after all: adopt it into its slot (cancel it if asked to)."""

@@ -77,7 +77,7 @@ def on_posted(state: OrderState, req: PostOrders, res: HttpResult, now: int, ids
         pause = Rejection("rejected", "rate_backoff", "", NOT_SENT_PAUSE_MS)
         retry = state.backoffs.apply(pause, "orders", now)
         for cmd in req.cmds:
-            bus_events.fail(fx, cmd, "rejected", retry, f"not sent: {res.error}", now)
+            state.refuse(cmd, "rejected", retry, f"not sent: {res.error}", now, fx)
         return
     rej = _rejection(res)
     if rej.effect == "reconcile":
@@ -99,7 +99,7 @@ def reject(state: OrderState, cmd: PlaceOrder, rej: Rejection, retry_ms: int, no
     if rej.effect == "balance_block":
         message = f"{rej.message}: {cmd.side} {cmd.asset} blocked for {retry_ms} ms"
         bus_events.announce(fx, bus_events.risk("balance", "halt", cmd.market, message, now))
-    bus_events.fail(fx, cmd, rej.reason, retry_ms, rej.message, now)
+    state.refuse(cmd, rej.reason, retry_ms, rej.message, now, fx)
 
 
 def on_cancelled(state: OrderState, req: CancelIds, res: HttpResult, now: int, ids: tuple[str, ...],
@@ -139,8 +139,9 @@ def cancel_failed(state: OrderState, res: HttpResult, now: int, fx: Effects) -> 
     state.backoffs.apply(rej, "cancels", now)
     if rej.effect == "account":
         bus_events.announce(fx, bus_events.risk("account", "halt", "", f"cancel refused: {rej.message}", now))
-    fx.note("cancel_failed", status=res.status, reason=rej.reason, message=rej.message,
-            pending=len(state.to_cancel))
+    if n := state.quiet.count("cancel_failed"):  # retried every second while the venue refuses
+        fx.note("cancel_failed", status=res.status, reason=rej.reason, message=rej.message,
+                pending=len(state.to_cancel), count=n)
 
 
 def on_lookup(state: OrderState, req: LookupOrder, res: HttpResult, now: int, ids: tuple[str, ...],
@@ -159,7 +160,8 @@ def on_lookup(state: OrderState, req: LookupOrder, res: HttpResult, now: int, id
 def on_listed(state: OrderState, req: ListOrders, res: HttpResult, now: int, ids: tuple[str, ...],
               fx: Effects) -> None:
     if not res.ok:
-        fx.note("list_orders_failed", status=res.status, error=res.error)
+        if n := state.quiet.count("list_orders_failed"):
+            fx.note("list_orders_failed", status=res.status, error=res.error, count=n)
         return
     by_id = {o.order_id: o for o in parse_orders(res.body)}
     starting = state.sync.listed(now)
@@ -172,7 +174,8 @@ def on_traded(state: OrderState, req: ListTrades, res: HttpResult, now: int, ids
               fx: Effects) -> None:
     """Orders neither open nor listed: filled at once (announce it, it does not rest) or never placed."""
     if not res.ok:
-        fx.note("list_trades_failed", status=res.status, error=res.error)
+        if n := state.quiet.count("list_trades_failed"):
+            fx.note("list_trades_failed", status=res.status, error=res.error, count=n)
         return
     traded = trade_order_ids(res.body)
     for pending in [p for p in state.limbo.values() if p.stage == "trades"]:

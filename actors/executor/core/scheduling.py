@@ -12,7 +12,6 @@ end of a back-off. Before start-up is done, only the start-up listing goes.
 
 from __future__ import annotations
 
-from actors.executor.core import bus_events
 from actors.executor.core.order_state import OrderState, PendingPlace
 from actors.executor.core.replacement import place_first
 from actors.executor.core.venue_requests import (
@@ -84,10 +83,10 @@ def _next_places(state: OrderState, now: int, fx: Effects) -> Request | None:
                 continue
             refusal = state.backoffs.refusal(cmd, now)
             if refusal is not None:
-                bus_events.fail(fx, cmd, *refusal, now)
+                state.refuse(cmd, *refusal, now, fx)
             elif place.replaces in state.to_cancel and not (place_first(state, place) and cancel_room > 0):
                 why = "the previous order on this slot is not cancelled yet"
-                bus_events.fail(fx, cmd, "backoff", 1_000, why, now)
+                state.refuse(cmd, "backoff", 1_000, why, now, fx)
             else:
                 if place.replaces in state.to_cancel:
                     cancel_room -= 1
@@ -99,7 +98,7 @@ def _next_places(state: OrderState, now: int, fx: Effects) -> Request | None:
             bucket.take(room, now)
         for cmd in batch[room:]:
             wait_ms = max(1, bucket.wait_ns(1, now) // MS)
-            bus_events.fail(fx, cmd, "rate_limited", wait_ms, "per-signer order budget exhausted", now)
+            state.refuse(cmd, "rate_limited", wait_ms, "per-signer order budget exhausted", now, fx)
         if room:
             return PostOrders(tuple(batch[:room]))
     return None

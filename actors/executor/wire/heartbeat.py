@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from actors.executor.wire.rest import RestClient
-from bus.logs import Logger
+from bus.logs import Logger, Throttle
 from clob.auth import ApiCreds
 
 VENUE_TIMEOUT_S = 10.0
@@ -97,6 +97,7 @@ class HeartbeatThread:
         self.ids = HeartbeatIds()
         self.sent = 0
         self.failures = 0
+        self.quiet = Throttle(first=1, every=10)  # heartbeat_failed lines (thread-local)
         self._pet = clock()
         self._armed = threading.Event()
         self._stop = threading.Event()
@@ -162,9 +163,10 @@ class HeartbeatThread:
             self.post(lambda: self.status.accepted(at))
             self.sent += 1
             self.failures = 0
+            self.quiet = Throttle(first=1, every=10)
             return True
         self.failures += 1
-        if self.failures == 1 or self.failures % 10 == 0:
+        if self.quiet.count():  # the first failure, then every 10th until one is accepted again
             self.log.warning("heartbeat_failed", status=res.status, error=res.error or str(res.body)[:200],
                              failures=self.failures)
         return False
