@@ -116,6 +116,41 @@ class Scripted:
         return ticket.done
 
 
+class Slow:
+    """A transport whose answers come in only when the test says (``answer``): the pump must not wait for
+    them, and keeps requests in flight meanwhile. Answers come from ``venue``."""
+
+    def __init__(self, venue: Venue) -> None:
+        self.venue = venue
+        self.started: list[Request] = []  # every request written, in order
+        self.waiting: list[tuple[Request, Ticket]] = []  # those whose reply is not in
+
+    def start(self, req: Request, now_ms: int) -> Ticket:
+        self.started.append(req)
+        ids = tuple(oid(c) for c in req.cmds) if isinstance(req, PostOrders) else ()
+        ticket = Ticket(None, None, ids)
+        self.waiting.append((req, ticket))
+        return ticket
+
+    def answer(self, kind: type | None = None) -> Request:
+        """Let the reply of the oldest request still out (of type ``kind``) come in."""
+        for i, (req, ticket) in enumerate(self.waiting):
+            if kind is None or isinstance(req, kind):
+                del self.waiting[i]
+                ticket.done = self.venue.answer(req)[0]
+                return req
+        raise AssertionError(f"no {kind} in flight")
+
+    def finish(self, ticket: Ticket) -> HttpResult | None:
+        return ticket.done
+
+    def wait(self, ticket: Ticket, timeout_s: float) -> None:
+        pass
+
+    def abandon(self, ticket: Ticket) -> HttpResult:
+        return HttpResult(status=0, error="abandoned")
+
+
 class Venue:
     """Scripted answers; every request is recorded. ``on`` overrides the answer for one request type."""
 

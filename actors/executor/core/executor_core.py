@@ -146,11 +146,14 @@ class ExecutorCore:
     def next_request(self, now: int, fx: Effects) -> Request | None:
         """The next request to send (it counts as in flight from now until its reply is handed back). The
         messages held behind replies that are now in are applied first."""
-        if self.state.flight.held:
+        state = self.state
+        if state.flight.held:
             self._release_held(now, fx)
-        req = scheduling.next_request(self.state, now, fx)
+        req = scheduling.next_request(state, now, fx)
+        while req is None and state.flight.held and self._release_held(now, fx):
+            req = scheduling.next_request(state, now, fx)  # the queue they waited for was refused, not sent
         if req is not None:
-            self.state.flight.handed_out(req)
+            state.flight.handed_out(req)
         return req
 
     def may_overlap(self, req: Request) -> bool:
@@ -174,20 +177,24 @@ class ExecutorCore:
         if state.flight.held:
             self._release_held(now, fx)
 
-    def _release_held(self, now: int, fx: Effects) -> None:
+    def _release_held(self, now: int, fx: Effects) -> int:
+        """Apply the held messages that no longer wait, in order; returns how many."""
         state = self.state
         flight = state.flight
+        released = 0
         while (msg := flight.next_held()) is not None:
             if isinstance(msg, OrderUpdate):
                 if self._update_waits(msg):
-                    return
+                    break
                 flight.release()
                 self._apply_update(msg, now, fx)
             else:
                 if commands.conflicts(state, msg):
-                    return
+                    break
                 flight.release()
                 commands.HANDLERS[type(msg)](state, msg, now, fx)
+            released += 1
+        return released
 
     def changes(self) -> tuple[list[Live], list[str]]:
         """The registry's changes since the last call, for the durable store."""
