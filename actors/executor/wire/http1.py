@@ -225,7 +225,9 @@ class Connection:
     # -- reading --------------------------------------------------------------------------------
 
     def fill(self) -> None:
-        """Read whatever has arrived (never blocks); notes the server's close (``eof``)."""
+        """Read whatever has arrived (never blocks); notes the server's close (``eof``). A short read means
+        the socket is drained (the loop's poll reports it again when more comes), so one ``recv`` suffices
+        for a small reply; TLS may hold decrypted bytes the poll cannot see (``pending``): read those too."""
         sock = self.sock
         while not self.eof:
             try:
@@ -240,11 +242,16 @@ class Connection:
             self._buf += data
             if len(self._buf) > MAX_BODY + MAX_HEAD:
                 raise ProtocolError("response too large")
+            if len(data) < _CHUNK and not (self._tls and sock.pending()):  # type: ignore[attr-defined]
+                return
 
-    def take(self, method: str = "GET") -> Response | None:
-        """The response, once all of it is in (reads what has arrived first); None until then."""
+    def take(self, method: str = "GET", read: bool = True) -> Response | None:
+        """The response, once all of it is in (first reading what has arrived, unless ``read`` is False:
+        the caller ``fill``s whenever the socket is readable); None until then."""
         parsed = parse_response(self._buf, method, self.eof) if self._buf else None
         if parsed is None:
+            if not read:
+                return None
             self.fill()
             parsed = parse_response(self._buf, method, self.eof)
             if parsed is None:

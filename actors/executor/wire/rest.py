@@ -87,6 +87,7 @@ class RestClient:
         self._busy: set[Connection] = set()
         self._tls = ssl.create_default_context() if self.https else None
         self._watch, self._unwatch = watch, unwatch  # the loop's reader registration, per connection
+        self._watched = watch is not _ignore  # the loop fills a connection when it is readable
 
     def close(self) -> None:
         for conn in [*self._idle, *self._busy]:
@@ -202,7 +203,9 @@ class RestClient:
         if conn is None:
             return sent.result or HttpResult(status=0, error="nothing sent", sent=False)
         try:
-            resp = conn.take(sent.method)
+            resp = conn.take(sent.method, read=not self._watched)
+            if resp is None and time.monotonic() >= sent.deadline:
+                resp = conn.take(sent.method)  # the last look: what arrived but was not read yet
         except (OSError, ProtocolError) as error:
             self._release(conn, reuse=False)
             return HttpResult(status=0, error=f"{type(error).__name__}: {error}"[:300])
