@@ -1,10 +1,9 @@
 """The executor's shell: configuration -> Node -> core -> handler table -> timers -> run, then close.
 
-Requests go out once the loop has drained what arrived together (``on_drained``: commands of one wake-up
-share batches). The loop never waits for a reply: each connection's socket is a reader of the Node and a
-reply is handed to the core once it is in (``wire.flight.Pump``). What the core announces is applied after
-the registry is durable (``publishing``). Credentials, order heartbeat: ``wire.account``; the inventory
-check is a part of its own (``balance_check``), wired here. Dry run: ``DryRunTransport``.
+Requests go out once the loop drained what arrived together (``on_drained``). The loop never waits for a
+reply: each connection's socket is a reader of the Node, a reply goes to the core once in (``wire.flight``).
+Announced after the registry is durable (``publishing``). Credentials, order heartbeat: ``wire.account``;
+the inventory check (``balance_check``) is wired here. See docs/architecture-executor.md.
 """
 
 from __future__ import annotations
@@ -111,7 +110,8 @@ class Executor:
         self.commanded = self.replied = False
         if self.dry_run or self.rest.creds is not None:
             self.pump(self.fx)
-        self.publisher.emit(self.fx)
+        if not self.pump.siblings_out:  # else announced with the rest of their burst
+            self.publisher.emit(self.fx)
 
     def tick(self, now: int) -> None:
         if not self.account.tick(self.rest):

@@ -65,4 +65,5 @@ class Publisher:
 
     def publish_orders(self, now: int) -> None:
         if self.core.ready:
+            self.store.apply(*self.core.changes())  # durable before announced (a burst may be half in)
             self.node.publish(topics.exec_orders(), self.core.open_orders(now))

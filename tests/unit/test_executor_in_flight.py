@@ -121,3 +121,24 @@ def test_a_command_held_behind_a_refused_place_is_applied_in_the_same_pump() -> 
 
     assert slow.started == [] and not core.state.flight.held
     assert [m.reason for m in sent_events(core)] == ["rate_limited"]
+
+
+def test_a_burst_is_announced_together_once_all_its_replies_are_in() -> None:
+    core, slow, pump = rig()
+    core.on_command(place("c1"), T0)
+    pump(core.fx)
+    slow.answer()
+    pump(core.fx)
+    sent_events(core)
+    core.on_command(place("c2", price=470_000, overlap_with="c1"), T0)  # place-first: one burst of two
+    pump(core.fx)
+    assert [type(r) for r in slow.started[1:]] == [PostOrders, CancelIds] and not pump.siblings_out
+
+    slow.answer(PostOrders)
+    pump(core.fx)
+    assert pump.siblings_out  # the shell waits for the cancel's reply before announcing
+
+    slow.answer(CancelIds)
+    pump(core.fx)
+    assert not pump.siblings_out
+    assert [type(m) for m in sent_events(core)] == [OrderPlaced, OrderCancelled]

@@ -10,6 +10,11 @@ all written before any of their replies is read, as the core's rules expect. A c
 is not in yet is landed by a later call (the shell calls again when a connection is readable, on every
 command, and from a timer, which is also when a reply's deadline is noticed).
 
+Requests started in one call form a *burst* (a place and the cancel right behind it, say). When a call
+hands back a reply while another of its burst is still out, ``siblings_out`` says so: the shell then
+announces the burst's outcomes together once the rest is in (as when it waited for every reply), not
+reply by reply (one durable write and one publication fewer per burst).
+
 The shell and the tests run this same object; the transport decides what "in" means (``transport``).
 """
 
@@ -37,22 +42,33 @@ class Transport(Protocol):
 
 
 class Pump:
-    __slots__ = ("barrier", "clock", "core", "flight", "landed", "limit", "max_in_flight", "stashed",
-                 "transport")
+    __slots__ = ("_landed_bursts", "barrier", "burst", "clock", "core", "flight", "landed", "limit",
+                 "max_in_flight", "siblings_out", "stashed", "transport")
 
     def __init__(self, core: ExecutorCore, transport: Transport, *, clock: Callable[[], int],
                  landed: Callable[[], None] = lambda: None, limit: int = 200, max_in_flight: int = 4) -> None:
         self.core, self.transport, self.clock, self.landed = core, transport, clock, landed
         self.limit, self.max_in_flight = limit, max_in_flight
-        self.flight: deque[tuple[Request, Ticket]] = deque()
+        self.flight: deque[tuple[Request, Ticket, int]] = deque()  # (request, ticket, burst)
         self.stashed: tuple[Request, bool] | None = None  # handed out, to start once the flight is in
         self.barrier = False  # nothing new starts until every reply in flight is in
+        self.burst = 0  # the number of the current call's burst
+        self.siblings_out = False  # the last call handed back a reply whose burst is not all in
+        self._landed_bursts: set[int] = set()
 
     def __len__(self) -> int:
         return len(self.flight)
 
     def __call__(self, fx: Effects) -> int:
         """Hand back the replies that are in, start what the core wants now; returns how many started."""
+        landed = self._landed_bursts
+        landed.clear()
+        self.burst += 1
+        sent = self._run(fx)
+        self.siblings_out = bool(landed) and any(burst in landed for _, _, burst in self.flight)
+        return sent
+
+    def _run(self, fx: Effects) -> int:
         core, flight = self.core, self.flight
         sent = 0
         land = True
@@ -79,7 +95,7 @@ class Pump:
                     self.stashed, self.barrier, land = (req, overlap), True, True
                     continue
             ticket = self.transport.start(req, now // 1_000_000)
-            flight.append((req, ticket))
+            flight.append((req, ticket, self.burst))
             core.on_sent(req, ticket.ids)
             sent += 1
             if not overlap:
@@ -90,11 +106,12 @@ class Pump:
         landed = 0
         flight = self.flight
         while flight:
-            req, ticket = flight[0]
+            req, ticket, burst = flight[0]
             res = self.transport.finish(ticket)
             if res is None:
                 break
             flight.popleft()
+            self._landed_bursts.add(burst)
             self.core.on_reply(req, res, self.clock(), fx, ticket.ids)
             self.landed()
             landed += 1
@@ -109,7 +126,7 @@ class Pump:
             left = deadline - time.monotonic()
             if not self.flight:
                 break
-            req, ticket = self.flight[0]
+            req, ticket, _ = self.flight[0]
             if left <= 0:
                 self.flight.popleft()
                 self.core.on_reply(req, self.transport.abandon(ticket), self.clock(), fx, ticket.ids)
