@@ -18,7 +18,7 @@ from actors.coordinator.core import DEPENDENCIES, Coordinator
 from actors.coordinator.model import MarketSpec
 from actors.coordinator.reconcile import RequoteRules
 from actors.coordinator.strategies.pair_ofi import PairParams
-from actors.executor.signing import OrderSigner, post_body
+from actors.executor.wire.signing import OrderSigner, post_body
 from actors.market_feed.core import MarketFeed
 from bench.latency import HALF_SPREAD, PARAMS, mids
 from bench.stats import pct

@@ -6,7 +6,7 @@ import sys
 
 from actors.executor.config import ExecutorConfig, resolve_funder, resolve_key
 from actors.executor.main import PROGRAM, Executor
-from actors.executor.signing import OrderSigner
+from actors.executor.wire.signing import OrderSigner
 from bus.config import EXIT_CONFIG, ConfigError, describe, load_or_exit
 from bus.endpoints import BusConfig, ensure_run_dir
 from bus.logs import Logger

@@ -7,8 +7,8 @@ and the private-key rules of the three modes (ARCHITECTURE "Modes").
 | polymarket | true | the key if given, else the local test key: orders are signed and logged, never sent |
 | polymarket | false | ``POLYMARKET_PRIVATE_KEY`` required, and not the local test key: else exit 2 |
 
-Credentials (``credentials.py``): live trading on Polymarket derives (or creates) them within 10 s of start
-or exits 2; the local venue is tried until it answers; a dry run derives them only (never creates) and
+Credentials (``wire/credentials.py``): live trading on Polymarket derives (or creates) them within 10 s of
+start or exits 2; the local venue is tried until it answers; a dry run derives them only (never creates) and
 only when a real key is given (``derives_in_dry_run``), so the user-feed can watch the real account.
 """
 
@@ -19,9 +19,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from actors.executor.core import Params
-from actors.executor.foreign import ForeignPolicy
-from actors.executor.ratelimit import TierName
+from actors.executor.core.params import ForeignPolicy, Params, ReplaceMode
+from actors.executor.core.rate_limits import TierName
 from bus.config import ConfigError, Env
 from clob.signer import Signer, checksum_address
 from venue_client.credentials import ApiCredentials
@@ -33,8 +32,8 @@ class ExecutorConfig(msgspec.Struct, frozen=True, kw_only=True):
     funder: Annotated[str, Env("POLYMARKET_FUNDER_ADDRESS")] = ""
     sig_type: Annotated[int, Env("POLYMARKET_SIGNATURE_TYPE"), Meta(ge=0, le=2)] = 0  # 0 EOA, 1 proxy, 2 safe
     startup: Annotated[Literal["cancel", "adopt"], Env("PM_EXEC_STARTUP")] = "cancel"
-    # orders of the account the engine did not place (``actors/executor/foreign.py``): cancel_traded cancels
-    # them only in markets a running coordinator (or the engine) trades and reports the others once;
+    # orders of the account the engine did not place (``core/foreign_orders.py``): cancel_traded cancels them
+    # only in markets a running coordinator (or the engine) trades and reports the others once;
     # cancel_all cancels every one; keep never cancels one
     foreign_orders: Annotated[ForeignPolicy, Env("PM_EXEC_FOREIGN_ORDERS")] = "cancel_traded"
     allow_taker_exit: Annotated[bool, Env("PM_ALLOW_TAKER_EXIT")] = False
@@ -52,7 +51,7 @@ class ExecutorConfig(msgspec.Struct, frozen=True, kw_only=True):
     # pipelined: a replacing order (same asset and side) is sent first and the cancel of the order it replaces
     # right behind it, no waiting for replies (both may rest for a moment); confirmed: the place waits for
     # the venue's answer to the cancel
-    replace: Annotated[Literal["pipelined", "confirmed"], Env("PM_EXEC_REPLACE")] = "pipelined"
+    replace: Annotated[ReplaceMode, Env("PM_EXEC_REPLACE")] = "pipelined"
     reconcile_ms: Annotated[int, Env("PM_EXEC_RECONCILE_MS"), Meta(ge=10, le=60_000)] = 1_000
     sync_ms: Annotated[int, Env("PM_EXEC_SYNC_MS"), Meta(ge=0)] = 30_000  # 0: no periodic sync
     orders_publish_ms: Annotated[int, Env("PM_EXEC_ORDERS_PUBLISH_MS"), Meta(ge=100)] = 2_000

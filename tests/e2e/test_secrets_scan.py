@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from actors.executor.signing import OrderSigner, post_body
+from actors.executor.wire.signing import OrderSigner, post_body
 from clob.signer import Signer
 from schemas import FillApplied, OrderPlaced, PlaceOrder
 from tests.support.procs import Listener

@@ -1,5 +1,6 @@
 """The executor against the venue's injected faults: 429, 425 restarts and the post-only window, an
-answer slower than our timeout (unknown outcome -> reconciled, not placed twice), a silent coordinator."""
+answer slower than our timeout (unknown outcome -> reconciled, not placed twice), a silent coordinator,
+and a slow venue that holds up neither commands nor heartbeats (the loop never waits for a reply)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from functools import partial
 
 import pytest
 
-from schemas import ExecutorState, OrderCancelled, OrderFailed, OrderPlaced, RiskEvent
+from bus import topics
+from schemas import ExecutorState, Heartbeat, OrderCancelled, OrderFailed, OrderPlaced, RiskEvent
 from tests.support.executor_rig import Rig
+from tests.support.procs import Listener
 from tests.support.waits import wait_until
 
 
@@ -107,3 +110,27 @@ def test_a_silent_coordinator_loses_its_orders(rig: Rig) -> None:
     gone = {rig.events.of(OrderCancelled, reason="coordinator_silent").order_id for _ in ids}
     assert gone == ids
     wait_until(lambda: [o["id"] for o in rig.open_orders()] == [kept], what="alpha's orders cancelled")
+
+
+def test_a_slow_venue_holds_up_neither_commands_nor_heartbeats(rig: Rig) -> None:
+    rig.executor(PM_HEARTBEAT_MS="1000", PM_EXEC_SYNC_MS="0")  # the bus heartbeat every second (production)
+    seen = Listener(rig.cfg, b"exec.", topics.sys_hb("executor"))  # in the order the executor published them
+    rig.stack.callback(seen.close)
+    alpha = rig.coordinator()
+    rig.faults(latency_ms=1500)  # every REST answer takes 1.5 s
+
+    slow = alpha.place(slot="a")
+    seen.wait_for(lambda t, h, m: m == slow, timeout=10)  # echoed once its request was written
+    invalid = alpha.place(slot="b", price=405_000)  # off the tick grid: the executor answers it itself
+    other = alpha.place(slot="c", price=390_000)  # another slot: sent while the first is in flight
+    before: list[object] = []
+    while not answers(slow.cmd_id, msg := seen.next(10)[2]):
+        before.append(msg)
+
+    refused = [m for m in before if isinstance(m, OrderFailed) and m.cmd_id == invalid.cmd_id]
+    assert [m.reason for m in refused] == ["invalid"]  # answered while the venue still held the first order
+    assert other in before  # its request was written while the first one's reply was still out
+    assert any(isinstance(m, Heartbeat) for m in before)  # the loop kept beating
+    assert sum(isinstance(m, ExecutorState) for m in before) >= 2  # and publishing its state
+    assert isinstance(msg, OrderPlaced) and msg.status == "live"
+    assert rig.events.of(OrderPlaced, cmd_id=other.cmd_id).status == "live"

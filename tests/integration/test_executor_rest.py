@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from actors.executor.rest import RestClient
-from actors.executor.signing import OrderSigner, post_body
+from actors.executor.wire.rest import RestClient
+from actors.executor.wire.signing import OrderSigner, post_body
 from clob.auth import ApiCreds, verify_l2_headers
 from clob.signer import Signer
 from schemas import PlaceOrder

@@ -6,7 +6,9 @@ from typing import Any
 
 import pytest
 
-from actors.executor.actions import (
+from actors.executor.core.executor_core import Params
+from actors.executor.core.registry import UNOWNED, Live
+from actors.executor.core.venue_requests import (
     CancelEverything,
     CancelIds,
     HttpResult,
@@ -14,9 +16,6 @@ from actors.executor.actions import (
     PostOrders,
     Request,
 )
-from actors.executor.core import ExecutorCore, Params
-from actors.executor.flush import Flusher
-from actors.executor.registry import UNOWNED, Live
 from schemas import (
     CancelAll,
     CancelMarket,
@@ -35,10 +34,13 @@ from tests.support.executor_core_harness import (
     NO,
     T0,
     YES,
+    Core,
+    Scripted,
     Venue,
     flush,
     listed,
     place,
+    pump,
     sent_events,
     started,
 )
@@ -47,7 +49,7 @@ from tests.support.executor_core_harness import (
 
 
 def test_nothing_is_placed_before_the_startup_sync() -> None:
-    core = ExecutorCore(Params(), T0)
+    core = Core(Params(), T0)
     core.on_command(place("c1"), T0)
     core.on_command(CancelMarket(cmd_id="m1", holder="alpha", market=CID, reason="x", ts=T0), T0)
     [failed] = sent_events(core)
@@ -66,7 +68,7 @@ def test_startup_cancel_cancels_every_open_order_and_names_known_holders() -> No
                    price=480_000, size=10_000_000),
               Live(order_id="0xzz", holder="alpha", slot="no_bid", market=CID, asset=NO, side="BUY",
                    price=500_000, size=10_000_000)]
-    core = ExecutorCore(Params(startup="cancel", foreign_orders="cancel_all"), T0, stored=stored)
+    core = Core(Params(startup="cancel", foreign_orders="cancel_all"), T0, stored=stored)
     sent = flush(core, venue)
     assert [type(r) for r in sent] == [ListOrders, CancelEverything]
     assert sent[1] == CancelEverything(("0xa1", "0xb2"))
@@ -82,7 +84,7 @@ def test_startup_cancel_cancels_every_open_order_and_names_known_holders() -> No
 def test_startup_with_more_open_orders_than_the_cancel_burst_chunks_delete_orders() -> None:
     venue = Venue()
     venue.listed = [listed(f"0x{i:04x}") for i in range(130)]  # 131 > 120: cancel-all can never pass
-    core = ExecutorCore(Params(startup="cancel", rate_tier="standard", foreign_orders="cancel_all"), T0)
+    core = Core(Params(startup="cancel", rate_tier="standard", foreign_orders="cancel_all"), T0)
     sent = flush(core, venue)
     assert [type(r) for r in sent] == [ListOrders, CancelIds]
     assert len(sent[1].ids) == 120  # type: ignore[union-attr]
@@ -97,7 +99,7 @@ def test_startup_adopt_keeps_orders_with_their_slots_and_arms_the_heartbeat() ->
     venue.listed = [listed("0xa1"), listed("0xb2")]
     stored = [Live(order_id="0xa1", holder="alpha", slot="yes_bid", market=CID, asset=YES, side="BUY",
                    price=480_000, size=10_000_000)]
-    core = ExecutorCore(Params(startup="adopt"), T0, stored=stored)
+    core = Core(Params(startup="adopt"), T0, stored=stored)
     assert [type(r) for r in flush(core, venue)] == [ListOrders, CancelIds]  # the stranger, at once
     assert core.registry.in_slot("alpha", "yes_bid") is not None and "0xb2" not in core.registry
     [gone] = [m for m in sent_events(core) if isinstance(m, OrderCancelled)]
@@ -106,7 +108,7 @@ def test_startup_adopt_keeps_orders_with_their_slots_and_arms_the_heartbeat() ->
     # coordinator alpha went silent while we were down: its adopted order goes after 3 beats
     for t in range(0, 4000, 500):
         core.check_silence(T0 + t * MS)
-    assert set(core.to_cancel) == {"0xa1"}
+    assert set(core.state.to_cancel) == {"0xa1"}
     [risk] = [m for m in sent_events(core) if isinstance(m, RiskEvent)]
     assert risk.kind == "coordinator_silent" and risk.market == "alpha"
 
@@ -116,7 +118,7 @@ def test_cancel_commands_received_while_starting_are_applied_after_the_sync() ->
     venue.listed = [listed("0xa1")]
     stored = [Live(order_id="0xa1", holder="alpha", slot="yes_bid", market=CID, asset=YES, side="BUY",
                    price=480_000, size=10_000_000)]
-    core = ExecutorCore(Params(startup="adopt"), T0, stored=stored)
+    core = Core(Params(startup="adopt"), T0, stored=stored)
     core.on_command(CancelMarket(cmd_id="m1", holder="alpha", market=CID, reason="rotate", ts=T0), T0)
     assert [type(r) for r in flush(core, venue)] == [ListOrders, CancelIds]
     [gone] = [m for m in sent_events(core) if isinstance(m, OrderCancelled)]
@@ -186,24 +188,20 @@ def test_pipelined_replace_writes_the_place_then_the_cancel_without_waiting() ->
     answered: list[type] = []  # replies handed back to the core, at the time each request is started
     seen: list[tuple[type, list[type]]] = []
 
-    def start(req: Request, now: int) -> tuple[HttpResult, tuple[str, ...]]:
+    def start(req: Request) -> tuple[HttpResult, tuple[str, ...]]:
         seen.append((type(req), list(answered)))
         return venue.answer(req)
 
-    def finish(reply: tuple[HttpResult, tuple[str, ...]]) -> tuple[HttpResult, tuple[str, ...]]:
-        answered.append(type(reply))
-        return reply
-
     for slot in ("yes_bid", "no_bid"):
         core.on_command(place(f"{slot}2", slot=slot, price=470_000, overlap_with=f"{slot}1"), T0)
-    Flusher(core, start=start, finish=finish, clock=lambda: T0)()
+    pump(core, Scripted(start, lambda res: answered.append(type(res))))
     assert seen == [(PostOrders, []), (CancelIds, [])]  # both written before any reply was read
     assert venue.sent[-1] == CancelIds(("0xyes_bid1", "0xno_bid1"))  # both cancels in one request
     events = sent_events(core)
     assert [type(e) for e in events] == [OrderPlaced, OrderPlaced, OrderCancelled, OrderCancelled]
     assert [(e.order_id, e.reason, e.cmd_id) for e in events if isinstance(e, OrderCancelled)] == [
         ("0xyes_bid1", "replaced", "yes_bid2"), ("0xno_bid1", "replaced", "no_bid2")]
-    assert not core.cancelling and not core.to_cancel
+    assert not core.state.flight.cancelling and not core.state.to_cancel
     assert {o.order_id for o in core.registry.view()} == {"0xyes_bid2", "0xno_bid2"}
 
 
@@ -219,7 +217,7 @@ def test_pipelined_replace_keeps_a_failed_cancel_and_retries_it() -> None:
     [ok] = sent_events(core)
     assert isinstance(ok, OrderPlaced) and ok.order_id == "0xc2"
     assert core.registry.in_slot("alpha", "yes_bid").order_id == "0xc2"  # type: ignore[union-attr]
-    assert "0xc1" in core.registry and "0xc1" in core.to_cancel  # not forgotten: still ours, still to go
+    assert "0xc1" in core.registry and "0xc1" in core.state.to_cancel  # not forgotten: ours, still to go
     assert flush(core, venue, T0 + 10 * MS) == []  # behind the cancel back-off
     core.on_command(place("c3", price=460_000, overlap_with="c2"), T0 + 20 * MS)  # cancels blocked
     assert flush(core, venue, T0 + 20 * MS) == []
@@ -239,36 +237,21 @@ def test_pipelined_replace_on_another_side_or_asset_waits_for_the_cancel(change:
     core.on_command(place("c1"), T0)
     flush(core, venue)
     core.drain()
-    answered: list[type] = []
-    seen: list[tuple[type, int]] = []
-
-    def start(req: Request, now: int) -> tuple[HttpResult, tuple[str, ...]]:
-        seen.append((type(req), len(answered)))
-        return venue.answer(req)
-
-    def finish(reply: tuple[HttpResult, tuple[str, ...]]) -> tuple[HttpResult, tuple[str, ...]]:
-        answered.append(type(reply))
-        return reply
-
     core.on_command(place("c2", overlap_with="c1", **fields), T0)
-    Flusher(core, start=start, finish=finish, clock=lambda: T0)()
+    seen = writes(core, venue)
     assert seen == [(CancelIds, 0), (PostOrders, 1)]  # the cancel's reply was read before the place left
 
 
-def writes(core: ExecutorCore, venue: Venue) -> list[tuple[type, int]]:
+def writes(core: Core, venue: Venue) -> list[tuple[type, int]]:
     """One flush: each request written, with how many replies the core had been handed by then."""
     answered: list[type] = []
     seen: list[tuple[type, int]] = []
 
-    def start(req: Request, now: int) -> tuple[HttpResult, tuple[str, ...]]:
+    def start(req: Request) -> tuple[HttpResult, tuple[str, ...]]:
         seen.append((type(req), len(answered)))
         return venue.answer(req)
 
-    def finish(reply: tuple[HttpResult, tuple[str, ...]]) -> tuple[HttpResult, tuple[str, ...]]:
-        answered.append(type(reply))
-        return reply
-
-    Flusher(core, start=start, finish=finish, clock=lambda: T0)()
+    pump(core, Scripted(start, lambda res: answered.append(type(res))))
     return seen
 
 
@@ -308,7 +291,7 @@ def test_no_place_first_while_an_older_order_of_the_slot_still_waits_for_its_can
     flush(core, venue)  # c2 placed first; c1's cancel failed and waits behind its back-off
     del venue.on[CancelIds]
     core.drain()
-    assert "0xc1" in core.to_cancel and [o.order_id for o in core.registry.view()] == ["0xc1", "0xc2"]
+    assert "0xc1" in core.state.to_cancel and [o.order_id for o in core.registry.view()] == ["0xc1", "0xc2"]
     c3 = place("c3", price=460_000, overlap_with="c2")  # c2 is the order in the slot
 
     core.on_command(c3, T0 + 1000 * MS)
@@ -322,7 +305,7 @@ def test_pipelined_place_first_needs_a_cancel_token() -> None:
     core.on_command(place("c1"), T0)
     flush(core, venue)
     core.drain()
-    bucket = core.budget.cancels
+    bucket = core.state.budget.cancels
     bucket.take(bucket.tokens(T0), T0)  # no cancel can go now
     core.on_command(place("c2", price=470_000, overlap_with="c1"), T0)
     assert flush(core, venue) == []
@@ -356,7 +339,7 @@ def test_confirmed_replace_waits_for_its_cancel_or_is_refused() -> None:
     assert [type(r) for r in sent] == [CancelIds]  # the place did not go out
     [refused] = sent_events(core)
     assert isinstance(refused, OrderFailed) and refused.reason == "backoff" and refused.cmd_id == "c2"
-    assert "0xc1" in core.to_cancel  # the cancel is kept and retried after its back-off
+    assert "0xc1" in core.state.to_cancel  # the cancel is kept and retried after its back-off
     del venue.on[CancelIds]
     assert flush(core, venue, T0 + 1000 * MS) == [CancelIds(("0xc1",))]
 

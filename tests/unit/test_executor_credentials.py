@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from actors.executor.actions import HttpResult
-from actors.executor.credentials import MAX_WAIT_S, START_DEADLINE_S, Attempts, Session
+from actors.executor.core.venue_requests import HttpResult
+from actors.executor.wire.credentials import MAX_WAIT_S, START_DEADLINE_S, Attempts, Session
 from bus.logs import Logger
 from clob.signer import Signer
 from venue_client.credentials import ApiCredentials, read_creds

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from actors.executor.actions import HttpResult
-from actors.executor.heartbeat import HeartbeatIds, HeartbeatThread
+from actors.executor.core.venue_requests import HttpResult
+from actors.executor.wire.heartbeat import HeartbeatIds, HeartbeatThread
 from tests.support.quiet import Quiet
 from tests.support.waits import wait_until
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from actors.executor.http1 import Connection, ProtocolError
+from actors.executor.wire.http1 import Connection, ProtocolError
 
 CASES = [  # (name, raw response, status, body, will_close)
     ("length", b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}", 200, b"{}", False),
@@ -113,4 +113,25 @@ def test_a_close_mid_response_and_silence_are_os_errors(listener: socket.socket)
     conn.send("GET", "/", {}, None, timeout=5)
     with pytest.raises(TimeoutError):
         conn.receive(0.05)
+    conn.close()
+
+
+def test_take_never_blocks_and_hands_the_response_over_once_all_of_it_is_in(listener: socket.socket) -> None:
+    conn = Connection("127.0.0.1", listener.getsockname()[1], timeout=5)
+    server, _ = listener.accept()
+    with server:
+        server.settimeout(5)
+        conn.send("GET", "/data/orders", {}, None, timeout=5)
+        assert server.recv(65536).startswith(b"GET /data/orders")
+        assert conn.take() is None  # nothing yet: it returns at once
+        raw = CASES[1][1]  # chunked
+        server.sendall(raw[:40])
+        assert conn.wait(5)
+        conn.fill()
+        assert conn.take() is None  # part of it
+        server.sendall(raw[40:])
+        assert conn.wait(5)
+        response = conn.take()
+        assert response is not None and (response.status, response.body) == (200, b'{"a":1}')
+        assert conn.take() is None and conn.idle_and_open()
     conn.close()

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from actors.executor.actions import HttpResult
-from actors.executor.balances import fetch, parse_balance
-from actors.executor.inventory_check import History, InventoryCheck, Legs, Verdict, judge
+from actors.executor.balance_check.balances import fetch, parse_balance
+from actors.executor.balance_check.verdicts import History, InventoryCheck, Legs, Verdict, judge
+from actors.executor.core.venue_requests import HttpResult
 from schemas import Fill, FillApplied, InventoryState, Lease, LeaseRelease
 
 MS = 1_000_000
@@ -158,3 +158,18 @@ def test_fetch_asks_for_each_token_and_reports_what_failed_without_guessing() ->
     assert [e.split(":")[0] for e in fetched.errors] == ["1002", "'12&x=1'"]
     assert rest.queries == ["GET /balance-allowance?asset_type=CONDITIONAL&token_id=1001&signature_type=2",
                             "GET /balance-allowance?asset_type=CONDITIONAL&token_id=1002&signature_type=2"]
+
+
+def test_a_market_two_coordinators_hold_stays_checked_until_the_last_lets_go() -> None:
+    check = InventoryCheck(confirm=1, stale_ns=3000 * MS)
+    check.on_lease(lease(), T0)
+    check.on_lease(Lease(holder="eth", market=CID, yes_asset=YES, no_asset=NO, ttl_ms=5000, ts=T0), T0)
+    check.on_inventory(state(0, 0), T0)
+    assert run(check, {YES: M, NO: 0}, T0) == [(CID, "halt")]
+
+    assert check.on_release(LeaseRelease(holder="btc", market=CID, ts=T0)) == []  # "eth" still holds it
+
+    assert check.tokens() == [YES, NO]
+    assert run(check, {YES: M, NO: 0}, T0) == [(CID, "halt")]  # still checked, the halt still in force
+    [(market, cleared)] = check.on_release(LeaseRelease(holder="eth", market=CID, ts=T0))
+    assert (market, cleared.severity) == (CID, "info") and check.tokens() == []

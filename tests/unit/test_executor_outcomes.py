@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from actors.executor.actions import (
+from actors.executor.core.venue_requests import (
     CancelEverything,
     CancelIds,
     HttpResult,
@@ -34,6 +34,7 @@ from tests.support.executor_core_harness import (
     NO,
     T0,
     YES,
+    Core,
     Venue,
     flush,
     leg,
@@ -100,11 +101,11 @@ def test_429_honours_retry_after_else_ten_seconds(headers: dict[str, str], retry
     core.on_command(place("c2", slot="no_bid", asset=NO), T0)
     flush(core, venue)
     assert [(f.reason, f.retry_after_ms) for f in failures(core)] == [("rate_limited", retry_ms)] * 2
-    assert core.budget.orders.tokens(T0) == 0
+    assert core.state.budget.orders.tokens(T0) == 0
     core.on_command(place("c3", slot="x"), T0 + (retry_ms - 1) * MS)
     [wait] = failures(core)
     assert wait.reason == "backoff" and wait.retry_after_ms == 1
-    assert core.state(T0, False).mode == "backoff"
+    assert core.executor_state(T0, False).mode == "backoff"
 
 
 def test_425_backs_off_exponentially_then_post_only_mode() -> None:
@@ -119,18 +120,18 @@ def test_425_backs_off_exponentially_then_post_only_mode() -> None:
         [failed] = failures(core)
         assert failed.reason == "engine_restart"
         waits.append(failed.retry_after_ms)
-        assert core.state(now, False).mode == "backoff"
+        assert core.executor_state(now, False).mode == "backoff"
         now += failed.retry_after_ms * MS
     assert waits == [1000, 2000, 4000, 8000]
     del venue.on[PostOrders]
     core.on_command(place("ok"), now)
     flush(core, venue, now)
     assert isinstance(sent_events(core)[0], OrderPlaced)
-    assert core.state(now, False).mode == "post_only"  # the engine is back: 2 minutes of post-only
+    assert core.executor_state(now, False).mode == "post_only"  # the engine is back: 2 minutes of post-only
     core.on_command(place("exit", order_type="FAK", post_only=False, taker_exit=True, slot="z"), now)
     refused = [m for m in sent_events(core) if isinstance(m, OrderFailed)]
     assert refused[0].reason == "post_only_mode"
-    assert core.state(now + 120_001 * MS, False).mode == "normal"
+    assert core.executor_state(now + 120_001 * MS, False).mode == "normal"
 
 
 def test_venue_post_only_mode_refusal_opens_the_window() -> None:
@@ -140,7 +141,7 @@ def test_venue_post_only_mode_refusal_opens_the_window() -> None:
     flush(core, venue)
     failed = failures(core)
     assert [f.reason for f in failed] == ["post_only_mode"] and failed[0].retry_after_ms == 120_000
-    assert core.state(T0, False).mode == "post_only"
+    assert core.executor_state(T0, False).mode == "post_only"
     core.on_command(place("y"), T0)  # post-only orders still go
     del venue.on[PostOrders]
     assert len(flush(core, venue)) == 1
@@ -190,7 +191,7 @@ def test_an_order_not_found_by_id_nor_in_the_list_was_never_placed() -> None:
     core.drain()
     sent = flush(core, venue, T0 + 1000 * MS)
     assert sent == [LookupOrder("0xc1"), ListOrders(), ListTrades()]  # by id, among open, among fills
-    assert core.limbo == {} and len(core.registry) == 0
+    assert core.state.limbo == {} and len(core.registry) == 0
     assert sent_events(core) == []  # the coordinator already has its OrderFailed
     del venue.on[PostOrders]
     core.on_command(place("c2"), T0 + 1000 * MS)
@@ -209,7 +210,7 @@ def test_an_order_that_filled_at_once_is_found_among_the_trades() -> None:
     flush(core, venue, T0 + 1000 * MS)
     [filled] = sent_events(core)
     assert isinstance(filled, OrderPlaced) and (filled.cmd_id, filled.status) == ("c1", "matched")
-    assert core.limbo == {} and len(core.registry) == 0  # it does not rest
+    assert core.state.limbo == {} and len(core.registry) == 0  # it does not rest
 
 
 def test_a_failed_lookup_is_retried_with_back_off() -> None:
@@ -230,7 +231,7 @@ def test_a_batch_reply_missing_legs_puts_those_in_limbo() -> None:
     core.on_command(place("c1", slot="b"), T0)
     flush(core, venue)
     assert [type(m).__name__ for m in sent_events(core)] == ["OrderPlaced", "OrderFailed"]
-    assert list(core.limbo) == ["0xc1"]
+    assert list(core.state.limbo) == ["0xc1"]
 
 
 def test_cancelling_an_order_of_unknown_outcome_cancels_it_once_found() -> None:
@@ -276,7 +277,7 @@ def test_cancel_all_uses_the_cancel_all_endpoint_when_it_fits_and_foreign_orders
     assert flush(core, venue) == [CancelEverything(("0xa1", "0xa2", "0xb1"))]
     out = [m for m in sent_events(core) if isinstance(m, OrderCancelled)]
     assert {m.holder for m in out} == {"alpha", "beta"}  # each on its own holder's topic
-    assert core.budget.cancels.tokens(T0) == 120 - 4
+    assert core.state.budget.cancels.tokens(T0) == 120 - 4
     assert len(core.registry) == 0
 
 
@@ -300,7 +301,7 @@ def test_not_canceled_means_gone_with_the_venue_reason() -> None:
     flush(core, venue)
     [gone] = sent_events(core)
     assert isinstance(gone, OrderCancelled) and gone.reason == "already canceled or matched"
-    assert "0xa1" not in core.registry and not core.to_cancel
+    assert "0xa1" not in core.registry and not core.state.to_cancel
 
 
 @pytest.mark.parametrize(("answer", "retry_ms"), [
@@ -330,7 +331,7 @@ def test_a_silent_coordinator_loses_its_orders() -> None:
         now = T0 + i * step
         core.on_coordinator_heartbeat("beta", now)  # beta keeps beating, alpha fell silent at T0
         core.check_silence(now)
-    assert set(core.to_cancel) == {"0xa1", "0xa2"}
+    assert set(core.state.to_cancel) == {"0xa1", "0xa2"}
     [risk] = [m for m in sent_events(core) if isinstance(m, RiskEvent)]
     assert risk.kind == "coordinator_silent" and risk.market == "alpha" and "2 market(s)" in risk.message
     flush(core, venue, now)
@@ -341,12 +342,12 @@ def test_nobody_is_silent_right_after_the_loop_itself_was_late() -> None:
     core, _ = two_markets()
     core.check_silence(T0 + 500 * MS)
     core.check_silence(T0 + 5000 * MS)  # 4.5 s late: heartbeats may be waiting unread
-    assert not core.to_cancel
+    assert not core.state.to_cancel
     for ms in range(5500, 6600, 500):  # half a limit of grace...
         core.check_silence(T0 + ms * MS)
-    assert not core.to_cancel
+    assert not core.state.to_cancel
     core.check_silence(T0 + 7000 * MS)  # ...then still nothing heard: silent
-    assert set(core.to_cancel) == {"0xa1", "0xa2", "0xb1"}
+    assert set(core.state.to_cancel) == {"0xa1", "0xa2", "0xb1"}
 
 
 def update(order_id: str, status: str, kind: OrderEventType, matched: int) -> OrderUpdate:
@@ -382,8 +383,8 @@ def test_sync_cancels_strangers_and_forgets_orders_the_venue_no_longer_has() -> 
 
 
 def test_dry_run_needs_no_startup_and_never_arms_the_heartbeat() -> None:
-    from actors.executor.core import ExecutorCore, Params
-    core, venue = ExecutorCore(Params(dry_run=True), T0), Venue()
+    from actors.executor.core.executor_core import Params
+    core, venue = Core(Params(dry_run=True), T0), Venue()
     assert core.ready and core.next_request(T0) is None
     body = {"success": True, "orderID": "0xd", "status": "dry_run", "errorMsg": ""}
     venue.on[PostOrders] = refuse(200, body)
@@ -395,7 +396,7 @@ def test_dry_run_needs_no_startup_and_never_arms_the_heartbeat() -> None:
     assert flush(core, venue) == [CancelIds(("0xd",))]  # never the cancel-all endpoint
     core.request_sync()
     assert core.next_request(T0) is None
-    assert core.state(T0, False).mode == "dry_run"
+    assert core.executor_state(T0, False).mode == "dry_run"
 
 
 def test_the_servers_remaining_header_resyncs_the_bucket() -> None:
@@ -403,7 +404,7 @@ def test_the_servers_remaining_header_resyncs_the_bucket() -> None:
     venue.on[PostOrders] = refuse(200, leg("0xc1"), {"poly-ratelimit-remaining": "3"})
     core.on_command(place("c1"), T0)
     flush(core, venue)
-    assert core.budget.orders.tokens(T0) == 3
+    assert core.state.budget.orders.tokens(T0) == 3
 
 
 def test_a_request_that_never_left_is_refused_without_reconciliation() -> None:
@@ -413,6 +414,21 @@ def test_a_request_that_never_left_is_refused_without_reconciliation() -> None:
     flush(core, venue)
     [failed] = failures(core)
     assert (failed.reason, failed.retry_after_ms) == ("rejected", 1000) and "not sent" in failed.message
-    assert core.limbo == {} and not core.heartbeat_wanted
+    assert core.state.limbo == {} and not core.heartbeat_wanted
     core.on_command(place("c2", slot="x"), T0 + 500 * MS)  # paused for a second
     assert failures(core)[0].reason == "backoff"
+
+
+def test_refusals_repeated_while_a_window_lasts_are_all_answered_but_their_log_is_throttled() -> None:
+    core, venue = started(rate_ms=10_000), Venue()
+    venue.on[PostOrders] = refuse(429, {"error": "Too Many Requests"})
+    core.on_command(place("c0"), T0)
+    flush(core, venue)
+    core.drain()
+    for i in range(1, 41):  # a coordinator re-quoting through a ten-second order back-off
+        core.on_command(place(f"c{i}"), T0 + i * 100 * MS)
+
+    logged = [fields for _, event, fields in core.fx.notes if event == "order_failed"]
+    refused = failures(core)
+    assert [f.reason for f in refused] == ["backoff"] * 40  # every command is answered
+    assert len(logged) == 10 and logged[-1]["count"] == 10 and logged[0]["cmd_id"] == "c1"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actors.executor.ratelimit import TIERS, Budget, TokenBucket, remaining_header
+from actors.executor.core.rate_limits import TIERS, Budget, TokenBucket, remaining_header
 
 S = 1_000_000_000
 T0 = 1_700_000_000 * S

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actors.executor.rejections import classify, error_text, retry_after_ms
+from actors.executor.core.rejections import classify, error_text, retry_after_ms
 
 OID = "0x" + "ab" * 32
 

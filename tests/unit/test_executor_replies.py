@@ -6,10 +6,8 @@ import json
 
 import pytest
 
-from actors.executor.actions import HttpResult
-from actors.executor.credentials import parse_creds
-from actors.executor.rejections import classify, error_text
-from actors.executor.replies import (
+from actors.executor.core.rejections import classify, error_text
+from actors.executor.core.reply_bodies import (
     parse_cancel,
     parse_leg,
     parse_legs,
@@ -20,6 +18,8 @@ from actors.executor.replies import (
     size,
     trade_order_ids,
 )
+from actors.executor.core.venue_requests import HttpResult
+from actors.executor.wire.credentials import parse_creds
 from clob.order_json import order_payload, parse_order_json
 from clob.orders import build_order, sign_order
 from clob.signer import Signer

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from actors.executor.rest import RestClient
+from actors.executor.wire.rest import RestClient
 from clob.auth import ApiCreds, verify_l2_headers
+from tests.support.waits import wait_for_value
 
 CREDS = ApiCreds(api_key="00000000-1111-2222-3333-444444444444", secret="c2VjcmV0LXNlY3JldC1zZWNyZXQ",
                  passphrase="p" * 64)
@@ -68,4 +69,21 @@ def test_new_credentials_get_a_new_header_block(listener: socket.socket) -> None
     written(listener, rest, "DELETE", "/orders", b"[]")
     rest.creds = ApiCreds(api_key="k2", secret=CREDS.secret, passphrase="q")
     assert b"POLY_API_KEY: k2\r\n" in written(listener, rest, "DELETE", "/orders", b"[]")
+    rest.close()
+
+
+def test_poll_never_waits_and_gives_up_at_the_deadline(listener: socket.socket) -> None:
+    port = listener.getsockname()[1]
+    watched: list[object] = []
+    rest = RestClient(f"http://127.0.0.1:{port}", ADDRESS, timeout_ms=50, watch=watched.append,
+                      unwatch=watched.remove)
+    rest.creds = CREDS
+    sent = rest.send("GET", "/data/order/0x01")
+    server, _ = listener.accept()
+    with server:
+        assert watched == [sent.conn]  # the loop watches its socket
+        assert rest.poll(sent) is None  # not in yet: never waits
+        res = wait_for_value(lambda: rest.poll(sent), "the deadline")
+        assert res.status == 0 and "timed out" in res.error
+        assert watched == []  # that connection is done for
     rest.close()

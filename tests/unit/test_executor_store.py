@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from actors.executor.registry import Live, Registry
-from actors.executor.store import OrderStore
+from actors.executor.core.registry import Live, Registry
+from actors.executor.order_store import OrderStore
 
 
 def live(order_id: str, slot: str = "yes_bid", holder: str = "alpha", market: str = "0xm") -> Live:

@@ -8,15 +8,22 @@ from typing import Any
 
 import pytest
 
-from actors.executor.actions import CancelEverything, CancelIds, HttpResult, ListOrders, PostOrders
-from actors.executor.core import ExecutorCore, Params
-from actors.executor.registry import UNOWNED, Live
+from actors.executor.core.executor_core import Params
+from actors.executor.core.registry import UNOWNED, Live
+from actors.executor.core.venue_requests import (
+    CancelEverything,
+    CancelIds,
+    HttpResult,
+    ListOrders,
+    PostOrders,
+)
 from schemas import OrderCancelled
 from tests.support.executor_core_harness import (
     CID,
     MS,
     T0,
     YES,
+    Core,
     Venue,
     flush,
     listed,
@@ -33,14 +40,14 @@ def stored(order_id: str, slot: str, created_ns: int = T0) -> Live:
                 price=480_000, size=10_000_000, created_ns=created_ns)
 
 
-def at_startup(venue: Venue) -> ExecutorCore:
+def at_startup(venue: Venue) -> Core:
     """A restarted executor whose durable registry holds 0xa1 (slot a) and 0xa2 (slot b)."""
-    core = ExecutorCore(Params(startup="adopt"), LATER, stored=[stored("0xa1", "a"), stored("0xa2", "b")])
+    core = Core(Params(startup="adopt"), LATER, stored=[stored("0xa1", "a"), stored("0xa2", "b")])
     venue.sent.clear()
     return core
 
 
-def while_running(venue: Venue) -> ExecutorCore:
+def while_running(venue: Venue) -> Core:
     """A running executor that placed 0xa1 (slot a) and 0xa2 (slot b), then syncs."""
     core = started(venue)
     for cmd in (place("a1", slot="a"), place("a2", slot="b")):
@@ -76,7 +83,7 @@ def test_the_same_list_gives_the_same_outcome_at_startup_and_in_a_sync(path: Any
 def test_a_young_order_missing_from_the_list_is_looked_for_again_after_its_grace(starting: bool) -> None:
     venue = Venue()
     if starting:
-        core = ExecutorCore(Params(startup="adopt"), T0, stored=[stored("0xa1", "a", created_ns=T0)])
+        core = Core(Params(startup="adopt"), T0, stored=[stored("0xa1", "a", created_ns=T0)])
     else:
         core = started(venue)
         core.on_command(place("a1", slot="a"), T0)
@@ -97,7 +104,7 @@ def test_a_young_order_missing_from_the_list_is_looked_for_again_after_its_grace
 def test_startup_cancel_covers_orders_the_registry_knows_even_if_not_listed_yet() -> None:
     venue = Venue()
     venue.listed = [listed("0xb2")]
-    core = ExecutorCore(Params(startup="cancel", foreign_orders="cancel_all"), T0 + 1000 * MS,
+    core = Core(Params(startup="cancel", foreign_orders="cancel_all"), T0 + 1000 * MS,
                         stored=[stored("0xa1", "a", created_ns=T0)])
     sent = flush(core, venue, T0 + 1000 * MS)
     assert sent == [ListOrders(), CancelEverything(("0xa1", "0xb2"))]

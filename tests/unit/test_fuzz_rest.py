@@ -14,8 +14,9 @@ import msgspec
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from actors.executor import replies
-from actors.executor.actions import (
+from actors.executor.core import reply_bodies as replies
+from actors.executor.core.rejections import MAX_RETRY_AFTER_MS, classify, error_text, retry_after_ms
+from actors.executor.core.venue_requests import (
     CancelEverything,
     CancelIds,
     HttpResult,
@@ -24,8 +25,7 @@ from actors.executor.actions import (
     LookupOrder,
     PostOrders,
 )
-from actors.executor.rejections import MAX_RETRY_AFTER_MS, classify, error_text, retry_after_ms
-from actors.executor.rest import _decode
+from actors.executor.wire.rest import _decode
 from actors.user_feed.backfill import BackfillError, fetch_trades
 from actors.user_feed.venue import UserTrade
 from bus import codec
@@ -122,7 +122,7 @@ def test_the_executor_core_survives_any_venue_reply(answers: list[HttpResult]) -
             core.on_reply(req, res, now, ids if isinstance(req, PostOrders) else ())
         now += 700_000_000
     out, _ = core.drain()
-    for topic, msg in [*out, (b"exec.state.all.", core.state(now, False)),
+    for topic, msg in [*out, (b"exec.state.all.", core.executor_state(now, False)),
                        (b"exec.orders.all.", core.open_orders(now))]:
         codec.decode([topic, codec.encode_header("executor", 1, 1, now), codec.encode_body(msg)])
 

@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
-from actors.executor.registry import Live
+from actors.executor.core.registry import Live
 
 _COLUMNS = ("order_id", "holder", "slot", "market", "asset", "side", "price", "size", "size_matched",
             "post_only", "cmd_id", "created_ns")

@@ -16,6 +16,11 @@ from a header block built once per credentials (``Accept``, ``User-Agent``, ``PO
 in, the same head ``Connection.send`` would build from the merged header dict. Nothing raises: every
 call returns an ``HttpResult``; no response at all (connect/read timeout, reset, refused) is status 0,
 which the core treats as an unknown outcome.
+
+Two ways to get a reply: ``receive`` waits for it (threads, the exit cancel, tests); the executor's loop
+never waits: it ``watch``es every connection's socket (the hooks register them with the ``Node``), calls
+``readable`` when one is, and ``poll``s a request for its reply, which is status 0 once its deadline has
+passed. A connection that becomes readable while idle (the server closed it) is dropped there and then.
 """
 
 from __future__ import annotations
@@ -29,8 +34,8 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from actors.executor.actions import HttpResult
-from actors.executor.http1 import Connection, ProtocolError, end_of_head, header_lines
+from actors.executor.core.venue_requests import HttpResult
+from actors.executor.wire.http1 import Connection, ProtocolError, end_of_head, header_lines
 from clob.auth import ApiCreds, hmac_signature, l1_headers, l2_headers
 from clob.signer import Signer
 
@@ -44,11 +49,16 @@ _JSON_TYPE = "Content-Type: application/json\r\n"
 class Sent:
     """A request on its way: its connection (the reply is read from it) or, if it never left, the result."""
 
-    __slots__ = ("conn", "method", "result", "timeout")
+    __slots__ = ("conn", "deadline", "method", "result", "timeout")
 
     def __init__(self, conn: Connection | None, result: HttpResult | None, timeout: float = 0.0,
-                 method: str = "GET") -> None:
+                 method: str = "GET", deadline: float = 0.0) -> None:
         self.conn, self.result, self.timeout, self.method = conn, result, timeout, method
+        self.deadline = deadline  # time.monotonic() after which no reply is waited for
+
+
+def _ignore(conn: Connection) -> None:
+    pass
 
 
 class RestClient:
@@ -57,7 +67,9 @@ class RestClient:
     have a cancel and a place in flight together; ``request`` is both at once."""
 
     def __init__(self, base_url: str, address: str, *, timeout_ms: int, connect_timeout_ms: int = 0,
-                 clock_s: Callable[[], float] = time.time, max_idle: int = 4) -> None:
+                 clock_s: Callable[[], float] = time.time, max_idle: int = 4,
+                 watch: Callable[[Connection], None] = _ignore,
+                 unwatch: Callable[[Connection], None] = _ignore) -> None:
         url = urlsplit(base_url)
         self.https = url.scheme == "https"
         self.host = url.hostname or "127.0.0.1"
@@ -74,27 +86,50 @@ class RestClient:
         self._idle: list[Connection] = []  # most recently used last
         self._busy: set[Connection] = set()
         self._tls = ssl.create_default_context() if self.https else None
+        self._watch, self._unwatch = watch, unwatch  # the loop's reader registration, per connection
+        self._watched = watch is not _ignore  # the loop fills a connection when it is readable
 
     def close(self) -> None:
         for conn in [*self._idle, *self._busy]:
-            conn.close()
+            self._close(conn)
         self._idle.clear()
         self._busy.clear()
+
+    def _close(self, conn: Connection) -> None:
+        self._unwatch(conn)
+        conn.close()
 
     def _connection(self) -> Connection:
         while self._idle:
             conn = self._idle.pop()
             if conn.idle_and_open():
                 return conn
-            conn.close()  # closed by the server while idle (or unread bytes): never reuse it
-        return Connection(self.host, self.port, timeout=self.connect_timeout, tls=self._tls)
+            self._close(conn)  # closed by the server while idle (or unread bytes): never reuse it
+        conn = Connection(self.host, self.port, timeout=self.connect_timeout, tls=self._tls)
+        self._watch(conn)
+        return conn
 
     def _release(self, conn: Connection, reuse: bool) -> None:
         self._busy.discard(conn)
         if reuse and len(self._idle) < self.max_idle:
             self._idle.append(conn)
         else:
-            conn.close()
+            self._close(conn)
+
+    def readable(self, conn: Connection) -> None:
+        """The loop saw ``conn``'s socket readable: buffer a reply's bytes, or drop an idle connection the
+        server closed (or that received bytes nobody asked for)."""
+        if conn not in self._busy:
+            if conn in self._idle:
+                self._idle.remove(conn)
+            self._close(conn)
+            return
+        try:
+            conn.fill()
+        except (OSError, ProtocolError):
+            pass  # ``poll`` meets the same failure and reports it
+        if conn.eof:
+            self._unwatch(conn)  # a closed socket stays readable: ``poll`` finishes it
 
     def send(self, method: str, path: str, body: bytes | None = None, *, query: str = "",
              headers: dict[str, str] | None = None, auth: bool = True, timeout_ms: int = 0) -> Sent:
@@ -145,7 +180,7 @@ class RestClient:
             self._release(conn, reuse=False)  # its state is unknown: it may have left in part
             return Sent(None, HttpResult(status=0, error=f"{type(error).__name__}: {error}"[:300]))
         self._count(method, path)  # after the write: bookkeeping stays off the hot path
-        return Sent(conn, None, timeout, method)
+        return Sent(conn, None, timeout, method, time.monotonic() + timeout)
 
     def _count(self, method: str, path: str) -> None:
         self.calls[f"{method} {path.split('/0x')[0]}"] += 1
@@ -161,6 +196,38 @@ class RestClient:
             return HttpResult(status=0, error=f"{type(error).__name__}: {error}"[:300])
         self._release(conn, reuse=not resp.will_close)
         return HttpResult(status=resp.status, body=_decode(resp.body), headers=resp.headers)
+
+    def poll(self, sent: Sent) -> HttpResult | None:
+        """The reply if it is in (never blocks); status 0 once the deadline passed; else None."""
+        conn = sent.conn
+        if conn is None:
+            return sent.result or HttpResult(status=0, error="nothing sent", sent=False)
+        try:
+            resp = conn.take(sent.method, read=not self._watched)
+            if resp is None and time.monotonic() >= sent.deadline:
+                resp = conn.take(sent.method)  # the last look: what arrived but was not read yet
+        except (OSError, ProtocolError) as error:
+            self._release(conn, reuse=False)
+            return HttpResult(status=0, error=f"{type(error).__name__}: {error}"[:300])
+        if resp is None:
+            if time.monotonic() < sent.deadline:
+                return None
+            self._release(conn, reuse=False)  # an answer may still come: that connection is done for
+            return HttpResult(status=0, error="TimeoutError: timed out")
+        self._release(conn, reuse=not resp.will_close)
+        return HttpResult(status=resp.status, body=_decode(resp.body), headers=resp.headers)
+
+    def wait(self, sent: Sent, timeout_s: float) -> None:
+        """Block until ``sent``'s connection may have more of its reply (at most ``timeout_s``)."""
+        if sent.conn is not None:
+            sent.conn.wait(min(timeout_s, max(0.0, sent.deadline - time.monotonic())))
+
+    def abandon(self, sent: Sent, why: str) -> HttpResult:
+        """Give up on the reply (its outcome stays unknown)."""
+        if sent.conn is not None:
+            self._release(sent.conn, reuse=False)
+            return HttpResult(status=0, error=why)
+        return sent.result or HttpResult(status=0, error="nothing sent", sent=False)
 
     def request(self, method: str, path: str, body: bytes | None = None, *, query: str = "",
                 headers: dict[str, str] | None = None, auth: bool = True, timeout_ms: int = 0) -> HttpResult:
@@ -189,17 +256,13 @@ class RestClient:
 
     def list_orders(self) -> HttpResult:
         """Every page of ``/data/orders``, merged into ``{"data": [...]}``; the first failure is returned."""
-        rows: list[Any] = []
-        cursor = "MA=="
-        for _ in range(MAX_PAGES):
-            res = self.request("GET", "/data/orders", query=f"?next_cursor={cursor}")
-            if not res.ok or not isinstance(res.body, dict):
-                return res if not res.ok else HttpResult(status=0, error="unexpected /data/orders body")
-            rows.extend(res.body.get("data") or [])
-            cursor = res.body.get("next_cursor") or END_CURSOR
-            if cursor == END_CURSOR:
-                return HttpResult(status=200, body={"data": rows}, headers=res.headers)
-        return HttpResult(status=0, error=f"/data/orders: more than {MAX_PAGES} pages")
+        pages = OrderPages()
+        while (cursor := pages.cursor) is not None:
+            pages.add(self.request("GET", OrderPages.PATH, query=f"?next_cursor={cursor}"))
+        return pages.result
+
+    def send_list_orders(self, cursor: str = "MA==") -> Sent:
+        return self.send("GET", OrderPages.PATH, query=f"?next_cursor={cursor}")
 
     def list_trades(self) -> HttpResult:
         """The newest page of ``/data/trades`` (an order of unknown outcome was placed seconds ago)."""
@@ -213,6 +276,35 @@ class RestClient:
     def l1(self, method: str, path: str, signer: Signer, *, timeout_ms: int = 0) -> HttpResult:
         headers = l1_headers(signer, timestamp_s=int(self.clock_s()))
         return self.request(method, path, headers=headers, auth=False, timeout_ms=timeout_ms)
+
+
+class OrderPages:
+    """``/data/orders`` page by page: ``cursor`` is the next page to ask for (None once done), ``result``
+    every page merged into ``{"data": [...]}``, or the first failure."""
+
+    PATH = "/data/orders"
+    __slots__ = ("cursor", "pages", "result", "rows")
+
+    def __init__(self) -> None:
+        self.rows: list[Any] = []
+        self.pages = 0
+        self.cursor: str | None = "MA=="
+        self.result = HttpResult(status=0, error="not listed yet")
+
+    def add(self, res: HttpResult) -> None:
+        self.pages += 1
+        self.cursor = None
+        if not res.ok or not isinstance(res.body, dict):
+            self.result = res if not res.ok else HttpResult(status=0, error="unexpected /data/orders body")
+            return
+        self.rows.extend(res.body.get("data") or [])
+        cursor = res.body.get("next_cursor") or END_CURSOR
+        if cursor == END_CURSOR:
+            self.result = HttpResult(status=200, body={"data": self.rows}, headers=res.headers)
+        elif self.pages >= MAX_PAGES:
+            self.result = HttpResult(status=0, error=f"/data/orders: more than {MAX_PAGES} pages")
+        else:
+            self.cursor = cursor
 
 
 def _decode(raw: bytes) -> Any:

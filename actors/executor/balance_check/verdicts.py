@@ -16,6 +16,10 @@ halt. The contract on ``risk.event.executor.``:
 
 No verdict is given when the market's ``InventoryState`` is older than ``stale_ns`` (inventory is down:
 coordinators already withdraw for that) or names other tokens than the lease.
+
+The markets checked are the ones a ``bus.leases.LeaseTable`` holds (a lease naming both tokens,
+``yes_asset`` and ``no_asset``): a market two coordinators hold stays checked until the last of them
+releases it or lets its lease expire.
 """
 
 from __future__ import annotations
@@ -23,8 +27,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
+from bus.leases import LeaseTable
 from schemas import FillApplied, InventoryState, Lease, LeaseRelease
-from schemas.units import MS
 
 KIND = "inventory_mismatch"
 
@@ -68,7 +72,6 @@ def judge(venue: Legs, inventory: Legs, history: History, confirm: int) -> tuple
 class Watched:
     yes_asset: str
     no_asset: str
-    lease_until: int
     inventory: InventoryState | None = None
     inventory_at: int = 0  # when it was received
     history: History = field(default_factory=History)
@@ -81,28 +84,38 @@ class InventoryCheck:
     def __init__(self, *, confirm: int, stale_ns: int) -> None:
         self.confirm = confirm
         self.stale_ns = stale_ns
+        self.leases = LeaseTable()
         self.markets: dict[str, Watched] = {}
 
     # -- inputs ---------------------------------------------------------------------------------
 
     def on_lease(self, lease: Lease, now: int) -> list[Announce]:
-        if len(lease.assets) != 2 or not lease.market:
-            return []
-        until = now + lease.ttl_ms * MS
-        known = self.markets.get(lease.market)
-        if known is not None and (known.yes_asset, known.no_asset) == tuple(lease.assets):
-            known.lease_until = max(known.lease_until, until)
-            return []
-        out = self._forget(lease.market) if known is not None else []
-        self.markets[lease.market] = Watched(lease.assets[0], lease.assets[1], until)
-        return out
+        if not (lease.market and lease.yes_asset and lease.no_asset):
+            return []  # a check needs both tokens
+        self.leases.on_lease(lease, now)
+        return self._follow()
 
     def on_release(self, release: LeaseRelease) -> list[Announce]:
-        return self._forget(release.market) if release.market in self.markets else []
+        self.leases.on_release(release)
+        return self._follow()
 
     def expire(self, now: int) -> list[Announce]:
-        gone = [m for m, w in self.markets.items() if w.lease_until <= now]
-        return [a for market in gone for a in self._forget(market)]
+        self.leases.expire(now)
+        return self._follow()
+
+    def _follow(self) -> list[Announce]:
+        """Watch the markets the leases hold: one no longer held, or now named with other tokens, is
+        forgotten (a halt in force is cleared), a new one starts afresh."""
+        pairs = self.leases.pairs()
+        out: list[Announce] = []
+        for market, watched in list(self.markets.items()):
+            pair = pairs.get(market)
+            if pair is None or (pair.yes_asset, pair.no_asset) != (watched.yes_asset, watched.no_asset):
+                out += self._forget(market)
+        for market, pair in pairs.items():
+            if market not in self.markets:
+                self.markets[market] = Watched(pair.yes_asset, pair.no_asset)
+        return out
 
     def _forget(self, market: str) -> list[Announce]:
         watched = self.markets.pop(market)

@@ -1,13 +1,14 @@
 """The order heartbeat (PROTOCOL.md §4.6): ``POST /v1/heartbeats`` every 5 s once an order may be live.
 
 Why a dedicated thread with its own keep-alive session (the one exception to "one loop"): the
-dead-man switch is unforgiving (10 s, account-wide, every market), while the main loop makes blocking
-REST calls, several per flush at times (start-up cancel chunks, reconciliation pages, a venue that
-answers at the edge of our timeout). On its own thread and connection, the heartbeat's cadence
-depends only on the process being alive. A watchdog keeps the dead-man switch honest: the main loop
-pets it (every state tick and every request); if the loop has not been seen for ``watchdog_ms``
-(wedged), the thread stops sending, and the venue cancels everything 10 s later, as it would if we
-had died.
+dead-man switch is unforgiving (10 s, account-wide, every market). The main loop never waits for a reply,
+but it still signs, opens connections and writes to SQLite; on its own thread and connection, the
+heartbeat's cadence depends only on the process being alive. A watchdog keeps the dead-man switch
+honest: the main loop pets it (every state tick and every reply); if the loop has not been seen for
+``watchdog_ms`` (wedged), the thread stops sending, and the venue cancels everything 10 s later, as it
+would if we had died. Each accepted heartbeat is reported to the loop through a ``bus.bridge.Bridge``
+(``post``): ``HeartbeatStatus``, on the loop's thread, says whether the switch is armed and notices a
+lapse.
 
 Protocol (``HeartbeatIds``, pure): send the last id received (``""`` first); 200 gives the next id
 (the documented ``POST /heartbeats`` variant may answer ``{"status":"ok"}`` without one: keep the
@@ -22,8 +23,8 @@ import time
 from collections.abc import Callable
 from typing import Any, Literal
 
-from actors.executor.rest import RestClient
-from bus.logs import Logger
+from actors.executor.wire.rest import RestClient
+from bus.logs import Logger, Throttle
 from clob.auth import ApiCreds
 
 VENUE_TIMEOUT_S = 10.0
@@ -51,21 +52,53 @@ class HeartbeatIds:
         return "failed"
 
 
+class HeartbeatStatus:
+    """The loop's view of the venue's switch, from the accepted heartbeats the thread reports."""
+
+    __slots__ = ("_lapse_seen", "clock", "last_ok")
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.last_ok = 0.0
+        self._lapse_seen = False
+
+    def accepted(self, at: float) -> None:
+        self.last_ok = at
+
+    @property
+    def armed(self) -> bool:
+        """The venue's switch is armed by us: a heartbeat was accepted within its timeout."""
+        return self.last_ok > 0 and self.clock() - self.last_ok < VENUE_TIMEOUT_S
+
+    def take_lapse(self) -> bool:
+        """True once after the switch lapsed (no accepted heartbeat for 10 s): resync our orders."""
+        lapsed = self.last_ok > 0 and not self.armed
+        fresh = lapsed and not self._lapse_seen
+        self._lapse_seen = lapsed
+        return fresh
+
+
+def _run_here(callback: Callable[[], None]) -> None:
+    callback()
+
+
 class HeartbeatThread:
     def __init__(self, rest: RestClient, *, path: str, interval_ms: int, log: Logger,
-                 watchdog_ms: int = 10_000, clock: Callable[[], float] = time.monotonic) -> None:
+                 watchdog_ms: int = 10_000, clock: Callable[[], float] = time.monotonic,
+                 post: Callable[[Callable[[], None]], None] = _run_here) -> None:
         self.rest = rest
         self.path = path
         self.interval_s = interval_ms / 1000
         self.watchdog_s = watchdog_ms / 1000
         self.log = log
         self.clock = clock
+        self.post = post  # hands a callback to the loop's thread (``Bridge.post``)
+        self.status = HeartbeatStatus(clock)  # read and written on the loop's thread only
         self.ids = HeartbeatIds()
         self.sent = 0
         self.failures = 0
-        self.last_ok = 0.0
+        self.quiet = Throttle(first=1, every=10)  # heartbeat_failed lines (thread-local)
         self._pet = clock()
-        self._lapse_seen = False
         self._armed = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="order-heartbeat", daemon=True)
@@ -85,18 +118,13 @@ class HeartbeatThread:
 
     @property
     def armed(self) -> bool:
-        """The venue's switch is armed by us: a heartbeat was accepted within its timeout."""
-        return self.last_ok > 0 and self.clock() - self.last_ok < VENUE_TIMEOUT_S
+        return self.status.armed
 
     def pet(self) -> None:
         self._pet = self.clock()
 
     def take_lapse(self) -> bool:
-        """True once after the switch lapsed (no accepted heartbeat for 10 s): resync our orders."""
-        lapsed = self.last_ok > 0 and not self.armed
-        fresh = lapsed and not self._lapse_seen
-        self._lapse_seen = lapsed
-        return fresh
+        return self.status.take_lapse()
 
     def stop(self, timeout: float = 0.2) -> None:
         self._stop.set()
@@ -128,25 +156,28 @@ class HeartbeatThread:
             res = self.rest.heartbeat(self.path, self.ids.next_id)
             outcome = self.ids.on_reply(res.status, res.body)
         if outcome == "accepted":
-            if self.last_ok == 0.0 or self.failures:
-                self.log.info("heartbeat_armed" if self.last_ok == 0.0 else "heartbeat_recovered",
+            if self.sent == 0 or self.failures:
+                self.log.info("heartbeat_armed" if self.sent == 0 else "heartbeat_recovered",
                               failures=self.failures)
-            self.last_ok = self.clock()
+            at = self.clock()
+            self.post(lambda: self.status.accepted(at))
             self.sent += 1
             self.failures = 0
+            self.quiet = Throttle(first=1, every=10)
             return True
         self.failures += 1
-        if self.failures == 1 or self.failures % 10 == 0:
+        if self.quiet.count():  # the first failure, then every 10th until one is accepted again
             self.log.warning("heartbeat_failed", status=res.status, error=res.error or str(res.body)[:200],
                              failures=self.failures)
         return False
 
 
 def start_heartbeat(base_url: str, address: str, creds: ApiCreds, *, path: str, interval_ms: int,
-                    timeout_ms: int, log: Logger) -> HeartbeatThread:
-    """A heartbeat thread on its own keep-alive session (not yet armed)."""
+                    timeout_ms: int, log: Logger,
+                    post: Callable[[Callable[[], None]], None]) -> HeartbeatThread:
+    """A heartbeat thread on its own keep-alive session (not yet armed); ``post`` is ``Bridge.post``."""
     rest = RestClient(base_url, address, timeout_ms=min(timeout_ms, 2_000))
     rest.creds = creds
-    thread = HeartbeatThread(rest, path=path, interval_ms=interval_ms, log=log)
+    thread = HeartbeatThread(rest, path=path, interval_ms=interval_ms, log=log, post=post)
     thread.start()
     return thread

@@ -1,10 +1,10 @@
 """Orders on the account that the engine did not place ("foreign" orders): which to cancel, which to leave
 alone and report once (``PM_EXEC_FOREIGN_ORDERS``).
 
-A foreign order is one the venue lists (start-up sync, periodic sync, reconciliation: ``sync.apply_list``)
-that is neither in the registry (what the engine placed or adopted, restored from SQLite at start) nor
-waiting for reconciliation (limbo): an order a person placed by hand on the same account, or one the
-engine placed just before a crash and never learnt the outcome of. The policy:
+A foreign order is one the venue lists (start-up sync, periodic sync, reconciliation:
+``venue_list.apply_list``) that is neither in the registry (what the engine placed or adopted, restored
+from SQLite at start) nor waiting for reconciliation (limbo): an order a person placed by hand on the same
+account, or one the engine placed just before a crash and never learnt the outcome of. The policy:
 
 - ``cancel_traded`` (default): cancel it if its market is *traded*: a running coordinator holds a lease on
   it (``coord.lease.*``, kept for its ttl after it was received, as the feeds do), or the engine itself has
@@ -28,22 +28,13 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
 
-from actors.executor import events
-from actors.executor.effects import Intent
-from actors.executor.registry import UNOWNED, Live
-from actors.executor.replies import VenueOrder
+from actors.executor.core.params import ForeignPolicy
+from actors.executor.core.reply_bodies import VenueOrder
 from bus.leases import LeaseTable
 from schemas.units import MS
 
-if TYPE_CHECKING:
-    from actors.executor.core import ExecutorCore
-
-ForeignPolicy = Literal["cancel_traded", "cancel_all", "keep"]
-KIND = "foreign_order"
 SETTLE_MS = 5_000  # coordinators re-publish their lease every second
-
 
 
 @dataclass(slots=True)
@@ -103,46 +94,8 @@ class ForeignOrders:
         return cancel, report
 
 
-def engine_markets(core: ExecutorCore) -> set[str]:
-    """Markets the engine has an order in (or about to be placed)."""
-    markets = {o.market for o in core.registry.orders.values() if o.holder != UNOWNED}
-    markets.update(p.cmd.market for p in core.limbo.values())
-    markets.update(p.cmd.market for p in core.places)
-    return markets
-
-
-def cancel(core: ExecutorCore, order: VenueOrder, now: int) -> None:
-    """Register a foreign order as ``unowned`` (so its cancel is announced with its market) and cancel it."""
-    side: Literal["BUY", "SELL"] = "SELL" if order.side == "SELL" else "BUY"
-    core.registry.put(Live(order_id=order.order_id, holder=UNOWNED, slot="", market=order.market,
-                           asset=order.asset, side=side, price=order.price, size=order.size,
-                           size_matched=order.size_matched, created_ns=now))
-    core.to_cancel[order.order_id] = Intent("", UNOWNED, "unknown_order")
-
-
-def on_list(core: ExecutorCore, strangers: list[VenueOrder], listed: Collection[str], now: int) -> int:
-    """Apply the policy to one listing's foreign orders; returns how many are cancelled."""
-    traded = core.foreign.traded(engine_markets(core), now)
-    cancelled = core.foreign.on_list(strangers, listed, traded, now)
-    for order in cancelled:
-        cancel(core, order, now)
-    sweep(core, now)
-    return len(cancelled)
-
-
-def sweep(core: ExecutorCore, now: int) -> None:
-    """Cancel held orders whose market became traded; report those left alone past ``SETTLE_MS``."""
-    if not core.foreign.held:
-        return
-    cancelled, reported = core.foreign.sweep(core.foreign.traded(engine_markets(core), now), now)
-    for order in cancelled:
-        cancel(core, order, now)
-    if cancelled:
-        core.notes.append(("foreign_orders_cancelled", {"order_ids": [o.order_id for o in cancelled][:20],
-                                                        "count": len(cancelled)}))
-    action = "kept" if core.foreign.policy == "keep" else "left alone: not in a market a coordinator trades"
-    for order in reported:
-        message = (f"order {order.order_id} ({order.side} {order.size} @ {order.price}, 1e-6 units, token "
-                   f"{order.asset[:16]}) was not placed by this engine; {action} "
-                   f"(PM_EXEC_FOREIGN_ORDERS={core.foreign.policy})")
-        core.out.append(events.risk(KIND, "info", order.market, message, now))
+def report_message(order: VenueOrder, policy: ForeignPolicy) -> str:
+    """The ``RiskEvent(kind="foreign_order", severity="info")`` text for a foreign order left alone."""
+    action = "kept" if policy == "keep" else "left alone: not in a market a coordinator trades"
+    return (f"order {order.order_id} ({order.side} {order.size} @ {order.price}, 1e-6 units, token "
+            f"{order.asset[:16]}) was not placed by this engine; {action} (PM_EXEC_FOREIGN_ORDERS={policy})")

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from actors.executor.rejections import Rejection
+from actors.executor.core.rejections import Rejection
 from schemas import FailReason, PlaceOrder
 from schemas.units import MS
 

@@ -1,43 +1,47 @@
-"""What the executor says on the bus, built in one place (pure), and the maker-only order check.
+"""What the executor says on the bus, built in one place (pure), and the log line that goes with each.
 
 Every ``PlaceOrder`` gets exactly one answer on ``exec.event.<holder>.``: ``OrderPlaced`` or
 ``OrderFailed``, except an order of unknown outcome, which is answered ``OrderFailed``
 (``unknown_outcome``) at once and, if reconciliation then finds it live, ``OrderPlaced`` with the
 same ``cmd_id``. ``OrderCancelled`` goes to the topic of the order's holder, whoever cancelled it.
+``announce`` puts an event into the step's ``Effects`` together with its log line.
 """
 
 from __future__ import annotations
 
-from bus import topics
-from clob.orders import OrderError, check_order, is_v2_position_id
+from bus import codec, topics
+from bus.effects import Effects, Level
 from schemas import BusMessage, FailReason, OrderCancelled, OrderFailed, OrderPlaced, PlaceOrder, RiskEvent
 from schemas.system import Severity
 
 PROGRAM = "executor"
 Out = tuple[bytes, BusMessage]
+_LOG: dict[type, tuple[Level, str]] = {OrderPlaced: ("info", "order_placed"),
+                                       OrderFailed: ("warning", "order_failed"),
+                                       OrderCancelled: ("info", "order_cancelled"),
+                                       RiskEvent: ("warning", "risk_event")}
 
 
-def check_place(cmd: PlaceOrder, allow_taker_exit: bool) -> str | None:
-    """Why ``cmd`` is refused as "invalid" (maker-only invariant, shape, tick grid), or None."""
-    maker = cmd.order_type in ("GTC", "GTD") and cmd.post_only
-    if not maker:
-        if not cmd.taker_exit:
-            return "maker-only: orders must be post-only GTC/GTD (taker_exit not set)"
-        if not allow_taker_exit:
-            return "maker-only: taker exits are disabled (PM_ALLOW_TAKER_EXIT=false)"
-        if cmd.post_only:
-            return "post-only is only for GTC/GTD orders"
-    if (cmd.order_type == "GTD") != (cmd.expiration > 0):
-        return "GTD orders need an expiration; other types must have expiration 0"
-    if not cmd.market or not cmd.holder:
-        return "holder and market are required"
-    try:
-        check_order(cmd.asset, cmd.side, cmd.price, cmd.size, cmd.tick, expiration=cmd.expiration)
-    except OrderError as error:
-        return str(error)
-    if is_v2_position_id(cmd.asset):
-        return "Protocol-V2 position ids are not supported"
-    return None
+def announce(fx: Effects, out: Out, count: int = 0) -> None:
+    """Publish ``out`` and log it (a ``RiskEvent`` of severity info, e.g. a foreign order left alone: at
+    level info); ``count``: the line is throttled (``bus.logs.Throttle``), this is the n-th like it."""
+    topic, msg = out
+    fx.publish(topic, msg)
+    level, event = _LOG.get(type(msg), ("info", "bus_event"))
+    if isinstance(msg, RiskEvent) and msg.severity == "info":
+        level = "info"
+    if count:
+        fx.note(event, level, count=count, **codec.to_builtins(msg))
+    else:
+        fx.note(event, level, **codec.to_builtins(msg))
+
+
+def announce_quietly(fx: Effects, out: Out, count: int) -> None:
+    """Publish ``out``; log it only if its throttle says so (``count`` > 0)."""
+    if count:
+        announce(fx, out, count)
+    else:
+        fx.publish(*out)
 
 
 def placed(cmd: PlaceOrder, order_id: str, status: str, now: int) -> Out:
@@ -63,3 +67,4 @@ def cancelled(*, cmd_id: str, holder: str, order_id: str, market: str, asset: st
 def risk(kind: str, severity: Severity, market: str, message: str, now: int) -> Out:
     return topics.risk_event(PROGRAM), RiskEvent(program=PROGRAM, market=market, kind=kind,
                                                  severity=severity, message=message, ts=now)
+

@@ -10,7 +10,8 @@ on Polymarket fails fast: when no try has succeeded within ``START_DEADLINE_S`` 
 timeout cut to what is left of it), the executor gives up and exits 2 (a wrong key, or a venue that is
 unreachable, is known before anything is quoted). Against the local venue (it may start after us) and
 in dry run it keeps trying. Once obtained, credentials are kept; later failures of other requests
-(heartbeats, orders, lists) are retried by their own rules, never by exiting.
+(heartbeats, orders, lists) are retried by their own rules, never by exiting. The tries run off the
+executor's loop (``Session.fetch`` on a ``Bridge`` worker, with a connection of their own).
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from actors.executor.actions import HttpResult
-from actors.executor.rest import RestClient
+from actors.executor.core.venue_requests import HttpResult
+from actors.executor.wire.rest import RestClient
 from bus.logs import Logger
 from clob.auth import ApiCreds
 from clob.signer import Signer
@@ -110,8 +111,10 @@ class Attempts:
 
 
 class Session:
-    """Obtains the credentials once (``Attempts``), shares them, sets them on the REST client. The shell
-    then starts the heartbeat on them. ``gave_up``: the start-up deadline passed (live trading only)."""
+    """Obtains the credentials once (``Attempts``), shares them, sets them on its REST client. The shell
+    runs ``fetch`` off the loop (``bus.bridge.Bridge``) whenever ``due``, hands the result to ``settle``
+    on the loop, then starts the heartbeat on ``creds``; ``try_obtain`` is the three in a row.
+    ``gave_up``: the start-up deadline passed (live trading only)."""
 
     def __init__(self, rest: RestClient, signer: Signer, *, given: ApiCredentials, funder: str, run_dir: str,
                  log: Logger, create: bool = True, deadline_s: float | None = None, timeout_ms: int = 2_000,
@@ -121,6 +124,7 @@ class Session:
         self.create, self.timeout_ms, self.clock = create, timeout_ms, clock
         self.attempts = Attempts(deadline_s)
         self.ready = False
+        self.creds: ApiCreds | None = None
         self.error = ""
 
     @property
@@ -135,13 +139,19 @@ class Session:
         return (f"executor: cannot obtain API credentials from {url} ({self.error}) after {tries} tries in "
                 f"{seconds} s; check the private key, the API credentials and the network. Exiting.\n")
 
-    def try_obtain(self) -> bool:
-        """True once credentials are in place (a blocking L1 round trip when it is time to try)."""
-        now = self.clock()
-        if self.ready or not self.attempts.due(now):
-            return self.ready
-        creds, source = obtain(self.rest, self.signer, self.given, self.funder, create=self.create,
-                               timeout_ms=self.attempts.timeout_ms(now, self.timeout_ms))
+    def due(self) -> bool:
+        """Is it time for a try (and is one still wanted)?"""
+        return not self.ready and self.attempts.due(self.clock())
+
+    def fetch(self) -> tuple[ApiCredentials | None, str]:
+        """One try: the blocking L1 round trips (off the loop), within what is left of the deadline."""
+        timeout_ms = self.attempts.timeout_ms(self.clock(), self.timeout_ms)
+        return obtain(self.rest, self.signer, self.given, self.funder, create=self.create,
+                      timeout_ms=timeout_ms)
+
+    def settle(self, result: tuple[ApiCredentials | None, str]) -> bool:
+        """The try's outcome (on the loop): True once credentials are in place."""
+        creds, source = result
         if creds is None:
             self.error = source
             self.attempts.failed(self.clock())
@@ -150,7 +160,13 @@ class Session:
                 self.log.warning("credentials_failed", error=source, retry_s=retry_s)
             return False
         write_creds(self.run_dir, creds)
-        self.rest.creds = l2_creds(creds)
+        self.creds = self.rest.creds = l2_creds(creds)
         self.ready = True
         self.log.info("credentials_ready", source=source, address=self.signer.address, funder=self.funder)
         return True
+
+    def try_obtain(self) -> bool:
+        """True once credentials are in place (a blocking L1 round trip when it is time to try)."""
+        if not self.due():
+            return self.ready
+        return self.settle(self.fetch())

@@ -1,7 +1,7 @@
 """The order registry: every order we believe is open, who holds it and in which slot (pure).
 
 ``Registry`` is the in-memory truth the core works with; it records a change log that the shell
-writes through to SQLite (``store.py``) after each step, so a restart can adopt its own orders.
+writes through to SQLite (``order_store.py``) after each step, so a restart can adopt its own orders.
 A slot is ``(holder, slot)``; the empty slot name means "not tracked by slot".
 """
 
@@ -92,6 +92,11 @@ class Registry:
 
     def view(self) -> list[OpenOrder]:
         return [o.view() for o in self.orders.values()]
+
+    def snapshot(self) -> list[OpenOrder]:
+        """The view to publish (the ``OpenOrders`` view is no longer ``dirty``)."""
+        self.dirty = False
+        return self.view()
 
     def load(self, rows: Iterable[Live]) -> None:
         """Fill from the durable store without recording changes."""
