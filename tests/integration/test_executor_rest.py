@@ -87,6 +87,8 @@ class Server:
                 while len(buf) < length:
                     buf += conn.recv(65536)
                 body, buf = buf[:length], buf[length:]
+                close_after = self.close_idle  # read once per request: a flip while answering the one
+                # before must not close the connection the client is already reusing (a race, not a test)
                 self.seen.append(Seen(n, method, path, headers, body))
                 if self.hold:
                     self.release.wait(TIMEOUT)
@@ -96,7 +98,7 @@ class Server:
                                  + str(len(data)).encode() + b"\r\n\r\n" + data)
                 except OSError:
                     return
-                if self.close_idle:
+                if close_after:
                     return
 
 
