@@ -3,7 +3,7 @@
 Requests go out once the loop drained what arrived together (``on_drained``). The loop never waits for a
 reply: each connection's socket is a reader of the Node, a reply goes to the core once in (``wire.flight``).
 Announced after the registry is durable (``publishing``). Credentials, order heartbeat: ``wire.account``;
-the inventory check (``balance_check``) is wired here. See docs/architecture-executor.md.
+the inventory check (``balance_check``) is wired here. See docs/architecture.md.
 """
 
 from __future__ import annotations
