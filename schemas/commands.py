@@ -38,6 +38,9 @@ class PlaceOrder(Message, frozen=True, tag="cmd.place"):
     taker_exit: bool = False
     ts: int = 0
     overlap_with: str = ""  # cmd_id of the replaced order proved safe to overlap; "" = cancel first
+    # ts_recv (ns, local) of the market data whose change drove this decision; 0 if none: tick to order is
+    # measured from it (the metrics program's histogram), on one host's clock
+    origin_ts: int = 0
 
 
 class CancelOrders(Message, frozen=True, tag="cmd.cancel"):

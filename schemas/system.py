@@ -53,6 +53,8 @@ class CoordinatorState(Message, frozen=True, tag="coord.state"):
     reason: str
     quotes: dict[str, int]  # slot -> price (1e-6) currently wanted
     ts: int
+    spread: int = 0  # the strategy's current quoting spread, 1e-6 units of price (0: not quoting two-sided)
+    volatility: int = 0  # the strategy's volatility estimate, 1e-6 units (|Δmid|/mid; 0: none)
 
 
 class RewardMarket(Message, frozen=True, tag="rewards.market"):

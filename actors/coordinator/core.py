@@ -101,6 +101,7 @@ class Coordinator:
     withdrawn: bool = True
     user_blind_since: int = 0  # when the user-feed reported itself disconnected (0 = connected)
     halts: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, market) -> message
+    origin_ts: int = 0  # ts_recv of the newest book that moved a top (PlaceOrder.origin_ts)
     _seq: int = 0
     run: int = 0
     end_ns: int = 0  # when the market's window ends (0: it does not rotate)
@@ -163,6 +164,7 @@ class Coordinator:
             return False
         self.tops[asset] = top
         self.feed_live[asset] = True
+        self.origin_ts = msg.ts_recv
         self.dirty = True
         return True
 
@@ -374,4 +376,4 @@ class Coordinator:
         return PlaceOrder(cmd_id=cmd_id, holder=self.holder, market=m.market,
                           asset=m.yes_asset if yes else m.no_asset, side="BUY", price=quote.price,
                           size=quote.size, tick=m.tick, neg_risk=m.neg_risk, slot=action.slot, ts=now,
-                          overlap_with=overlap_with)
+                          overlap_with=overlap_with, origin_ts=self.origin_ts)
