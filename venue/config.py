@@ -7,6 +7,8 @@ Money-like settings are strings or whole numbers here and become integer 1e-6 un
 
 from __future__ import annotations
 
+import itertools
+import math
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,6 +22,33 @@ from venue.faults import FaultPlan
 
 INTERVAL_SECONDS: dict[str, int] = {"5m": 300, "15m": 900, "1h": 3600, "4h": 14400}
 TICK_SIZES = ("0.1", "0.01", "0.005", "0.0025", "0.001", "0.0001")
+FAIR_MIN, FAIR_MAX = 1_000, MICRO - 1_000  # a fair value stays within [0.001, 0.999]
+
+
+def parse_fair(value: float | str) -> int:
+    """A scripted fair value (JSON number or decimal string) -> exact 1e-6 units within [0.001, 0.999]."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"a fair value must be a number, got {value!r}")
+    units = parse_exact(value)
+    if not FAIR_MIN <= units <= FAIR_MAX:
+        raise ValueError(f"a fair value must be within [0.001, 0.999], got {value!r}")
+    return units
+
+
+class FairPoint(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One point of a scripted fair-value path (`FlowConfig.fair_paths`, venue/fair_script.py)."""
+
+    t: float  # seconds since the market's window start (a reward market: since it was listed)
+    yes: float | str  # fair value of the first token (Yes / Up), within [0.001, 0.999]
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.t) and self.t >= 0):
+            raise ValueError(f"fair path: t must be a finite number of seconds >= 0, got {self.t}")
+        parse_fair(self.yes)
+
+    @property
+    def yes_units(self) -> int:
+        return parse_fair(self.yes)
 
 
 class FlowConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -42,6 +71,9 @@ class FlowConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     spot_start: dict[str, int] = msgspec.field(
         default_factory=lambda: {"btc": 100_000, "eth": 3_500, "sol": 150, "xrp": 2, "doge": 1}
     )
+    # scripted fair values (venue/fair_script.py): a condition id, a slug, or a rotating series
+    # (`btc-updown-15m`: every window of it) -> points (t, yes), linear in between
+    fair_paths: dict[str, tuple[FairPoint, ...]] = msgspec.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name in (
@@ -58,6 +90,11 @@ class FlowConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
         for name in ("noise_rate_per_min", "spot_vol_annual", "reward_vol_per_min"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        for key, points in self.fair_paths.items():
+            if not key or not points:
+                raise ValueError(f"fair_paths: {key!r} needs a market and at least one point")
+            if any(a.t > b.t for a, b in itertools.pairwise(points)):
+                raise ValueError(f"fair_paths[{key!r}]: t must not decrease")
 
 
 class VenueConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

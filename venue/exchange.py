@@ -16,6 +16,7 @@ from venue.clob_shapes import rewards_max_spread_units
 from venue.config import VenueConfig
 from venue.contract import MarketEvent, Reply, SignedOrder, UserEvent, error
 from venue.engine import Engine
+from venue.fair_script import find_market
 from venue.faults import FaultPlan
 from venue.flow import SyntheticFlow
 from venue.heartbeats import Heartbeats
@@ -178,6 +179,23 @@ class Exchange:
     def set_faults(self, plan: FaultPlan) -> None:
         """Use a new FaultPlan from now on (the core only reads `failed_trade_rate`)."""
         self.engine.clearing.faults = plan
+
+    def set_fair(self, *, market: str, yes: int | None, now_ns: int) -> Market | None:
+        """Script a market's fair value (`POST /_venue/fair`; venue/fair_script.py): `market` is a
+        condition id, slug, token id or rotating series (its current window); `yes` in 1e-6 units, None
+        to drop the override. The makers re-centre on the next `tick`. None if no market has that name."""
+        found = find_market(self.catalogue, market, now_ns)
+        if found is not None:
+            self.oracle.script.pin(found.condition_id, yes)
+        return found
+
+    def fair(self, *, market: str, now_ns: int) -> tuple[Market, int, str] | None:
+        """A market's fair value now and what sets it ("pin", "path" or "" for the model)."""
+        found = find_market(self.catalogue, market, now_ns)
+        if found is None:
+            return None
+        value = self.oracle.fair(found, now_ns)
+        return found, value, self.oracle.script.source(found.condition_id)
 
     def bench_quote(self, token_id: str, bid: int, ask: int, size: int, now_ns: int) -> str:
         """Benchmark hook: the bench maker's one bid / ask (Yes-book prices) in this token's market,

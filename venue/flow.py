@@ -4,7 +4,9 @@ All three are internal accounts acting through `Engine.submit` / `Engine.cancel`
 API orders, so they obey price-time priority, post-only, balances and fees.
 
 * Makers keep a ladder of post-only quotes around the fair value and re-centre it only every
-  `maker_refresh_ms`, so their quotes go stale between refreshes.
+  `maker_refresh_ms`, so their quotes go stale between refreshes; a scripted fair value
+  (`venue/fair_script.py`) is followed at once instead: the ladder is re-centred on the first step
+  after it moved to another tick.
 * Noise takers arrive as a Poisson process per market and take the touch (sometimes a little more)
   on a random side with FAK orders.
 * Informed takers watch for quotes that are more than `informed_edge_ticks` through the current fair
@@ -57,7 +59,7 @@ class SyntheticFlow:
                 stagger = self._rng.randrange(min(500, self._p.maker_refresh_ms))
                 self._next_refresh[cid] = now_ns + stagger * MS
                 self._next_noise[cid] = now_ns + self._noise_gap()
-            if now_ns >= self._next_refresh[cid]:
+            if now_ns >= self._next_refresh[cid] or self._script_moved(market, now_ns):
                 self._next_refresh[cid] = now_ns + self._p.maker_refresh_ms * MS
                 self._requote(market, now_ns)
             if now_ns >= self._next_noise[cid]:
@@ -75,6 +77,12 @@ class SyntheticFlow:
         self._next_noise.pop(condition_id, None)
 
     # makers ---------------------------------------------------------------------------------------
+    def _script_moved(self, market: Market, now_ns: int) -> bool:
+        """A scripted fair value has moved off the tick the ladder is centred on."""
+        scripted = self._oracle.script.fair(market, now_ns)
+        return scripted is not None and scripted // market.tick * market.tick != self._quoted_fair.get(
+            market.condition_id)
+
     def _requote(self, market: Market, now_ns: int) -> None:
         cid, tick = market.condition_id, market.tick
         fair = self._oracle.fair(market, now_ns) // tick * tick

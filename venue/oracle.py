@@ -5,6 +5,9 @@ window starts (0.5 before). The winner at the end is Up iff S_end >= S0, like th
 rule. The formula is scale-free, so shortened windows behave like real ones, only faster.
 Reward markets follow a slow random walk in logit space. Everything is seeded and advances only when
 `advance(now_ns)` is called, so identical call sequences give identical paths.
+
+A scripted fair value (`venue/fair_script.py`: `POST /_venue/fair`, `flow_params.fair_paths`) overrides
+the model; a window scripted at its end resolves Up iff its scripted fair is at least 0.5 there.
 """
 
 from __future__ import annotations
@@ -13,11 +16,11 @@ import math
 import random
 
 from schemas.units import NS, ONE
-from venue.config import FlowConfig
+from venue.config import FAIR_MAX, FAIR_MIN, FlowConfig
+from venue.fair_script import FairScript
 from venue.markets import Market
 
 YEAR_S = 365 * 86_400
-FAIR_MIN, FAIR_MAX = 1_000, ONE - 1_000
 
 
 class Oracle:
@@ -31,6 +34,7 @@ class Oracle:
         self._starts: dict[str, float] = {}  # condition id -> S0
         self._logits: dict[str, float] = {}  # condition id -> logit of a reward market's fair value
         self._last_ns = now_ns
+        self.script = FairScript(params.fair_paths)
 
     def advance(self, now_ns: int, markets: list[Market]) -> None:
         """Move every walk to `now_ns`; record S0 for windows that have started."""
@@ -54,6 +58,9 @@ class Oracle:
 
     def fair(self, market: Market, now_ns: int) -> int:
         """Fair value of the market's first token (Up / Yes), 1e-6 units within [0.001, 0.999]."""
+        scripted = self.script.fair(market, now_ns)
+        if scripted is not None:
+            return scripted
         if market.kind != "updown":
             logit = self._logits.get(market.condition_id, 0.0)
             return _clamp(int(ONE / (1.0 + math.exp(-logit))))
@@ -68,13 +75,18 @@ class Oracle:
         return _clamp(int(ONE * 0.5 * (1.0 + math.erf(z / math.sqrt(2.0)))))
 
     def winner(self, market: Market) -> int:
-        """Index of the winning token at the window end: 0 (Up) iff S_end >= S0."""
+        """Index of the winning token at the window end: 0 (Up) iff S_end >= S0 (or, for a scripted
+        window, iff its scripted fair at the end is at least 0.5)."""
+        scripted = self.script.fair(market, self._last_ns)
+        if scripted is not None:
+            return 0 if scripted >= ONE // 2 else 1
         start = self._starts.get(market.condition_id, self.spot.get(market.asset, 0.0))
         return 0 if self.spot.get(market.asset, 0.0) >= start else 1
 
     def forget(self, condition_id: str) -> None:
         self._starts.pop(condition_id, None)
         self._logits.pop(condition_id, None)
+        self.script.forget(condition_id)
 
 
 def _clamp(value: int) -> int:

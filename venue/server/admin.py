@@ -16,7 +16,9 @@ import msgspec
 
 from schemas.units import NS
 from venue import faults
+from venue.config import parse_fair
 from venue.faults import FaultPlan, HttpFault
+from venue.money import fmt
 from venue.server.http import Request, Response, Router
 
 _NO_FAULT = HttpFault()
@@ -88,7 +90,7 @@ class FaultState:
 
 
 class AdminApi:
-    """`/_venue/*`: stats, positions, faults, engine restart, WS drop/freeze, forced tick."""
+    """`/_venue/*`: stats, positions, faults, engine restart, WS drop/freeze, forced tick, fair values."""
 
     def __init__(self, *, exchange: Any, state: FaultState, clock_ns: Callable[[], int],
                  stats: Callable[[], dict[str, Any]], drop_ws: Callable[[], int],
@@ -111,6 +113,8 @@ class AdminApi:
         router.add("POST", "/_venue/ws/drop", lambda r: Response.json({"dropped": self.drop_ws()}))
         router.add("POST", "/_venue/ws/freeze", self._freeze)
         router.add("POST", "/_venue/tick", self._tick)
+        router.add("GET", "/_venue/fair", self._get_fair)
+        router.add("POST", "/_venue/fair", self._set_fair)
         router.add("POST", "/_venue/bench/broadcast", self._broadcast)
 
     def _positions(self, req: Request) -> Response:
@@ -156,6 +160,36 @@ class AdminApi:
     def _tick(self, req: Request) -> Response:
         self.tick()
         return Response.json("OK")
+
+    def _set_fair(self, req: Request) -> Response:
+        """`{"market": <condition id, slug, token id or series>, "yes": 0.70}` holds that market's fair
+        value (`"yes": null` hands it back to its config path or the model); the makers re-quote around
+        it before the answer is sent (`venue/fair_script.py`)."""
+        try:
+            body = msgspec.json.decode(req.body or b"{}")
+            key, raw = body["market"], body["yes"]
+            if not isinstance(key, str):
+                raise TypeError("market must be a string")
+            yes = None if raw is None else parse_fair(raw)
+        except (msgspec.DecodeError, KeyError, TypeError, ValueError) as error:
+            return Response.error(400, f'body must be {{"market": str, "yes": number | null}}: {error}')
+        market = self.exchange.set_fair(market=key, yes=yes, now_ns=self.clock_ns())
+        if market is None:
+            return Response.error(404, f"no market {key!r}")
+        self.tick()  # re-quote and send the new book now
+        return self._fair_of(market.condition_id)
+
+    def _get_fair(self, req: Request) -> Response:
+        """`?market=<condition id, slug, token id or series>` -> its fair value and what sets it."""
+        return self._fair_of(req.arg("market") or "")
+
+    def _fair_of(self, key: str) -> Response:
+        found = self.exchange.fair(market=key, now_ns=self.clock_ns())
+        if found is None:
+            return Response.error(404, f"no market {key!r}")
+        market, value, source = found
+        return Response.json({"market": market.condition_id, "slug": market.slug,
+                              "tokens": list(market.token_ids), "yes": fmt(value), "source": source})
 
     async def _broadcast(self, req: Request) -> Response:
         """Benchmark hook: publish `count` synthetic price_change events for `token_id`."""
