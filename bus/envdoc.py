@@ -28,6 +28,7 @@ SOURCES = [
     ("actors.executor.config", "ExecutorConfig", "executor"),
     ("actors.market_feed.config", "FeedConfig", "market-feed"),
     ("actors.user_feed.config", "UserFeedConfig", "user-feed"),
+    ("actors.metrics.config", "MetricsConfig", "metrics"),
     ("venue.config", "VenueEnv", "venue, with PM_VENUE=local"),
 ]
 

@@ -109,6 +109,7 @@ CASES = [
     Case("executor", ["-m", "actors.executor"], "PM_HEARTBEAT_MS", "10"),
     Case("coordinator", ["-m", "actors.coordinator"], "PM_PAIR_TARGET", "2"),
     Case("coordinator", ["-m", "actors.coordinator"], "PM_MARKETS_HTTP_RETRIES", "99"),
+    Case("metrics", ["-m", "actors.metrics"], "PM_METRICS_ADDR", "metrics.example.com:9464"),
     # paper mode (PM_VENUE=local) never reaches a host that is not loopback
     Case("executor", ["-m", "actors.executor"], "POLYMARKET_REST_URL", "https://clob.polymarket.com"),
     Case("user-feed", ["-m", "actors.user_feed"], "PM_LOCAL_VENUE_URL", "http://8.8.8.8:8900"),

@@ -30,7 +30,7 @@ def deployment() -> Iterator[tuple[Path, dict[str, str]]]:
     script = REPO / "deploy" / "write_ctl_conf.sh"
     subprocess.run([str(script), str(REPO), str(var), str(ctl_home)], check=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PM_")}
-    env.update({"PM_ROOT": str(REPO), "PM_VAR": str(var)})
+    env.update({"PM_ROOT": str(REPO), "PM_VAR": str(var), "PM_METRICS_ADDR": "127.0.0.1:0"})
     yield ctl_home / "etc" / "supervisord.conf", env
     pidfile = var / "run" / "supervisord.pid"
     if pidfile.exists():  # never leave a supervisord behind, even when the test failed

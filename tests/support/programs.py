@@ -13,4 +13,5 @@ PROGRAMS: list[tuple[str, list[str], str]] = [
     ("executor", ["-c", "import os, runpy; os.environ['PM_LOCAL_VENUE_URL'] = 'http://127.0.0.1:9'; "
                         "runpy.run_module('actors.executor', run_name='__main__')"], '"event":"ready"'),
     ("market-feed", ["-m", "actors.market_feed"], '"event":"ready"'),  # no venue needed: connects on leases
+    ("metrics", ["-m", "actors.metrics"], '"event":"ready"'),  # program_env: PM_METRICS_ADDR on a free port
 ]

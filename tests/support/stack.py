@@ -135,6 +135,13 @@ class Stack:
             self.start_program(f"market:{slug}", "actors.coordinator", POLYMARKET_MARKET_SLUG=slug,
                                PM_COORDINATOR_NAME=slug, PM_WINDOW_SECONDS=str(window_seconds))
 
+    def start_metrics(self) -> str:
+        """Start the metrics program on a free loopback port; returns its ``http://host:port`` (scrape it
+        with ``tests.support.metrics``)."""
+        port = free_port()
+        self.start_program("metrics", "actors.metrics", PM_METRICS_ADDR=f"127.0.0.1:{port}")
+        return f"http://127.0.0.1:{port}"
+
     def restart(self, name: str) -> None:
         proc = self.procs[name]
         proc.stop()

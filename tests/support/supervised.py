@@ -34,7 +34,7 @@ from venue_client.endpoints import VenueEndpoints
 
 BIN = Path(sys.executable).parent
 CORE_PROGRAMS = ("core:bus", "core:inventory", "core:ofi", "core:executor", "core:user-feed",
-                 "core:market-feed")
+                 "core:market-feed", "core:metrics")
 
 
 def pid_from_file(pidfile: Path, timeout: float = 30.0) -> int:
@@ -64,7 +64,8 @@ class Supervised:
                  markets: list[tuple[str, str, dict[str, str]]]) -> None:
         self.var = var
         self.markets = markets
-        self.env = {**env, "PM_ROOT": str(REPO), "PM_VAR": str(var)}
+        # /metrics on any free port: tests.support.metrics.metrics_url(var / "log" / "metrics.log") names it
+        self.env = {"PM_METRICS_ADDR": "127.0.0.1:0", **env, "PM_ROOT": str(REPO), "PM_VAR": str(var)}
         self.conf = var / "ctl" / "etc" / "supervisord.conf"
         self.socket = var / "run" / "supervisor.sock"
         self.pidfile = var / "run" / "supervisord.pid"

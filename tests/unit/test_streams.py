@@ -40,3 +40,13 @@ def test_streams_are_independent() -> None:
     counter.observe(b"t.", h(2, src="a"))
     assert counter.total == 0
     assert counter.observe(b"u.", h(3, src="a")) == 1
+
+
+def test_gaps_add_up_per_stream_kind_and_survive_a_restart() -> None:
+    counter = GapCounter()
+    for topic, seq, run in ((b"md.book.1.", 1, 1), (b"md.book.1.", 4, 1), (b"md.book.2.", 1, 1),
+                            (b"md.book.2.", 3, 1), (b"sys.hb.x.", 1, 1), (b"sys.hb.x.", 3, 1),
+                            (b"md.book.1.", 1, 2), (b"md.book.1.", 2, 2)):  # run 2: a restart, no gap
+        counter.observe(topic, h(seq, run=run))
+    assert counter.by_kind == {"md.book": 3, "sys.hb": 1}
+    assert counter.total == 4

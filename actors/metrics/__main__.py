@@ -1,0 +1,3 @@
+from actors.metrics.main import main
+
+raise SystemExit(main())

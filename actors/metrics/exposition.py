@@ -1,0 +1,77 @@
+"""The Prometheus side: a ``Snapshot`` as metric families, and the ``/metrics`` HTTP server.
+
+The server is prometheus-client's own (``start_http_server``: a WSGI server on a daemon thread, a thread
+per scrape). Its collector holds one reference to the newest snapshot, which the loop replaces
+(``publish``); a scrape reads that reference once and formats it, so it never sees a half-updated state
+and the loop never waits for a scrape. Heartbeat ages are the only values computed at scrape time, from
+the clock and the receive times in the snapshot.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from wsgiref.simple_server import WSGIServer
+
+from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
+
+from actors.metrics import catalogue as c
+from actors.metrics.snapshot import EMPTY, Snapshot
+from schemas.units import NS
+
+
+def families(snapshot: Snapshot, now: int) -> list[Metric]:
+    """Every metric of ``snapshot`` as Prometheus families; heartbeat ages as of ``now`` (ns)."""
+    out: list[Metric] = []
+    for family in snapshot.families:
+        spec = family.spec
+        cls = CounterMetricFamily if spec.kind == "counter" else GaugeMetricFamily
+        metric = cls(spec.name, spec.help, labels=list(spec.labels))
+        for labels, value in family.samples:
+            metric.add_metric(list(labels), value)
+        out.append(metric)
+    ages = GaugeMetricFamily(c.HEARTBEAT_AGE.name, c.HEARTBEAT_AGE.help, labels=list(c.HEARTBEAT_AGE.labels))
+    for program, received in snapshot.heartbeats:
+        ages.add_metric([program], max(0, now - received) / NS)
+    out.append(ages)
+    hist = snapshot.tick_to_order
+    out.append(HistogramMetricFamily(
+        c.TICK_TO_ORDER.name, c.TICK_TO_ORDER.help, sum_value=hist.sum_s,
+        buckets=[("+Inf" if bound == float("inf") else repr(bound), count) for bound, count in hist.buckets]))
+    return out
+
+
+class SnapshotCollector:
+    """A prometheus-client collector over the newest snapshot (replaced whole by ``publish``)."""
+
+    def __init__(self, clock: Callable[[], int]) -> None:
+        self._clock = clock
+        self._snapshot = EMPTY
+
+    def publish(self, snapshot: Snapshot) -> None:
+        self._snapshot = snapshot  # one reference assignment: atomic for the scraping threads
+
+    def collect(self) -> Iterator[Metric]:
+        snapshot = self._snapshot  # read once: everything below comes from one picture
+        yield from families(snapshot, self._clock())
+
+
+class MetricsServer:
+    """``/metrics`` on ``host:port`` (port 0: any free one, see ``port``) until ``close``."""
+
+    def __init__(self, collector: SnapshotCollector, host: str, port: int) -> None:
+        registry = CollectorRegistry()
+        registry.register(collector)
+        self._server: WSGIServer
+        self._thread: threading.Thread
+        self._server, self._thread = start_http_server(port, addr=host, registry=registry)
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_port)
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(1.0)
