@@ -62,15 +62,20 @@ def scrape(url: str, timeout: float = 5.0) -> Page:
 
 
 def wait_scrape(url: str, predicate: Callable[[Page], bool], what: str, *, timeout: float = 10.0) -> Page:
-    """Scrape until ``predicate(page)``; fail after ``timeout`` with the last page."""
+    """Scrape until ``predicate(page)`` (a refused connection counts as not yet: the program may still be
+    starting); fail after ``timeout`` with the last page or error."""
     deadline = time.monotonic() + timeout
-    page = scrape(url)
-    while not predicate(page):
+    while True:
+        try:
+            page: Page | OSError = scrape(url)
+        except OSError as error:  # refused, reset, timed out (urllib's URLError is an OSError)
+            page = error
+        if isinstance(page, Page) and predicate(page):
+            return page
         if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not seen within {timeout}s; last scrape:\n{page.text}")
+            last = page.text if isinstance(page, Page) else repr(page)
+            raise AssertionError(f"{what}: not seen within {timeout}s; last scrape:\n{last}")
         time.sleep(0.02)  # poll interval of a bounded wait
-        page = scrape(url)
-    return page
 
 
 def metrics_url(log_path: Path, *, timeout: float = 10.0) -> str:
