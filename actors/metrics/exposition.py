@@ -1,20 +1,24 @@
 """The Prometheus side: a ``Snapshot`` as metric families, and the ``/metrics`` HTTP server.
 
-The server is prometheus-client's own (``start_http_server``: a WSGI server on a daemon thread, a thread
-per scrape). Its collector holds one reference to the newest snapshot, which the loop replaces
-(``publish``); a scrape reads that reference once and formats it, so it never sees a half-updated state
-and the loop never waits for a scrape. Heartbeat ages are the only values computed at scrape time, from
-the clock and the receive times in the snapshot.
+The server is prometheus-client's WSGI app and threading server (a thread per scrape) on a daemon thread
+of ours, polled every 50 ms so that a stop takes no longer (``start_http_server`` polls every 0.5 s).
+Its collector holds one reference to the newest snapshot, which the loop replaces (``publish``); a scrape
+reads that reference once and formats it, so it never sees a half-updated state and the loop never
+waits for a scrape. Heartbeat ages are the only values computed at scrape time, from the clock and the
+receive times in the snapshot.
 """
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Callable, Iterator
-from wsgiref.simple_server import WSGIServer
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, make_server
 
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import CollectorRegistry, make_wsgi_app
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.exposition import ThreadingWSGIServer
 
 from actors.metrics import catalogue as c
 from actors.metrics.snapshot import EMPTY, Snapshot
@@ -57,15 +61,33 @@ class SnapshotCollector:
         yield from families(snapshot, self._clock())
 
 
+class _Server(ThreadingWSGIServer):
+    address_family = socket.AF_INET
+
+
+class _Server6(ThreadingWSGIServer):
+    address_family = socket.AF_INET6
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # no stderr line per scrape
+        pass
+
+
 class MetricsServer:
     """``/metrics`` on ``host:port`` (port 0: any free one, see ``port``) until ``close``."""
+
+    POLL_S = 0.05
 
     def __init__(self, collector: SnapshotCollector, host: str, port: int) -> None:
         registry = CollectorRegistry()
         registry.register(collector)
-        self._server: WSGIServer
-        self._thread: threading.Thread
-        self._server, self._thread = start_http_server(port, addr=host, registry=registry)
+        server_class = _Server6 if ":" in host else _Server
+        self._server = make_server(host, port, make_wsgi_app(registry), server_class,
+                                   handler_class=_QuietHandler)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="metrics-http", daemon=True,
+                                        kwargs={"poll_interval": self.POLL_S})
+        self._thread.start()
 
     @property
     def port(self) -> int:
