@@ -20,9 +20,11 @@ Rules (each broken one is a ``ConfigError`` naming the variable, with the fix in
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 
-from bus.config import ConfigError
+from bus.config import ConfigError, Env
 from clob.signer import checksum_address
 from clob.wallets import (
     WALLET_TYPES,
@@ -73,6 +75,14 @@ class AccountWallet(msgspec.Struct, frozen=True, kw_only=True, gc=False):
         return msgspec.structs.replace(self, address=checksum_address(address))
 
 
+class WalletTypeSettings(msgspec.Struct, frozen=True, kw_only=True):
+    """Only the two type settings (``ExecutorConfig`` has them too), for ``deploy/render.py``: ``make up``
+    stops on a clash before starting anything, without reading the private key."""
+
+    sig_type: Annotated[str, Env(TYPE_VAR)] = ""
+    venue_account_type: Annotated[str, Env(VENUE_TYPE_VAR)] = ""
+
+
 def parse_type(variable: str, text: str) -> WalletType | None:
     """A wallet type from its name or signature type; None when empty; else ``ConfigError``."""
     if not text.strip():
@@ -120,7 +130,7 @@ def resolve_wallet(owner: str, type_text: str, funder_text: str, venue_type_text
         raise ConfigError(FUNDER_VAR, f"{funder} is not a wallet of the key's address {owner} (neither it "
                                       "nor its proxy, Safe or deposit wallet): set it to the address "
                                       "polymarket.com shows for this account, or leave it empty to derive "
-                                      "it, or check POLYMARKET_PRIVATE_KEY")
+                                      "it, or check the private key")
     if found != kind:
         expected = wallet_address(kind, owner)
         raise ConfigError(TYPE_VAR, f"{funder} is the key's {found} wallet, not its {kind} ({type_from}): "
@@ -161,8 +171,8 @@ def refusal_fix(message: str, wallet: AccountWallet, *, given_creds: bool) -> Co
     if wallet.wallet_type == "DEPOSIT_WALLET":
         return ConfigError(TYPE_VAR, f"{said}: the API key is not bound to the deposit wallet "
                                      f"{wallet.address}: if the account is not a deposit-wallet account, set "
-                                     f"{TYPE_VAR} to its type; if it is, give the key polymarket-client "
-                                     "derives for it (POLYMARKET_API_KEY, _SECRET, _PASSPHRASE)")
+                                     f"{TYPE_VAR} to its type; if it is, set it up once with "
+                                     "polymarket-client (SecureClient.create) and start again")
     if given_creds:
         return ConfigError("POLYMARKET_API_KEY", f"{said}: the API key belongs to another address than "
                                                  f"{wallet.owner}: remove POLYMARKET_API_KEY, _SECRET and "

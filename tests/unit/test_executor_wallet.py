@@ -5,6 +5,7 @@ what the exchange's wallet refusals tell the operator to change."""
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +19,7 @@ from actors.executor.wallet import (
 from bus.config import ConfigError
 from clob.signer import Signer
 from clob.wallets import WALLET_TYPES, WalletType, deposit_wallet_addresses, wallet_address
+from deploy import render
 
 OWNER = Signer("0x" + "42" * 32).address
 OTHER = Signer("0x" + "43" * 32).address
@@ -150,3 +152,27 @@ def test_a_refusal_becomes_the_fix(kind: WalletType, message: str, given_creds: 
     error = refusal_fix(message, wallet, given_creds=given_creds)
     assert error.variable == variable and fix in error.message and message in error.message
     assert "\n" not in error.message
+
+
+# -- make up: deploy/render.py stops on a clash before anything starts ----------------------------------
+
+@pytest.mark.parametrize(("env", "code"), [
+    ({"PM_VENUE_ACCOUNT_TYPE": "DEPOSIT_WALLET"}, 0),  # the executor follows the venue
+    ({"PM_VENUE_ACCOUNT_TYPE": "3", "POLYMARKET_SIGNATURE_TYPE": "DEPOSIT_WALLET"}, 0),
+    ({"PM_VENUE_ACCOUNT_TYPE": "3", "POLYMARKET_SIGNATURE_TYPE": "0"}, 2),
+    ({"POLYMARKET_SIGNATURE_TYPE": "5"}, 2),
+    ({"PM_VENUE": "polymarket", "PM_VENUE_ACCOUNT_TYPE": "3", "POLYMARKET_SIGNATURE_TYPE": "0"}, 0),
+], ids=str)
+def test_make_up_refuses_an_executor_type_the_paper_account_does_not_have(
+        env: dict[str, str], code: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    for name in ("PM_VENUE", "PM_VENUE_ACCOUNT_TYPE", "POLYMARKET_SIGNATURE_TYPE", "PM_LOCAL_VENUE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PM_ENV_FILE", "/dev/null")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    out = tmp_path / "generated.conf"
+    assert render.main(["render.py", str(out)]) == code
+    assert out.exists() is (code == 0)
+    if code:
+        assert "render: POLYMARKET_SIGNATURE_TYPE: " in capsys.readouterr().err
