@@ -25,11 +25,11 @@ SOURCES = [
     ("venue_client.markets.config", "MarketsConfig", "coordinators (market resolution)"),
     ("actors.inventory.config", "InventoryConfig", "inventory"),
     ("actors.ofi.config", "OfiConfig", "ofi"),
+    ("venue.config", "VenueEnv", "venue, with PM_VENUE=local; executor: its type in paper mode"),
     ("actors.executor.config", "ExecutorConfig", "executor"),
     ("actors.market_feed.config", "FeedConfig", "market-feed"),
     ("actors.user_feed.config", "UserFeedConfig", "user-feed"),
     ("actors.metrics.config", "MetricsConfig", "metrics"),
-    ("venue.config", "VenueEnv", "venue, with PM_VENUE=local"),
 ]
 
 HEADER = """# Configuration reference

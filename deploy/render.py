@@ -8,7 +8,9 @@ Writes, from ``deploy/markets.conf`` and the environment (``.env`` included):
 
 A bad line names the file and line number and exits with code 2, so ``make up`` stops before
 starting anything; so does a bad venue setting, e.g. a URL that is not loopback with ``PM_VENUE=local``
-(``VenueEndpoints``: paper mode never reaches a real exchange).
+(``VenueEndpoints``: paper mode never reaches a real exchange), or, in paper mode, a
+``POLYMARKET_SIGNATURE_TYPE`` other than the paper account's ``PM_VENUE_ACCOUNT_TYPE`` (the venue would
+refuse every order; ``actors/executor/wallet.py``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from actors.executor.wallet import WalletTypeSettings, account_type
 from bus.config import ConfigError, load
 from venue_client.endpoints import VenueEndpoints
 
@@ -102,6 +105,8 @@ def main(argv: list[str]) -> int:
         return 2
     try:
         venue = load(VenueEndpoints)
+        types = load(WalletTypeSettings)
+        account_type(types.sig_type, types.venue_account_type, local=venue.is_local)
         markets_file = ROOT / "deploy" / "markets.conf"
         markets = parse_markets(markets_file.read_text(), str(markets_file))
     except (ConfigError, MarketsError) as exc:

@@ -1,10 +1,16 @@
-"""``python -m actors.executor``: load and check the configuration (exit 2 naming the variable), run."""
+"""``python -m actors.executor``: load and check the configuration (exit 2 naming the variable), run.
+
+The start-up checks: the key for the mode (``config.resolve_key``), the wallet's type and address
+(``wallet.resolve_wallet``: a funder that is not the key's wallet of that type, or a paper account of
+another type, is refused with the fix), the relayer's URL. Then, with the first credentials, whether that
+wallet is deployed (``wire/wallet_check.py``, not in a dry run).
+"""
 
 from __future__ import annotations
 
 import sys
 
-from actors.executor.config import ExecutorConfig, resolve_funder, resolve_key
+from actors.executor.config import ExecutorConfig, relayer_url, resolve_key, resolve_wallet_config
 from actors.executor.main import PROGRAM, Executor
 from actors.executor.wire.signing import OrderSigner
 from bus.config import EXIT_CONFIG, ConfigError, describe, load_or_exit
@@ -22,14 +28,18 @@ def main() -> int:
     given = load_or_exit(ApiCredentials, PROGRAM)
     try:
         key = resolve_key(cfg, venue)
-        signer = OrderSigner(key, funder=resolve_funder(cfg, key), signature_type=cfg.sig_type)
+        wallet = resolve_wallet_config(cfg, venue, key)
+        relayer_url(cfg, venue)  # paper mode: loopback only
+        signer = OrderSigner(key, wallet=wallet)
     except ConfigError as exc:
         log.error("config_error", variable=exc.variable, error=exc.message)
         sys.stderr.write(f"{PROGRAM}: config error: {exc}\n")
         return EXIT_CONFIG
     ensure_run_dir(bus.run_dir)
     log.info("executor_starting", venue=venue.venue, rest_url=venue.rest_url, sends_orders=venue.sends_orders,
-             address=signer.address, given_creds=given.complete, **describe(cfg))
+             address=signer.address, wallet_type=wallet.wallet_type, wallet=wallet.address,
+             wallet_given=wallet.given, wallet_type_from=wallet.type_from, given_creds=given.complete,
+             **describe(cfg))
     executor = Executor(cfg, venue, bus, signer, given, log)
     try:
         return executor.run()

@@ -10,6 +10,10 @@ and the private-key rules of the three modes (ARCHITECTURE "Modes").
 Credentials (``wire/credentials.py``): live trading on Polymarket derives (or creates) them within 10 s of
 start or exits 2; the local venue is tried until it answers; a dry run derives them only (never creates) and
 only when a real key is given (``derives_in_dry_run``), so the user-feed can watch the real account.
+
+The wallet (``POLYMARKET_SIGNATURE_TYPE``, ``POLYMARKET_FUNDER_ADDRESS``; in paper mode
+``PM_VENUE_ACCOUNT_TYPE``): ``wallet.py`` has its rules; ``POLYMARKET_RELAYER_URL`` is where the start-up
+check asks whether it is deployed (``relayer_url``).
 """
 
 from __future__ import annotations
@@ -21,16 +25,31 @@ from msgspec import Meta
 
 from actors.executor.core.params import ForeignPolicy, Params, ReplaceMode
 from actors.executor.core.rate_limits import TierName
+from actors.executor.wallet import TYPE_VAR, VENUE_TYPE_VAR, AccountWallet, parse_type, resolve_wallet
 from bus.config import ConfigError, Env
-from clob.signer import Signer, checksum_address
+from clob.signer import Signer
 from venue_client.credentials import ApiCredentials
 from venue_client.endpoints import LOCAL_TEST_PRIVATE_KEY, VenueEndpoints
+from venue_client.urls import HTTP, check_url
+
+POLYMARKET_RELAYER = "https://relayer-v2.polymarket.com"  # polymarket-client 0.14.0 PRODUCTION relayer_url
 
 
 class ExecutorConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """The account's wallet: `POLYMARKET_SIGNATURE_TYPE` (0 EOA, 1 POLY_PROXY, 2 GNOSIS_SAFE, 3
+    DEPOSIT_WALLET, the number or the name; empty: `PM_VENUE_ACCOUNT_TYPE` in paper mode, else EOA) and
+    `POLYMARKET_FUNDER_ADDRESS` (the wallet; empty: derived from the key); `POLYMARKET_RELAYER_URL` (empty:
+    Polymarket's relayer, or the local venue's `/relayer`) is asked at start whether that wallet is deployed.
+    See README, "Wallet types".
+    """
+
     private_key: Annotated[str, Env("POLYMARKET_PRIVATE_KEY", secret=True)] = ""
     funder: Annotated[str, Env("POLYMARKET_FUNDER_ADDRESS")] = ""
-    sig_type: Annotated[int, Env("POLYMARKET_SIGNATURE_TYPE"), Meta(ge=0, le=2)] = 0  # 0 EOA, 1 proxy, 2 safe
+    # the account's wallet type: 0 EOA, 1 POLY_PROXY, 2 GNOSIS_SAFE, 3 DEPOSIT_WALLET (number or name); empty:
+    # in paper mode the local venue's PM_VENUE_ACCOUNT_TYPE, else EOA (README "Wallet types")
+    sig_type: Annotated[str, Env("POLYMARKET_SIGNATURE_TYPE")] = ""
+    venue_account_type: Annotated[str, Env("PM_VENUE_ACCOUNT_TYPE")] = ""  # read in paper mode only
+    relayer_url: Annotated[str, Env("POLYMARKET_RELAYER_URL")] = ""  # default: see ``relayer_url``
     startup: Annotated[Literal["cancel", "adopt"], Env("PM_EXEC_STARTUP")] = "cancel"
     # orders of the account the engine did not place (``core/foreign_orders.py``): cancel_traded cancels them
     # only in markets a running coordinator (or the engine) trades and reports the others once;
@@ -61,6 +80,12 @@ class ExecutorConfig(msgspec.Struct, frozen=True, kw_only=True):
     inventory_check_ms: Annotated[int, Env("PM_RECONCILE_MS"), Meta(ge=0, le=600_000)] = 5_000
     inventory_check_confirm: Annotated[int, Env("PM_RECONCILE_CONFIRM"), Meta(ge=1, le=1000)] = 3
 
+    def __post_init__(self) -> None:
+        parse_type(TYPE_VAR, self.sig_type)  # a bad name or number: exit 2 naming it
+        parse_type(VENUE_TYPE_VAR, self.venue_account_type)
+        if self.relayer_url:
+            check_url("POLYMARKET_RELAYER_URL", self.relayer_url, HTTP, loopback=False)
+
 
 def core_params(cfg: ExecutorConfig, *, dry_run: bool, heartbeat_ms: int) -> Params:
     return Params(dry_run=dry_run, allow_taker_exit=cfg.allow_taker_exit, startup=cfg.startup,
@@ -89,18 +114,21 @@ def resolve_key(cfg: ExecutorConfig, venue: VenueEndpoints) -> Signer:
         raise ConfigError(variable, f"not a usable private key ({error})") from None
 
 
-def resolve_funder(cfg: ExecutorConfig, signer: Signer) -> str:
-    """The maker (funder) address, checksummed; the signer's own address for an EOA account."""
-    funder = cfg.funder.strip()
-    if not funder:
-        return signer.address
-    try:
-        funder = checksum_address(funder)
-    except ValueError:
-        raise ConfigError("POLYMARKET_FUNDER_ADDRESS", "not a 0x + 40-hex address") from None
-    if funder != signer.address and cfg.sig_type == 0:
-        raise ConfigError("POLYMARKET_SIGNATURE_TYPE", "a funder other than the signer needs type 1 or 2")
-    return funder
+def resolve_wallet_config(cfg: ExecutorConfig, venue: VenueEndpoints, signer: Signer) -> AccountWallet:
+    """The account's wallet (``wallet.resolve_wallet``), or ``ConfigError`` with the fix."""
+    return resolve_wallet(signer.address, cfg.sig_type, cfg.funder, cfg.venue_account_type,
+                          local=venue.is_local)
+
+
+def relayer_url(cfg: ExecutorConfig, venue: VenueEndpoints) -> str:
+    """Where the start-up check asks about the wallet: ``POLYMARKET_RELAYER_URL``, else the local venue's
+    ``/relayer`` (paper mode) or Polymarket's relayer. Paper mode stays on loopback (``venue_client.urls``).
+    """
+    if cfg.relayer_url:
+        if venue.is_local:
+            check_url("POLYMARKET_RELAYER_URL", cfg.relayer_url, HTTP, loopback=True)
+        return cfg.relayer_url.rstrip("/")
+    return venue.local_url.rstrip("/") + "/relayer" if venue.is_local else POLYMARKET_RELAYER
 
 
 def derives_in_dry_run(cfg: ExecutorConfig, venue: VenueEndpoints, given: ApiCredentials) -> bool:

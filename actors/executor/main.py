@@ -2,8 +2,8 @@
 
 Requests go out once the loop drained what arrived together (``on_drained``). The loop never waits for a
 reply: each connection's socket is a reader of the Node, a reply goes to the core once in (``wire.flight``).
-Announced after the registry is durable (``publishing``). Credentials, order heartbeat: ``wire.account``;
-the inventory check (``balance_check``) is wired here. See docs/architecture.md.
+Announced after the registry is durable (``publishing``). Credentials, the wallet check, order heartbeat:
+``wire.account``; the inventory check (``balance_check``) is wired here. See docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -68,8 +68,8 @@ class Executor:
         self.check: BalanceCheck | None = None  # inventory vs the venue's balances; never in dry run
         if not self.dry_run and cfg.inventory_check_ms:
             balances = RestClient(venue.rest_url, signer.address, timeout_ms=cfg.http_timeout_ms)
-            self.check = BalanceCheck(balances, lambda: self.rest.creds, confirm=cfg.inventory_check_confirm,
-                                      signature_type=cfg.sig_type, clock=node.clock, apply=node.apply)
+            self.check = BalanceCheck(balances, lambda: self.rest.creds, signature_type=signer.signature_type,
+                                      confirm=cfg.inventory_check_confirm, clock=node.clock, apply=node.apply)
             for prefix in SUBSCRIPTIONS:
                 node.subscribe(prefix)
             self.handlers.update(self.check.handlers)
@@ -114,8 +114,8 @@ class Executor:
             self.publisher.emit(self.fx)
 
     def tick(self, now: int) -> None:
-        if not self.account.tick(self.rest):
-            self.node.stop()  # live trading without credentials: exit 2
+        if not self.account.tick(self.rest, self.core.wallet_refusal):
+            self.node.stop()  # live trading without credentials, or a wallet the venue refuses: exit 2
         self.flush()
 
     def check_silence(self, now: int) -> None:  # and report foreign orders left alone

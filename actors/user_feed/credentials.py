@@ -4,8 +4,10 @@
   ``$PM_RUN_DIR/api-creds.json``, written by the executor after it derives them over L1.
 - our maker (funder) address, to recognise our orders in ``maker_orders[]``: the file's ``address``,
   else ``POLYMARKET_FUNDER_ADDRESS``; on the local venue, the executor's default test account.
-- the L2 ``POLY_ADDRESS`` for REST back-fill (the API key's signer): ``PM_USER_SIGNER_ADDRESS``, else
-  the funder address (the same for an EOA account).
+- the L2 ``POLY_ADDRESS`` for REST back-fill (the key's own address, that the API key was derived for):
+  ``PM_USER_SIGNER_ADDRESS``, else the file's ``signer``, else the funder address (the same for an EOA
+  account; a proxy, Safe or deposit-wallet account with ``POLYMARKET_API_*`` given needs
+  ``PM_USER_SIGNER_ADDRESS``).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ def find(env: ApiCredentials, run_dir: str, *, signer: str, local: bool) -> Acco
     fallback = LOCAL_TEST_ADDRESS if local else ""
     api = ApiCreds(api_key=creds.api_key, secret=creds.secret, passphrase=creds.passphrase)
     me = Identity(creds.api_key, funder or signer or fallback)
-    return Account(api, me, signer or funder or fallback, source)
+    return Account(api, me, signer or creds.signer or funder or fallback, source)
 
 
 def _read_file(run_dir: str) -> ApiCredentials | None:

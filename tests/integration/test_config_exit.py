@@ -107,6 +107,15 @@ CASES = [
     Case("executor", ["-m", "actors.executor"], "POLYMARKET_FUNDER_ADDRESS", "0xnope"),
     Case("executor", ["-m", "actors.executor"], "POLYMARKET_PRIVATE_KEY", SECRET_LOOKING_KEY),
     Case("executor", ["-m", "actors.executor"], "PM_HEARTBEAT_MS", "10"),
+    # the wallet (actors/executor/wallet.py): a type that is none, a funder that is not the key's wallet of
+    # that type, a type the local venue's paper account does not have
+    Case("executor", ["-m", "actors.executor"], "POLYMARKET_SIGNATURE_TYPE", "4"),
+    Case("executor", ["-m", "actors.executor"], "POLYMARKET_FUNDER_ADDRESS", "0x" + "12" * 20),
+    Case("executor", ["-m", "actors.executor"], "POLYMARKET_SIGNATURE_TYPE", "3",
+         {"PM_VENUE_ACCOUNT_TYPE": "EOA"}),
+    Case("executor", ["-m", "actors.executor"], "POLYMARKET_SIGNATURE_TYPE", "2",
+         {"POLYMARKET_FUNDER_ADDRESS": "0xbc0ff067b7740eff76c1ca93c875ba6b890d6b50"}),  # the deposit wallet
+    Case("executor", ["-m", "actors.executor"], "POLYMARKET_RELAYER_URL", "https://relayer-v2.polymarket.com"),
     Case("coordinator", ["-m", "actors.coordinator"], "PM_PAIR_TARGET", "2"),
     Case("coordinator", ["-m", "actors.coordinator"], "PM_MARKETS_HTTP_RETRIES", "99"),
     Case("metrics", ["-m", "actors.metrics"], "PM_METRICS_ADDR", "metrics.example.com:9464"),
@@ -139,11 +148,12 @@ def runs() -> Iterator[dict[str, Run]]:
             settings = {"PM_VENUE": "local", "PM_LOCAL_VENUE_URL": tcp.url, "POLYMARKET_REST_URL": tcp.url,
                         "POLYMARKET_GAMMA_URL": tcp.url,
                         "POLYMARKET_WS_BASE_URL": tcp.url.replace("http", "ws"),
-                        "PM_EXEC_DB": str(run_dir / "executor.sqlite"), case.variable: case.value}
+                        "PM_EXEC_DB": str(run_dir / "executor.sqlite"), **case.extra,
+                        case.variable: case.value}
             env = program_env(run_dir, **settings)
             proc = subprocess.Popen([sys.executable, *case.argv], cwd=REPO, env=env, stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE)
-            started[f"{case.program}:{case.variable}"] = Run(case, proc, tcp, ipc, run_dir)
+            started[case_id(case)] = Run(case, proc, tcp, ipc, run_dir)
         yield started
     finally:
         for run in started.values():
@@ -153,7 +163,12 @@ def runs() -> Iterator[dict[str, Run]]:
             shutil.rmtree(run.run_dir, ignore_errors=True)
 
 
-@pytest.mark.parametrize("key", [f"{c.program}:{c.variable}" for c in CASES])
+def case_id(case: Case) -> str:
+    repeated = sum((c.program, c.variable) == (case.program, case.variable) for c in CASES) > 1
+    return f"{case.program}:{case.variable}" + (f"={case.value}" if repeated else "")
+
+
+@pytest.mark.parametrize("key", [case_id(c) for c in CASES])
 def test_a_bad_value_exits_2_naming_the_variable_before_anything_is_sent(runs: dict[str, Run],
                                                                          key: str) -> None:
     run = runs[key]

@@ -4,6 +4,9 @@
         stack.start_engine(markets=["btc-updown-15m"])
         ...  # stack.bus (a Listener on everything), stack.venue_url, stack.client (signed REST as us)
 
+The paper account is of the type ``PM_VENUE_ACCOUNT_TYPE`` in ``env`` names (EOA by default), which every
+program sees (the executor then signs for it); ``stack.wallet`` is its wallet, which holds the positions.
+
 Each program runs as ``python -m ...`` with its own log file in the stack's directory; nothing is
 shared with a user's ``make up`` (own ipc dir, ports, SQLite files).
 """
@@ -26,6 +29,7 @@ import requests
 from bus.endpoints import BusConfig
 from clob.auth import ApiCreds, l1_headers, l2_headers
 from clob.signer import Signer
+from clob.wallets import WalletType, signature_type_of, wallet_address, wallet_type_of
 from tests.support.procs import REPO, Listener, short_tmpdir
 from venue_client.endpoints import LOCAL_TEST_ADDRESS, LOCAL_TEST_PRIVATE_KEY
 
@@ -183,7 +187,17 @@ class Stack:
 
     @property
     def address(self) -> str:
+        """The key's own address (L1, and ``POLY_ADDRESS`` of L2 requests)."""
         return LOCAL_TEST_ADDRESS
+
+    @property
+    def wallet_type(self) -> WalletType:
+        return wallet_type_of(self.extra_env.get("PM_VENUE_ACCOUNT_TYPE") or "EOA")
+
+    @property
+    def wallet(self) -> str:
+        """The paper account's wallet: the orders' maker, whose balances these are."""
+        return wallet_address(self.wallet_type, self.address)
 
     def creds(self) -> ApiCreds:
         if self._creds is None:
@@ -210,7 +224,13 @@ class Stack:
         return orders
 
     def positions(self) -> dict[str, int]:
-        """Token id -> shares (1e-6 units) the venue holds for our address."""
-        body = requests.get(f"{self.venue_url}/_venue/positions", params={"address": self.address},
+        """Token id -> shares (1e-6 units) the venue holds for our wallet."""
+        body = requests.get(f"{self.venue_url}/_venue/positions", params={"address": self.wallet},
                             timeout=5).json()
         return {token: int(size) for token, size in body["positions"].items()}
+
+    def balance(self, token: str) -> int:
+        """The token balance (1e-6 units) the venue reports to us (``/balance-allowance``, our type)."""
+        params = {"asset_type": "CONDITIONAL", "token_id": token,
+                  "signature_type": str(signature_type_of(self.wallet_type))}
+        return int(self.private_get("/balance-allowance", params)["balance"])

@@ -1,4 +1,5 @@
-"""Executor configuration: defaults, and the private-key rules of the three modes (exit 2 otherwise)."""
+"""Executor configuration: defaults, and the private-key rules of the three modes (exit 2 otherwise).
+The wallet's rules (type x funder x mode) are tests/unit/test_executor_wallet.py."""
 
 from __future__ import annotations
 
@@ -6,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from actors.executor.config import ExecutorConfig, core_params, resolve_funder, resolve_key
+from actors.executor.config import (
+    POLYMARKET_RELAYER,
+    ExecutorConfig,
+    core_params,
+    relayer_url,
+    resolve_key,
+    resolve_wallet_config,
+)
 from bus.config import ConfigError, describe, load
 from venue_client.endpoints import LOCAL_TEST_ADDRESS, LOCAL_TEST_PRIVATE_KEY, VenueEndpoints
 
@@ -35,7 +43,10 @@ def test_defaults() -> None:
     ({"PM_ALLOW_TAKER_EXIT": "maybe"}, "PM_ALLOW_TAKER_EXIT"),
     ({"PM_EXEC_HEARTBEAT_MS": "9000"}, "PM_EXEC_HEARTBEAT_MS"),  # must stay well inside the 10 s switch
     ({"PM_EXEC_HEARTBEAT_PATH": "/hb"}, "PM_EXEC_HEARTBEAT_PATH"),
-    ({"POLYMARKET_SIGNATURE_TYPE": "3"}, "POLYMARKET_SIGNATURE_TYPE"),
+    ({"POLYMARKET_SIGNATURE_TYPE": "4"}, "POLYMARKET_SIGNATURE_TYPE"),
+    ({"POLYMARKET_SIGNATURE_TYPE": "SAFE"}, "POLYMARKET_SIGNATURE_TYPE"),
+    ({"PM_VENUE_ACCOUNT_TYPE": "-1"}, "PM_VENUE_ACCOUNT_TYPE"),
+    ({"POLYMARKET_RELAYER_URL": "relayer.example"}, "POLYMARKET_RELAYER_URL"),
 ])
 def test_bad_values_name_the_variable(env: dict[str, str], variable: str) -> None:
     with pytest.raises(ConfigError) as err:
@@ -79,13 +90,28 @@ def test_the_key_is_masked_in_the_startup_line() -> None:
 
 def test_funder() -> None:
     signer = resolve_key(config(), venue())
-    assert resolve_funder(config(), signer) == signer.address
-    assert resolve_funder(config(POLYMARKET_FUNDER_ADDRESS=signer.address.lower()), signer) == signer.address
-    proxy = "0x" + "ab" * 20
+    assert resolve_wallet_config(config(), venue(), signer).address == signer.address
+    same = resolve_wallet_config(config(POLYMARKET_FUNDER_ADDRESS=signer.address.lower()), venue(), signer)
+    assert same.address == signer.address and same.given
     with pytest.raises(ConfigError) as err:
-        resolve_funder(config(POLYMARKET_FUNDER_ADDRESS=proxy), signer)
-    assert err.value.variable == "POLYMARKET_SIGNATURE_TYPE"
-    assert resolve_funder(config(POLYMARKET_FUNDER_ADDRESS=proxy, POLYMARKET_SIGNATURE_TYPE="2"),
-                          signer).lower() == proxy
+        resolve_wallet_config(config(POLYMARKET_FUNDER_ADDRESS="0x" + "ab" * 20), venue(), signer)
+    assert err.value.variable == "POLYMARKET_FUNDER_ADDRESS"  # not a wallet of this key at all
     with pytest.raises(ConfigError):
-        resolve_funder(config(POLYMARKET_FUNDER_ADDRESS="0x12"), signer)
+        resolve_wallet_config(config(POLYMARKET_FUNDER_ADDRESS="0x12"), venue(), signer)
+
+
+@pytest.mark.parametrize(("venue_env", "given", "expected"), [
+    ({}, "", "http://127.0.0.1:8900/relayer"),
+    ({"PM_LOCAL_VENUE_URL": "http://127.0.0.1:9/"}, "", "http://127.0.0.1:9/relayer"),
+    ({"PM_VENUE": "polymarket"}, "", POLYMARKET_RELAYER),
+    ({"PM_VENUE": "polymarket"}, "https://relayer.example/", "https://relayer.example"),
+    ({}, "http://[::1]:7/relayer", "http://[::1]:7/relayer"),
+])
+def test_where_the_relayer_is(venue_env: dict[str, str], given: str, expected: str) -> None:
+    assert relayer_url(config(POLYMARKET_RELAYER_URL=given), venue(**venue_env)) == expected
+
+
+def test_paper_mode_never_asks_a_relayer_off_this_machine() -> None:
+    with pytest.raises(ConfigError) as err:
+        relayer_url(config(POLYMARKET_RELAYER_URL=POLYMARKET_RELAYER), venue())
+    assert err.value.variable == "POLYMARKET_RELAYER_URL"

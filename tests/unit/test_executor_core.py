@@ -152,6 +152,41 @@ def test_commands_of_one_iteration_share_batches_of_at_most_15() -> None:
     assert sum(isinstance(m, OrderPlaced) for m in sent_events(core)) == 21
 
 
+FLOW = "maker address not allowed, please use the deposit wallet flow"
+SIGNER_NOT_KEY = "the order signer address has to be the address of the API KEY"
+
+
+@pytest.mark.parametrize("batch", [False, True], ids=["single", "batch"])
+@pytest.mark.parametrize("message", [FLOW, SIGNER_NOT_KEY])
+def test_an_order_refused_for_the_wallet_type_is_kept_for_the_shell_and_halts_once(message: str,
+                                                                                   batch: bool) -> None:
+    """The shell turns it into a config_error and exits 2 (``wire/account.py``); the core halts quoting."""
+    core, venue = started(), Venue()
+    venue.on[PostOrders] = lambda req: (
+        HttpResult(status=200, body=[{"success": False, "orderID": "", "errorMsg": message}] * len(req.cmds))
+        if batch else HttpResult(status=400, body={"error": message}))
+    for i in range(2 if batch else 1):
+        core.on_command(place(f"c{i}", slot=f"s{i}"), T0)
+    flush(core, venue)
+    assert core.wallet_refusal == message
+    events = sent_events(core)
+    [risk] = [m for m in events if isinstance(m, RiskEvent)]
+    assert (risk.kind, risk.severity, risk.message) == ("account", "halt", f"order refused: {message}")
+    assert all(m.reason in ("invalid", "rejected") for m in events if isinstance(m, OrderFailed))
+    core.on_command(place("again", slot="s9"), T0 + MS)
+    flush(core, venue, T0 + MS)
+    assert core.wallet_refusal == message and not any(isinstance(m, RiskEvent) for m in sent_events(core))
+
+
+def test_other_account_refusals_are_not_about_the_wallet() -> None:
+    core, venue = started(), Venue()
+    venue.on[PostOrders] = lambda req: HttpResult(status=401, body={"error": "Unauthorized/Invalid api key"})
+    core.on_command(place("c1"), T0)
+    flush(core, venue)
+    assert core.wallet_refusal == ""
+    assert [m.kind for m in sent_events(core) if isinstance(m, RiskEvent)] == ["account"]
+
+
 def test_places_beyond_the_order_budget_are_refused_not_queued() -> None:
     core, venue = started(rate_tier="standard"), Venue()  # order burst 60
     for i in range(70):

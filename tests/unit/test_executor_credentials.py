@@ -9,9 +9,12 @@ from typing import Any
 import pytest
 
 from actors.executor.core.venue_requests import HttpResult
+from actors.executor.wallet import resolve_wallet
 from actors.executor.wire.credentials import MAX_WAIT_S, START_DEADLINE_S, Attempts, Session
+from actors.executor.wire.wallet_check import WalletCheck
 from bus.logs import Logger
 from clob.signer import Signer
+from clob.wallets import deposit_wallet_addresses, wallet_address
 from venue_client.credentials import ApiCredentials, read_creds
 
 KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
@@ -154,3 +157,105 @@ def test_a_dry_run_derives_only_and_never_creates_a_key(tmp_path: Path) -> None:
     run_until(s, clock, 60.0)
     assert s.ready and [m for m, _, _ in rest.calls] == ["GET", "GET"]
     assert "no key is created" in log.events[0][1]["error"]
+
+
+# -- the wallet check (with the credentials' try) -------------------------------------------------------
+
+
+class FakeRelayer:
+    """``/deployed`` answers from a set of deployed addresses (or ``broken``: no usable answer)."""
+
+    def __init__(self, deployed: set[str], broken: HttpResult | None = None) -> None:
+        self.deployed, self.broken = {a.lower() for a in deployed}, broken
+        self.asked: list[str] = []
+
+    def request(self, method: str, path: str, body: bytes | None = None, *, query: str = "",
+                auth: bool = True, timeout_ms: int = 0, headers: Any = None) -> HttpResult:
+        assert (method, path, auth) == ("GET", "/deployed", False)
+        self.asked.append(query)
+        if self.broken is not None:
+            return self.broken
+        address = query.split("address=")[1].split("&")[0]
+        return HttpResult(status=200, body={"deployed": address.lower() in self.deployed})
+
+    def close(self) -> None:
+        pass
+
+
+OWNER = Signer(KEY).address
+BEACON, UUPS = deposit_wallet_addresses(OWNER)
+
+
+def checked(relayer: FakeRelayer, type_text: str, funder: str = "") -> WalletCheck:
+    wallet = resolve_wallet(OWNER, type_text, funder, local=False)
+    return WalletCheck(relayer, wallet, "https://relayer.test")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("type_text", "funder", "deployed", "found", "asked"), [
+    ("3", "", {UUPS, BEACON}, UUPS, [UUPS]),  # the legacy wallet first, as polymarket-client does
+    ("3", "", {BEACON}, BEACON, [UUPS, BEACON]),
+    ("3", BEACON, {BEACON}, BEACON, [BEACON]),
+    ("3", UUPS, {UUPS}, UUPS, [UUPS]),
+    ("2", "", {wallet_address("GNOSIS_SAFE", OWNER)}, wallet_address("GNOSIS_SAFE", OWNER),
+     [wallet_address("GNOSIS_SAFE", OWNER)]),
+    ("1", "", {wallet_address("POLY_PROXY", OWNER)}, wallet_address("POLY_PROXY", OWNER),
+     [wallet_address("POLY_PROXY", OWNER)]),
+    ("3", "", set(), None, [UUPS, BEACON]),
+    ("2", "", {BEACON}, None, [wallet_address("GNOSIS_SAFE", OWNER)]),  # a deposit-wallet account, not a Safe
+])
+def test_the_wallet_check_finds_the_deployed_wallet_or_refuses(type_text: str, funder: str,
+                                                              deployed: set[str], found: str | None,
+                                                              asked: list[str]) -> None:
+    relayer = FakeRelayer(deployed)
+    verdict = checked(relayer, type_text, funder).run(500)
+    kind = {"1": "PROXY", "2": "SAFE", "3": "WALLET"}[type_text]
+    assert relayer.asked == [f"?address={a}&type={kind}" for a in asked]
+    if found is None:
+        assert verdict.wallet is None and verdict.refused is not None and not verdict.error
+        assert verdict.refused.variable == "POLYMARKET_SIGNATURE_TYPE"
+    else:
+        assert verdict.wallet is not None and verdict.wallet.address == found and verdict.refused is None
+
+
+def test_an_eoa_is_not_checked() -> None:
+    relayer = FakeRelayer(set())
+    check = checked(relayer, "0")
+    assert not check.needed and check.run().wallet is not None and relayer.asked == []
+
+
+@pytest.mark.parametrize("broken", [UNREACHABLE, HttpResult(status=502, body="bad gateway"),
+                                    HttpResult(status=200, body={"deployed": "yes"})])
+def test_a_relayer_without_an_answer_is_a_failed_try(broken: HttpResult) -> None:
+    verdict = checked(FakeRelayer(set(), broken), "3").run()
+    assert verdict.wallet is None and verdict.refused is None
+    assert "relayer https://relayer.test" in verdict.error
+
+
+def test_the_session_shares_the_wallet_the_check_found(tmp_path: Path) -> None:
+    clock, log = Clock(), Quiet()
+    rest = FakeRest(clock, {"GET /auth/derive-api-key": [GOOD]})
+    s = session(rest, clock, tmp_path, log, deadline_s=START_DEADLINE_S,
+                check=checked(FakeRelayer({UUPS}), "3"))
+    assert s.try_obtain() and s.funder == UUPS
+    shared = read_creds(str(tmp_path))
+    assert shared is not None and (shared.address, shared.signer) == (UUPS, OWNER)  # maker, POLY_ADDRESS
+
+
+def test_a_wallet_the_account_does_not_have_is_refused_at_once_and_never_retried(tmp_path: Path) -> None:
+    clock, log = Clock(), Quiet()
+    rest = FakeRest(clock, {"GET /auth/derive-api-key": [GOOD]})
+    s = session(rest, clock, tmp_path, log, check=checked(FakeRelayer(set()), "3"))  # even on the local venue
+    assert not s.try_obtain()
+    assert s.refused is not None and s.refused.variable == "POLYMARKET_SIGNATURE_TYPE" and not s.ready
+    assert read_creds(str(tmp_path)) is None  # the user-feed is not told of an account we will not trade
+    clock.now += 60
+    assert not s.due() and len(rest.calls) == 1
+
+
+def test_a_relayer_failure_is_retried_like_the_credentials(tmp_path: Path) -> None:
+    clock, log = Clock(), Quiet()
+    rest = FakeRest(clock, {"GET /auth/derive-api-key": [GOOD]})
+    s = session(rest, clock, tmp_path, log, deadline_s=START_DEADLINE_S,
+                check=checked(FakeRelayer(set(), UNREACHABLE), "2"))
+    assert run_until(s, clock, 60.0) == [0.0, 1.0, 3.0, 7.0]
+    assert s.gave_up and s.refused is None and "relayer" in s.error

@@ -44,3 +44,16 @@ def test_an_unreadable_or_partial_file_means_keep_waiting(tmp_path: Path) -> Non
     assert find(ApiCredentials(), str(tmp_path), signer="", local=True) is None
     (tmp_path / "api-creds.json").write_text("{half")
     assert find(ApiCredentials(), str(tmp_path), signer="", local=True) is None
+
+
+def test_a_wallet_account_is_known_by_its_wallet_and_asks_rest_as_its_key(tmp_path: Path) -> None:
+    """Proxy, Safe, deposit wallet: our fills carry the wallet as maker address, while L2 requests (the
+    REST back-fill) name the key's own address, which the executor writes beside it."""
+    wallet_file = ApiCredentials(api_key="file-key", secret="c2VjcmV0Mg==", passphrase="pp2", address=FUNDER,
+                                 signer=SIGNER)
+    write_creds(str(tmp_path), wallet_file)
+    account = find(ApiCredentials(), str(tmp_path), signer="", local=True)
+    assert account is not None and (account.me.address, account.signer) == (FUNDER, SIGNER)
+    assert account.me.owns("someone-else", FUNDER.lower()) and not account.me.owns("x", SIGNER)
+    override = find(ApiCredentials(), str(tmp_path), signer=LOCAL_TEST_ADDRESS, local=True)
+    assert override is not None and override.signer == LOCAL_TEST_ADDRESS  # PM_USER_SIGNER_ADDRESS wins

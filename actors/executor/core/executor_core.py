@@ -41,6 +41,11 @@ class ExecutorCore:
     def heartbeat_wanted(self) -> bool:
         return self.state.heartbeat_wanted
 
+    @property
+    def wallet_refusal(self) -> str:
+        """The venue's first refusal of an order for the wallet type ("" if none): the shell exits 2."""
+        return self.state.wallet_refusal
+
     def executor_state(self, now: int, heartbeat_armed: bool) -> ExecutorState:
         state = self.state
         mode = "dry_run" if state.p.dry_run else state.backoffs.mode(now)

@@ -68,7 +68,7 @@ class PendingPlace(NamedTuple):
 class OrderState:
     __slots__ = ("backoffs", "budget", "cancel_all", "cancel_all_sent", "flight", "foreign",
                  "heartbeat_wanted", "limbo", "p", "places", "quiet", "registry", "silence", "sync",
-                 "to_cancel")
+                 "to_cancel", "wallet_refusal")
 
     def __init__(self, params: Params, now: int, stored: list[Live] | None = None) -> None:
         self.p = params
@@ -88,6 +88,7 @@ class OrderState:
         self.limbo: dict[str, Pending] = {}
         self.heartbeat_wanted = False  # an order may be live: arm the venue's dead-man switch
         self.quiet = Throttle(first=10, every=100)  # log lines that can flood, by kind (and holder)
+        self.wallet_refusal = ""  # the venue's first refusal of an order for the wallet type (exit 2 follows)
 
     # -- reads ----------------------------------------------------------------------------------
 
@@ -112,6 +113,10 @@ class OrderState:
         ids = sorted({*self.registry.orders, *self.limbo, *self.to_cancel})
         size = self.budget.cancels.burst
         return [CancelIds(tuple(ids[i:i + size])) for i in range(0, len(ids), size)]
+
+    def refused_for_wallet(self, message: str) -> None:
+        """The venue refused an order for the account's wallet type: a configuration error."""
+        self.wallet_refusal = self.wallet_refusal or message or "refused for the wallet type"
 
     # -- commands -------------------------------------------------------------------------------
 

@@ -14,7 +14,10 @@ Effects:
 - ``reconcile``: unknown outcome (no response, timeout, unexplained 5xx): look the order up by its
   locally computed id before placing again on that slot;
 - ``order_pause``: trading disabled / cancel-only: pause placing for a while;
-- ``account``: the account or API key is refused (auth, ban, closed-only, wallet flow): a RiskEvent.
+- ``account``: the account or API key is refused (auth, ban, closed-only): a RiskEvent;
+- ``wallet``: refused for the account's wallet type ("... please use the deposit wallet flow", "the order
+  signer address has to be the address of the API KEY"): a RiskEvent, and the shell exits 2 with a
+  ``config_error`` (``actors/executor/wallet.py``: the fix), rather than refusing every re-quote.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from typing import Any, Literal
 from schemas import FailReason
 
 Effect = Literal["none", "side_backoff", "rate_backoff", "restart_backoff", "post_only_mode",
-                 "balance_block", "reconcile", "order_pause", "account"]
+                 "balance_block", "reconcile", "order_pause", "account", "wallet"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +60,9 @@ RULES: tuple[tuple[str, FailReason, Effect], ...] = (
     ("invalid signature", "invalid", "none"),
     ("too many orders in payload", "invalid", "none"),
     ("invalid amount for a marketable buy", "invalid", "none"),
-    ("maker address not allowed", "invalid", "account"),
+    ("maker address not allowed", "invalid", "wallet"),
     ("has to be the owner of the api key", "rejected", "account"),
-    ("has to be the address of the api key", "rejected", "account"),
+    ("has to be the address of the api key", "rejected", "wallet"),
     ("address banned", "rejected", "account"),
     ("closed only mode", "rejected", "account"),
     ("invalid api key", "rejected", "account"),

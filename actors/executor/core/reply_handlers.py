@@ -99,6 +99,9 @@ def reject(state: OrderState, cmd: PlaceOrder, rej: Rejection, retry_ms: int, no
     if rej.effect == "balance_block":
         message = f"{rej.message}: {cmd.side} {cmd.asset} blocked for {retry_ms} ms"
         bus_events.announce(fx, bus_events.risk("balance", "halt", cmd.market, message, now))
+    if rej.effect == "wallet" and not state.wallet_refusal:  # the shell exits 2 with the fix (config_error)
+        state.refused_for_wallet(rej.message)
+        bus_events.announce(fx, bus_events.risk("account", "halt", "", f"order refused: {rej.message}", now))
     state.refuse(cmd, rej.reason, retry_ms, rej.message, now, fx)
 
 

@@ -12,16 +12,26 @@ unreachable, is known before anything is quoted). Against the local venue (it ma
 in dry run it keeps trying. Once obtained, credentials are kept; later failures of other requests
 (heartbeats, orders, lists) are retried by their own rules, never by exiting. The tries run off the
 executor's loop (``Session.fetch`` on a ``Bridge`` worker, with a connection of their own).
+
+The key is always the owner's (L1 ``POLY_ADDRESS`` is the key's own address for every wallet type, as
+polymarket-client does); the shared file names the wallet (``address``: our orders' maker, by which the
+user-feed knows our fills) and the owner (``signer``: the L2 ``POLY_ADDRESS``). A try also runs the
+wallet's start-up check (``wallet_check``) once credentials are in: a wallet that is not deployed is a
+configuration error (``refused``: exit 2 at once, never retried).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
+
+import msgspec
 
 from actors.executor.core.venue_requests import HttpResult
 from actors.executor.wire.rest import RestClient
+from actors.executor.wire.wallet_check import WalletCheck
+from bus.config import ConfigError
 from bus.logs import Logger
 from clob.auth import ApiCreds
 from clob.signer import Signer
@@ -31,7 +41,15 @@ MAX_WAIT_S = 30.0
 START_DEADLINE_S = 10.0
 
 
-def parse_creds(res: HttpResult, address: str) -> ApiCredentials | None:
+class Tried(NamedTuple):
+    """One try's outcome: credentials and where they came from; or why not, and whether that is final."""
+
+    creds: ApiCredentials | None
+    why: str  # env | derived | created, or the failure
+    refused: ConfigError | None = None  # the wallet check's verdict: a configuration error (exit 2)
+
+
+def parse_creds(res: HttpResult, address: str, signer: str = "") -> ApiCredentials | None:
     body: Any = res.body
     if not res.ok or not isinstance(body, dict):
         return None
@@ -40,7 +58,8 @@ def parse_creds(res: HttpResult, address: str) -> ApiCredentials | None:
         return None
     if not (key and secret and passphrase):
         return None
-    return ApiCredentials(api_key=key, secret=secret, passphrase=passphrase, address=address)
+    return ApiCredentials(api_key=key, secret=secret, passphrase=passphrase, address=address,
+                          signer=signer or address)
 
 
 def obtain(rest: RestClient, signer: Signer, given: ApiCredentials, funder: str, *, create: bool = True,
@@ -49,15 +68,15 @@ def obtain(rest: RestClient, signer: Signer, given: ApiCredentials, funder: str,
     ``create=False``: derive only (a GET), never ``POST /auth/api-key``."""
     if given.complete:
         return ApiCredentials(api_key=given.api_key, secret=given.secret, passphrase=given.passphrase,
-                              address=given.address or funder), "env"
+                              address=given.address or funder, signer=signer.address), "env"
     derived = rest.l1("GET", "/auth/derive-api-key", signer, timeout_ms=timeout_ms)
-    creds = parse_creds(derived, funder)
+    creds = parse_creds(derived, funder, signer.address)
     if creds is not None:
         return creds, "derived"
     if not create:
         return None, f"derive: {_why(derived)} (dry run: no key is created)"
     created = rest.l1("POST", "/auth/api-key", signer, timeout_ms=timeout_ms)
-    creds = parse_creds(created, funder)
+    creds = parse_creds(created, funder, signer.address)
     if creds is not None:
         return creds, "created"
     return None, f"derive: {_why(derived)}; create: {_why(created)}"
@@ -114,18 +133,20 @@ class Session:
     """Obtains the credentials once (``Attempts``), shares them, sets them on its REST client. The shell
     runs ``fetch`` off the loop (``bus.bridge.Bridge``) whenever ``due``, hands the result to ``settle``
     on the loop, then starts the heartbeat on ``creds``; ``try_obtain`` is the three in a row.
-    ``gave_up``: the start-up deadline passed (live trading only)."""
+    ``gave_up``: the start-up deadline passed (live trading only); ``refused``: the wallet check found a
+    configuration error (exit 2); ``funder``: the wallet, as the check found it."""
 
     def __init__(self, rest: RestClient, signer: Signer, *, given: ApiCredentials, funder: str, run_dir: str,
                  log: Logger, create: bool = True, deadline_s: float | None = None, timeout_ms: int = 2_000,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, check: WalletCheck | None = None) -> None:
         self.rest, self.signer, self.given, self.funder, self.run_dir, self.log = (
             rest, signer, given, funder, run_dir, log)
-        self.create, self.timeout_ms, self.clock = create, timeout_ms, clock
+        self.create, self.timeout_ms, self.clock, self.check = create, timeout_ms, clock, check
         self.attempts = Attempts(deadline_s)
         self.ready = False
         self.creds: ApiCreds | None = None
         self.error = ""
+        self.refused: ConfigError | None = None
 
     @property
     def gave_up(self) -> bool:
@@ -141,17 +162,27 @@ class Session:
 
     def due(self) -> bool:
         """Is it time for a try (and is one still wanted)?"""
-        return not self.ready and self.attempts.due(self.clock())
+        return not self.ready and self.refused is None and self.attempts.due(self.clock())
 
-    def fetch(self) -> tuple[ApiCredentials | None, str]:
-        """One try: the blocking L1 round trips (off the loop), within what is left of the deadline."""
+    def fetch(self) -> Tried:
+        """One try: the blocking L1 round trips, then the wallet check (off the loop), within what is left
+        of the deadline."""
         timeout_ms = self.attempts.timeout_ms(self.clock(), self.timeout_ms)
-        return obtain(self.rest, self.signer, self.given, self.funder, create=self.create,
-                      timeout_ms=timeout_ms)
+        creds, source = obtain(self.rest, self.signer, self.given, self.funder, create=self.create,
+                               timeout_ms=timeout_ms)
+        if creds is None or self.check is None or not self.check.needed:
+            return Tried(creds, source)
+        verdict = self.check.run(self.attempts.timeout_ms(self.clock(), self.timeout_ms))
+        if verdict.wallet is None:
+            return Tried(None, verdict.error or "wallet check refused", verdict.refused)
+        return Tried(msgspec.structs.replace(creds, address=verdict.wallet.address), source)
 
-    def settle(self, result: tuple[ApiCredentials | None, str]) -> bool:
+    def settle(self, result: tuple[Any, ...]) -> bool:
         """The try's outcome (on the loop): True once credentials are in place."""
-        creds, source = result
+        creds, source, refused = Tried(*result)
+        if refused is not None:
+            self.refused, self.error = refused, str(refused)
+            return False
         if creds is None:
             self.error = source
             self.attempts.failed(self.clock())
@@ -162,6 +193,7 @@ class Session:
         write_creds(self.run_dir, creds)
         self.creds = self.rest.creds = l2_creds(creds)
         self.ready = True
+        self.funder = creds.address or self.funder
         self.log.info("credentials_ready", source=source, address=self.signer.address, funder=self.funder)
         return True
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from actors.executor.wallet import AccountWallet
 from clob.order_json import order_body, orders_body
 from clob.orders import AccountSigner, SignedOrder, new_salt
 from clob.signer import Signer
@@ -18,19 +19,35 @@ from schemas import PlaceOrder
 
 
 class OrderSigner:
-    """The account's signing identity: the EOA signer, the funder (maker) and the signature type."""
+    """The account's signing identity: the key (``signer``, whose ``address`` every L1/L2 request names),
+    the funder (the orders' ``maker``: the key's address, proxy, Safe or deposit wallet) and the signature
+    type (0-3), given or from the configured ``wallet``. ``order_signer`` is the orders' ``signer``
+    field: the deposit wallet for type 3."""
 
-    __slots__ = ("_account", "funder", "signature_type", "signer")
+    __slots__ = ("_account", "funder", "signature_type", "signer", "wallet")
 
-    def __init__(self, signer: Signer, *, funder: str = "", signature_type: int = 0) -> None:
-        self.signer = signer
-        self.funder = funder or signer.address
+    def __init__(self, signer: Signer, *, funder: str = "", signature_type: int = 0,
+                 wallet: AccountWallet | None = None) -> None:
+        if wallet is not None:
+            funder, signature_type = wallet.address, wallet.signature_type
+        self.signer, self.wallet = signer, wallet
         self.signature_type = signature_type
+        self.funder = funder or signer.address
         self._account = AccountSigner(signer, maker=self.funder, signature_type=signature_type)
+
+    def use_wallet(self, funder: str) -> None:
+        """Sign for this wallet from now on (the start-up check found the one the account has)."""
+        self.funder = funder
+        self.wallet = self.wallet.at(funder) if self.wallet is not None else None
+        self._account = AccountSigner(self.signer, maker=funder, signature_type=self.signature_type)
 
     @property
     def address(self) -> str:
         return self.signer.address
+
+    @property
+    def order_signer(self) -> str:
+        return self._account.order_signer
 
     def sign(self, cmd: PlaceOrder, now_ms: int) -> SignedOrder:
         """Raises ``clob.orders.OrderError`` for an order the SDK would refuse."""
