@@ -4,6 +4,12 @@ One `HttpProtocol` per TCP connection parses requests straight from `data_receiv
 no per-request task unless the handler is async). Requests on one connection are answered in order:
 while an async handler runs, further bytes are buffered and parsed afterwards. A GET with
 `Upgrade: websocket` on a WebSocket route switches the connection to `websocket.WebSocket`.
+
+Group commit: with a `Commit` (the venue's state file, `venue.store.Durable`), a reply to a request
+that left a change a client will hear of unwritten is held, with every reply behind it on its
+connection, until the end of the loop's turn; then one commit covers every request handled in that
+turn and the held replies go out. So no client hears of a change that a killed venue would forget,
+and a request that arrives meanwhile is not kept waiting behind another one's commit.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ import asyncio
 import logging
 import urllib.parse
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 
@@ -165,13 +171,24 @@ class Router:
         return handler
 
 
+class Commit(Protocol):
+    def dirty(self) -> bool:
+        """Is a change that a reply may reveal still unwritten?"""
+        ...
+
+    def commit(self) -> None:
+        """Write it (never raises: a failure to write ends the process)."""
+        ...
+
+
 class HttpProtocol(asyncio.Protocol):
-    __slots__ = ("_buf", "_busy", "_server", "transport", "ws")
+    __slots__ = ("_buf", "_busy", "_held", "_server", "transport", "ws")
 
     def __init__(self, server: HttpServer) -> None:
         self._server = server
         self._buf = bytearray()
         self._busy = False
+        self._held = 0  # replies of this connection waiting for the commit
         self.transport: asyncio.Transport | None = None
         self.ws: WebSocket | None = None
 
@@ -222,7 +239,7 @@ class HttpProtocol(asyncio.Protocol):
                 return
             result = self._dispatch(request)
             if isinstance(result, Response):
-                self._write(result, keep_alive)
+                self._reply(result, keep_alive)
                 continue
             self._busy = True
             asyncio.get_running_loop().create_task(self._finish(result, keep_alive))
@@ -249,9 +266,21 @@ class HttpProtocol(asyncio.Protocol):
         self._busy = False
         if self.transport is None:
             return
-        self._write(response, keep_alive)
+        self._reply(response, keep_alive)
         if self._buf:
             self._process()
+
+    def _reply(self, response: Response, keep_alive: bool) -> None:
+        commit = self._server.commit
+        if self._held or (commit is not None and commit.dirty()):
+            self._held += 1
+            self._server.hold(self, response, keep_alive)
+        else:
+            self._write(response, keep_alive)
+
+    def release(self, response: Response, keep_alive: bool) -> None:
+        self._held -= 1
+        self._write(response, keep_alive)
 
     def _write(self, response: Response, keep_alive: bool) -> None:
         transport = self.transport
@@ -318,13 +347,29 @@ def _parse_head(head: bytes) -> tuple[Request, int, bool]:
 class HttpServer:
     """Listens on host:port; `port` holds the bound port (pass 0 for an ephemeral one)."""
 
-    def __init__(self, router: Router, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, router: Router, host: str = "127.0.0.1", port: int = 0, *,
+                 commit: Commit | None = None) -> None:
         self.router = router
         self.host = host
         self.port = port
+        self.commit = commit
         self.connections: set[HttpProtocol] = set()
         self.requests = 0
+        self._held: list[tuple[HttpProtocol, Response, bool]] = []
         self._server: asyncio.base_events.Server | None = None
+
+    def hold(self, conn: HttpProtocol, response: Response, keep_alive: bool) -> None:
+        """Keep a reply until the end of this turn of the loop (see the module's docstring)."""
+        self._held.append((conn, response, keep_alive))
+        if len(self._held) == 1:
+            asyncio.get_running_loop().call_soon(self._release)
+
+    def _release(self) -> None:
+        held, self._held = self._held, []
+        if self.commit is not None:
+            self.commit.commit()
+        for conn, response, keep_alive in held:
+            conn.release(response, keep_alive)
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
