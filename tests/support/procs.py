@@ -42,7 +42,8 @@ def program_env(run_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PM_", "POLYMARKET_"))}
     env.update({"PM_RUN_DIR": str(run_dir), "PM_HEARTBEAT_MS": "200", "PYTHONUNBUFFERED": "1",
                 "PM_ENV_FILE": "/dev/null", "PM_INVENTORY_DB": str(run_dir / "inventory.sqlite"),
-                "PM_EXEC_DB": str(run_dir / "executor.sqlite")})
+                "PM_EXEC_DB": str(run_dir / "executor.sqlite"),
+                "PM_VENUE_STATE": str(run_dir / "venue.sqlite")})
     env.update(extra)
     return env
 
