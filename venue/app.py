@@ -160,9 +160,12 @@ class Venue:
 
     def close_state(self) -> None:
         if self.durable is not None:
-            self.persist(force=True)
-            self.durable.store.close()
-            self.durable = None
+            durable, self.durable = self.durable, None
+            try:
+                durable.close()
+            except (sqlite3.Error, OSError) as error:
+                log.critical("state_write_failed", extra={"path": str(durable.store.path),
+                                                          "error": str(error)})
 
     # ---- time and events ----------------------------------------------------------------------
     async def _tick_loop(self) -> None:

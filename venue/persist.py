@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from venue.exchange import Exchange
 
 ORACLE = "oracle"
+_INT64 = 2**63
 
 
 class OrderRecord(msgspec.Struct, frozen=True, array_like=True):
@@ -86,29 +87,40 @@ class Snapshot(msgspec.Struct, kw_only=True):
 
 
 class Batch(msgspec.Struct, kw_only=True):
-    """One commit's writes: upserts of current values and deletions, per table."""
+    """Writes: the current value of each changed thing by its key, None where it is gone. A later batch
+    folds into an earlier one (`merge`), so batches journaled one by one are written to the tables
+    together; the first position of a key is kept (trades stay in match order)."""
 
-    accounts: list[AccountRecord] = []
-    balances: list[tuple[str, str, int]] = []  # (address, asset, units)
-    balances_gone: list[tuple[str, str]] = []
-    markets: list[tuple[str, bytes]] = []
-    markets_gone: list[str] = []
-    orders: list[tuple[str, bytes]] = []
-    orders_gone: list[str] = []
-    trades: list[tuple[str, bytes]] = []
-    seen: list[tuple[str, int]] = []
+    accounts: dict[str, AccountRecord] = {}  # by api key
+    balances: dict[str, dict[str, int | str | None]] = {}  # address -> asset -> units (str beyond 64 bits)
+    markets: dict[str, bytes | None] = {}  # condition id -> encoded Market
+    orders: dict[str, bytes | None] = {}  # order id -> encoded OrderRecord
+    trades: dict[str, bytes] = {}  # trade id -> encoded Trade (never deleted)
+    seen: dict[str, int] = {}  # order id -> forget at ns
     forget_seen_before_ns: int = 0  # > 0: drop remembered ids whose time is up
-    heartbeats: list[HeartbeatRecord] = []
-    heartbeats_gone: list[str] = []
-    blobs: list[tuple[str, bytes]] = []
+    heartbeats: dict[str, HeartbeatRecord | None] = {}
+    blobs: dict[str, bytes] = {}
 
     def __bool__(self) -> bool:
-        return any((self.accounts, self.balances, self.balances_gone, self.markets, self.markets_gone,
-                    self.orders, self.orders_gone, self.trades, self.seen, self.forget_seen_before_ns,
-                    self.heartbeats, self.heartbeats_gone, self.blobs))
+        return bool(self.accounts or self.balances or self.markets or self.orders or self.trades or self.seen
+                    or self.forget_seen_before_ns or self.heartbeats or self.blobs)
+
+    def merge(self, later: Batch) -> None:
+        self.accounts.update(later.accounts)
+        for address, units in later.balances.items():
+            self.balances.setdefault(address, {}).update(units)
+        self.markets.update(later.markets)
+        self.orders.update(later.orders)
+        self.trades.update(later.trades)
+        self.seen.update(later.seen)
+        self.forget_seen_before_ns = max(self.forget_seen_before_ns, later.forget_seen_before_ns)
+        self.heartbeats.update(later.heartbeats)
+        self.blobs.update(later.blobs)
 
 
 _encode = msgspec.msgpack.Encoder().encode
+encode_batch = _encode
+decode_batch = msgspec.msgpack.Decoder(Batch).decode
 decode_market = msgspec.msgpack.Decoder(Market).decode
 decode_trade = msgspec.msgpack.Decoder(Trade).decode
 decode_order = msgspec.msgpack.Decoder(OrderRecord).decode
@@ -166,33 +178,24 @@ class Collector:
         for api_key in changes.accounts:
             address = ex.accounts.get(api_key)
             if address is not None:
-                batch.accounts.append(AccountRecord(api_key, address, ex.owners.get(api_key, address)))
+                batch.accounts[api_key] = AccountRecord(api_key, address, ex.owners.get(api_key, address))
         for address in changes.balances:
             self._balances(address, batch)
         markets = ex.catalogue.markets
         for cid in changes.markets:
             market = markets.get(cid)
-            if market is None:
-                batch.markets_gone.append(cid)
-            else:
-                batch.markets.append((cid, _encode(market)))
+            batch.markets[cid] = None if market is None else _encode(market)
         orders = ex.engine.orders
         for order_id in changes.orders:
             order = orders.get(order_id)
-            if order is None:
-                batch.orders_gone.append(order_id)
-            else:
-                batch.orders.append((order_id, _encode(order_record(order))))
+            batch.orders[order_id] = None if order is None else _encode(order_record(order))
         trades = ex.engine.clearing.trades
-        batch.trades = [(tid, _encode(trades[tid])) for tid in changes.trades if tid in trades]
-        batch.seen = list(changes.seen)
-        self._forgets.extend(ns for _, ns in batch.seen)
+        batch.trades = {tid: _encode(trades[tid]) for tid in changes.trades if tid in trades}
+        batch.seen = dict(changes.seen)
+        self._forgets.extend(ns for _, ns in changes.seen)
         for api_key in changes.heartbeats:
             state = ex.heartbeats.state(api_key)
-            if state is None:
-                batch.heartbeats_gone.append(api_key)
-            else:
-                batch.heartbeats.append(HeartbeatRecord(api_key, *state))
+            batch.heartbeats[api_key] = None if state is None else HeartbeatRecord(api_key, *state)
         changes.clear()
         if everything:
             forgets = self._forgets
@@ -210,19 +213,22 @@ class Collector:
         if current is None:
             return
         written = self._written.setdefault(address, {})
+        changed: dict[str, int | str | None] = {}
         for asset, units in current.items():
             if written.get(asset) != units:
-                batch.balances.append((address, asset, units))
+                changed[asset] = units if -_INT64 <= units < _INT64 else str(units)
                 written[asset] = units
         for asset in [a for a in written if a not in current]:
-            batch.balances_gone.append((address, asset))
+            changed[asset] = None
             del written[asset]
+        if changed:
+            batch.balances[address] = changed
 
     def _blob(self, name: str, value: object, batch: Batch) -> None:
         data = _encode(value)
         if self._blobs.get(name) != data:
             self._blobs[name] = data
-            batch.blobs.append((name, data))
+            batch.blobs[name] = data
 
 
 def restore(ex: Exchange, snapshot: Snapshot) -> None:

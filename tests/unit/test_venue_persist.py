@@ -23,8 +23,8 @@ from venue.changes import Changes
 from venue.config import VenueConfig
 from venue.contract import UserEvent
 from venue.exchange import Exchange
-from venue.persist import Collector, Snapshot
-from venue.store import StateError, StateLocked, Store, is_locked
+from venue.persist import Batch, Collector, Snapshot
+from venue.store import StateError, StateLocked, Store, is_locked, journal_path, read_journal
 
 GTD_EXPIRY_S = T0 // NS + 3600
 
@@ -53,14 +53,15 @@ def state(ex: Exchange) -> dict[str, Any]:
 
 
 def committing(h: Harness, store: Store) -> Callable[[], None]:
-    """Commit as the venue does: what is marked, after each step; everything now and then."""
+    """Commit as the venue does: what is marked, journaled after each step; the tables now and then."""
     collector = Collector(h.ex)
     steps = iter(range(1_000_000))
 
     def commit() -> None:
-        batch = collector.collect(now_ns=h.now, everything=next(steps) % 3 == 0)
-        if batch:
-            store.write(batch)
+        if next(steps) % 3 == 0:
+            store.write_tables(collector.collect(now_ns=h.now, everything=True))
+        else:
+            store.journal(collector.collect(now_ns=h.now, everything=False))
     return commit
 
 
@@ -187,7 +188,7 @@ def test_balances_beyond_64_bits_round_trip(tmp_path: Path) -> None:
     big = 2**70
     h.ex.ledger.apply([(ADDRESSES["alice"], "", big)])
     store = Store(tmp_path / "venue.sqlite")
-    store.write(Collector(h.ex).collect(now_ns=h.now, everything=True))
+    store.journal(Collector(h.ex).collect(now_ns=h.now, everything=True))
     store.close()
     restarted = reopen(tmp_path / "venue.sqlite", h.config, h.now)
     assert restarted.cash("alice") == h.cash("alice") == big + units("10000")
@@ -201,13 +202,12 @@ def test_only_what_changed_is_written() -> None:
     assert not collector.collect(now_ns=h.now, everything=True)  # nothing moved, the walk did not advance
     h.place("alice", h.yes, "BUY", "0.40", "20")
     batch = collector.collect(now_ns=h.now, everything=False)
-    assert [oid for oid, _ in batch.orders] == list(h.ex.engine.orders_by_key["key-alice"])
-    assert batch.balances == [] and batch.markets == [] and len(batch.seen) == 1  # reserving moves nothing
+    assert list(batch.orders) == list(h.ex.engine.orders_by_key["key-alice"])
+    assert batch.balances == {} and batch.markets == {} and len(batch.seen) == 1  # reserving moves nothing
     h.place("bob", h.no, "BUY", "0.60", "5")  # a mint against alice's bid
     batch = collector.collect(now_ns=h.now, everything=False)
-    moved = {(address, asset) for address, asset, _ in batch.balances}
-    assert moved == {(ADDRESSES["alice"], ""), (ADDRESSES["alice"], h.yes), (ADDRESSES["bob"], ""),
-                     (ADDRESSES["bob"], h.no)}
+    assert {address: set(assets) for address, assets in batch.balances.items()} == {
+        ADDRESSES["alice"]: {"", h.yes}, ADDRESSES["bob"]: {"", h.no}}
     assert len(batch.trades) == 1 and batch.markets  # the market's volume
 
 
@@ -238,7 +238,7 @@ def test_the_synthetic_traders_orders_are_not_kept_and_quote_again(tmp_path: Pat
     h.advance(3)
     assert any(o.internal for o in h.ex.engine.orders.values())
     store = Store(tmp_path / "venue.sqlite")
-    store.write(Collector(h.ex).collect(now_ns=h.now, everything=True))
+    store.write_tables(Collector(h.ex).collect(now_ns=h.now, everything=True))
     store.close()
     restarted = reopen(tmp_path / "venue.sqlite", config, h.now)
     assert not restarted.ex.engine.orders
@@ -250,3 +250,54 @@ def test_the_synthetic_traders_orders_are_not_kept_and_quote_again(tmp_path: Pat
 def test_a_snapshot_with_nothing_in_it_is_a_new_exchange() -> None:
     fresh, restored = Harness(), Harness(snapshot=Snapshot())
     assert [m.slug for m in restored.ex.catalogue.all()] == [m.slug for m in fresh.ex.catalogue.all()]
+
+
+def killed(store: Store) -> None:
+    """What SIGKILL leaves: the files as they are (the lock goes with the process)."""
+    store._stop.set()
+    store._close_files()
+
+
+def test_a_killed_venue_loses_nothing_it_journaled(tmp_path: Path) -> None:
+    h = Harness()
+    path = tmp_path / "venue.sqlite"
+    store = Store(path)
+    collector = Collector(h.ex)
+    store.write_tables(collector.collect(now_ns=h.now, everything=True))
+    h.place("alice", h.yes, "BUY", "0.40", "20")
+    store.journal(collector.collect(now_ns=h.now, everything=False))
+    h.place("bob", h.no, "BUY", "0.60", "5")
+    store.journal(collector.collect(now_ns=h.now, everything=False))
+    killed(store)  # never written to the tables
+    assert journal_path(path).stat().st_size > 0
+    h.ex.tick(h.now)
+    assert state(reopen(path, h.config, h.now).ex) == state(h.ex)
+    assert journal_path(path).stat().st_size == 0  # applied to the tables at the restart
+
+
+def test_a_record_cut_short_by_the_kill_is_dropped(tmp_path: Path) -> None:
+    h = Harness()
+    path = tmp_path / "venue.sqlite"
+    store = Store(path)
+    collector = Collector(h.ex)
+    store.journal(collector.collect(now_ns=h.now, everything=True))
+    h.place("alice", h.yes, "BUY", "0.40", "20")
+    store.journal(collector.collect(now_ns=h.now, everything=False))
+    killed(store)
+    whole = journal_path(path).read_bytes()
+    records = read_journal(whole)
+    assert len(records) == 2
+    journal_path(path).write_bytes(whole[:-3])  # the second record's last bytes never made it
+    assert len(read_journal(journal_path(path).read_bytes())) == 1
+    restarted = reopen(path, h.config, h.now)
+    assert restarted.ex.open_orders(api_key="key-alice", order_id=None, market=None, asset_id=None) == []
+    assert restarted.cash("alice") == units("10000")
+
+
+def test_journaled_batches_fold_into_one_write_keeping_first_places() -> None:
+    first = Batch(orders={"a": b"1", "b": b"2"}, trades={"t1": b"x"}, balances={"0x1": {"": 5, "tok": 3}})
+    first.merge(Batch(orders={"a": None, "c": b"3"}, trades={"t2": b"y", "t1": b"z"},
+                      balances={"0x1": {"tok": None}}, forget_seen_before_ns=7))
+    assert first.orders == {"a": None, "b": b"2", "c": b"3"}
+    assert list(first.trades.items()) == [("t1", b"z"), ("t2", b"y")]
+    assert first.balances == {"0x1": {"": 5, "tok": None}} and first.forget_seen_before_ns == 7
