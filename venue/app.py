@@ -3,8 +3,8 @@
 `Venue` runs inside an asyncio loop (`python -m venue`); `VenueThread` runs one in a background
 thread for tests and benchmarks. Everything that touches the Exchange runs on the loop's thread.
 With `state` (a file), the venue starts from what the file holds and keeps its state there
-(`venue.store`): replies wait for the commit of what they reveal (`HttpServer`'s group commit), and every
-WebSocket drain is preceded by one. Without it (tests, `--state :memory:`) nothing is kept.
+(`venue.store`): a reply is written after the commit of what it reveals (`HttpServer`'s `commit`), and
+so is every WebSocket drain. Without it (tests, `--state :memory:`) nothing is kept.
 """
 
 from __future__ import annotations
@@ -140,19 +140,19 @@ class Venue:
             "pending_trades": sum(ex.engine.clearing.pending.values()), "markets": len(ex.catalogue.markets)})
 
     def dirty(self) -> bool:
-        """`HttpServer`'s group commit: is a change a client will hear of still unwritten?"""
+        """`HttpServer`'s `commit`: is a change a client will hear of still unwritten?"""
         return self.durable is not None and self.durable.dirty()
 
     def commit(self) -> None:
         self.persist()
 
-    def persist(self, *, force: bool = False) -> None:
+    def persist(self, *, periodic: bool = False) -> None:
         """Write the state (see venue.store.Durable); a venue that cannot write its state stops at once
         (crash-only: it restarts from what the file holds)."""
         if self.durable is None:
             return
         try:
-            self.durable.flush(force=force)
+            self.durable.flush(periodic=periodic)
         except (sqlite3.Error, OSError) as error:
             log.critical("state_write_failed", extra={"path": str(self.durable.store.path),
                                                       "error": str(error)})
@@ -186,7 +186,7 @@ class Venue:
     def tick_now(self) -> None:
         self.exchange.tick(self.clock_ns())
         self.ticks += 1
-        self.persist()
+        self.persist(periodic=True)
         self.drain()
 
     def kick(self) -> None:

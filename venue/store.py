@@ -12,8 +12,8 @@ lose the last second or so (nothing is fsynced but SQLite's checkpoints, which a
 every few seconds so the loop never waits for the disk), never the tables' consistency.
 
 When: `Durable.flush` journals what is marked in `Exchange.changes` before anything leaves the process
-whenever a client will hear of it (the HTTP server holds replies until then, the app flushes before every
-WebSocket drain), and writes the tables at least every `every_ms` with the rest (the synthetic traders'
+whenever a client will hear of it (the HTTP server before each such reply, the app before every WebSocket
+drain), and writes the tables at least every `every_ms` with the rest (the synthetic traders'
 balances, market volumes, the latent price walks).
 
 One venue per file: the tables' file is locked (`flock`) while a venue has it open; a second one is
@@ -284,11 +284,11 @@ class Durable:
         """Is there a change a client will hear of that is not written yet?"""
         return self.collector.ex.changes.urgent
 
-    def flush(self, *, force: bool = False) -> None:
-        """Journal what is marked if a client will hear of it; write the tables when the period is over
-        (or `force`), with everything marked."""
+    def flush(self, *, periodic: bool = False, force: bool = False) -> None:
+        """Journal what is marked if a client will hear of it. `periodic` (the tick loop): write the tables
+        instead, with everything marked, when the period is over; `force`: now."""
         now = self.clock_ns()
-        if force or now >= self._next_ns:
+        if force or (periodic and now >= self._next_ns):
             self._next_ns = now + self.every_ns
             self.store.write_tables(self.collector.collect(now_ns=now, everything=True))
             self.written += 1

@@ -24,7 +24,7 @@ from venue.config import VenueConfig
 from venue.contract import UserEvent
 from venue.exchange import Exchange
 from venue.persist import Batch, Collector, Snapshot
-from venue.store import StateError, StateLocked, Store, is_locked, journal_path, read_journal
+from venue.store import Durable, StateError, StateLocked, Store, is_locked, journal_path, read_journal
 
 GTD_EXPIRY_S = T0 // NS + 3600
 
@@ -301,3 +301,26 @@ def test_journaled_batches_fold_into_one_write_keeping_first_places() -> None:
     assert first.orders == {"a": None, "b": b"2", "c": b"3"}
     assert list(first.trades.items()) == [("t1", b"z"), ("t2", b"y")]
     assert first.balances == {"0x1": {"": 5, "tok": None}} and first.forget_seen_before_ns == 7
+
+
+def test_what_a_client_hears_of_is_journaled_and_the_tables_are_written_each_period(tmp_path: Path) -> None:
+    h = Harness(VenueConfig(flow=False))
+    path = tmp_path / "venue.sqlite"
+    clock = [h.now]
+    durable = Durable(Store(path), Collector(h.ex), lambda: clock[0], every_ms=1000)
+    durable.flush(periodic=True, force=True)
+    assert (durable.written, journal_path(path).stat().st_size) == (1, 0)
+    h.ex.ledger.apply([("0x00000000000000000000000000000000000f10a1", "", 5)])  # a synthetic trader's
+    durable.flush()
+    assert durable.journaled == 0  # nobody hears of it: it waits for the period
+    h.place("alice", h.yes, "BUY", "0.40", "20")
+    assert durable.dirty()
+    durable.flush(periodic=True)  # the period is not over: journaled only
+    assert (durable.journaled, durable.written) == (1, 1) and journal_path(path).stat().st_size > 0
+    clock[0] += 1_000 * 1_000_000
+    durable.flush(periodic=True)
+    assert (durable.written, journal_path(path).stat().st_size) == (2, 0)
+    durable.close()
+    restarted = reopen(path, h.config, h.now)
+    assert restarted.ex.ledger.balance("0x00000000000000000000000000000000000f10a1") == 5 + units("10000")
+    assert len(restarted.ex.engine.orders) == 1

@@ -5,11 +5,9 @@ no per-request task unless the handler is async). Requests on one connection are
 while an async handler runs, further bytes are buffered and parsed afterwards. A GET with
 `Upgrade: websocket` on a WebSocket route switches the connection to `websocket.WebSocket`.
 
-Group commit: with a `Commit` (the venue's state file, `venue.store.Durable`), a reply to a request
-that left a change a client will hear of unwritten is held, with every reply behind it on its
-connection, until the end of the loop's turn; then one commit covers every request handled in that
-turn and the held replies go out. So no client hears of a change that a killed venue would forget,
-and a request that arrives meanwhile is not kept waiting behind another one's commit.
+With a `Commit` (the venue's state file, `venue.store`), a reply to a request that left a change a
+client will hear of unwritten is preceded by its commit (one append to the state's journal), so no
+client hears of a change that a killed venue would forget.
 """
 
 from __future__ import annotations
@@ -182,13 +180,12 @@ class Commit(Protocol):
 
 
 class HttpProtocol(asyncio.Protocol):
-    __slots__ = ("_buf", "_busy", "_held", "_server", "transport", "ws")
+    __slots__ = ("_buf", "_busy", "_server", "transport", "ws")
 
     def __init__(self, server: HttpServer) -> None:
         self._server = server
         self._buf = bytearray()
         self._busy = False
-        self._held = 0  # replies of this connection waiting for the commit
         self.transport: asyncio.Transport | None = None
         self.ws: WebSocket | None = None
 
@@ -272,14 +269,8 @@ class HttpProtocol(asyncio.Protocol):
 
     def _reply(self, response: Response, keep_alive: bool) -> None:
         commit = self._server.commit
-        if self._held or (commit is not None and commit.dirty()):
-            self._held += 1
-            self._server.hold(self, response, keep_alive)
-        else:
-            self._write(response, keep_alive)
-
-    def release(self, response: Response, keep_alive: bool) -> None:
-        self._held -= 1
+        if commit is not None and commit.dirty():
+            commit.commit()  # what the reply reveals is written before it leaves
         self._write(response, keep_alive)
 
     def _write(self, response: Response, keep_alive: bool) -> None:
@@ -355,21 +346,7 @@ class HttpServer:
         self.commit = commit
         self.connections: set[HttpProtocol] = set()
         self.requests = 0
-        self._held: list[tuple[HttpProtocol, Response, bool]] = []
         self._server: asyncio.base_events.Server | None = None
-
-    def hold(self, conn: HttpProtocol, response: Response, keep_alive: bool) -> None:
-        """Keep a reply until the end of this turn of the loop (see the module's docstring)."""
-        self._held.append((conn, response, keep_alive))
-        if len(self._held) == 1:
-            asyncio.get_running_loop().call_soon(self._release)
-
-    def _release(self) -> None:
-        held, self._held = self._held, []
-        if self.commit is not None:
-            self.commit.commit()
-        for conn, response, keep_alive in held:
-            conn.release(response, keep_alive)
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
