@@ -150,6 +150,7 @@ class Venue:
         """Write the state (see venue.store.Durable); a venue that cannot write its state stops at once
         (crash-only: it restarts from what the file holds)."""
         if self.durable is None:
+            self.exchange.changes.clear()  # nothing is kept: the marks would only pile up
             return
         try:
             self.durable.flush(periodic=periodic)

@@ -138,7 +138,7 @@ class Store:
             self._close_files()
             raise StateError(f"{path} was written by state version {row[0]}, this venue reads "
                              f"{SCHEMA_VERSION}: start a fresh paper account (make reset-paper)")
-        self._pending = Batch()  # journaled, not yet in the tables
+        self._pending: list[Batch] = []  # journaled, not yet in the tables (merged when they are written)
         self.replayed = self._replay()
         self._stop = threading.Event()
         self._checkpointer = threading.Thread(target=self._checkpoints, name="venue-checkpoint", daemon=True)
@@ -150,8 +150,7 @@ class Store:
         if not size:
             return 0
         batches = read_journal(os.pread(self._journal, size, 0))
-        for batch in batches:
-            self._pending.merge(batch)
+        self._pending.extend(batches)
         self.fresh = self.fresh and not batches
         self.write_tables()
         return len(batches)
@@ -184,16 +183,18 @@ class Store:
         """Make a batch survive a kill now: one record appended to the journal."""
         body = encode_batch(batch)
         os.write(self._journal, _HEAD.pack(len(body), zlib.crc32(body)) + body)
-        self._pending.merge(batch)
+        self._pending.append(batch)
 
     def write_tables(self, batch: Batch | None = None) -> None:
         """One transaction: everything journaled so far (and `batch`); then the journal is emptied."""
-        pending = self._pending
+        merged = Batch()
+        for journaled in self._pending:
+            merged.merge(journaled)
         if batch is not None:
-            pending.merge(batch)
-        if pending:
-            _write(self.db, pending)
-        self._pending = Batch()
+            merged.merge(batch)
+        if merged:
+            _write(self.db, merged)
+        self._pending = []
         if os.fstat(self._journal).st_size:
             os.ftruncate(self._journal, 0)
 
