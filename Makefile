@@ -9,7 +9,7 @@ CTL := $(BIN)/supervisorctl -c $(CONF)
 export PM_ROOT := $(CURDIR)
 export PM_VAR := $(VAR)
 
-.PHONY: install up down status reload tap test test-all lint bench bench-tick chaos clean
+.PHONY: install up down status reload tap test test-all lint bench bench-tick chaos reset-paper clean
 
 ## install: create .venv with the pinned dependencies, var/run (0700), var/log, the supervisorctl config
 install: $(VENV)/.installed $(CONF) | $(VAR)/run $(VAR)/log
@@ -100,6 +100,12 @@ bench-tick: install
 chaos: install
 	$(BIN)/python -m tests.support.chaos --rounds 30 --interval 3 $(CHAOS_ARGS)
 
-## clean: remove .venv, sockets and logs (keeps var/*.sqlite: the fill journal and order registry)
+## reset-paper: a fresh paper account: delete the venue's state (var/venue.sqlite) and the engine's journals
+##   (inventory, executor, user-feed, derived API credentials) together; asks first (CONFIRM=yes: does not);
+##   refused while `make up` runs. The only way to start over: `make down` / `make up` keeps the account.
+reset-paper: install
+	@$(BIN)/python deploy/reset_paper.py $(if $(filter yes,$(CONFIRM)),--yes)
+
+## clean: remove .venv, sockets and logs (keeps var/*.sqlite: the paper account, fill journal, order registry)
 clean:
 	rm -rf $(VENV) $(VAR)/run $(VAR)/log

@@ -74,7 +74,8 @@ class System:
         env.update({"PYTHONUNBUFFERED": "1", "PM_ENV_FILE": "/dev/null", "PM_RUN_DIR": str(self.run_dir),
                     "PM_VENUE": "local", "PM_LOCAL_VENUE_URL": self.url,
                     "PM_INVENTORY_DB": str(self.dir / "inventory.sqlite"),
-                    "PM_EXEC_DB": str(self.dir / "executor.sqlite"), **self.extra_env})
+                    "PM_EXEC_DB": str(self.dir / "executor.sqlite"),
+                    "PM_VENUE_STATE": str(self.dir / "venue.sqlite"), **self.extra_env})
         return env
 
     def _spawn(self, name: str, argv: list[str]) -> None:

@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def start_venue() -> tuple[subprocess.Popen[bytes], dict[str, str]]:
-    proc = subprocess.Popen([sys.executable, "-m", "venue", "--port", "0", "--flow", "off", "--seed", "1"],
+    proc = subprocess.Popen([sys.executable, "-m", "venue", "--port", "0", "--flow", "off", "--seed", "1",
+                             "--state", ":memory:"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     assert proc.stdout is not None
     deadline = time.monotonic() + 20

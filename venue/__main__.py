@@ -1,7 +1,10 @@
-"""`python -m venue [--host 127.0.0.1] [--port 8900] [--seed N] [--config FILE] [--flow on|off]`.
+"""`python -m venue [--host 127.0.0.1] [--port 8900] [--seed N] [--config FILE] [--flow on|off]
+[--state FILE|:memory:]`.
 
-The environment (and `.env`) may set `PM_VENUE_ACCOUNT_TYPE` (`venue.config.VenueEnv`): a bad value
-exits with code 2 and a `config_error` line naming it.
+The environment (and `.env`) may set `PM_VENUE_ACCOUNT_TYPE` and `PM_VENUE_STATE` (`venue.config.VenueEnv`):
+a bad value exits with code 2 and a `config_error` line naming it. The state file (default
+`var/venue.sqlite`) is restored at start; one that another venue holds, or that another version wrote,
+exits with code 1 and a `state_unusable` line.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import logging
 import signal
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -21,6 +25,7 @@ from bus.config import EXIT_CONFIG, ConfigError
 from bus.config import load as load_env
 from venue.app import Venue
 from venue.config import VenueConfig, VenueEnv, config_from_dict
+from venue.store import StateError
 
 _STD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
@@ -44,6 +49,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--config", help="JSON file with VenueConfig fields")
     parser.add_argument("--flow", choices=("on", "off"), help="synthetic order flow (default: config)")
+    parser.add_argument("--state", help="state file kept across restarts, or :memory: (default: "
+                        "PM_VENUE_STATE, else venue.sqlite beside the run directory: var/venue.sqlite)")
     return parser.parse_args(argv)
 
 
@@ -55,18 +62,23 @@ def load(path: str | None) -> VenueConfig:
     return config_from_dict(raw)
 
 
-async def serve(args: argparse.Namespace, config: VenueConfig) -> int:
+async def serve(args: argparse.Namespace, config: VenueConfig, state: Path | None) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     flow = None if args.flow is None else args.flow == "on"
-    venue = Venue(config, seed=args.seed, host=args.host, port=args.port, flow=flow)
+    try:
+        venue = Venue(config, seed=args.seed, host=args.host, port=args.port, flow=flow, state=state)
+    except StateError as error:
+        logging.getLogger("venue").error("state_unusable", extra={"path": str(state), "error": str(error)})
+        return 1
     try:
         await venue.start()
     except OSError as error:
         logging.getLogger("venue").error("bind_failed", extra={"host": args.host, "port": args.port,
                                                                "error": str(error)})
+        venue.close_state()
         return 1
     await stop.wait()
     started = time.monotonic()
@@ -93,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger("venue").error("config_invalid", extra={"path": args.config, "error": str(error)})
         return 2
     with contextlib.suppress(KeyboardInterrupt):
-        return asyncio.run(serve(args, config))
+        return asyncio.run(serve(args, config, env.state_path(args.state)))
     return 0
 
 

@@ -2,6 +2,9 @@
 
 `Venue` runs inside an asyncio loop (`python -m venue`); `VenueThread` runs one in a background
 thread for tests and benchmarks. Everything that touches the Exchange runs on the loop's thread.
+With `state` (a file), the venue starts from what the file holds and keeps its state there
+(`venue.store`): a reply is written after the commit of what it reveals (`HttpServer`'s `commit`), and
+so is every WebSocket drain. Without it (tests, `--state :memory:`) nothing is kept.
 """
 
 from __future__ import annotations
@@ -10,10 +13,12 @@ import asyncio
 import contextlib
 import logging
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from pathlib import Path
 from typing import Any, TypeVar
 
 import msgspec
@@ -21,6 +26,7 @@ import msgspec
 from schemas.units import MS
 from venue.config import VenueConfig
 from venue.exchange import Exchange, MarketEvent, UserEvent
+from venue.persist import Collector, Snapshot
 from venue.server.accounts import AccountStore
 from venue.server.admin import AdminApi, FaultState
 from venue.server.bench import BenchApi
@@ -31,19 +37,21 @@ from venue.server.market_data import MarketDataApi
 from venue.server.relayer import RelayerApi
 from venue.server.rest import RestApi
 from venue.server.rpc import RpcApi
+from venue.store import Durable, Store
 from venue.wallets import Wallets
 
 log = logging.getLogger("venue")
 T = TypeVar("T")
 NO_NEW_ASSETS_EVERY_S = 30.0
 DEFAULT_SECRET = b"pm-maker local paper venue: not a real secret"
+DEPLOYED = "deployed_wallets"  # the relayer's deployed wallets, kept in the state file's blobs
 
 
 class Venue:
     def __init__(self, config: VenueConfig | None = None, *, seed: int = 0, host: str = "127.0.0.1",
                  port: int = 8900, flow: bool | None = None, tick_ms: int = 25,
                  no_new_assets_s: float = NO_NEW_ASSETS_EVERY_S,
-                 clock_ns: Callable[[], int] = time.time_ns) -> None:
+                 clock_ns: Callable[[], int] = time.time_ns, state: Path | None = None) -> None:
         config = config or VenueConfig()
         if flow is not None:
             config = msgspec.structs.replace(config, flow=flow)
@@ -51,13 +59,20 @@ class Venue:
         self.clock_ns = clock_ns
         self.tick_s = tick_ms / 1000
         self.no_new_assets_s = no_new_assets_s
+        self.store = Store(state) if state is not None else None  # raises StateError (locked, version)
         now = clock_ns()
-        self.exchange = Exchange(config, seed=seed, now_ns=now)
+        snapshot = self.store.load(now) if self.store is not None else None
+        self.exchange = Exchange(config, seed=seed, now_ns=now, snapshot=snapshot)
         self.faults = FaultState(config.faults, seed=seed, start_ns=now)
         secret = os.environ.get("PM_VENUE_SECRET", "").encode() or DEFAULT_SECRET
         self.wallets = Wallets(config.default_wallet_type, config.wallet_type_overrides)
-        self.accounts = AccountStore(secret, self.wallets, lambda wallet, key: self.exchange.register_account(
-            address=wallet, api_key=key))
+        self.accounts = AccountStore(secret, self.wallets, lambda wallet, key, owner: (
+            self.exchange.register_account(address=wallet, api_key=key, owner=owner)))
+        self.durable: Durable | None = None
+        if self.store is not None:
+            self._restore_server(snapshot)
+            collector = Collector(self.exchange, snapshot, extras={DEPLOYED: self.wallets.deployed_wallets})
+            self.durable = Durable(self.store, collector, clock_ns)
         self.market = MarketChannel(self.exchange.book, clock_ns, lambda: self.faults.feed_frozen(clock_ns()))
         self.user = UserChannel(self.accounts.check_ws, clock_ns)
         self.rest = RestApi(self.exchange, self.accounts, self.faults, clock_ns, self.kick)
@@ -73,7 +88,7 @@ class Venue:
                  clock_ns=clock_ns).install(router)
         router.websocket("/ws/market", self.market, self.market.on_open)
         router.websocket("/ws/user", self.user, self.user.on_open)
-        self.server = HttpServer(router, host, port)
+        self.server = HttpServer(router, host, port, commit=self)
         self.events_out = 0
         self.ticks = 0
         self._kicked = False
@@ -93,7 +108,8 @@ class Venue:
         await self.server.start()
         self._task = self._loop.create_task(self._tick_loop())
         log.info("venue_ready", extra={**self.urls, "flow": self.config.flow,
-                                       "account_type": self.wallets.default_type})
+                                       "account_type": self.wallets.default_type,
+                                       "state": str(self.store.path) if self.store else ":memory:"})
 
     async def stop(self) -> None:
         self.server.close()
@@ -101,7 +117,56 @@ class Venue:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        self.close_state()
         log.info("venue_stopped", extra={"requests": self.server.requests, "events_out": self.events_out})
+
+    # ---- state --------------------------------------------------------------------------------
+    def _restore_server(self, snapshot: Snapshot | None) -> None:
+        """The server's side of a restart: keys handed out again (so a user socket may reconnect before
+        any REST call), wallets the relayer had deployed."""
+        ex = self.exchange
+        if snapshot is None:
+            log.info("state_fresh", extra={"path": str(self.store.path) if self.store else ""})
+            return
+        deployed = snapshot.blobs.get(DEPLOYED)
+        for wallet in msgspec.msgpack.decode(deployed, type=list[str]) if deployed else []:
+            self.wallets.deploy(wallet)
+        for owner in sorted(set(ex.owners.values())):
+            with contextlib.suppress(ValueError):  # an owner that is not an address (core-only tests)
+                self.accounts.register(owner)
+        log.info("state_loaded", extra={
+            "path": str(self.store.path) if self.store else "", "accounts": len(ex.accounts),
+            "open_orders": len(ex.engine.orders), "trades": len(ex.engine.clearing.trades),
+            "pending_trades": sum(ex.engine.clearing.pending.values()), "markets": len(ex.catalogue.markets)})
+
+    def dirty(self) -> bool:
+        """`HttpServer`'s `commit`: is a change a client will hear of still unwritten?"""
+        return self.durable is not None and self.durable.dirty()
+
+    def commit(self) -> None:
+        self.persist()
+
+    def persist(self, *, periodic: bool = False) -> None:
+        """Write the state (see venue.store.Durable); a venue that cannot write its state stops at once
+        (crash-only: it restarts from what the file holds)."""
+        if self.durable is None:
+            self.exchange.changes.clear()  # nothing is kept: the marks would only pile up
+            return
+        try:
+            self.durable.flush(periodic=periodic)
+        except (sqlite3.Error, OSError) as error:
+            log.critical("state_write_failed", extra={"path": str(self.durable.store.path),
+                                                      "error": str(error)})
+            os._exit(70)
+
+    def close_state(self) -> None:
+        if self.durable is not None:
+            durable, self.durable = self.durable, None
+            try:
+                durable.close()
+            except (sqlite3.Error, OSError) as error:
+                log.critical("state_write_failed", extra={"path": str(durable.store.path),
+                                                          "error": str(error)})
 
     # ---- time and events ----------------------------------------------------------------------
     async def _tick_loop(self) -> None:
@@ -122,6 +187,7 @@ class Venue:
     def tick_now(self) -> None:
         self.exchange.tick(self.clock_ns())
         self.ticks += 1
+        self.persist(periodic=True)
         self.drain()
 
     def kick(self) -> None:
@@ -135,6 +201,8 @@ class Venue:
         events = self.exchange.drain_events()
         if not events:
             return
+        if self.dirty():
+            self.persist()  # nothing goes out before the change it tells of is written
         market = [e for e in events if isinstance(e, MarketEvent)]
         user = [e for e in events if isinstance(e, UserEvent)]
         self.events_out += len(events)

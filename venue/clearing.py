@@ -4,6 +4,8 @@ One trade per price level a taker walks (its makers may sit on either token). Ba
 MATCHED; the trade's fate (CONFIRMED or FAILED) was drawn at match time and the Timeline delivers
 its status changes, each re-sent with the same id to every party. FAILED rolls the deltas back.
 A resolved market pays 1 pUSD per winning share once none of its trades is still pending.
+Trades with an external party, and what they change in a market, are marked in the ledger's `changes`
+for the store; a restored pending trade carries on from its status (`restore_trade`).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ class Clearing:
         self.rng_ids = rng_ids
         self.rng_fate = rng_fate
         self.faults = config.faults  # replaceable at runtime (Exchange.set_faults)
+        self.changes = ledger.changes
         self.trades: dict[str, Trade] = {}  # every trade an external party is in, plus pending ones
         self.trades_by_key: dict[str, list[Trade]] = {}
         self.pending: dict[str, int] = {}  # condition id -> trades not yet CONFIRMED / FAILED
@@ -72,6 +75,7 @@ class Clearing:
                 fee_rate_bps=fee_bps, ts_ms=ts_ms, transaction_hash=trade.tx_hash))
             self._announce(trade)
         self.outbox.traded(market.condition_id)
+        self.changes.market(market.condition_id, urgent=False)  # volume, last trade price
         self._check_tick(market, ts_ms)
         return making, taking, trade_ids
 
@@ -107,6 +111,8 @@ class Clearing:
         for api_key, _ in trade.recipients():
             self.trades_by_key.setdefault(api_key, []).append(trade)
         self.timeline.start(trade.trade_id, now_ns=now_ns, fails=trade.fails)
+        if not trade.internal_only:
+            self.changes.trade(trade.trade_id)
         return trade
 
     def _announce(self, trade: Trade) -> None:
@@ -124,6 +130,7 @@ class Clearing:
         if wanted == market.tick:
             return
         old, market.tick = market.tick, wanted
+        self.changes.market(market.condition_id)
         for token in market.token_ids:
             self.outbox.market((token,), tick_size_change(market, token, old, wanted, ts_ms))
 
@@ -135,6 +142,8 @@ class Clearing:
                 continue
             trade.status = status
             trade.update_ns = now_ns
+            if not trade.internal_only:
+                self.changes.trade(trade_id)
             if status == "FAILED":
                 self.ledger.rollback(trade.deltas)
             self._announce(trade)
@@ -156,4 +165,15 @@ class Clearing:
         self.ledger.apply(deltas)
         market.redeemed = True
         self.pending.pop(market.condition_id, None)
+        self.changes.market(market.condition_id)
         return True
+
+    def restore_trade(self, trade: Trade) -> None:
+        """Put back a stored trade (restored in match order); a pending one goes on where it stood."""
+        self.trades[trade.trade_id] = trade
+        for api_key, _ in trade.recipients():
+            self.trades_by_key.setdefault(api_key, []).append(trade)
+        if trade.status not in TERMINAL:
+            self.pending[trade.condition_id] = self.pending.get(trade.condition_id, 0) + 1
+            self.timeline.resume(trade.trade_id, status=trade.status, match_ns=trade.match_ns,
+                                 fails=trade.fails)

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import msgspec
 
 from bus.config import ConfigError, Env
+from bus.endpoints import DEFAULT_RUN_DIR
 from clob.signer import checksum_address
 from clob.wallets import WalletType, wallet_type_of
 from schemas.units import MICRO, parse_exact
@@ -199,13 +200,21 @@ class VenueConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
         return self.window_seconds or INTERVAL_SECONDS[label]
 
 
+MEMORY = ":memory:"
+
+
 class VenueEnv(msgspec.Struct, frozen=True, kw_only=True):
     """`python -m venue` over its config file: `PM_VENUE_ACCOUNT_TYPE` is the type of every key's paper
     account (EOA, POLY_PROXY, GNOSIS_SAFE or DEPOSIT_WALLET, or 0..3); empty: the config file's
-    `account_type`, EOA by default (see venue/DESIGN.md, "Wallet types").
+    `account_type`, EOA by default (see venue/DESIGN.md, "Wallet types"). `PM_VENUE_STATE` is the file
+    that keeps the paper accounts, orders, trades and markets across restarts (`:memory:` keeps nothing;
+    `--state` overrides it); empty: `venue.sqlite` beside the run directory (`var/venue.sqlite`, as
+    inventory.sqlite and executor.sqlite).
     """
 
     account_type: Annotated[str, Env("PM_VENUE_ACCOUNT_TYPE")] = ""
+    state: Annotated[str, Env("PM_VENUE_STATE")] = ""  # "" = <state dir>/venue.sqlite, see state_path
+    run_dir: Annotated[str, Env("PM_RUN_DIR")] = DEFAULT_RUN_DIR
 
     def __post_init__(self) -> None:
         if self.account_type:
@@ -213,6 +222,14 @@ class VenueEnv(msgspec.Struct, frozen=True, kw_only=True):
                 wallet_type_of(self.account_type)
             except ValueError as error:
                 raise ConfigError("PM_VENUE_ACCOUNT_TYPE", str(error)) from None
+
+    def state_path(self, given: str | None = None) -> Path | None:
+        """The state file: `given` (--state), else PM_VENUE_STATE, else venue.sqlite beside the run
+        directory; None for `:memory:`."""
+        chosen = given or self.state
+        if chosen == MEMORY:
+            return None
+        return Path(chosen) if chosen else Path(self.run_dir).resolve().parent / "venue.sqlite"
 
     def apply(self, config: VenueConfig) -> VenueConfig:
         if not self.account_type:

@@ -3,7 +3,9 @@
 Everything here is synchronous and deterministic: time comes in as `now_ns`, randomness from the
 seeded generators the Exchange hands over. External orders and the synthetic traders' orders take
 exactly the same path (`submit`); only user events for internal accounts are skipped. What fills
-mean for balances and trades is `Clearing`'s job.
+mean for balances and trades is `Clearing`'s job. External orders that rest, fill or leave, and the
+external order ids remembered for the duplicate check, are marked in the ledger's `changes` (the
+store writes them; the synthetic traders' orders are not stored: they quote afresh after a restart).
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ class Engine:
         self.ledger = ledger
         self.outbox = outbox
         self.clearing = Clearing(config, ledger, outbox, rng_ids=rng_ids, rng_fate=rng_fate)
+        self.changes = ledger.changes
         self.books: dict[str, MarketBook] = {}
         self.orders: dict[str, Order] = {}  # resting orders
         self.orders_by_key: dict[str, dict[str, Order]] = {}
@@ -86,14 +89,14 @@ class Engine:
             return error(POST_ONLY_CROSSES)
         ts_ms = now_ns // MS
         if order_type == "FOK" and not book.fillable(order.is_bid, order.limit, order.original):
-            self._remember(order_id, now_ns)
+            self._remember(order_id, now_ns, internal)
             if not internal:
                 status = "CANCELED_" + FOK_NOT_FILLED
                 self.outbox.user(api_key, market.condition_id, order_event(
                     order, condition_id=market.condition_id, event="CANCELLATION", status=status,
                     ts_ms=ts_ms))
             return error(FOK_NOT_FILLED)
-        self._remember(order_id, now_ns)
+        self._remember(order_id, now_ns, internal)
         order.reserved = reserve
         self.ledger.reserve(address, reserve_asset, reserve)
         mark = len(self.outbox.events)
@@ -156,10 +159,12 @@ class Engine:
             return error(NOT_ENOUGH_BALANCE)
         return reserve_asset, reserve, terms
 
-    def _remember(self, order_id: str, now_ns: int) -> None:
+    def _remember(self, order_id: str, now_ns: int, internal: bool) -> None:
         forget = now_ns + self.config.dedupe_window_s * NS
         self._seen[order_id] = forget
         self._seen_queue.append((forget, order_id))
+        if not internal:
+            self.changes.remembered(order_id, forget)
         queue = self._seen_queue
         while queue and queue[0][0] <= now_ns:
             _, old = queue.popleft()
@@ -170,6 +175,8 @@ class Engine:
         book.rest(order)
         self.orders[order.order_id] = order
         self.orders_by_key.setdefault(order.api_key, {})[order.order_id] = order
+        if not order.internal:
+            self.changes.order(order.order_id)
         self.outbox.touch(market.condition_id, order.is_bid, order.book_price)
         if order.order_type == "GTD":
             expires = order.expiration - self.config.gtd_buffer_s
@@ -191,6 +198,7 @@ class Engine:
             if maker.remaining == 0:
                 self._retire(maker)
             if not maker.internal:
+                self.changes.order(maker.order_id)
                 self.outbox.user(maker.api_key, cid, order_event(
                     maker, condition_id=cid, event="UPDATE", status="LIVE" if maker.remaining else "MATCHED",
                     ts_ms=now_ns // MS))
@@ -203,6 +211,24 @@ class Engine:
         if mine is not None:
             mine.pop(order.order_id, None)
         self._release_all(order)
+        if not order.internal:
+            self.changes.order(order.order_id)
+
+    # restart (venue.persist) -----------------------------------------------------------------------
+    def restore_order(self, order: Order) -> None:
+        """Put back a stored resting order (restored in arrival order): in its book, reserving what it
+        still had reserved."""
+        self._seq = max(self._seq, order.seq)
+        self.ledger.reserve(order.address, COLLATERAL if order.side == "BUY" else order.token_id,
+                            order.reserved)
+        market = self.catalogue.get(order.condition_id)
+        if market is not None:
+            self._rest(market, self.books[order.condition_id], order)
+
+    def restore_seen(self, order_id: str, forget_ns: int) -> None:
+        """Remember a stored order id for the duplicate check (restored in forget order)."""
+        self._seen[order_id] = forget_ns
+        self._seen_queue.append((forget_ns, order_id))
 
     # cancels ----------------------------------------------------------------------------------------
     def cancel(self, order: Order, now_ns: int, *, status: str = "CANCELED") -> None:

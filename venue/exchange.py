@@ -3,6 +3,8 @@
 Pure and synchronous: every mutating call takes `now_ns`, nothing reads a clock or the environment,
 and randomness comes from generators seeded by `seed`, so the same seed and the same calls give the
 same event stream. Prices and sizes are integer 1e-6 units inside; the returned dicts are wire JSON.
+Every change worth keeping is marked in `changes` (venue.changes; the store writes it), and an
+Exchange built from a stored `Snapshot` carries on where that one stopped (venue.persist).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import random
 from schemas.units import MS, NS, ONE
 from venue.bench import BenchMaker
 from venue.book import MarketBook
+from venue.changes import Changes
 from venue.clob_shapes import rewards_max_spread_units
 from venue.config import VenueConfig
 from venue.contract import MarketEvent, Reply, SignedOrder, UserEvent, error
@@ -25,6 +28,7 @@ from venue.markets import Catalogue, Market
 from venue.matching import COLLATERAL
 from venue.oracle import Oracle
 from venue.outbox import Outbox
+from venue.persist import Snapshot, restore
 from venue.trades import rest_order, rest_trade
 from venue.wire import book_event, book_summary, market_resolved, new_market
 
@@ -40,34 +44,46 @@ SPENDERS = (
 
 
 class Exchange:
-    def __init__(self, config: VenueConfig, *, seed: int, now_ns: int) -> None:
+    def __init__(self, config: VenueConfig, *, seed: int, now_ns: int,
+                 snapshot: Snapshot | None = None) -> None:
         self.config = config
         self.seed = seed
         self.start_ns = now_ns
         self._now_ns = now_ns
-        self.catalogue = Catalogue(config, seed=seed)
-        self.ledger = Ledger(start_balance=config.start_balance_units)
+        self.changes = Changes()
+        self.catalogue = Catalogue(config, seed=seed, changes=self.changes)
+        self.ledger = Ledger(start_balance=config.start_balance_units, changes=self.changes)
         self.outbox = Outbox()
         self.engine = Engine(config, self.catalogue, self.ledger, self.outbox,
                              rng_ids=random.Random(f"{seed}:ids"), rng_fate=random.Random(f"{seed}:fate"))
         self.heartbeats = Heartbeats(timeout_ns=config.heartbeat_timeout_ms * MS,
-                                     rng=random.Random(f"{seed}:heartbeats"))
+                                     rng=random.Random(f"{seed}:heartbeats"), changes=self.changes)
         self.oracle = Oracle(config.flow_params, config.assets, rng=random.Random(f"{seed}:oracle"),
                              now_ns=now_ns)
+        self.accounts: dict[str, str] = {}  # api key -> address
+        self.owners: dict[str, str] = {}  # api key -> the owner it was derived for
+        self._bench: BenchMaker | None = None
+        if snapshot is not None:
+            restore(self, snapshot)
+            self.changes.clear()
         self.flow = (SyntheticFlow(config.flow_params, self.engine, self.oracle,
                                    rng=random.Random(f"{seed}:flow"), now_ns=now_ns)
                      if config.flow else None)
-        self.accounts: dict[str, str] = {}  # api key -> address
-        self._bench: BenchMaker | None = None
         for market in self.catalogue.bootstrap(now_ns):
-            self._open_market(market, now_ns)
+            if market.condition_id not in self.engine.books:
+                self._open_market(market, now_ns)
         self.oracle.advance(now_ns, self.catalogue.open_markets())
         self._flush(now_ns)
+        if snapshot is not None:
+            self.tick(now_ns)  # what fell due while the venue was down: window ends, trade statuses
 
     # accounts ------------------------------------------------------------------------------------
-    def register_account(self, *, address: str, api_key: str) -> None:
-        """Bind an API key to its address; the address gets the start balance on first sight."""
+    def register_account(self, *, address: str, api_key: str, owner: str = "") -> None:
+        """Bind an API key to its address (its owner's wallet; `owner` defaults to the address); the
+        address gets the start balance on first sight."""
         self.accounts[api_key] = address
+        self.owners[api_key] = owner or address
+        self.changes.account(api_key, address)
         self.ledger.open(address)
 
     # orders --------------------------------------------------------------------------------------
@@ -251,7 +267,7 @@ class Exchange:
 
     def _resolve(self, market: Market, now_ns: int) -> None:
         self.engine.close_market(market, now_ns)
-        self.catalogue.close(market, now_ns)
+        self.catalogue.close(market, now_ns)  # marks the market changed (winner included)
         market.winner = self.oracle.winner(market)
         self.outbox.market((), market_resolved(market, now_ns // MS), custom=True)
 

@@ -5,12 +5,17 @@ BUYs, shares for SELLs); `available = balance - reserved` is what a new order ma
 balances at MATCHED (as the venue's own balance view does); a FAILED trade applies the inverse
 deltas, which restores every balance the trade touched. Balances may dip below zero after such a
 rollback if the tokens were already spent; that is the paper equivalent of an on-chain failure.
+
+Every account created and every balance moved (``apply``) is marked in ``changes``, so the venue's store
+writes it (``venue.persist``): a new way of moving balances goes through ``apply`` (or marks the address).
+Reservations are not stored: they are the open orders' (``Order.reserved``), restored with the orders.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from venue.changes import Changes
 from venue.matching import COLLATERAL, Delta
 
 
@@ -23,15 +28,17 @@ class Account:
 
 
 class Ledger:
-    def __init__(self, *, start_balance: int) -> None:
+    def __init__(self, *, start_balance: int, changes: Changes | None = None) -> None:
         self._start_balance = start_balance
         self._accounts: dict[str, Account] = {}
+        self.changes = changes if changes is not None else Changes()
 
     def _account(self, address: str) -> Account:
         account = self._accounts.get(address)
         if account is None:
             account = self._accounts[address] = Account()
             account.balances[COLLATERAL] = self._start_balance
+            self.changes.balance(address)
         return account
 
     def open(self, address: str, *, balance: int | None = None) -> None:
@@ -69,6 +76,7 @@ class Ledger:
         for address, asset, delta in deltas:
             if delta == 0:
                 continue
+            self.changes.balance(address)
             balances = self._account(address).balances
             value = balances.get(asset, 0) + delta
             if value == 0 and asset != COLLATERAL:
@@ -95,3 +103,14 @@ class Ledger:
             for asset, units in account.balances.items()
             if asset in wanted and units
         ]
+
+    # the store's view ----------------------------------------------------------------------------
+    def balances_of(self, address: str) -> dict[str, int] | None:
+        """Every balance of the address (pUSD under ""), or None when it has no account."""
+        account = self._accounts.get(address)
+        return None if account is None else account.balances
+
+    def restore(self, address: str, balances: dict[str, int]) -> None:
+        """Put back a stored account's balances (nothing reserved: the restored orders reserve)."""
+        account = self._accounts[address] = Account()
+        account.balances.update(balances)

@@ -32,6 +32,15 @@ class Timeline:
         """Schedule the first change after MATCHED."""
         self._push(now_ns + self._mined_ns, trade_id, "RETRYING" if fails else "MINED")
 
+    def resume(self, trade_id: str, *, status: str, match_ns: int, fails: bool) -> None:
+        """Schedule the next change of a trade restored in `status` (MATCHED, MINED or RETRYING), due
+        when it would have been due had the venue never stopped."""
+        first = match_ns + self._mined_ns
+        if status == "MATCHED":
+            self._push(first, trade_id, "RETRYING" if fails else "MINED")
+        else:
+            self._push(first + self._confirmed_ns, trade_id, NEXT_OK.get(status) or NEXT_FAIL[status])
+
     def due(self, now_ns: int) -> list[tuple[str, str]]:
         """Pop every change due by `now_ns` as (trade_id, new_status), scheduling the next ones."""
         out: list[tuple[str, str]] = []

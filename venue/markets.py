@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from schemas.units import MICRO, NS, parse_exact
+from venue.changes import Changes
 from venue.config import VenueConfig
 
 ASSET_NAMES = {
@@ -121,9 +122,10 @@ def updown_description(asset: str) -> str:
 class Catalogue:
     """All markets the venue serves, by condition id, token id and slug."""
 
-    def __init__(self, config: VenueConfig, *, seed: int) -> None:
+    def __init__(self, config: VenueConfig, *, seed: int, changes: Changes | None = None) -> None:
         self._config = config
         self._seed = seed
+        self.changes = changes if changes is not None else Changes()
         self.markets: dict[str, Market] = {}
         self.by_token: dict[str, Market] = {}
         self.by_slug: dict[str, Market] = {}
@@ -178,6 +180,7 @@ class Catalogue:
         market.closed = True
         market.accepting_orders = False
         market.closed_ns = now_ns
+        self.changes.market(market.condition_id)
 
     def prune(self, now_ns: int) -> list[Market]:
         """Forget closed, redeemed markets older than `retain_closed_s`."""
@@ -188,10 +191,19 @@ class Catalogue:
             del self.by_slug[market.slug]
             for token in market.token_ids:
                 del self.by_token[token]
+            self.changes.market(market.condition_id)
         return gone
 
     # construction ------------------------------------------------------------------------------
+    def restore(self, market: Market) -> None:
+        """Put back a stored market (venue.persist)."""
+        self._index(market)
+
     def _add(self, market: Market) -> Market:
+        self.changes.market(market.condition_id)
+        return self._index(market)
+
+    def _index(self, market: Market) -> Market:
         self.markets[market.condition_id] = market
         self.by_slug[market.slug] = market
         for token in market.token_ids:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import math
 import random
 
+import msgspec
+
 from schemas.units import NS, ONE
 from venue.config import FAIR_MAX, FAIR_MIN, FlowConfig
 from venue.fair_script import FairScript
@@ -87,6 +89,24 @@ class Oracle:
         self._starts.pop(condition_id, None)
         self._logits.pop(condition_id, None)
         self.script.forget(condition_id)
+
+    # restart (venue.persist): the walks go on from where they were, over the time the venue was down
+    def snapshot(self) -> OracleState:
+        return OracleState(spot=dict(self.spot), starts=dict(self._starts), logits=dict(self._logits),
+                           last_ns=self._last_ns)
+
+    def restore(self, state: OracleState) -> None:
+        self.spot.update({asset: value for asset, value in state.spot.items() if asset in self.spot})
+        self._starts.update(state.starts)
+        self._logits.update(state.logits)
+        self._last_ns = min(self._last_ns, state.last_ns)
+
+
+class OracleState(msgspec.Struct, frozen=True):
+    spot: dict[str, float]
+    starts: dict[str, float]  # condition id -> S0
+    logits: dict[str, float]
+    last_ns: int
 
 
 def _clamp(value: int) -> int:

@@ -99,6 +99,10 @@ class Wallets:
     def is_deployed(self, wallet: str) -> bool:
         return wallet.lower() in self._deployed
 
+    def deployed_wallets(self) -> list[str]:
+        """Every deployed wallet (lower case), for the venue's state file."""
+        return sorted(self._deployed)
+
 
 def order_refusal(account: Account, order: SignedOrder,
                   derivation: WalletDerivation = PRODUCTION) -> str | None:

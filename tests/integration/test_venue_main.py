@@ -33,7 +33,8 @@ def _read_line(proc: subprocess.Popen[bytes], timeout: float) -> bytes:
 
 
 def test_cli_ready_line_logs_and_sigterm() -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "venue", "--port", "0", "--flow", "off", "--seed", "5"],
+    proc = subprocess.Popen([sys.executable, "-m", "venue", "--port", "0", "--flow", "off", "--seed", "5",
+                             "--state", ":memory:"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + TIMEOUT
@@ -77,8 +78,8 @@ def _ready(proc: subprocess.Popen[bytes]) -> dict[str, object]:
 
 def test_pm_venue_account_type_makes_every_paper_account_a_deposit_wallet() -> None:
     env = {**os.environ, "PM_ENV_FILE": os.devnull, "PM_VENUE_ACCOUNT_TYPE": "DEPOSIT_WALLET"}
-    proc = subprocess.Popen([sys.executable, "-m", "venue", "--port", "0", "--flow", "off"], cwd=ROOT,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    argv = [sys.executable, "-m", "venue", "--port", "0", "--flow", "off", "--state", ":memory:"]
+    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         ready = _ready(proc)
         assert ready["account_type"] == "DEPOSIT_WALLET"

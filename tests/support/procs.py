@@ -43,6 +43,7 @@ def program_env(run_dir: Path, **extra: str) -> dict[str, str]:
     env.update({"PM_RUN_DIR": str(run_dir), "PM_HEARTBEAT_MS": "200", "PYTHONUNBUFFERED": "1",
                 "PM_ENV_FILE": "/dev/null", "PM_INVENTORY_DB": str(run_dir / "inventory.sqlite"),
                 "PM_EXEC_DB": str(run_dir / "executor.sqlite"),
+                "PM_VENUE_STATE": str(run_dir / "venue.sqlite"),
                 "PM_METRICS_ADDR": "127.0.0.1:0"})  # any free port: never a user's make up (9464)
     env.update(extra)
     return env

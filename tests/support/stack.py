@@ -103,6 +103,7 @@ class Stack:
             "PM_VENUE": "local", "PM_LOCAL_VENUE_URL": self.venue_url,
             "PM_INVENTORY_DB": str(self.dir / "inventory.sqlite"),
             "PM_EXEC_DB": str(self.dir / "executor.sqlite"),
+            "PM_VENUE_STATE": str(self.dir / "venue.sqlite"),  # a restarted venue carries on from it
         })
         env.update(self.extra_env)
         env.update(extra)

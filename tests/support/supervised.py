@@ -79,6 +79,10 @@ class Supervised:
     # -- lifecycle ----------------------------------------------------------------------------------
 
     def start(self, timeout: float = 30.0) -> None:
+        """Also after a ``shutdown`` (``make up`` again): a fresh supervisord, control connection and pid."""
+        if not (self.pid and _alive(self.pid)):
+            self.pidfile.unlink(missing_ok=True)
+        self._rpc = None
         (self.var / "run").mkdir(mode=0o700, exist_ok=True)
         (self.var / "log").mkdir(exist_ok=True)
         generated = render(self.markets, VenueEndpoints(venue="polymarket"))  # group market only

@@ -13,6 +13,7 @@ from venue.config import VenueConfig
 from venue.contract import MarketEvent, Reply, SignedOrder, UserEvent
 from venue.exchange import Exchange
 from venue.markets import Market
+from venue.persist import Snapshot
 
 T0 = 1_773_307_201 * NS  # one second into btc-updown-5m-1773307200 (2026-03-12 09:20:00 UTC)
 SLUG = "btc-updown-5m-1773307200"
@@ -50,14 +51,17 @@ def signed(token_id: str, side: str, price: str, size: str, *, order_id: str | N
 
 
 class Harness:
-    """An Exchange with flow off, four registered accounts and a clock."""
+    """An Exchange with flow off, four registered accounts and a clock (or, with `snapshot`, the
+    exchange a stored state restores, accounts included)."""
 
-    def __init__(self, config: VenueConfig | None = None, *, seed: int = 1, now_ns: int = T0) -> None:
+    def __init__(self, config: VenueConfig | None = None, *, seed: int = 1, now_ns: int = T0,
+                 snapshot: Snapshot | None = None) -> None:
         self.config = config or VenueConfig(flow=False)
         self.now = now_ns
-        self.ex = Exchange(self.config, seed=seed, now_ns=now_ns)
-        for name, address in ADDRESSES.items():
-            self.ex.register_account(address=address, api_key=f"key-{name}")
+        self.ex = Exchange(self.config, seed=seed, now_ns=now_ns, snapshot=snapshot)
+        if snapshot is None:
+            for name, address in ADDRESSES.items():
+                self.ex.register_account(address=address, api_key=f"key-{name}")
         self.log: list[MarketEvent | UserEvent] = list(self.ex.drain_events())
 
     def market(self, slug: str = SLUG) -> Market:

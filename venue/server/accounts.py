@@ -32,10 +32,10 @@ class AccountStore:
     """api key -> credentials (with the owning checksummed address) and the owner's account."""
 
     def __init__(self, venue_secret: bytes, wallets: Wallets,
-                 on_register: Callable[[str, str], None]) -> None:
+                 on_register: Callable[[str, str, str], None]) -> None:
         self._secret = venue_secret
         self.wallets = wallets
-        self._on_register = on_register  # (wallet, api_key): Exchange.register_account
+        self._on_register = on_register  # (wallet, api_key, owner): Exchange.register_account
         self._by_key: dict[str, ApiCreds] = {}
 
     def derive(self, address: str, nonce: int = 0) -> ApiCreds:
@@ -49,7 +49,8 @@ class AccountStore:
         creds = self.derive(address, nonce)
         if creds.api_key not in self._by_key:
             self._by_key[creds.api_key] = creds
-            self._on_register(self.wallets.account(creds.address or address).wallet, creds.api_key)
+            owner = creds.address or address
+            self._on_register(self.wallets.account(owner).wallet, creds.api_key, owner)
         return creds
 
     def account(self, creds: ApiCreds) -> Account:

@@ -4,6 +4,10 @@ One `HttpProtocol` per TCP connection parses requests straight from `data_receiv
 no per-request task unless the handler is async). Requests on one connection are answered in order:
 while an async handler runs, further bytes are buffered and parsed afterwards. A GET with
 `Upgrade: websocket` on a WebSocket route switches the connection to `websocket.WebSocket`.
+
+With a `Commit` (the venue's state file, `venue.store`), a reply to a request that left a change a
+client will hear of unwritten is preceded by its commit (one append to the state's journal), so no
+client hears of a change that a killed venue would forget.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import asyncio
 import logging
 import urllib.parse
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 
@@ -165,6 +169,16 @@ class Router:
         return handler
 
 
+class Commit(Protocol):
+    def dirty(self) -> bool:
+        """Is a change that a reply may reveal still unwritten?"""
+        ...
+
+    def commit(self) -> None:
+        """Write it (never raises: a failure to write ends the process)."""
+        ...
+
+
 class HttpProtocol(asyncio.Protocol):
     __slots__ = ("_buf", "_busy", "_server", "transport", "ws")
 
@@ -222,7 +236,7 @@ class HttpProtocol(asyncio.Protocol):
                 return
             result = self._dispatch(request)
             if isinstance(result, Response):
-                self._write(result, keep_alive)
+                self._reply(result, keep_alive)
                 continue
             self._busy = True
             asyncio.get_running_loop().create_task(self._finish(result, keep_alive))
@@ -249,9 +263,15 @@ class HttpProtocol(asyncio.Protocol):
         self._busy = False
         if self.transport is None:
             return
-        self._write(response, keep_alive)
+        self._reply(response, keep_alive)
         if self._buf:
             self._process()
+
+    def _reply(self, response: Response, keep_alive: bool) -> None:
+        commit = self._server.commit
+        if commit is not None and commit.dirty():
+            commit.commit()  # what the reply reveals is written before it leaves
+        self._write(response, keep_alive)
 
     def _write(self, response: Response, keep_alive: bool) -> None:
         transport = self.transport
@@ -318,10 +338,12 @@ def _parse_head(head: bytes) -> tuple[Request, int, bool]:
 class HttpServer:
     """Listens on host:port; `port` holds the bound port (pass 0 for an ephemeral one)."""
 
-    def __init__(self, router: Router, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, router: Router, host: str = "127.0.0.1", port: int = 0, *,
+                 commit: Commit | None = None) -> None:
         self.router = router
         self.host = host
         self.port = port
+        self.commit = commit
         self.connections: set[HttpProtocol] = set()
         self.requests = 0
         self._server: asyncio.base_events.Server | None = None
