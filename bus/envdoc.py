@@ -18,16 +18,19 @@ from schemas.units import MICRO
 
 # (module, struct, who reads it)
 SOURCES = [
-    ("venue_client.endpoints", "VenueEndpoints", "market-feed, user-feed, executor, coordinators"),
-    ("venue_client.credentials", "ApiCredentials", "user-feed, executor"),
+    ("venue_client.endpoints", "VenueEndpoints",
+     "market-feed, user-feed, inventory, executor, coordinators, ctl"),
+    ("venue_client.credentials", "ApiCredentials", "user-feed, executor, ctl"),
     ("bus.endpoints", "BusConfig", "every program"),
     ("actors.coordinator.config", "CoordinatorConfig", "coordinators (group market)"),
     ("venue_client.markets.config", "MarketsConfig", "coordinators (market resolution)"),
     ("actors.inventory.config", "InventoryConfig", "inventory"),
     ("actors.ofi.config", "OfiConfig", "ofi"),
     ("actors.executor.config", "ExecutorConfig", "executor"),
+    ("actors.executor.settlement.config", "SettlementConfig", "executor (merges and redemptions)"),
     ("actors.market_feed.config", "FeedConfig", "market-feed"),
     ("actors.user_feed.config", "UserFeedConfig", "user-feed"),
+    ("actors.ctl.config", "CtlConfig", "python -m actors.ctl (operator commands)"),
     ("venue.config", "VenueEnv", "venue, with PM_VENUE=local"),
 ]
 
