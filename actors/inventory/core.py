@@ -46,11 +46,15 @@ besides (``on_fill``: the fill's action, which the shell journals *before* it pe
   user-feed's acknowledgement), then, if a position moved, the market's ``InventoryState``; a ``fill`` line.
 - ``on_lease``: a newly active market's state at once (``market_active``); a lease naming a key no topic
   can carry is ignored (``bad_lease``, throttled: a coordinator renews it every second).
+- ``on_settlement``: the echo ``SettlementApplied`` on ``inv.settle.<condition>.`` (every settlement,
+  duplicates included: the sender's acknowledgement), then, if applied, the market's ``InventoryState``;
+  a ``settlement`` line. ``on_resolved``: the resolution a ``MarketResolved`` is (the shell applies it).
 - ``on_release`` / ``on_timer`` (expiry): ``market_inactive``.
-Publishing is conflated: a fill's state goes out at once (recorded with ``sent``); otherwise ``on_timer``
-publishes ``due_states``: the active markets whose state changed since it was last sent (a mark moved)
-and, as a keep-alive, those not sent for ``keepalive_ns``. Marks (``on_book``) never publish by themselves.
-Start-up replays the journal through ``apply``, the same lifecycle ``on_fill`` runs live.
+Publishing is conflated: a fill's or settlement's state goes out at once (recorded with ``sent``);
+otherwise ``on_timer`` publishes ``due_states``: the published markets (leased, or resolved and still held)
+whose state changed since it was last sent (a mark moved) and, as a keep-alive, those not sent for
+``keepalive_ns``. Marks (``on_book``) never publish by themselves.
+Start-up replays the journal through ``apply`` and ``apply_settlement``, the same lifecycle as live.
 """
 
 from __future__ import annotations
@@ -146,11 +150,10 @@ class Inventory:
 
     def on_settlement(self, s: Settlement, now: int, fx: Effects) -> SettlementAction:
         """Apply one settlement (``apply_settlement``) and announce it: the echo ``SettlementApplied`` (every
-        one, the sender's acknowledgement), then the market's state if it moved and is published."""
-        was = s.market in self.markets and self.published(s.market)  # a redeemed market's last state goes out
+        one, the sender's acknowledgement), then the market's state if it was applied."""
         action = self.apply_settlement(s)
         fx.publish(settle_topic(s), SettlementApplied(settlement=s, action=action, ts=now))
-        if action == "applied" and (was or self.published(s.market)):
+        if action == "applied":  # as a fill's: at once, leased or not (a redeemed market's last state too)
             fx.publish(topics.inv_state(s.market), self.sent(self.state(s.market, now)))
         yes, no = self.position(s.yes_asset), self.position(s.no_asset)
         fx.note("settlement", "warning" if action == "refused" else "info", action=action, kind=s.kind,
