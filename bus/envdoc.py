@@ -18,8 +18,9 @@ from schemas.units import MICRO
 
 # (module, struct, who reads it)
 SOURCES = [
-    ("venue_client.endpoints", "VenueEndpoints", "market-feed, user-feed, executor, coordinators"),
-    ("venue_client.credentials", "ApiCredentials", "user-feed, executor"),
+    ("venue_client.endpoints", "VenueEndpoints",
+     "market-feed, user-feed, inventory, executor, coordinators, ctl"),
+    ("venue_client.credentials", "ApiCredentials", "user-feed, executor, ctl"),
     ("bus.endpoints", "BusConfig", "every program"),
     ("actors.coordinator.config", "CoordinatorConfig", "coordinators (group market)"),
     ("venue_client.markets.config", "MarketsConfig", "coordinators (market resolution)"),
@@ -27,9 +28,11 @@ SOURCES = [
     ("actors.ofi.config", "OfiConfig", "ofi"),
     ("venue.config", "VenueEnv", "venue, with PM_VENUE=local; executor: its type in paper mode"),
     ("actors.executor.config", "ExecutorConfig", "executor"),
+    ("actors.executor.settlement.config", "SettlementConfig", "executor (merges and redemptions)"),
     ("actors.market_feed.config", "FeedConfig", "market-feed"),
     ("actors.user_feed.config", "UserFeedConfig", "user-feed"),
     ("actors.metrics.config", "MetricsConfig", "metrics"),
+    ("actors.ctl.config", "CtlConfig", "python -m actors.ctl (operator commands)"),
 ]
 
 HEADER = """# Configuration reference

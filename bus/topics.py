@@ -21,6 +21,7 @@ OWNERS: dict[tuple[str, str], str] = {
     ("user", "status"): "user-feed",
     ("inv", "state"): "inventory",
     ("inv", "fill"): "inventory",
+    ("inv", "settle"): "inventory",
     ("ofi", "state"): "ofi",
     ("exec", "cmd"): "executor",
     ("exec", "event"): "executor",
@@ -113,6 +114,10 @@ def inv_state(market: str) -> bytes:
 
 def inv_fill(market: str) -> bytes:
     return topic("inv", "fill", market)
+
+
+def inv_settle(market: str) -> bytes:
+    return topic("inv", "settle", market)
 
 
 def ofi_state(market: str) -> bytes:

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from schemas.base import Message
-from schemas.commands import CancelAll, CancelMarket, CancelOrders, Command, PlaceOrder
+from schemas.commands import CancelAll, CancelMarket, CancelOrders, Command, MergePairs, PlaceOrder
 from schemas.executor import (
     ExecutorMessage,
     ExecutorState,
@@ -21,6 +21,7 @@ from schemas.inventory import FillApplied, InventoryMessage, InventoryState
 from schemas.lease import Lease, LeaseMessage, LeaseRelease
 from schemas.market import Book, FeedStatus, MarketData, MarketResolved, NewMarket, TickSizeChange, Trade
 from schemas.ofi import OfiMessage, OfiSide, OfiState
+from schemas.settlement import Settlement, SettlementApplied, SettlementMessage
 from schemas.system import (
     CoordinatorState,
     Heartbeat,
@@ -38,6 +39,8 @@ BusMessage = (
     | InventoryMessage
     | OfiMessage
     | Command
+    | MergePairs
+    | SettlementMessage
     | ExecutorMessage
     | SystemMessage
 )
@@ -60,6 +63,7 @@ __all__ = [
     "Lease",
     "LeaseRelease",
     "MarketResolved",
+    "MergePairs",
     "Message",
     "NewMarket",
     "OfiSide",
@@ -73,6 +77,8 @@ __all__ = [
     "PlaceOrder",
     "RewardMarket",
     "RiskEvent",
+    "Settlement",
+    "SettlementApplied",
     "StrategyAdjust",
     "TickSizeChange",
     "Trade",

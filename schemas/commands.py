@@ -75,3 +75,22 @@ class CancelAll(Message, frozen=True, tag="cmd.cancel_all"):
 
 
 Command = PlaceOrder | CancelOrders | CancelMarket | CancelAll
+
+
+class MergePairs(Message, frozen=True, tag="cmd.merge"):
+    """Merge this market's complete pairs (one YES + one NO -> 1 pUSD) back into collateral.
+
+    A coordinator sends it when its strategy wants pairs merged and inventory shows at least ``min_size``
+    of both legs. The executor merges ``min(yes, no)`` of what inventory AND the venue hold, if that is at
+    least ``min_size``, through the official SDK; one merge per market at a time (another command while
+    one is in flight, or not yet acknowledged by inventory, is ignored). Not a ``Command``: it goes to the
+    executor's settlement part, never to the order core.
+    """
+
+    cmd_id: str
+    holder: str
+    market: str  # condition id
+    yes_asset: str
+    no_asset: str
+    min_size: int  # 1e-6 shares
+    ts: int

@@ -35,6 +35,10 @@ class InventoryState(Message, frozen=True, tag="inv.state"):
     ts: int
     max_net_diff: int = 0  # PM_MAX_NET_DIFF, 1e-6 shares (0 = unknown)
     max_position_value: int = 0  # PM_MAX_POSITION_VALUE, 1e-6 USDC (0 = unknown)
+    # the market resolved: ``winner`` is worth 1, the other token 0, PnL realised; net_diff 0, can_open False;
+    # published (as redeemable) while either leg is still held, until the executor redeemed it
+    resolved: bool = False
+    winner: str = ""  # the winning token once resolved
 
 
 FillAction = Literal["applied", "recorded", "reversed", "duplicate"]

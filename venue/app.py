@@ -30,6 +30,7 @@ from venue.persist import Collector, Snapshot
 from venue.server.accounts import AccountStore
 from venue.server.admin import AdminApi, FaultState
 from venue.server.bench import BenchApi
+from venue.server.chain import Chain
 from venue.server.channels import MarketChannel, UserChannel
 from venue.server.gamma import GammaApi
 from venue.server.http import HttpServer, Router
@@ -80,8 +81,9 @@ class Venue:
         self.rest.install(router)
         MarketDataApi(self.exchange, self.faults, clock_ns).install(router)
         GammaApi(self.exchange, clock_ns).install(router)
-        RelayerApi(self.wallets, clock_ns).install(router)
-        RpcApi(self.wallets, clock_ns).install(router)
+        self.chain = Chain(self.exchange)  # merges and redemptions (relayer batches, EOA transactions)
+        RelayerApi(self.wallets, clock_ns, self.chain).install(router)
+        RpcApi(self.wallets, clock_ns, self.chain).install(router)
         AdminApi(exchange=self.exchange, state=self.faults, clock_ns=clock_ns, stats=self.stats,
                  drop_ws=self.drop_ws, tick=self.tick_now, broadcast=self.bench_broadcast).install(router)
         BenchApi(exchange=self.exchange, market=self.market, drain=self.drain,

@@ -3,7 +3,8 @@
 One trade per price level a taker walks (its makers may sit on either token). Balances move at
 MATCHED; the trade's fate (CONFIRMED or FAILED) was drawn at match time and the Timeline delivers
 its status changes, each re-sent with the same id to every party. FAILED rolls the deltas back.
-A resolved market pays 1 pUSD per winning share once none of its trades is still pending.
+A resolved market pays its synthetic traders (``pays``) 1 pUSD per winning share once none of its trades
+is still pending; accounts redeem their own (``venue.settlement``).
 Trades with an external party, and what they change in a market, are marked in the ledger's `changes`
 for the store; a restored pending trade carries on from its status (`restore_trade`).
 """
@@ -11,6 +12,7 @@ for the store; a restored pending trade carries on from its status (`restore_tra
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 from schemas.units import MS, ONE
 from venue.book import Order
@@ -152,13 +154,16 @@ class Clearing:
                 if trade.internal_only:
                     del self.trades[trade_id]
 
-    def try_redeem(self, market: Market) -> bool:
-        """Once every trade of a resolved market is final, pay 1 pUSD per winning share."""
+    def try_redeem(self, market: Market, pays: Callable[[str], bool] = lambda address: True) -> bool:
+        """Once every trade of a resolved market is final, pay 1 pUSD per winning share to every holder
+        ``pays`` names (the others redeem their own)."""
         if market.winner < 0 or market.redeemed or self.pending.get(market.condition_id, 0) > 0:
             return False
         winner = market.token_ids[market.winner]
         deltas = []
         for address, token, shares in self.ledger.holders(market.token_ids):
+            if not pays(address):
+                continue
             deltas.append((address, token, -shares))
             if token == winner and shares > 0:
                 deltas.append((address, COLLATERAL, shares))

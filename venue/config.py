@@ -108,7 +108,10 @@ class VenueConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     intervals: tuple[str, ...] = ("5m", "15m", "1h")
     window_seconds: int = 0  # 0: real window lengths; N > 0: every window lasts N s (slugs keep labels)
     windows_ahead: int = 3  # future windows listed (and tradable) ahead of the current one
-    retain_closed_s: int = 900  # closed markets stay queryable this long
+    retain_closed_s: int = 900  # closed markets stay queryable this long (longer while an account holds them)
+    # at a resolution the venue pays its synthetic traders' winning shares itself; an account's tokens stay
+    # until it redeems them (relayer / RPC: redeemPositions), as on Polymarket. True: pays every holder too
+    auto_redeem_accounts: bool = False
     reward_markets: int = 2  # long-lived markets with liquidity rewards
     reward_daily_rate: int = 100  # pUSD per day per reward market
     rewards_min_size: int = 50  # shares

@@ -21,6 +21,7 @@ from venue.contract import MarketEvent, Reply, SignedOrder, UserEvent, error
 from venue.engine import Engine
 from venue.fair_script import find_market
 from venue.faults import FaultPlan
+from venue.flow import ACCOUNTS as FLOW_ACCOUNTS
 from venue.flow import SyntheticFlow
 from venue.heartbeats import Heartbeats
 from venue.ledger import Ledger
@@ -29,6 +30,7 @@ from venue.matching import COLLATERAL
 from venue.oracle import Oracle
 from venue.outbox import Outbox
 from venue.persist import Snapshot, restore
+from venue.settlement import Settled, merge, redeem
 from venue.trades import rest_order, rest_trade
 from venue.wire import book_event, book_summary, market_resolved, new_market
 
@@ -179,6 +181,28 @@ class Exchange:
     def positions(self, address: str) -> dict[str, int]:
         return self.ledger.positions(address)
 
+    # settlement: the Conditional Tokens calls the relayer and RPC routes execute (venue.settlement) ----
+    def merge(self, *, address: str, condition_id: str, amount: int) -> Settled:
+        """Burn ``amount`` of both tokens, credit ``amount`` pUSD; ``venue.settlement.Revert`` if short."""
+        return merge(self.ledger, self.catalogue.get(condition_id), address, amount)
+
+    def redeem(self, *, address: str, condition_id: str) -> Settled:
+        """Burn every share of a resolved market, credit 1 pUSD per winning share; ``Revert`` before."""
+        return redeem(self.ledger, self.catalogue.get(condition_id), address)
+
+    def token_balance(self, address: str, token_id: str) -> int:
+        """Shares of ``token_id`` ``address`` owns (0 for an address with no account; none is opened)."""
+        return self.ledger.positions(address).get(token_id, 0)
+
+    def undo(self, settled: Settled) -> None:
+        """Roll back a settlement (a later call of the same transaction reverted)."""
+        self.ledger.rollback(settled.deltas)
+
+    @staticmethod
+    def _internal(address: str) -> bool:
+        """The venue's synthetic traders: paid at resolution by the venue itself."""
+        return address in FLOW_ACCOUNTS.values()
+
     def order_scoring(self, *, api_key: str, order_id: str) -> bool:
         """Does a live order currently qualify for liquidity rewards (reward market, size, band)?"""
         order = self.engine.orders.get(order_id)
@@ -237,10 +261,11 @@ class Exchange:
         for market in self.catalogue.due_to_close(now_ns):
             self._resolve(market, now_ns)
         self.engine.clearing.advance(now_ns)
+        pays = (lambda address: True) if self.config.auto_redeem_accounts else self._internal
         for market in self.catalogue.all():
             if market.closed and not market.redeemed:
-                self.engine.clearing.try_redeem(market)
-        for market in self.catalogue.prune(now_ns):
+                self.engine.clearing.try_redeem(market, pays)
+        for market in self.catalogue.prune(now_ns, keep=lambda m: bool(self.ledger.holders(m.token_ids))):
             self._drop_market(market)
         for api_key in self.heartbeats.expired(now_ns):
             self.engine.cancel_where(api_key, now_ns)

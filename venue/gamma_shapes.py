@@ -142,6 +142,7 @@ def gamma_market(market: Market, now_ns: int, *, with_events: bool = True) -> di
         "id": market.gamma_id,
         "question": market.question,
         "conditionId": market.condition_id,
+        "version": "v1",  # Protocol-V1 (CTF) market: clobTokenIds; polymarket-client's merge/redeem need it
         "slug": market.slug,
         "resolutionSource": _resolution_source(market),
         "endDate": iso_seconds(market.window_end_s),

@@ -13,6 +13,7 @@ serves the same condition ids and token ids.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -182,10 +183,12 @@ class Catalogue:
         market.closed_ns = now_ns
         self.changes.market(market.condition_id)
 
-    def prune(self, now_ns: int) -> list[Market]:
-        """Forget closed, redeemed markets older than `retain_closed_s`."""
+    def prune(self, now_ns: int, keep: Callable[[Market], bool] = lambda market: False) -> list[Market]:
+        """Forget closed, redeemed markets older than `retain_closed_s` (but not those `keep` names: an
+        account still holds their tokens, so they must stay redeemable)."""
         horizon = now_ns - self._config.retain_closed_s * NS
-        gone = [m for m in self.markets.values() if m.closed and m.redeemed and m.closed_ns <= horizon]
+        gone = [m for m in self.markets.values()
+                if m.closed and m.redeemed and m.closed_ns <= horizon and not keep(m)]
         for market in gone:
             del self.markets[market.condition_id]
             del self.by_slug[market.slug]

@@ -28,6 +28,9 @@ class CoordinatorConfig(msgspec.Struct, frozen=True, kw_only=True):
     liveness_ms: Annotated[int, Env("PM_LIVENESS_MS"), Meta(ge=100)] = 3000
     user_blind_ms: Annotated[int, Env("PM_USER_BLIND_MS"), Meta(ge=100)] = 5000
     evaluate_ms: Annotated[int, Env("PM_EVALUATE_MS"), Meta(ge=5)] = 50
+    # ask the executor to merge complete pairs (YES + NO -> 1 pUSD) once both legs hold at least this many
+    # shares (strategies that keep pairs to the end only: actors/coordinator/merging.py); 0: never
+    merge_min_shares: Annotated[int, Env("PM_MERGE_MIN_SHARES", micros=True), Meta(ge=0)] = 5 * MICRO
 
     @property
     def holder(self) -> str:

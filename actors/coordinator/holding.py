@@ -8,7 +8,8 @@ Each second (``every_second``):
 - note a failed resolution (``resolve_failed``, throttled: a market that cannot be resolved fails again
   every second);
 - renew the lease (``coord.lease.<holder>.``: the feeds carry the market's tokens while it is held) and
-  publish the ``CoordinatorState`` (mode, reason, resting quote prices).
+  publish the ``CoordinatorState`` (mode, reason, resting quote prices);
+- ask the executor to merge the market's complete pairs when there are enough (``merging``).
 ``stop`` withdraws every quote and releases the lease (a clean stop).
 """
 
@@ -17,7 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from actors.coordinator.config import CoordinatorConfig
-from actors.coordinator.core import Coordinator, push_commands
+from actors.coordinator.core import EXEC_PIPE, Coordinator, push_commands
+from actors.coordinator.merging import merge_command
 from actors.coordinator.rotation import Rotation, Window
 from bus import topics
 from bus.effects import Effects
@@ -64,6 +66,10 @@ class Holding:
                 fx.warn("resolve_failed", slug=self.cfg.market_slug, error=self.rotation.error, count=n)
         self.lease(now, fx)
         w = self.window
+        if w is not None and (merge := merge_command(core.inventory, w.spec.market, holder=self.holder,
+                                                     strategy=self.cfg.strategy,
+                                                     min_size=self.cfg.merge_min_shares, now=now)):
+            fx.push(EXEC_PIPE, core.cmd_topic, merge)
         fx.publish(self.state_topic, CoordinatorState(
             holder=self.holder, market=w.spec.market if w else "", strategy=self.cfg.strategy, mode=core.mode,
             reason=core.reason, quotes={name: slot.price for name, slot in core.slots.items()}, ts=now))

@@ -3,7 +3,8 @@
 Requests go out once the loop drained what arrived together (``on_drained``). The loop never waits for a
 reply: each connection's socket is a reader of the Node, a reply goes to the core once in (``wire.flight``).
 Announced after the registry is durable (``publishing``). Credentials, the wallet check, order heartbeat:
-``wire.account``; the inventory check (``balance_check``) is wired here. See docs/architecture.md.
+``wire.account``; the inventory check (``balance_check``), merges and redemptions (``settlement``) are
+wired here. See docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from functools import partial
 from pathlib import Path
 from typing import get_args
 
-from actors.executor.balance_check.check import SUBSCRIPTIONS, BalanceCheck
+from actors.executor.balance_check.check import build_check
 from actors.executor.config import ExecutorConfig, core_params
 from actors.executor.core.executor_core import ExecutorCore
 from actors.executor.core.silence import holder_of
 from actors.executor.order_store import OrderStore
 from actors.executor.publishing import Publisher
+from actors.executor.settlement import part as settlement
 from actors.executor.wire.account import Account
 from actors.executor.wire.flight import Pump
 from actors.executor.wire.http1 import Connection
@@ -46,9 +48,11 @@ class Executor:
                  given: ApiCredentials, log: Logger) -> None:
         self.cfg, self.log, self.dry_run = cfg, log, not venue.sends_orders
         follows = [topics.prefix(d, k) for d, k in (("sys", "hb"), ("user", "order"), ("coord", "lease"))]
-        self.node = node = Node(PROGRAM, bus, subscriptions=follows, pull_bind=bus.command_endpoint, log=log)
+        self.node = node = Node(PROGRAM, bus, subscriptions=follows, pull_bind=bus.command_endpoint, log=log,
+                                push_connect={settlement.INV_PIPE: bus.fill_endpoint})
         default_db = str(Path(bus.run_dir).parent / "executor.sqlite")  # beside var/run, kept by `make clean`
-        self.store = OrderStore(":memory:" if self.dry_run else cfg.db_path or default_db)  # the registry
+        db = ":memory:" if self.dry_run else cfg.db_path or default_db
+        self.store = OrderStore(db)  # the registry
         self.core = ExecutorCore(core_params(cfg, dry_run=self.dry_run, heartbeat_ms=bus.heartbeat_ms),
                                  node.clock(), stored=self.store.load())
         self.fx = Effects()  # what the core announces in this step
@@ -65,15 +69,13 @@ class Executor:
         self.handlers: dict[type, Handler] = {  # every command type, then the rest
             **dict.fromkeys(get_args(Command), self.on_command), Heartbeat: self.on_heartbeat,
             OrderUpdate: self.on_order_update, Lease: self.on_lease, LeaseRelease: self.on_lease_release}
-        self.check: BalanceCheck | None = None  # inventory vs the venue's balances; never in dry run
-        if not self.dry_run and cfg.inventory_check_ms:
-            balances = RestClient(venue.rest_url, signer.address, timeout_ms=cfg.http_timeout_ms)
-            self.check = BalanceCheck(balances, lambda: self.rest.creds, signature_type=signer.signature_type,
-                                      confirm=cfg.inventory_check_confirm, clock=node.clock, apply=node.apply)
-            for prefix in SUBSCRIPTIONS:
-                node.subscribe(prefix)
-            self.handlers.update(self.check.handlers)
-            self.check.bridge.attach(node)
+        creds = lambda: self.rest.creds  # noqa: E731 - the credentials as the account obtains them
+        self.check = build_check(node, cfg, venue, signer.address, creds,  # never in dry run
+                                 signature_type=signer.signature_type)
+        self.settle = settlement.build(node, cfg, venue, signer=signer.address, wallet=signer.funder, db=db,
+                                       creds=creds)  # merges, redemptions (a timer of its own)
+        self.handlers = settlement.joined(self.handlers, self.check.handlers if self.check else {},
+                                          self.settle.handlers)
 
     def readable(self, conn: Connection) -> None:
         self.rest.readable(conn)
@@ -131,8 +133,6 @@ class Executor:
         node.every(max(50, node.bus.heartbeat_ms // 2), self.check_silence)
         if cfg.sync_ms and not self.dry_run:
             node.every(cfg.sync_ms, lambda now: self.core.request_sync())
-        if self.check is not None:
-            node.every(cfg.inventory_check_ms, self.check.tick)
         code = node.run(Dispatcher(self.handlers, self.log), on_drained=self.on_drained)
         return self.account.exit_code or code
 
@@ -142,6 +142,7 @@ class Executor:
         self.account.close()
         if self.check is not None:
             self.check.close(self.fx)
+        self.settle.close(self.fx)
         if self.cfg.startup == "cancel" and self.rest.creds is not None and not self.dry_run:
             cancel_on_exit(self.rest, self.core.exit_cancels(), self.fx)
         self.node.apply(self.fx)

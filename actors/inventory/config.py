@@ -20,6 +20,9 @@ class InventoryConfig(msgspec.Struct, frozen=True, kw_only=True):
     db: Annotated[str, Env("PM_INVENTORY_DB")] = ""  # "" = <state dir>/inventory.sqlite, see db_path
     # how often marks are refreshed from the books and changed states published; at most the 1 s keep-alive
     mark_ms: Annotated[int, Env("PM_INVENTORY_MARK_MS"), Meta(ge=10, le=1000)] = 250
+    # how often the CLOB is asked whether held markets no coordinator trades have resolved (and at start);
+    # 0: never (then only the market-feed's MarketResolved resolves a market)
+    resolve_ms: Annotated[int, Env("PM_INVENTORY_RESOLVE_MS"), Meta(ge=0, le=3_600_000)] = 10_000
 
     @property
     def limits(self) -> Limits:

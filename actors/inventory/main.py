@@ -5,6 +5,9 @@
   followed at once by the market's ``InventoryState`` on ``inv.state.<condition>.`` if a position changed.
   The echo (duplicates included) is the user-feed's acknowledgement: a fill it has not seen echoed is
   pushed again, at once when this program's heartbeat shows a new run id (``user_feed.outbox``).
+- PULLs settlements on the same pipe (merges and redemptions from the executor, adjustments from
+  ``actors.ctl``), and makes its own from ``MarketResolved`` (``md.market.``) and from the CLOB
+  (``resolutions``): journalled, then echoed as ``SettlementApplied`` on ``inv.settle.<condition>.``.
 - SUBscribes ``coord.lease.`` to learn markets (their ``yes_asset`` / ``no_asset``); a newly active market's
   state is published at once.
 - Marks held legs to mid (unrealised PnL) from their ``md.book.<token>.`` (only tokens of leased markets
@@ -24,6 +27,7 @@ from actors.inventory.config import InventoryConfig
 from actors.inventory.core import MOVED, Inventory
 from actors.inventory.journal import Journal
 from actors.inventory.marks import BookSampler
+from actors.inventory.resolutions import ResolutionCheck
 from bus import topics
 from bus.codec import Header
 from bus.config import describe, load_or_exit
@@ -31,7 +35,9 @@ from bus.effects import Effects
 from bus.endpoints import BusConfig, ensure_run_dir
 from bus.logs import Logger
 from bus.node import Dispatcher, Node
-from schemas import Fill, Lease, LeaseRelease
+from schemas import Fill, Lease, LeaseRelease, MarketResolved, NewMarket, Settlement
+from venue_client.endpoints import VenueEndpoints
+from venue_client.markets.gamma import MarketHttp
 
 PROGRAM = "inventory"
 
@@ -41,8 +47,11 @@ def recover(journal: Journal, inventory: Inventory) -> int:
     for market, yes_asset, no_asset in journal.markets():
         inventory.learn(market, yes_asset, no_asset)
     replayed = 0
-    for fill in journal.replay():
-        inventory.apply(fill)
+    for event in journal.replay_events():
+        if isinstance(event, Fill):
+            inventory.apply(event)
+        else:
+            inventory.apply_settlement(event)
         replayed += 1
     return replayed
 
@@ -62,6 +71,23 @@ class InventoryActor:
         self.node.apply(fx)
         if action in MOVED:
             self.books.sync(self.inventory.active_assets())  # a leg opened or went flat
+
+    def on_settlement(self, topic: bytes, header: Header, settlement: Settlement) -> None:
+        self.settle(settlement)
+
+    def settle(self, settlement: Settlement) -> None:
+        now, fx = self.node.clock(), Effects()
+        action = self.inventory.on_settlement(settlement, now, fx)
+        if action == "applied":
+            self.journal.save_market(settlement.market, settlement.yes_asset, settlement.no_asset)
+            self.journal.append_settlement(settlement, action, now)  # committed before it is announced
+        self.node.apply(fx)
+        if action == "applied":
+            self.books.sync(self.inventory.active_assets())
+
+    def on_resolved(self, topic: bytes, header: Header, msg: MarketResolved) -> None:
+        if (settlement := self.inventory.on_resolved(msg, self.node.clock())) is not None:
+            self.settle(settlement)
 
     def on_lease(self, topic: bytes, header: Header, lease: Lease) -> None:
         fx = Effects()
@@ -93,17 +119,27 @@ def main() -> int:
     journal = Journal(path)
     inventory = Inventory(cfg.limits)
     replayed = recover(journal, inventory)
-    log.info("inventory_recovered", path=str(path), fills=replayed, markets=len(inventory.markets),
-             assets=len(inventory.positions), config=describe(cfg))
-    node = Node(PROGRAM, bus, subscriptions=[topics.prefix("coord", "lease")], pull_bind=bus.fill_endpoint,
-                log=log)
+    venue = load_or_exit(VenueEndpoints, PROGRAM)
+    log.info("inventory_recovered", path=str(path), events=replayed, markets=len(inventory.markets),
+             assets=len(inventory.positions), resolved=len(inventory.resolved), config=describe(cfg))
+    node = Node(PROGRAM, bus, subscriptions=[topics.prefix("coord", "lease"), topics.prefix("md", "market")],
+                pull_bind=bus.fill_endpoint, log=log)
     books = BookSampler(node.ctx, bus.subscribe_endpoint)
     actor = InventoryActor(node, inventory, journal, books)
-    dispatch = Dispatcher({Fill: actor.on_fill, Lease: actor.on_lease, LeaseRelease: actor.on_release}, log)
+    dispatch = Dispatcher({Fill: actor.on_fill, Settlement: actor.on_settlement, Lease: actor.on_lease,
+                           LeaseRelease: actor.on_release, MarketResolved: actor.on_resolved,
+                           NewMarket: lambda t, h, m: None}, log)
     node.every(cfg.mark_ms, actor.tick)
+    resolutions = ResolutionCheck(MarketHttp(venue.gamma_url, venue.rest_url, retries=0), inventory,
+                                  actor.settle, node.clock, log)
+    resolutions.bridge.attach(node)
+    if cfg.resolve_ms:
+        node.every(cfg.resolve_ms, resolutions.tick)
+        resolutions.tick(node.clock())  # at start: markets held across a restart may have resolved since
     try:
         return node.run(dispatch)
     finally:
+        resolutions.close()
         books.close()
         node.close()
         journal.close()

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
 import pytest
 
-from schemas import CancelAll, CancelMarket, OrderCancelled, OrderPlaced
-from tests.support.executor_rig import Rig, exit_log
+from schemas import CancelAll, CancelMarket, MergePairs, OrderCancelled, OrderPlaced
+from schemas.units import MICRO
+from tests.support.executor_rig import Rig, exit_log, state
 from tests.support.procs import Program
 from venue_client.credentials import read_creds
 
@@ -148,3 +150,33 @@ def test_live_trading_exits_2_when_no_credentials_can_be_had(rig: Rig, polymarke
     program.read_until(lambda text: "executor: cannot obtain API credentials from" in text)  # the stderr line
     assert set(FakePolymarket.seen) == {("GET", "/auth/derive-api-key"), ("POST", "/auth/api-key")}
     assert KEY.removeprefix("0x") not in "\n".join(program.lines)
+
+
+
+def test_a_dry_run_notes_merges_and_redemptions_and_sends_nothing(rig: Rig, polymarket: str) -> None:
+    program = rig.executor(PM_VENUE="polymarket", PM_DRY_RUN="true", POLYMARKET_PRIVATE_KEY=KEY,
+                           **urls(polymarket))
+    inventory, alpha = rig.inventory(), rig.coordinator()
+    merge = MergePairs(cmd_id="m1", holder="alpha", market=rig.market, yes_asset=rig.yes, no_asset=rig.no,
+                       min_size=5 * MICRO, ts=0)
+
+    def noted(event: str, act: Callable[[], object]) -> dict[str, object]:
+        deadline = time.monotonic() + 10
+        while True:  # a new publisher's first messages may be lost: repeat until the line shows
+            act()
+            try:
+                return dict(json.loads(program.read_until(lambda line: f'"event":"{event}"' in line,
+                                                          timeout=0.3)))
+            except AssertionError:
+                if time.monotonic() > deadline:
+                    raise
+
+    line = noted("dry_run_merge", lambda: (
+        inventory.publish(state(rig.market, rig.yes, rig.no, 6 * MICRO, 7 * MICRO)), alpha.send(merge)))
+    assert (line["market"], line["amount"]) == (rig.market, 6 * MICRO)
+    line = noted("dry_run_redeem", lambda: inventory.publish(
+        state(rig.market, rig.yes, rig.no, 0, 7 * MICRO, resolved=True, winner=rig.no)))
+    assert (line["market"], line["winner"]) == (rig.market, rig.no)
+    assert inventory.node.pull is not None and not inventory.node.pull.poll(0)  # nothing for inventory
+    exit_log(program, "rest_calls")
+    assert [req for req in FakePolymarket.seen if req[0] in MUTATING] == []

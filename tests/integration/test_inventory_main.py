@@ -15,7 +15,17 @@ from actors.inventory.positions import Limits
 from bus import topics
 from bus.endpoints import BusConfig
 from bus.node import Node
-from schemas import Book, BusMessage, Fill, FillApplied, InventoryState, Lease
+from schemas import (
+    Book,
+    BusMessage,
+    Fill,
+    FillApplied,
+    InventoryState,
+    Lease,
+    MarketResolved,
+    Settlement,
+    SettlementApplied,
+)
 from schemas.user import TradeStatus
 from tests.support.procs import Listener, Program, program_env
 from tests.support.quiet import Quiet
@@ -47,6 +57,10 @@ class Harness:
 
     def push(self, fill: Fill) -> None:
         self.feed.push("fill", topics.inv_fill(fill.market), fill)
+
+    def push_settlement(self, settlement: Settlement) -> None:
+        """As the executor does: on inventory's one PULL pipe."""
+        self.feed.push("fill", topics.inv_settle(settlement.market), settlement)
 
     def expect(self, predicate: Callable[[BusMessage], bool], timeout: float = 5.0) -> BusMessage:
         _, _, msg = self.listener.wait_for(lambda t, h, m: predicate(m), timeout)  # type: ignore[arg-type]
@@ -186,3 +200,42 @@ def test_state_and_deduplication_survive_kill_9(harness: Harness) -> None:
     harness.push(new)
     harness.expect_action(new, "applied")
     assert same(harness.state_of(CID, predicate=lambda s: s.fills == 6), expected_state([*fills, new]))
+
+
+def test_settlements_are_applied_echoed_journalled_and_survive_kill_9(harness: Harness) -> None:
+    harness.start()
+    harness.state_of(CID, harness.lease)
+    fills = [fill("t1", size=8 * M, price=400_000), fill("t2", asset=NO, size=6 * M, price=550_000)]
+    for f in fills:
+        harness.push(f)
+    harness.expect(lambda m: isinstance(m, FillApplied) and m.fill == fills[-1])
+    merge = Settlement(key="merge:0x1", kind="merge", market=CID, yes_asset=YES, no_asset=NO, yes=6 * M,
+                       no=6 * M, usdc=6 * M, tx="0x1", source="executor", ts=1)
+    harness.push_settlement(merge)
+    harness.expect(lambda m: isinstance(m, SettlementApplied) and m.settlement == merge
+                   and m.action == "applied")
+    merged = harness.state_of(CID, predicate=lambda s: s.no_qty == 0)
+    assert (merged.yes_qty, merged.realized_pnl) == (2 * M, 300_000)  # 6 * (1 - 0.40 - 0.55)
+
+    # the market-feed reports the resolution: inventory settles it itself (journalled, echoed)
+    harness.nodes["market-feed"].publish(topics.md_market(CID), MarketResolved(
+        market=CID, winning_asset=YES, winning_outcome="Up", ts_event=1))
+    harness.expect(lambda m: isinstance(m, SettlementApplied) and m.settlement.kind == "resolution")
+    resolved = harness.state_of(CID, predicate=lambda s: s.resolved)
+    assert (resolved.winner, resolved.realized_pnl, resolved.can_open) == (YES, 300_000 + 1_200_000, False)
+
+    assert harness.program is not None
+    harness.program.kill()  # SIGKILL
+    harness.feed.close()
+    harness.feed = harness.user_feed()
+    harness.start()  # no lease needed: a resolved market still held is published (redeemable)
+    after = harness.state_of(CID, predicate=lambda s: s.resolved)
+    assert msgspec.structs.replace(after, ts=0) == msgspec.structs.replace(resolved, ts=0)
+    harness.push_settlement(merge)
+    harness.expect(lambda m: isinstance(m, SettlementApplied) and m.settlement == merge
+                   and m.action == "duplicate")
+    redeem = Settlement(key="redeem:0x2", kind="redeem", market=CID, yes_asset=YES, no_asset=NO, yes=2 * M,
+                        usdc=2 * M, winner=YES, tx="0x2", source="executor", ts=2)
+    harness.push_settlement(redeem)
+    flat = harness.state_of(CID, predicate=lambda s: s.yes_qty == 0)
+    assert (flat.realized_pnl, flat.resolved) == (1_500_000, True)

@@ -194,7 +194,7 @@ def test_rpc_answers_code_reverts_and_unknown_methods_in_a_batch(venue: VenueThr
     deposit_wallet = beacon_deposit_wallet_address(owner(KEYS["DEPOSIT_WALLET"]))
     venue.call(lambda: venue.venue.wallets.account(owner(KEYS["DEPOSIT_WALLET"])))  # type: ignore[union-attr]
     asked = [("eth_getCode", [deposit_wallet, "latest"]), ("eth_getCode", [owner(KEYS["EOA"]), "latest"]),
-             ("eth_call", [{"to": deposit_wallet, "data": "0x"}]), ("eth_sendRawTransaction", ["0x00"]),
+             ("eth_call", [{"to": deposit_wallet, "data": "0x"}]), ("eth_sendTransaction", [{}]),
              ("eth_chainId", {})]
     calls = [{"jsonrpc": "2.0", "id": n, "method": m, "params": p} for n, (m, p) in enumerate(asked, 1)]
     request = urllib.request.Request(venue.urls["rpc"], data=json.dumps(calls).encode(),

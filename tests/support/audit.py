@@ -12,7 +12,8 @@ Independent of the engine's parsers on purpose: the venue side is read from ``/d
   ``differs``: applied with another asset, side, price or size than the venue's).
 - ``audit_positions``: per token, inventory's quantity (the journal replayed through the real
   ``Inventory`` core, as a restart would) equals the venue's trade history and, for markets the venue
-  has not paid out yet, the venue's positions.
+  has not paid out yet, the venue's positions, less what merges and redemptions burned (``burned``:
+  the journal's settlements, each one the venue confirmed).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any
 import msgspec
 
 from actors.inventory.core import Inventory
+from actors.inventory.journal import Journal
 from actors.inventory.positions import Limits
 from schemas import Fill
 from schemas.units import parse_exact
@@ -174,20 +176,37 @@ def traded_positions(venue: dict[Key, VenueFill]) -> dict[str, int]:
     return {asset: qty for asset, qty in net.items() if qty}
 
 
+def burned(path: Path) -> dict[str, int]:
+    """Token -> shares the journal's merges and redemptions (each confirmed by the venue) took out."""
+    journal = Journal.read_only(path)
+    try:
+        out: Counter[str] = Counter()
+        for s in journal.settlements():
+            if s.kind in ("merge", "redeem"):
+                out[s.yes_asset] += s.yes
+                out[s.no_asset] += s.no
+        return dict(out)
+    finally:
+        journal.close()
+
+
 def audit_positions(inventory: dict[str, int], traded: dict[str, int], venue_positions: dict[str, int],
-                    paid_out: set[str]) -> list[str]:
-    """Disagreements per token. ``paid_out``: tokens of markets the venue has resolved; once it redeems
-    them their positions are gone from the venue, so only the trade history can be compared."""
+                    paid_out: set[str], burnt: dict[str, int] | None = None) -> list[str]:
+    """Disagreements per token. ``inventory``: its fills alone, as ``traded`` counts them. ``paid_out``:
+    tokens of markets the venue has resolved; once they are redeemed their positions are gone from the
+    venue, so only the trade history can be compared. ``burnt``: what merges and redemptions took out."""
     problems = []
+    burnt = burnt or {}
     for asset in sorted(set(inventory) | set(traded) | set(venue_positions)):
         qty = inventory.get(asset, 0)
+        held = qty - burnt.get(asset, 0)
         name = f"position: token={asset[:12]}.. inventory={qty}"
         if qty != traded.get(asset, 0):
             problems.append(f"{name} venue_trades={traded.get(asset, 0)}")
-        elif asset in venue_positions and qty != venue_positions[asset]:
-            problems.append(f"{name} venue_positions={venue_positions[asset]}")
-        elif asset not in venue_positions and asset not in paid_out and qty:
-            problems.append(f"{name} venue_positions=0 (market open)")
+        elif asset in venue_positions and held != venue_positions[asset]:
+            problems.append(f"{name} burnt={burnt.get(asset, 0)} venue_positions={venue_positions[asset]}")
+        elif asset not in venue_positions and asset not in paid_out and held:
+            problems.append(f"{name} burnt={burnt.get(asset, 0)} venue_positions=0 (market open)")
     return problems
 
 

@@ -233,7 +233,7 @@ class Chaos:
         closed = {m for m in {f.market for f in fills.values()} if self.venue.closed(m)}
         paid_out = {f.asset for f in fills.values() if f.market in closed}
         wrong = audit.audit_positions(audit.inventory_positions(journal), audit.traded_positions(fills),
-                                      positions, paid_out)
+                                      positions, paid_out, audit.burned(self.stack.dir / "inventory.sqlite"))
         orphans = self.venue.open_orders()
         strangers, not_post_only = list(self.orders.strangers.values()), self.places.violations
         self.result.fills = found.fills

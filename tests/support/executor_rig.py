@@ -22,10 +22,18 @@ from contextlib import ExitStack, contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar, Literal
 
-from bus import topics
+from bus import codec, topics
 from bus.codec import Header
 from bus.node import Node
-from schemas import CancelMarket, CancelOrders, OrderPlaced, PlaceOrder
+from schemas import (
+    CancelMarket,
+    CancelOrders,
+    InventoryState,
+    OrderPlaced,
+    PlaceOrder,
+    Settlement,
+    SettlementApplied,
+)
 from tests.support.procs import Listener, Program, bus_config, program_env, running_proxy, short_tmpdir
 from tests.support.quiet import Quiet
 from tests.support.venue_client import Client
@@ -109,6 +117,52 @@ class Coordinator:
             self.node.close()
 
 
+class Inventory:
+    """Stands in for the inventory program: receives what the executor PUSHes on its pipe (settlements),
+    publishes states and echoes (``inv.*``)."""
+
+    def __init__(self, rig: Rig) -> None:
+        self.node = Node("inventory", rig.cfg, pull_bind=rig.cfg.fill_endpoint, log=Quiet("inventory"))
+
+    def publish(self, state: InventoryState) -> None:
+        self.node.publish(topics.inv_state(state.market), state)
+
+    def pushed(self, timeout: float = TIMEOUT) -> Settlement:
+        """The next settlement the executor pushed."""
+        assert self.node.pull is not None
+        if not self.node.pull.poll(int(timeout * 1000)):
+            raise AssertionError(f"no settlement pushed within {timeout}s")
+        _, _, msg = codec.decode(self.node.pull.recv_multipart())
+        assert isinstance(msg, Settlement), msg
+        return msg
+
+    def until_pushed(self, act: Callable[[], object], timeout: float = TIMEOUT) -> Settlement:
+        """Repeat ``act`` (a new publisher's first messages may be lost) until a settlement is pushed."""
+        deadline = time.monotonic() + timeout
+        while True:
+            act()
+            try:
+                return self.pushed(timeout=0.2)
+            except AssertionError:
+                if time.monotonic() > deadline:
+                    raise
+
+    def ack(self, settlement: Settlement) -> None:
+        self.node.publish(topics.inv_settle(settlement.market),
+                          SettlementApplied(settlement=settlement, action="applied", ts=time.time_ns()))
+
+    def close(self) -> None:
+        self.node.close()
+
+
+def state(market: str, yes_asset: str, no_asset: str, yes: int, no: int, *, resolved: bool = False,
+          winner: str = "") -> InventoryState:
+    return InventoryState(market=market, yes_asset=yes_asset, no_asset=no_asset, yes_qty=yes, no_qty=no,
+                          yes_avg_cost=0, no_avg_cost=0, net_diff=0, portfolio_cost=0, can_open=not resolved,
+                          realized_pnl=0, unrealized_pnl=0, fills=0, ts=time.time_ns(), resolved=resolved,
+                          winner=winner)
+
+
 class Rig:
     """A bus proxy, a fresh local venue (no synthetic flow), a listener, and our account's REST view."""
 
@@ -153,6 +207,11 @@ class Rig:
         coordinator = Coordinator(self, holder)
         self.coordinators.append(coordinator)
         return coordinator
+
+    def inventory(self) -> Inventory:
+        inventory = Inventory(self)
+        self.stack.callback(inventory.close)
+        return inventory
 
     def open_orders(self) -> list[dict[str, Any]]:
         status, body, _ = self.us.private("GET", "/data/orders")

@@ -12,6 +12,8 @@ NO = "52114319501245915516055106046884209969926127482827954674443846427813813222
 FILL = s.Fill(trade_id="28c4d2eb-bbea-40e7-a9f0-b2fdb56b2c2e", order_id="0xabc", market=CID, asset=YES,
               side="BUY", price=480_000, size=5_000_000, status="MATCHED", role="MAKER", fee=0,
               source="ws", ts_event=T, ts_recv=T + 1)
+SETTLEMENT = s.Settlement(key="merge:0xfeed", kind="merge", market=CID, yes_asset=YES, no_asset=NO,
+                          yes=5_000_000, no=5_000_000, usdc=5_000_000, tx="0xfeed", source="executor", ts=T)
 SIDE = s.OfiSide(buy_volume=60_000_000, sell_volume=5_000_000, score=55_000_000, threshold=50_000_000,
                  toxic=True)
 
@@ -37,6 +39,8 @@ SAMPLES: list[s.Message] = [
                      can_open=True, realized_pnl=0, unrealized_pnl=-50_000, fills=1, ts=T,
                      max_net_diff=10_000_000, max_position_value=5_000_000),
     s.FillApplied(fill=FILL, action="applied", ts=T),
+    SETTLEMENT,
+    s.SettlementApplied(settlement=SETTLEMENT, action="applied", ts=T),
     s.OfiState(market=CID, yes=SIDE, no=SIDE, toxic=True, window_ms=3000, ts=T),
     s.PlaceOrder(cmd_id="c1", holder="btc-updown-15m", market=CID, asset=YES, side="BUY", price=480_000,
                  size=5_000_000, tick=10_000, neg_risk=False, slot="yes_bid", ts=T, overlap_with="c0",
@@ -45,6 +49,8 @@ SAMPLES: list[s.Message] = [
                    reason="reprice", ts=T),
     s.CancelMarket(cmd_id="c3", holder="btc-updown-15m", market=CID, reason="rotation", ts=T),
     s.CancelAll(cmd_id="c4", holder="operator", reason="shutdown", ts=T),
+    s.MergePairs(cmd_id="c5", holder="btc-updown-15m", market=CID, yes_asset=YES, no_asset=NO,
+                 min_size=5_000_000, ts=T),
     s.OrderPlaced(cmd_id="c1", holder="btc-updown-15m", order_id="0xabc", market=CID, asset=YES,
                   side="BUY", price=480_000, size=5_000_000, slot="yes_bid", status="live", ts=T),
     s.OrderFailed(cmd_id="c1", holder="btc-updown-15m", market=CID, asset=YES, side="BUY", price=480_000,

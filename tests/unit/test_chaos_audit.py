@@ -115,6 +115,17 @@ def test_audit_positions(inventory: dict[str, int], traded: dict[str, int], venu
     assert len(audit.audit_positions(inventory, traded, venue, paid_out)) == problems
 
 
+@pytest.mark.parametrize(("venue", "burnt", "problems"), [
+    ({YES: 2}, {YES: 3}, 0),  # 3 of the 5 merged away: the venue holds the other 2
+    ({}, {YES: 5}, 0),  # all merged or redeemed
+    ({YES: 5}, {YES: 3}, 1),  # inventory says 3 were merged, the venue still holds them
+    ({}, {YES: 3}, 1),  # 2 left per inventory, none at the venue (market open)
+])
+def test_audit_positions_counts_what_merges_and_redemptions_burned(
+        venue: dict[str, int], burnt: dict[str, int], problems: int) -> None:
+    assert len(audit.audit_positions({YES: 5}, {YES: 5}, venue, set(), burnt)) == problems
+
+
 def open_orders(*ids: str) -> OpenOrders:
     return OpenOrders(orders=[OpenOrder(order_id=i, holder="h", market="0xm", asset=YES, side="BUY",
                                         price=470_000, size=5_000_000, size_matched=0, slot="yes",

@@ -12,6 +12,7 @@ from actors.inventory.core import Inventory
 from actors.inventory.journal import Journal
 from actors.inventory.main import recover
 from bus.config import ConfigError, load
+from schemas import Fill, Settlement
 from tests.support.inventory_cases import CID, LIFECYCLE, LIMITS, NO, YES, fill, lease
 
 
@@ -102,3 +103,47 @@ def test_bad_limits_name_the_variable(variable: str, value: str, tmp_path: Path)
     with pytest.raises(ConfigError) as err:
         load(InventoryConfig, environ={variable: value}, dotenv=tmp_path / "none")
     assert err.value.variable == variable
+
+
+def merge(key: str, n: int) -> Settlement:
+    return Settlement(key=key, kind="merge", market=CID, yes_asset=YES, no_asset=NO, yes=n, no=n, usdc=n)
+
+
+def test_settlements_replay_in_their_place_among_the_fills(tmp_path: Path) -> None:
+    M = 1_000_000
+    events: list[Fill | Settlement] = [fill("t1", size=6 * M), fill("t2", asset=NO, size=6 * M),
+                                       merge("m1", 5 * M), fill("t3", asset=NO, size=2 * M), merge("m2", M),
+                                       fill("t1", "FAILED", size=6 * M)]
+    journal = Journal(tmp_path / "inv.sqlite")
+    live = Inventory(LIMITS)
+    live.learn(CID, YES, NO)
+    for e in events:
+        if isinstance(e, Fill):
+            journal.append(e, live.apply(e), 0)
+        else:
+            journal.append_settlement(e, live.apply_settlement(e), 0)
+    journal.close()
+    reopened = Journal.read_only(tmp_path / "inv.sqlite")
+    assert list(reopened.replay_events()) == events
+    assert [s.key for s in reopened.settlements()] == ["m1", "m2"]
+    recovered = Inventory(LIMITS)
+    assert recover(reopened, recovered) == len(events)
+    assert recovered.state(CID, 0) == live.state(CID, 0)
+    assert recovered.apply_settlement(merge("m1", 5 * M)) == "duplicate"  # dedup survives a restart
+    reopened.close()
+
+
+def test_a_settlement_key_is_journalled_once(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "inv.sqlite")
+    assert journal.append_settlement(merge("m1", 1), "applied", 1) is True
+    assert journal.append_settlement(merge("m1", 2), "applied", 2) is False
+    assert [s.yes for s in journal.settlements()] == [1]
+    journal.close()
+
+
+def test_a_read_only_journal_cannot_be_written(tmp_path: Path) -> None:
+    Journal(tmp_path / "inv.sqlite").close()
+    reader = Journal.read_only(tmp_path / "inv.sqlite")
+    with pytest.raises(sqlite3.OperationalError):
+        reader.append(fill("t1"), "applied", 1)
+    reader.close()

@@ -70,10 +70,24 @@ def test_down_wins_when_the_spot_ends_below_the_start() -> None:
     assert h.market().winner == 1
 
 
-def test_winning_shares_are_redeemed_for_one_pusd_once_trades_are_final() -> None:
+def test_accounts_keep_their_shares_of_a_resolved_market_until_they_redeem_them() -> None:
     h = Harness(VenueConfig(flow=False, mined_delay_ms=1_000, confirmed_delay_ms=1_000))
     h.place("bob", h.no, "BUY", "0.4", "10", post_only=True)
     h.place("alice", h.yes, "BUY", "0.6", "10")  # mint: alice 10 Up, bob 10 Down
+    h.advance(1)
+    h.ex.oracle.spot["btc"] *= 1.01
+    alice, bob = h.cash("alice"), h.cash("bob")
+    h.advance(300)
+    assert h.market().winner == 0 and h.market().redeemed  # the venue's own payouts (none here) are done
+    assert (h.cash("alice"), h.cash("bob")) == (alice, bob)  # nothing paid: accounts redeem themselves
+    assert h.shares("alice", h.yes) == 10 * MICRO and h.shares("bob", h.no) == 10 * MICRO
+
+
+def test_with_auto_redeem_accounts_winning_shares_are_paid_once_trades_are_final() -> None:
+    h = Harness(VenueConfig(flow=False, mined_delay_ms=1_000, confirmed_delay_ms=1_000,
+                            auto_redeem_accounts=True))
+    h.place("bob", h.no, "BUY", "0.4", "10", post_only=True)
+    h.place("alice", h.yes, "BUY", "0.6", "10")
     h.advance(1)
     h.ex.oracle.spot["btc"] *= 1.01
     alice, bob = h.cash("alice"), h.cash("bob")
@@ -82,6 +96,17 @@ def test_winning_shares_are_redeemed_for_one_pusd_once_trades_are_final() -> Non
     assert h.cash("alice") - alice == 10 * MICRO
     assert h.cash("bob") == bob
     assert h.ex.positions(ADDRESSES["alice"]) == {} and h.ex.positions(ADDRESSES["bob"]) == {}
+
+
+def test_a_market_an_account_still_holds_is_not_forgotten() -> None:
+    h = Harness(VenueConfig(flow=False, retain_closed_s=60, mined_delay_ms=0, confirmed_delay_ms=0))
+    market = h.market()
+    h.grant("alice", market.token_ids[0], "5")
+    h.advance(300 + 61 + 1)
+    assert h.ex.catalogue.get(market.condition_id) is market
+    h.ex.redeem(address=ADDRESSES["alice"], condition_id=market.condition_id)
+    h.advance(1)
+    assert h.ex.catalogue.get(market.condition_id) is None
 
 
 def test_closed_markets_are_forgotten_after_the_retention_period() -> None:

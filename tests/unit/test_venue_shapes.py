@@ -195,15 +195,16 @@ def test_gamma_market_and_event_match_the_updown_capture(session: Harness) -> No
     now = session.now
     open_market = session.market(f"btc-updown-5m-{1_773_307_200 + 600}")
     ours = gamma_shapes.gamma_market(open_market, now)
-    assert_shape(ours, theirs, extra=frozenset({"feeSchedule"}))
-    GammaMarket.model_validate(ours)
+    newer = {"feeSchedule", "version"}  # newer than the 2026-03 capture (version: Protocol-V2 split)
+    assert_shape(ours, theirs, extra=frozenset(newer))
+    assert GammaMarket.model_validate(ours).version == "v1"  # what the SDK's merge / redeem need
     closed = gamma_shapes.gamma_market(session.market(), now)
     assert closed["closed"] is True and closed["outcomePrices"] == '["1", "0"]'
-    assert_shape(closed, theirs, extra=frozenset({"feeSchedule", "closedTime", "umaResolutionStatus"}))
+    assert_shape(closed, theirs, extra=frozenset({*newer, "closedTime", "umaResolutionStatus"}))
     event = gamma_shapes.gamma_event(open_market, now)
     [inner] = event.pop("markets")  # type: ignore[misc]
     assert_shape(event, theirs["events"][0])
-    assert_shape(inner, {k: v for k, v in theirs.items() if k != "events"}, extra=frozenset({"feeSchedule"}))
+    assert_shape(inner, {k: v for k, v in theirs.items() if k != "events"}, extra=frozenset(newer))
     assert ours["clobTokenIds"] == f'["{open_market.token_ids[0]}", "{open_market.token_ids[1]}"]'
 
 

@@ -6,8 +6,14 @@ deployed (`GET /deployed`, UUPS variant first, then the beacon one) and, when it
 (`POST /submit` of a `WALLET-CREATE`, with a relayer or builder API key) and polls the transaction
 (`GET /v1/account/transactions/{id}`). A paper account's proxy, Safe or deposit wallet is deployed
 when the account opens (`venue.wallets`); a `WALLET-CREATE` deploys the sender's beacon deposit
-wallet at once and its transaction is `STATE_CONFIRMED` from the first poll. Call batches (approvals,
-transfers) are refused: the venue has no chain, and every allowance is already unlimited.
+wallet at once and its transaction is `STATE_CONFIRMED` from the first poll.
+
+Call batches (`WALLET`, `PROXY`, `SAFE`: what `merge_positions` / `redeem_positions` submit for those
+wallets) are checked as the wallet contracts check them (`venue.server.relayed`: owner, wallet, nonce,
+signature; the nonce comes from `GET /v1/account/transactions/params` or, for a proxy, `GET
+/relay-payload`), then executed on the paper chain at once (`venue.server.chain`): the transaction is
+`STATE_CONFIRMED`, or `STATE_FAILED` with `error_msg` "execution reverted: <reason>" (then nothing
+moved). Other calls (approvals, transfers) revert: every allowance is already unlimited.
 """
 
 from __future__ import annotations
@@ -20,21 +26,28 @@ from typing import Any
 from clob.eip712 import keccak256
 from clob.signer import checksum_address
 from clob.wallets import beacon_deposit_wallet_address
+from venue.server.chain import Chain
 from venue.server.http import Request, Response, Router
+from venue.server.relayed import Refused, read_batch, wallet_of
 from venue.wallets import Wallets
 
 _RELAYER_AUTH = ("relayer_api_key", "poly_builder_api_key")
+RELAY = "0x7db63fe6d62eb73fb01f8009416f4c2bb4fbda6a"  # the relay address /relay-payload names (any will do)
 
 
 class RelayerApi:
-    def __init__(self, wallets: Wallets, clock_ns: Callable[[], int] = time.time_ns) -> None:
+    def __init__(self, wallets: Wallets, clock_ns: Callable[[], int] = time.time_ns,
+                 chain: Chain | None = None) -> None:
         self.wallets = wallets
         self.clock_ns = clock_ns
+        self.chain = chain
         self.transactions: dict[str, dict[str, Any]] = {}
 
     def install(self, router: Router) -> None:
         router.add("GET", "/relayer/deployed", self._deployed)
         router.add("POST", "/relayer/submit", self._submit)
+        router.add("GET", "/relayer/v1/account/transactions/params", self._params)
+        router.add("GET", "/relayer/relay-payload", self._params)
         router.add("GET", "/relayer/v1/account/transactions/{transaction_id}", self._transaction)
 
     # ---- relayer ------------------------------------------------------------------------------
@@ -48,6 +61,8 @@ class RelayerApi:
         body = json_body(req)
         kind = body.get("type") if isinstance(body, dict) else None
         sender = body.get("from") if isinstance(body, dict) else None
+        if kind in ("WALLET", "PROXY", "SAFE") and isinstance(body, dict) and self.chain is not None:
+            return self._batch(body)
         if kind != "WALLET-CREATE":
             return Response.error(400, f"unsupported transaction type on the paper venue: {kind}")
         factory = self.wallets.derivation.deposit_wallet_factory
@@ -63,6 +78,41 @@ class RelayerApi:
             "transaction_id": tx_id, "transaction_hash": tx_hash, "state": "STATE_CONFIRMED", "type": kind,
             "from": checksum_address(sender), "to": factory, "proxyAddress": wallet,
             "created_at": self.clock_ns() // 1_000_000}
+        return Response.json({"transactionID": tx_id, "transactionHash": tx_hash, "state": "STATE_NEW"})
+
+    def _params(self, req: Request) -> Response:
+        """The wallet's next nonce (``/v1/account/transactions/params``; ``/relay-payload`` also names the
+        relay a proxy transaction goes through: this relayer)."""
+        address, kind = req.arg("address") or "", req.arg("type") or ""
+        if not is_address(address) or self.chain is None:
+            return Response.error(400, "invalid address")
+        try:
+            wallet = wallet_of(kind, checksum_address(address), self.wallets.derivation)
+        except Refused as refused:
+            return Response.error(400, str(refused))
+        return Response.json({"address": RELAY, "nonce": str(self.chain.next_nonce(wallet))})
+
+    def _batch(self, body: dict[str, Any]) -> Response:
+        assert self.chain is not None
+        now = self.clock_ns()
+        try:
+            batch = read_batch(body, self.wallets.derivation, self.chain.next_nonce, now // 1_000_000_000)
+        except Refused as refused:
+            return Response.error(400, str(refused))
+        if not self.wallets.is_deployed(batch.wallet):
+            return Response.error(400, f"wallet {batch.wallet} is not deployed")
+        self.chain.use_nonce(batch.wallet)
+        reason = self.chain.execute(batch.wallet, batch.calls)
+        seed = f"{batch.wallet}|{batch.nonce}|{len(self.transactions)}|{now}".encode()
+        tx_id = str(uuid.UUID(bytes=keccak256(seed)[:16], version=4))
+        tx_hash = "0x" + keccak256(b"tx|" + seed).hex()
+        self.chain.record(tx_hash, batch.wallet, reason, 0)
+        self.transactions[tx_id] = {
+            "transaction_id": tx_id, "transaction_hash": tx_hash,
+            "state": "STATE_FAILED" if reason else "STATE_CONFIRMED", "type": batch.kind,
+            "from": batch.owner, "proxyAddress": batch.wallet, "nonce": str(batch.nonce),
+            "error_msg": f"execution reverted: {reason}" if reason else None,
+            "metadata": str(body.get("metadata", "")), "created_at": now // 1_000_000}
         return Response.json({"transactionID": tx_id, "transactionHash": tx_hash, "state": "STATE_NEW"})
 
     def _transaction(self, req: Request) -> Response:

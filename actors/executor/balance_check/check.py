@@ -1,7 +1,8 @@
 """The inventory check, a part of the executor of its own (wired explicitly in ``main.py``): inventory's
 positions against the venue's token balances, per leased market (``verdicts``: the rules).
 
-``main.py`` subscribes it to ``inv.state.*`` and ``inv.fill.*``, routes those messages and the leases
+``build_check`` subscribes it to ``inv.state.*``, ``inv.fill.*`` and ``inv.settle.*``; ``main.py`` routes
+those messages and the leases
 (``coord.lease.*``, which the executor follows anyway) to it, and calls ``tick`` every
 ``PM_RECONCILE_MS``. Balances are fetched off the loop (a slow venue must not hold up the command
 path), one round at a time, on a worker of its ``Bridge`` with its own keep-alive connection; the result
@@ -15,6 +16,7 @@ from collections.abc import Callable
 
 from actors.executor.balance_check.balances import Fetched, fetch
 from actors.executor.balance_check.verdicts import KIND, Announce, InventoryCheck
+from actors.executor.config import ExecutorConfig
 from actors.executor.core import bus_events
 from actors.executor.wire.rest import RestClient
 from bus import topics
@@ -22,13 +24,30 @@ from bus.bridge import Bridge
 from bus.codec import Header
 from bus.effects import Effects
 from bus.logs import Throttle
-from bus.node import Handler
+from bus.node import Handler, Node
 from clob.auth import ApiCreds
-from schemas import FillApplied, InventoryState, Lease, LeaseRelease
+from schemas import FillApplied, InventoryState, Lease, LeaseRelease, SettlementApplied
 from schemas.units import MS
+from venue_client.endpoints import VenueEndpoints
 
 STALE_MS = 3_000  # inventory publishes every second: three missed states = no verdict
-SUBSCRIPTIONS = (topics.prefix("inv", "state"), topics.prefix("inv", "fill"))
+SUBSCRIPTIONS = (topics.prefix("inv", "state"), topics.prefix("inv", "fill"), topics.prefix("inv", "settle"))
+
+
+def build_check(node: Node, cfg: ExecutorConfig, venue: VenueEndpoints, address: str,
+                creds: Callable[[], ApiCreds | None], *, signature_type: int) -> BalanceCheck | None:
+    """The check, subscribed and attached to ``node`` with its timer (``PM_RECONCILE_MS``); None in dry run
+    or with ``PM_RECONCILE_MS=0``."""
+    if not venue.sends_orders or not cfg.inventory_check_ms:
+        return None
+    balances = RestClient(venue.rest_url, address, timeout_ms=cfg.http_timeout_ms)
+    check = BalanceCheck(balances, creds, confirm=cfg.inventory_check_confirm, signature_type=signature_type,
+                         clock=node.clock, apply=node.apply)
+    for prefix in SUBSCRIPTIONS:
+        node.subscribe(prefix)
+    check.bridge.attach(node)
+    node.every(cfg.inventory_check_ms, check.tick)
+    return check
 
 
 class BalanceCheck:
@@ -40,7 +59,8 @@ class BalanceCheck:
         self.bridge = Bridge("balances")
         self.failures = Throttle(first=1, every=20)
         self.rounds = 0
-        self.handlers: dict[type, Handler] = {InventoryState: self.on_state, FillApplied: self.on_fill}
+        self.handlers: dict[type, Handler] = {InventoryState: self.on_state, FillApplied: self.on_fill,
+                                              SettlementApplied: self.on_settled}
 
     def on_lease(self, msg: Lease) -> None:
         self._announce(self.check.on_lease(msg, self.clock()))
@@ -53,6 +73,9 @@ class BalanceCheck:
 
     def on_fill(self, topic: bytes, header: Header, msg: FillApplied) -> None:
         self.check.on_fill(msg)
+
+    def on_settled(self, topic: bytes, header: Header, msg: SettlementApplied) -> None:
+        self.check.on_settled(msg)
 
     def tick(self, now: int) -> None:
         self._announce(self.check.expire(now))

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
 from bus.leases import LeaseTable
-from schemas import FillApplied, InventoryState, Lease, LeaseRelease
+from schemas import FillApplied, InventoryState, Lease, LeaseRelease, SettlementApplied
 
 KIND = "inventory_mismatch"
 
@@ -129,8 +129,17 @@ class InventoryCheck:
             watched.inventory, watched.inventory_at = state, now
 
     def on_fill(self, applied: FillApplied) -> None:
-        watched = self.markets.get(applied.fill.market)
-        if watched is not None and applied.action in ("applied", "reversed"):
+        if applied.action in ("applied", "reversed"):
+            self._moved(applied.fill.market)
+
+    def on_settled(self, applied: SettlementApplied) -> None:
+        """A merge, redemption or adjustment inventory applied moves positions as a fill does."""
+        if applied.action == "applied":
+            self._moved(applied.settlement.market)
+
+    def _moved(self, market: str) -> None:
+        watched = self.markets.get(market)
+        if watched is not None:
             watched.history = History(watched.history.streak, watched.history.halted, True)
 
     # -- checks ---------------------------------------------------------------------------------

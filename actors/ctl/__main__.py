@@ -1,0 +1,3 @@
+from actors.ctl.main import main
+
+raise SystemExit(main())
