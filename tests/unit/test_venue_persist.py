@@ -138,7 +138,8 @@ def test_the_duplicate_check_and_the_heartbeat_survive_a_restart(tmp_path: Path)
 
 
 def test_what_fell_due_while_the_venue_was_down_happens_at_the_restart(tmp_path: Path) -> None:
-    h, path = busy_exchange(tmp_path)
+    # accounts paid at resolution (the venue's opt-in): the payout is one more thing that fell due
+    h, path = busy_exchange(tmp_path, VenueConfig(flow=False, auto_redeem_accounts=True))
     window = h.market()
     later = T0 + 400 * NS  # the 5 min window ended, the switch's 10 s are long over, every trade is final
     restarted = reopen(path, h.config, later)
