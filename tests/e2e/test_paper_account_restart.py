@@ -66,7 +66,7 @@ def quoting(msg: Any) -> bool:
 
 def agree(stack: Stack) -> bool:
     """Are inventory's positions (its journal, as it rebuilds them at start) the venue's?"""
-    return audit.inventory_positions(audit.read_journal(stack.dir / "inventory.sqlite")) == stack.positions()
+    return audit.recovered_positions(stack.dir / "inventory.sqlite") == stack.positions()  # merges included
 
 
 def test_make_down_and_up_in_a_window_carries_on_with_the_same_paper_account() -> None:

@@ -29,6 +29,7 @@ import msgspec
 
 from actors.inventory.core import Inventory
 from actors.inventory.journal import Journal
+from actors.inventory.main import recover
 from actors.inventory.positions import Limits
 from schemas import Fill
 from schemas.units import parse_exact
@@ -164,6 +165,20 @@ def inventory_positions(journal: list[JournalRow]) -> dict[str, int]:
     inventory = Inventory(Limits(1, 1, 1))
     for row in journal:
         inventory.apply(row.fill)
+    return {asset: pos.qty for asset, pos in inventory.positions.items() if pos.qty}
+
+
+def recovered_positions(path: Path) -> dict[str, int]:
+    """Token -> quantity, as inventory rebuilds it at start-up from its journal: fills *and* settlements
+    (merges, redemptions, resolutions, adjustments), through the same ``recover``. Read-only."""
+    if not path.exists():
+        return {}
+    journal = Journal.read_only(path)
+    try:
+        inventory = Inventory(Limits(1, 1, 1))
+        recover(journal, inventory)
+    finally:
+        journal.close()
     return {asset: pos.qty for asset, pos in inventory.positions.items() if pos.qty}
 
 
