@@ -6,12 +6,18 @@ The harness (``Rig``, ``Coordinator``, ``Events``) is tests/support/executor_rig
 
 from __future__ import annotations
 
+import itertools
+import os
+import signal
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
+import zmq
 
+from bus import codec, topics
 from schemas import (
     CancelAll,
     ExecutorState,
@@ -71,11 +77,29 @@ def test_place_then_cancel_by_id_slot_market_and_all(rig: Rig) -> None:
 def test_commands_that_arrive_together_share_batches(rig: Rig) -> None:
     program = rig.executor()
     alpha = rig.coordinator()
-    cmds = [alpha.place(slot=f"s{i}", price=100_000 + 10_000 * i) for i in range(20)]
+    ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context()  # a pipe of our own, so it can be flushed
+    pipe = ctx.socket(zmq.PUSH)
+    pipe.connect(rig.cfg.command_endpoint)
+    topic, seq = topics.exec_cmd(alpha.holder), itertools.count(1)
+
+    def push(cmd: PlaceOrder) -> PlaceOrder:
+        header = codec.encode_header("market:alpha", 1, next(seq), time.time_ns())
+        pipe.send_multipart([topic, header, codec.encode_body(cmd)])
+        return cmd
+
+    warm = push(alpha.order(slot="warm", price=90_000))  # the pipe is connected and being read
+    rig.events.of(OrderPlaced, cmd_id=warm.cmd_id)
+    os.kill(program.proc.pid, signal.SIGSTOP)  # twenty commands arrive while it cannot read: together
+    try:
+        cmds = [push(alpha.order(slot=f"s{i}", price=100_000 + 10_000 * i)) for i in range(20)]
+        pipe.close(linger=-1)
+        ctx.term()  # returns once every frame is in the executor's socket buffer
+    finally:
+        os.kill(program.proc.pid, signal.SIGCONT)
     ids = {rig.events.of(OrderPlaced, cmd_id=c.cmd_id).order_id for c in cmds}
-    assert len(ids) == 20 and len(rig.open_orders()) == 20
+    assert len(ids) == 20 and len(rig.open_orders()) == 21
     calls = exit_log(program, "rest_calls")
-    posts = calls.get("POST /orders", 0) + calls.get("POST /order", 0)
+    posts = calls.get("POST /orders", 0) + calls.get("POST /order", 0) - 1  # not the warm-up's
     assert 2 <= posts <= 5, calls  # 20 orders in a few batches of at most 15, not 20 requests
     # SIGTERM: what the engine placed is cancelled on the way out, by id (never the whole account)
     assert calls["DELETE /orders"] == 1 and "DELETE /cancel-all" not in calls and rig.open_orders() == []

@@ -94,12 +94,17 @@ class Coordinator:
         self.node.push("exec", topics.exec_cmd(self.holder), cmd)
         return cmd
 
+    def order(self, *, slot: str = "yes_bid", asset: str | None = None, side: Literal["BUY", "SELL"] = "BUY",
+              price: int = 400_000, size: int = 10_000_000, **kw: Any) -> PlaceOrder:
+        """A PlaceOrder of this holder (not sent)."""
+        return PlaceOrder(cmd_id=f"{self.holder}-{next(self._ids)}", holder=self.holder,
+                          market=kw.pop("market", self.rig.market), asset=asset or self.rig.yes, side=side,
+                          price=price, size=size, tick=10_000, neg_risk=False, slot=slot, ts=time.time_ns(),
+                          **kw)
+
     def place(self, *, slot: str = "yes_bid", asset: str | None = None, side: Literal["BUY", "SELL"] = "BUY",
               price: int = 400_000, size: int = 10_000_000, **kw: Any) -> PlaceOrder:
-        return self.send(PlaceOrder(cmd_id=f"{self.holder}-{next(self._ids)}", holder=self.holder,
-                                    market=kw.pop("market", self.rig.market), asset=asset or self.rig.yes,
-                                    side=side, price=price, size=size, tick=10_000, neg_risk=False, slot=slot,
-                                    ts=time.time_ns(), **kw))
+        return self.send(self.order(slot=slot, asset=asset, side=side, price=price, size=size, **kw))
 
     def cancel(self, *, ids: list[str] | None = None, slots: list[str] | None = None) -> CancelOrders:
         return self.send(CancelOrders(cmd_id=f"{self.holder}-{next(self._ids)}", holder=self.holder,
