@@ -17,12 +17,13 @@ import msgspec
 from actors.coordinator.core import DEPENDENCIES, Coordinator
 from actors.coordinator.model import MarketSpec
 from actors.coordinator.reconcile import RequoteRules
-from actors.coordinator.strategies.pair_ofi import PairParams
+from actors.coordinator.strategies.pair_ofi import PairOfi, PairParams
 from actors.executor.wire.signing import OrderSigner, post_body
 from actors.market_feed.core import MarketFeed
 from bench.latency import HALF_SPREAD, PARAMS, mids
 from bench.stats import pct
 from bus import codec
+from bus.effects import Effects
 from clob.auth import ApiCreds, l2_headers
 from clob.signer import Signer
 from schemas import Book, CancelOrders, InventoryState, OfiSide, OfiState, OrderPlaced, PlaceOrder
@@ -58,7 +59,7 @@ def venue_frames(n: int) -> tuple[list[bytes], MarketSpec]:
 def ready_coordinator(spec: MarketSpec, now: int) -> Coordinator:
     params = PairParams(pair_target=PARAMS.pair_target, bid_size=PARAMS.bid_size)
     rules = RequoteRules(reprice_threshold=30_000, debounce_ns=0)
-    core = Coordinator(holder="bench", params=params, rules=rules, run=1)
+    core = Coordinator(holder="bench", strategy=PairOfi(params), rules=rules, run=1)
     core.set_market(spec)
     _keep_alive(core, spec, now)
     return core
@@ -89,6 +90,7 @@ def run(events: int, warmup: int = 200) -> dict[str, object]:
     address = signer.address
     took: list[float] = []
     orders = 0
+    fx = Effects()  # what evaluate notes besides the commands (nothing, for pair_ofi)
     for i, frame in enumerate(frames):
         now = time.time_ns()
         _keep_alive(coord, spec, now)
@@ -99,7 +101,7 @@ def run(events: int, warmup: int = 200) -> dict[str, object]:
             _, _, book = codec.decode(frames)
             if type(book) is Book:
                 coord.on_book(book)
-                for cmd in coord.evaluate(time.time_ns()):
+                for cmd in coord.evaluate(time.time_ns(), fx):
                     commands.append(codec.decode([b"exec.cmd.bench.", codec.encode_header("b", 1, i, now),
                                                   codec.encode_body(cmd)])[2])
         cancels = [oid for c in commands if isinstance(c, CancelOrders) for oid in c.order_ids]

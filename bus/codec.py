@@ -15,7 +15,7 @@ import msgspec
 
 from schemas import BusMessage
 
-PROTOCOL_VERSION = 2  # 2: explicit short wire tags ("md.book", ...) instead of class names
+PROTOCOL_VERSION = 3  # 2: explicit short wire tags ("md.book", ...); 3: settle, cmd.merge, inv.settle, ctl.*
 
 
 class Header(msgspec.Struct, frozen=True, gc=False, array_like=True):

@@ -23,6 +23,8 @@ SOURCES = [
     ("venue_client.credentials", "ApiCredentials", "user-feed, executor, ctl"),
     ("bus.endpoints", "BusConfig", "every program"),
     ("actors.coordinator.config", "CoordinatorConfig", "coordinators (group market)"),
+    ("actors.coordinator.config", "NeutralConfig", "coordinators with PM_STRATEGY=neutral"),
+    ("actors.coordinator.config", "RiskConfig", "coordinators; PM_ALLOW_TAKER_EXIT also the executor"),
     ("venue_client.markets.config", "MarketsConfig", "coordinators (market resolution)"),
     ("actors.inventory.config", "InventoryConfig", "inventory"),
     ("actors.ofi.config", "OfiConfig", "ofi"),

@@ -33,6 +33,7 @@ OWNERS: dict[tuple[str, str], str] = {
     ("rewards", "market"): "rewards-scanner",
     ("sys", "hb"): "{key}",
     ("risk", "event"): "{key}",
+    ("ctl", "cmd"): "ctl",
 }
 
 ALL = "all"  # key for account-wide streams
@@ -162,3 +163,7 @@ def sys_hb(program: str) -> bytes:
 
 def risk_event(program: str) -> bytes:
     return topic("risk", "event", program)
+
+
+def ctl_cmd(holder: str) -> bytes:
+    return topic("ctl", "cmd", holder)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from schemas.base import Message
 from schemas.commands import CancelAll, CancelMarket, CancelOrders, Command, MergePairs, PlaceOrder
+from schemas.ctl import CtlMessage, Halt, Resume
 from schemas.executor import (
     ExecutorMessage,
     ExecutorState,
@@ -43,6 +44,7 @@ BusMessage = (
     | SettlementMessage
     | ExecutorMessage
     | SystemMessage
+    | CtlMessage
 )
 
 __all__ = [
@@ -53,11 +55,13 @@ __all__ = [
     "CancelOrders",
     "Command",
     "CoordinatorState",
+    "CtlMessage",
     "ExecutorState",
     "FailReason",
     "FeedStatus",
     "Fill",
     "FillApplied",
+    "Halt",
     "Heartbeat",
     "InventoryState",
     "Lease",
@@ -75,6 +79,7 @@ __all__ = [
     "OrderPlaced",
     "OrderUpdate",
     "PlaceOrder",
+    "Resume",
     "RewardMarket",
     "RiskEvent",
     "Settlement",

@@ -1,8 +1,13 @@
 """The coordinator's pure core: bus messages in, commands out. Time is passed in; no I/O.
 
 It keeps the latest book top per token, the inventory and OFI state of its market, the liveness of
-the programs it depends on, and its own quote slots; ``evaluate(now)`` runs the readiness gate and
-the strategy, then reconciles wanted quotes with resting ones into executor commands.
+the programs it depends on, and its orders (``orders.Orders``: the quote slots and the commands that
+change them, sweeps and overlap included); ``evaluate(now, fx)`` runs the readiness gate, the
+risk layer's halt checks, the strategy (``PM_STRATEGY``, ``strategies.base.Strategy``) and the risk
+layer's filter (``risk.layer.RiskLayer``), then reconciles wanted quotes with resting ones into executor
+commands. While a halt is in force the strategy is not asked: everything was cancelled when the halt
+started, and only a flattening halt (stop-loss, take-profit) rests its exit orders. An operator's
+``Resume`` / ``Halt`` (``ctl.cmd.<holder>.``) goes to the risk layer (``on_ctl``).
 
 Output (``bus.effects``): ``act(now, fx)`` pushes the decision's commands on ``EXEC_PIPE`` (the shell's
 ``Node.apply`` sends them before anything else) and notes a change of mode (``strategy_mode``);
@@ -18,36 +23,30 @@ state that had gone stale); such an input, or any of the others, marks the core 
 ``next_change(now)`` is the earliest time at which ``evaluate`` could answer differently with no new input
 (a dependency or state going stale, a debounce window or a back-off ending): ``wake_at``. Between those,
 ``evaluate`` would return nothing and change nothing, so ``decide`` skips it.
-
-A re-quote is one ``PlaceOrder``: the executor replaces the order resting in the slot. If that placement
-fails, the replaced order may still rest (the executor refuses some placements before touching the
-slot), so the slot is *swept*: the next evaluation cancels whatever rests in it, by slot, before
-anything else is sent for it (what a cancel-then-place re-quote did up front).
-
-Overlap: a re-quote of a slot that holds an order of ours names that order in ``overlap_with`` (its
-``cmd_id``) only when ``overlap.overlap_safe`` proves that both filling in full keeps inventory's limits
-(taken from the last ``InventoryState``, which carries them); then a pipelining executor may POST the new
-order before cancelling the old one. Otherwise ``overlap_with`` is empty and the executor cancels first.
-A slot the coordinator holds nothing in (never used, cancelled, swept, withdrawn) is never named: if the
-executor still has an order there, it is cancelled before the new one goes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
-from actors.coordinator.model import SLOTS, MarketSpec, Position, Slot, Top
-from actors.coordinator.overlap import Order, overlap_safe
-from actors.coordinator.reconcile import ClearSlot, RequoteRules, SetQuote, next_change, plan
-from actors.coordinator.strategies.pair_ofi import PairParams, decide
+from actors.coordinator.model import MarketSpec, Position, Top, yes_side, yes_view
+from actors.coordinator.orders import Orders
+from actors.coordinator.reconcile import RequoteRules, next_change, plan
+from actors.coordinator.risk.exits import is_flat
+from actors.coordinator.risk.halts import Halt
+from actors.coordinator.risk.layer import RiskLayer
+from actors.coordinator.risk.limits import reduce_only_active
+from actors.coordinator.risk.params import RiskParams
+from actors.coordinator.signals import MidWindow, RejectWidening
+from actors.coordinator.strategies.base import Inputs, Strategy
+from actors.coordinator.strategies.pair_ofi import PairOfi
 from bus import topics
 from bus.effects import Effects
 from schemas import (
     Book,
-    CancelMarket,
-    CancelOrders,
     Command,
+    CtlMessage,
     FeedStatus,
     InventoryState,
     OfiState,
@@ -55,19 +54,21 @@ from schemas import (
     OrderFailed,
     OrderPlaced,
     OrderUpdate,
-    PlaceOrder,
     RiskEvent,
+    StrategyAdjust,
     TickSizeChange,
     UserFeedStatus,
 )
-from schemas.units import MS, NS
+from schemas import (
+    Halt as HaltCmd,
+)
+from schemas.units import NS
 
 DEPENDENCIES = ("inventory", "ofi", "executor", "market-feed", "user-feed")
 # Risk events that stop quoting until the same kind is cleared (severity "info"): market-scoped
 # (market = our condition id or coordinator name) or account-wide (market = "").
 HALT_KINDS = frozenset({"inventory_mismatch", "account"})
 TERMINAL_ORDER_STATUSES = ("CANCELED", "INVALID", "UNMATCHED")
-SWEEP_REASON = "replace_failed"
 EXEC_PIPE = "exec"  # the shell's PUSH pipe to the executor
 
 
@@ -79,8 +80,10 @@ def push_commands(fx: Effects, topic: bytes, commands: Iterable[Command]) -> Non
 @dataclass
 class Coordinator:
     holder: str
-    params: PairParams
-    rules: RequoteRules
+    strategy: Strategy = field(default_factory=PairOfi)
+    rules: RequoteRules = field(default_factory=RequoteRules)
+    risk_params: RiskParams = field(default_factory=RiskParams)
+    vol_window_ns: int = 10 * NS
     liveness_ns: int = 3 * NS  # three missed 1 s heartbeats = dead
     blind_ns: int = 5 * NS  # user-feed disconnected this long = we cannot see our fills
     market: MarketSpec | None = None
@@ -92,26 +95,35 @@ class Coordinator:
     toxic: bool = False
     ofi_ts: int = 0
     heartbeats: dict[str, int] = field(default_factory=dict)
-    slots: dict[str, Slot] = field(default_factory=dict)
-    sweep: set[str] = field(default_factory=set)  # slots to cancel by slot: a replacing placement failed
-    last_action: dict[str, int] = field(default_factory=dict)
-    blocked_until: dict[str, int] = field(default_factory=dict)
     mode: str = "starting"
     reason: str = ""
-    withdrawn: bool = True
     user_blind_since: int = 0  # when the user-feed reported itself disconnected (0 = connected)
     halts: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, market) -> message
     origin_ts: int = 0  # ts_recv of the newest book that moved a top (PlaceOrder.origin_ts)
-    _seq: int = 0
-    run: int = 0
+    bids: dict[str, Sequence[tuple[int, int]]] = field(default_factory=dict)  # the newest bids per token
+    spread: int = 0  # the strategy's quoting spread, for CoordinatorState (with ``mids.volatility``)
+    requote_ns: int | None = None  # the last decision's re-quote interval (None: PM_DEBOUNCE_MS)
+    halt_since: int | None = None  # when the halt the last decision acted on started (None: none)
+    run: int = 0  # the program's run id, in command ids
     end_ns: int = 0  # when the market's window ends (0: it does not rotate)
     dirty: bool = False  # an input changed what the decision reads since the last one
     wake_at: int | None = None  # when a decision could differ with no new input (``next_change``)
     last_mode: str = ""  # the mode last noted
     cmd_topic: bytes = field(init=False)
+    adjust_topic: bytes = field(init=False)
+
+    orders: Orders = field(init=False)
+    mids: MidWindow = field(init=False)
+    rejects: RejectWidening = field(init=False)
+    risk: RiskLayer = field(init=False)
 
     def __post_init__(self) -> None:
+        self.orders = Orders(self.holder, self.run)
         self.cmd_topic = topics.exec_cmd(self.holder)
+        self.adjust_topic = topics.coord_adjust(self.holder)
+        self.mids = MidWindow(self.vol_window_ns)
+        self.rejects = RejectWidening()
+        self.risk = RiskLayer(self.risk_params, self.holder)
 
     # -- inputs ---------------------------------------------------------------------------------
 
@@ -122,12 +134,12 @@ class Coordinator:
         self.feed_live.clear()
         self.position, self.toxic, self.position_ts, self.ofi_ts = None, False, 0, 0
         self.inventory = None
-        self.slots.clear()
-        self.sweep.clear()
-        self.last_action.clear()
-        self.blocked_until.clear()
-        self.withdrawn = True
+        self.orders.reset()
+        self.bids.clear()
+        self.mids.reset()
+        self.rejects.reset()
         self.halts = {key: why for key, why in self.halts.items() if key[1] == ""}  # keep account-wide
+        # a risk halt (risk.layer) is kept: a stop-loss still needs a person, a shock halt its time
 
     def on_user_status(self, msg: UserFeedStatus, now: int) -> None:
         self.dirty = True
@@ -159,6 +171,7 @@ class Coordinator:
         if m is None or (asset != m.yes_asset and asset != m.no_asset):
             return False  # a token of another market (an unsubscription still in flight)
         bids, asks = msg.bids, msg.asks
+        self.bids[asset] = bids  # the taker exit's depth walk (only the newest book is kept)
         top = Top(bids[0][0] if bids else 0, asks[0][0] if asks else 0)
         if self.tops.get(asset) == top and self.feed_live.get(asset, False):
             return False
@@ -184,7 +197,8 @@ class Coordinator:
         """True if the fields the strategy reads changed, or the state was missing or stale."""
         if not self.market or msg.market != self.market.market:
             return False
-        position = Position(msg.net_diff, msg.yes_avg_cost, msg.no_avg_cost, msg.can_open)
+        position = Position(msg.net_diff, msg.yes_avg_cost, msg.no_avg_cost, msg.can_open, msg.yes_qty,
+                            msg.no_qty)
         changed = position != self.position or now - self.position_ts >= self.liveness_ns
         self.position, self.position_ts, self.inventory = position, now, msg
         self.dirty |= changed
@@ -208,27 +222,45 @@ class Coordinator:
         return revived
 
     def on_placed(self, msg: OrderPlaced) -> None:
-        slot = self.slots.get(msg.slot)
-        if slot is not None and slot.cmd_id == msg.cmd_id:
-            slot.order_id, slot.status = msg.order_id, "live"
+        self.orders.on_placed(msg)
 
     def on_failed(self, msg: OrderFailed, now: int, fx: Effects) -> None:
-        """Seed-000: a failed placement resets its slot at once (no ghost orders). If it was to replace
-        an order, that order may still rest: the slot is swept (cancelled by slot) next evaluation."""
+        """Seed-000: a failed placement resets its slot at once (``Orders.on_failed``). A post-only
+        rejection widens that side instead of the back-off for a strategy that widens (neutral)."""
         self.dirty = True
         fx.warn("order_failed", slot=msg.slot, reason=msg.reason, message=msg.message)
-        slot = self.slots.get(msg.slot)
-        if slot is not None and slot.cmd_id == msg.cmd_id:
-            del self.slots[msg.slot]
-            if slot.replaces:
-                self.sweep.add(msg.slot)
-        if msg.retry_after_ms:
-            self.blocked_until[msg.slot] = max(self.blocked_until.get(msg.slot, 0),
-                                               now + msg.retry_after_ms * MS)
+        m = self.market
+        widen = msg.reason == "crosses_book" and self.strategy.widens_on_reject and m is not None
+        self.orders.on_failed(msg, now, back_off=not widen)
+        if widen:
+            assert m is not None
+            self._widen(yes_side("yes" if msg.asset == m.yes_asset else "no", msg.side), now, fx)
+
+    def _widen(self, side: str, now: int, fx: Effects) -> None:
+        """A post-only rejection: that side one tick wider (``signals.RejectWidening``), announced."""
+        old, new = self.rejects.on_reject(side, now)
+        if new != old:
+            market = self.market.market if self.market else ""
+            fx.publish(self.adjust_topic, StrategyAdjust(holder=self.holder, market=market,
+                                                         field=f"{side}.widen_ticks", old=old, new=new,
+                                                         reason="post_only_reject", ts=now))
+            fx.note("strategy_adjust", field=f"{side}.widen_ticks", old=old, new=new,
+                    reason="post_only_reject", market=market, max_ticks=self.rejects.max_ticks)
+
+    def on_ctl(self, msg: CtlMessage, now: int, fx: Effects) -> None:
+        """An operator's command for this coordinator (``ctl.cmd.<holder>.``): to the risk layer."""
+        if msg.holder != self.holder:
+            return
+        market = self.market.market if self.market else ""
+        if isinstance(msg, HaltCmd):
+            self.risk.on_halt(msg.cmd_id, msg.reason, market, now, fx)
+        else:
+            self.risk.on_resume(msg.cmd_id, msg.reason, market, now, fx)
+        self.dirty = True
 
     def on_cancelled(self, msg: OrderCancelled) -> bool:
         """True if the order held one of our slots (now free)."""
-        freed = self._forget(msg.order_id)
+        freed = self.orders.forget(msg.order_id)
         self.dirty |= freed
         return freed
 
@@ -236,17 +268,9 @@ class Coordinator:
         """True if this ended an order that held one of our slots (now free)."""
         done = msg.status.startswith(TERMINAL_ORDER_STATUSES) or msg.kind == "CANCELLATION" or \
             (msg.original_size > 0 and msg.size_matched >= msg.original_size)
-        freed = done and self._forget(msg.order_id)
+        freed = done and self.orders.forget(msg.order_id)
         self.dirty |= freed
         return freed
-
-    def _forget(self, order_id: str) -> bool:
-        forgot = False
-        for name, slot in list(self.slots.items()):
-            if order_id and slot.order_id == order_id:
-                del self.slots[name]
-                forgot = True
-        return forgot
 
     # -- decisions ------------------------------------------------------------------------------
 
@@ -261,7 +285,7 @@ class Coordinator:
     def act(self, now: int, fx: Effects) -> None:
         """Decide now: the commands are pushed first, back to back; a change of mode is noted after."""
         end = self.end_ns
-        commands = self.rotating(now) if end and now >= end else self.evaluate(now)  # window_over, inline
+        commands = self.rotating(now) if end and now >= end else self.evaluate(now, fx)  # window_over, inline
         if commands:
             push, topic = fx.push, self.cmd_topic
             for cmd in commands:
@@ -302,7 +326,9 @@ class Coordinator:
     def next_change(self, now: int) -> int | None:
         """The earliest time after ``now`` at which ``evaluate`` could answer differently with no new
         input: a dependency's heartbeat, the inventory or OFI state, or the user-feed's blindness
-        reaching its limit, or a slot's debounce or back-off ending. None if nothing is pending."""
+        reaching its limit, a slot's debounce or back-off ending, a halt's time being up, or (neutral) a
+        mid move leaving the volatility window or a rejection's widening decaying. None if nothing is
+        pending."""
         live = self.liveness_ns
         beats = self.heartbeats
         ends = [beats[p] + live for p in DEPENDENCIES if p in beats]
@@ -311,69 +337,104 @@ class Coordinator:
         ends.append(self.ofi_ts + live)
         if self.user_blind_since:
             ends.append(self.user_blind_since + self.blind_ns)
-        slot_end = next_change(self.last_action, self.blocked_until, self.rules, now)
+        slot_end = next_change(self.orders.last_action, self.orders.blocked_until, self.rules, now,
+                               self.requote_ns)
         if slot_end is not None:
             ends.append(slot_end)
+        halt = self.risk.halt
+        if halt is not None and halt.until:
+            ends.append(halt.until)
+        if self.strategy.widens_on_reject:  # reads the volatility and the rejections' widening
+            for end in (self.mids.next_change(), self.rejects.next_change(now)):
+                if end is not None:
+                    ends.append(end)
         future = [t for t in ends if t > now]
         return min(future) if future else None
 
-    def evaluate(self, now: int) -> list[Command]:
+    def evaluate(self, now: int, fx: Effects | None = None) -> list[Command]:
+        """The commands of a decision now; what the risk layer announces goes into ``fx``."""
+        if fx is None:
+            fx = Effects()
         m = self.market
         missing = self.missing(now)
         if missing:
+            halt = self.risk.halt
             self.mode, self.reason = "withdrawn", ",".join(missing)
+            self.spread = 0
+            if halt is not None:  # still halted, whatever else is missing
+                self.mode, self.reason = "halted", f"{halt.kind}: {halt.reason}; {self.reason}"
             return self.withdraw(now, self.reason)
         assert m is not None and self.position is not None
-        self.withdrawn = False
-        decision = decide(self.params, m, self.tops[m.yes_asset], self.tops[m.no_asset], self.position,
-                          self.toxic)
-        self.mode, self.reason = decision.mode, decision.reason
+        yes, no, pos = self.tops[m.yes_asset], self.tops[m.no_asset], self.position
+        view = yes_view(yes, no)
+        bid, ask = view.bid, view.ask
+        jump = self.mids.observe(now, (bid + ask) // 2 if 0 < bid < ask else 0)
+        risk = self.risk
         commands: list[Command] = []
-        if self.sweep:
-            commands.extend(self._sweep(name, now) for name in sorted(self.sweep))
-            self.sweep.clear()
-        actions = plan(decision.want, self.slots, self.last_action, self.blocked_until, self.rules, now)
-        commands.extend(self._command(a, now) for a in actions)
+        if risk.halt is not None or risk.halts_armed:
+            halt = risk.assess(now, jump, pos, yes, no, m.market, fx)
+            if halt is not None:
+                return self.halted(now, halt, fx)
+        orders = self.orders
+        if self.halt_since is not None:  # a halt ended: its exit orders go before anything is quoted again
+            self.halt_since = None
+            if orders.slots:
+                orders.withdrawn = False
+                commands.extend(self.withdraw(now, "halt over"))
+        orders.withdrawn = False
+        strategy, filters = self.strategy, risk.filters
+        if strategy.widens_on_reject or filters:  # neutral, or a limit to apply (not pair_ofi's default)
+            base, rejects, p = strategy.base_size(m), self.rejects, risk.params
+            widen_bid = rejects.ticks("bid", now) if rejects.count else 0
+            widen_ask = rejects.ticks("ask", now) if rejects.count else 0
+            reducing = reduce_only_active(pos.net_diff, p.reduce_only_threshold, base)
+            decision = strategy.decide(Inputs(m, yes, no, view, pos, self.toxic, orders.slots,
+                                              self.mids.volatility(now), widen_bid, widen_ask, p.net_max,
+                                              reducing, now))
+            if filters:
+                decision = risk.filter(decision, pos, view, m, base, now, fx)
+        else:  # the hot path of pair_ofi: nothing it does not read
+            decision = strategy.decide(Inputs(m, yes, no, view, pos, self.toxic, orders.slots, 0, 0, 0, 0,
+                                              False, now))
+        self.mode, self.reason = decision.mode, decision.reason
+        self.spread, self.requote_ns = decision.spread, decision.requote_ns
+        if orders.sweep:
+            commands.extend(orders.swept(m, now))
+        actions = plan(decision.want, orders.slots, orders.last_action, orders.blocked_until, self.rules, now,
+                       decision.requote_ns)
+        if actions:
+            commands.extend(orders.apply(actions, m, self.inventory, self.mode, self.origin_ts, now))
+        return commands
+
+    def halted(self, now: int, halt: Halt, fx: Effects) -> list[Command]:
+        """A risk halt is in force: cancel everything once when it starts; then rest only the exit orders
+        of a flattening halt (and send its opt-in taker exit once)."""
+        m, pos, orders = self.market, self.position, self.orders
+        assert m is not None and pos is not None
+        self.mode, self.spread = "halted", 0
+        commands: list[Command] = []
+        if halt.since != self.halt_since:  # it started now (or was taken up after a restart)
+            self.halt_since = halt.since
+            orders.withdrawn = False
+            commands.extend(self.withdraw(now, halt.kind))
+        if not halt.flatten:
+            self.reason = f"{halt.kind}: {halt.reason}"
+            return commands
+        asset = m.yes_asset if pos.net_diff > 0 else m.no_asset
+        want, taker = self.risk.exits(pos, self.tops[m.yes_asset], self.tops[m.no_asset],
+                                      self.bids.get(asset, ()), m, orders.slots, now, fx)
+        flat = is_flat(pos, m)
+        self.reason = f"{halt.kind}: {halt.reason}; " + (
+            "flat" + (", awaiting resume" if not halt.until else "") if flat else "flattening")
+        if taker is not None:
+            commands.append(orders.taker(taker, m, self.origin_ts, now))
+        commands.extend(orders.swept(m, now))
+        actions = plan(want, orders.slots, orders.last_action, orders.blocked_until, self.rules, now)
+        commands.extend(orders.apply(actions, m, self.inventory, self.mode, self.origin_ts, now))
+        if orders.slots:
+            orders.withdrawn = False
         return commands
 
     def withdraw(self, now: int, reason: str) -> list[Command]:
         """Cancel everything this coordinator has on its market, once per withdrawal."""
-        self.sweep.clear()  # the market-wide cancel covers what a sweep would cancel
-        if self.withdrawn or self.market is None:
-            return []
-        self.withdrawn = True
-        self.slots.clear()
-        return [CancelMarket(cmd_id=self._cmd_id(), holder=self.holder, market=self.market.market,
-                             reason=reason, ts=now)]
-
-    def _cmd_id(self) -> str:
-        self._seq += 1
-        return f"{self.holder}-{self.run}-{self._seq}"
-
-    def _sweep(self, slot: str, now: int) -> CancelOrders:
-        assert self.market is not None
-        return CancelOrders(cmd_id=self._cmd_id(), holder=self.holder, market=self.market.market,
-                            order_ids=[], slots=[slot], reason=SWEEP_REASON, ts=now)
-
-    def _command(self, action: ClearSlot | SetQuote, now: int) -> Command:
-        m = self.market
-        assert m is not None
-        if isinstance(action, ClearSlot):
-            self.slots.pop(action.slot, None)
-            ids = [action.order_id] if action.order_id else []
-            return CancelOrders(cmd_id=self._cmd_id(), holder=self.holder, market=m.market, order_ids=ids,
-                                slots=[] if ids else [action.slot], reason=self.mode, ts=now)
-        yes = action.slot == SLOTS[0]
-        cmd_id = self._cmd_id()
-        quote = action.quote
-        old = self.slots.get(action.slot)
-        overlap_with = old.cmd_id if old is not None and overlap_safe(
-            self.inventory, "yes" if yes else "no", Order(old.side, old.price, old.size),
-            Order("BUY", quote.price, quote.size)) else ""
-        self.slots[action.slot] = Slot(cmd_id=cmd_id, price=quote.price, size=quote.size,
-                                       replaces=old is not None)
-        self.last_action[action.slot] = now
-        return PlaceOrder(cmd_id=cmd_id, holder=self.holder, market=m.market,
-                          asset=m.yes_asset if yes else m.no_asset, side="BUY", price=quote.price,
-                          size=quote.size, tick=m.tick, neg_risk=m.neg_risk, slot=action.slot, ts=now,
-                          overlap_with=overlap_with, origin_ts=self.origin_ts)
+        return self.orders.withdraw(self.market, now, reason)

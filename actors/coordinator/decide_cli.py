@@ -1,29 +1,44 @@
-"""``python -m actors.coordinator --decide FILE``: what would the strategy do in this situation?
+"""``python -m actors.coordinator --decide FILE``: what would the coordinator do in this situation?
 
-The file holds ``params``, ``market``, the YES and NO ``book``s, ``inventory``, ``ofi`` and
-``open_orders``; the commands are the ones the same pure ``Coordinator.act`` pushes live, printed as
-JSON. Prices and sizes are decimal strings (``"0.48"``, read exactly: a seventh decimal is an error, not
-truncated) or integers in 1e-6 units (the bus format).
+The file holds the settings (``env``: any coordinator variable by name, e.g. ``PM_STRATEGY``,
+``PM_NEUTRAL_BASE_SIZE``, ``PM_STOP_LOSS_USD``; ``strategy`` is a short form of ``PM_STRATEGY``;
+``params`` the older short names ``pair_target``, ``bid_size``, ``reprice_threshold``, ``debounce_ms``),
+the ``market``, the YES and NO ``book``s, ``inventory``, ``ofi``, ``open_orders`` (``slot``, ``price``,
+``size``, optional ``token`` yes|no and ``side``), and optionally ``mids`` (earlier YES mids, oldest
+first, 100 ms apart: the volatility and the shock check) and ``rejects`` (``{"bid": n, "ask": n}``
+post-only rejections just now). It prints, as JSON, what the same pure ``Coordinator.act`` does live: the
+``commands``, the risk layer's ``adjustments`` (``StrategyAdjust``) and ``risk_events`` (``RiskEvent``),
+and the ``mode``, ``reason``, ``spread`` and ``volatility``.
+Prices and sizes are decimal strings (``"0.48"``, read exactly: a seventh decimal is an error, not
+truncated) or integers in 1e-6 units (the bus format); settings in ``env`` are read like the environment.
 An open order whose quote moved shows as one ``PlaceOrder`` on its slot (the executor replaces it).
 """
 
 from __future__ import annotations
 
 import sys
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import msgspec
 
+from actors.coordinator import setup
+from actors.coordinator.config import CoordinatorConfig, NeutralConfig, RiskConfig
 from actors.coordinator.core import DEPENDENCIES, Coordinator
 from actors.coordinator.model import MarketSpec, Slot
-from actors.coordinator.reconcile import RequoteRules
-from actors.coordinator.strategies.pair_ofi import PairParams
 from bus import codec
+from bus.config import load
 from bus.effects import Effects
-from schemas import Book, InventoryState, OfiSide, OfiState
-from schemas.units import MS, parse_exact
+from schemas import Book, InventoryState, OfiSide, OfiState, RiskEvent, StrategyAdjust
+from schemas.units import MICRO, MS, parse_exact
 
 NOW = 1_000_000_000_000
+LEGACY = {"pair_target": "PM_PAIR_TARGET", "bid_size": "PM_BID_SIZE",
+          "reprice_threshold": "PM_REPRICE_THRESHOLD", "debounce_ms": "PM_DEBOUNCE_MS"}
+SLOT_DEFAULTS = {"yes_bid": ("yes", "BUY"), "no_bid": ("no", "BUY"), "yes_ask": ("no", "BUY"),
+                 "yes_bid_static": ("yes", "BUY"), "yes_ask_static": ("no", "BUY"),
+                 "exit_yes": ("yes", "SELL"), "exit_no": ("no", "SELL")}
 
 
 class DecideError(ValueError):
@@ -46,22 +61,38 @@ def levels(raw: list[Any], where: str) -> list[tuple[int, int]]:
     return [(units(p, f"{where} price"), units(s, f"{where} size")) for p, s in raw]
 
 
+def settings(doc: dict[str, Any]) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for key, value in doc.get("params", {}).items():
+        if key not in LEGACY:
+            raise DecideError(f"params.{key}: unknown (use env with the variable's name)")
+        micros = key != "debounce_ms"
+        env[LEGACY[key]] = str(Decimal(units(value, f"params.{key}")) / MICRO) if micros else str(value)
+    if "strategy" in doc:
+        env["PM_STRATEGY"] = str(doc["strategy"])
+    env.update({str(k): str(v) for k, v in doc.get("env", {}).items()})
+    return env
+
+
 def build(doc: dict[str, Any]) -> Coordinator:
-    params = doc.get("params", {})
+    env = settings(doc)
+    none = Path("/dev/null")
+    cfg = load(CoordinatorConfig, environ={**env, "PM_COORDINATOR_NAME": "decide"}, dotenv=none)
+    coord = setup.build(cfg, load(NeutralConfig, environ=env, dotenv=none),
+                        load(RiskConfig, environ=env, dotenv=none))
     market = doc.get("market", {})
     spec = MarketSpec(market=market.get("condition_id", "0xdecide"), yes_asset="YES", no_asset="NO",
                       tick=units(market.get("tick", "0.01"), "market.tick"),
                       min_size=units(market.get("min_size", "5"), "market.min_size"))
-    coord = Coordinator(
-        holder="decide",
-        params=PairParams(pair_target=units(params.get("pair_target", "0.99"), "params.pair_target"),
-                          bid_size=units(params.get("bid_size", "2"), "params.bid_size")),
-        rules=RequoteRules(reprice_threshold=units(params.get("reprice_threshold", "0.005"), "reprice"),
-                           debounce_ns=int(params.get("debounce_ms", 200)) * MS),
-    )
     coord.set_market(spec)
     for program in DEPENDENCIES:
         coord.on_heartbeat(program, NOW)
+    mids = [units(m, "mids") for m in doc.get("mids", [])]
+    for k, mid in enumerate(mids):
+        coord.mids.observe(NOW - (len(mids) - k) * 100 * MS, mid)
+    for side, n in doc.get("rejects", {}).items():
+        for _ in range(int(n)):
+            coord.rejects.on_reject(str(side), NOW)
     for side, asset in (("yes", "YES"), ("no", "NO")):
         b = doc["book"][side]
         coord.on_book(Book(asset=asset, market=spec.market, bids=sorted(levels(b.get("bids", []), side),
@@ -81,9 +112,11 @@ def build(doc: dict[str, Any]) -> Coordinator:
     toxic = bool(o.get("toxic", False) or o.get("yes_toxic", False) or o.get("no_toxic", False))
     coord.on_ofi(OfiState(market=spec.market, yes=quiet, no=quiet, toxic=toxic, window_ms=0, ts=NOW), NOW)
     for order in doc.get("open_orders", []):
-        coord.slots[order["slot"]] = Slot(cmd_id="open", price=units(order["price"], "open_orders.price"),
-                                          size=units(order["size"], "open_orders.size"),
-                                          order_id=order.get("order_id", ""), status="live")
+        leg, side = SLOT_DEFAULTS.get(order["slot"], ("yes", "BUY"))
+        coord.orders.slots[order["slot"]] = Slot(
+            cmd_id="open", price=units(order["price"], "open_orders.price"),
+            size=units(order["size"], "open_orders.size"), order_id=order.get("order_id", ""), status="live",
+            leg=order.get("token", leg), side=order.get("side", side))
     return coord
 
 
@@ -98,7 +131,11 @@ def run(path: str) -> int:
     fx = Effects()
     coord.act(NOW, fx)
     commands = [cmd for _, _, cmd in fx.pushes]
-    out = {"mode": coord.mode, "reason": coord.reason,
-           "commands": [{"type": codec.tag(c), **codec.to_builtins(c)} for c in commands]}
+    published = [msg for _, msg in fx.publishes]
+    out = {"mode": coord.mode, "reason": coord.reason, "spread": coord.spread,
+           "volatility": coord.mids.volatility(NOW),
+           "commands": [{"type": codec.tag(c), **codec.to_builtins(c)} for c in commands],
+           "adjustments": [codec.to_builtins(m) for m in published if isinstance(m, StrategyAdjust)],
+           "risk_events": [codec.to_builtins(m) for m in published if isinstance(m, RiskEvent)]}
     sys.stdout.write(msgspec.json.encode(out).decode() + "\n")
     return 0

@@ -8,7 +8,8 @@ Each second (``every_second``):
 - note a failed resolution (``resolve_failed``, throttled: a market that cannot be resolved fails again
   every second);
 - renew the lease (``coord.lease.<holder>.``: the feeds carry the market's tokens while it is held) and
-  publish the ``CoordinatorState`` (mode, reason, resting quote prices);
+  publish the ``CoordinatorState`` (mode, reason, resting quote prices, the strategy's spread and the
+  volatility);
 - ask the executor to merge the market's complete pairs when there are enough (``merging``).
 ``stop`` withdraws every quote and releases the lease (a clean stop).
 """
@@ -67,12 +68,13 @@ class Holding:
         self.lease(now, fx)
         w = self.window
         if w is not None and (merge := merge_command(core.inventory, w.spec.market, holder=self.holder,
-                                                     strategy=self.cfg.strategy,
+                                                     merges=core.strategy.merges_pairs,
                                                      min_size=self.cfg.merge_min_shares, now=now)):
             fx.push(EXEC_PIPE, core.cmd_topic, merge)
         fx.publish(self.state_topic, CoordinatorState(
             holder=self.holder, market=w.spec.market if w else "", strategy=self.cfg.strategy, mode=core.mode,
-            reason=core.reason, quotes={name: slot.price for name, slot in core.slots.items()}, ts=now))
+            reason=core.reason, quotes={name: slot.price for name, slot in core.orders.slots.items()}, ts=now,
+            spread=core.spread, volatility=core.mids.volatility(now)))
         return resubscribe
 
     def switch(self, window: Window, now: int, fx: Effects) -> Resubscribe:

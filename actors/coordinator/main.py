@@ -1,30 +1,30 @@
 """The coordinator's I/O shell: one per market (supervisord ``market:<name>``).
 
-config -> Node -> core (``Coordinator``, pure) and ``Holding`` (which market, its lease and state) ->
-handler table -> timers -> run -> close. Every output is an ``Effects`` performed by ``Node.apply``
-(pushes first). A clean stop withdraws its quotes.
-
+config -> Node -> core (``Coordinator``, pure, built by ``setup.build``) and ``Holding`` (which market,
+its lease and state) -> handler table -> timers -> run -> close. Every output is an ``Effects`` performed
+by ``Node.apply`` (pushes first). A clean stop withdraws its quotes. A risk halt is kept in a file
+(``halt_file``) whenever it changes, and taken up again at start.
 Hot path: a ``Book`` whose top moved marks the core dirty; once the loop has drained the wake-up's
 messages, ``on_drained`` lets the core decide once and pushes the commands back to back (a re-quote is a
 single ``PlaceOrder``), before the wake-up's log lines. Inputs that change nothing the decision reads (a
 depth-only book, an update of an order no slot holds, ...) do not decide again; time-based changes are
-caught by ``Coordinator.next_change`` and the ``PM_EVALUATE_MS`` timer.
-Market resolution runs off the loop (``bus.bridge.Bridge``); its result is picked up each second.
+caught by ``Coordinator.next_change`` and the ``PM_EVALUATE_MS`` timer. Market resolution runs off the
+loop (``bus.bridge.Bridge``); its result is picked up each second.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
-from actors.coordinator import decide_cli
-from actors.coordinator.config import CoordinatorConfig
+from actors.coordinator import decide_cli, setup
+from actors.coordinator.config import CoordinatorConfig, NeutralConfig, RiskConfig
 from actors.coordinator.core import EXEC_PIPE, Coordinator
+from actors.coordinator.halt_file import HaltFile, default_path
 from actors.coordinator.holding import Holding, Resubscribe
-from actors.coordinator.reconcile import RequoteRules
 from actors.coordinator.resolver import gamma_resolver
 from actors.coordinator.rotation import Rotation
-from actors.coordinator.strategies.pair_ofi import PairParams
 from bus import topics
 from bus.bridge import Bridge
 from bus.config import describe, load_or_exit
@@ -35,6 +35,7 @@ from bus.node import Dispatcher, Node
 from schemas import (
     Book,
     FeedStatus,
+    Halt,
     Heartbeat,
     InventoryState,
     OfiState,
@@ -42,23 +43,24 @@ from schemas import (
     OrderFailed,
     OrderPlaced,
     OrderUpdate,
+    Resume,
     RiskEvent,
     TickSizeChange,
     UserFeedStatus,
 )
-from schemas.units import MS
 from venue_client.endpoints import VenueEndpoints
 from venue_client.markets.config import MarketsConfig
 
 
 class Shell:
-    def __init__(self, cfg: CoordinatorConfig, node: Node, rotation: Rotation) -> None:
-        self.node, self.now = node, node.clock
-        self.core = c = Coordinator(
-            holder=cfg.holder, params=PairParams(pair_target=cfg.pair_target, bid_size=cfg.bid_size),
-            rules=RequoteRules(reprice_threshold=cfg.reprice_threshold, debounce_ns=cfg.debounce_ms * MS),
-            liveness_ns=cfg.liveness_ms * MS, blind_ns=cfg.user_blind_ms * MS, run=node.run_id)
-        self.holding = Holding(cfg, c, rotation)
+    def __init__(self, cfg: CoordinatorConfig, core: Coordinator, node: Node, rotation: Rotation,
+                 halts: HaltFile) -> None:
+        self.node, self.now, self.core, self.halts = node, node.clock, core, halts
+        c, self.holding = core, Holding(cfg, core, rotation)
+        problem = halts.restore(c.risk, self.now())
+        if problem or c.risk.halt is not None:
+            node.log.warning("halt_restored", path=str(halts.path), halt=c.risk.record(), problem=problem)
+        self.saved = c.risk.halt
         self.fx = Effects()  # what this wake-up's messages and decision produce; performed by flush()
         fx, now = self.fx, self.now
         self.on_message = Dispatcher({
@@ -74,6 +76,8 @@ class Shell:
             OrderUpdate: lambda t, h, m: c.on_order_update(m),
             UserFeedStatus: lambda t, h, m: c.on_user_status(m, now()),
             RiskEvent: lambda t, h, m: c.on_risk(m, fx),
+            Resume: lambda t, h, m: c.on_ctl(m, now(), fx),
+            Halt: lambda t, h, m: c.on_ctl(m, now(), fx),
         }, node.log)
 
     def flush(self, resubscribe: Resubscribe | None = None) -> None:
@@ -87,6 +91,9 @@ class Shell:
         if fx.pushes or fx.publishes or fx.notes:
             self.node.apply(fx)
             fx.clear()
+        if self.core.risk.halt is not self.saved:
+            self.saved = self.core.risk.halt
+            self.halts.save(self.core.risk.record())
 
     def on_drained(self) -> None:
         """The hot path (book -> commands): one decision per wake-up, if something changed."""
@@ -116,16 +123,22 @@ def main(argv: list[str] | None = None) -> int:
     cfg = load_or_exit(CoordinatorConfig, "coordinator")
     program = topics.coordinator_program(cfg.holder)
     log = Logger(program)
+    neutral, risk = load_or_exit(NeutralConfig, program), load_or_exit(RiskConfig, program)
     bus = load_or_exit(BusConfig, program)
     venue = load_or_exit(VenueEndpoints, program)
     markets = load_or_exit(MarketsConfig, program)
     resolve = gamma_resolver(venue, cfg, markets)  # config first
-    log.info("config", **describe(cfg), venue=venue.venue)
+    core = setup.build_or_exit(cfg, neutral, risk, program)
+    log.info("config", **describe(cfg), venue=venue.venue, risk=describe(risk),
+             **({"neutral": describe(neutral)} if cfg.strategy == "neutral" else {}))
     node = Node(program, bus, subscriptions=[topics.prefix("sys", "hb"), topics.exec_event(cfg.holder),
-                                             topics.user_status(), topics.prefix("risk", "event")],
+                                             topics.user_status(), topics.prefix("risk", "event"),
+                                             topics.ctl_cmd(cfg.holder)],
                 push_connect={EXEC_PIPE: bus.command_endpoint}, log=log)
+    core.orders.run = node.run_id  # command ids name this run
     bridge = Bridge("coordinator").attach(node)
-    shell = Shell(cfg, node, Rotation(cfg.market_slug, resolve, submit=bridge.submit))
+    halts = HaltFile(Path(cfg.halt_file) if cfg.halt_file else default_path(bus.run_dir, cfg.holder))
+    shell = Shell(cfg, core, node, Rotation(cfg.market_slug, resolve, submit=bridge.submit), halts)
     node.every(cfg.evaluate_ms, shell.act)
     node.every(1000, shell.every_second)
     shell.every_second(time.time_ns())

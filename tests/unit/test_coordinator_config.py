@@ -3,12 +3,16 @@ pinned in their own tests), and bad values naming the variable."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from actors.coordinator.config import CoordinatorConfig
+from actors.coordinator.config import CoordinatorConfig, NeutralConfig, RiskConfig
+from actors.coordinator.risk.params import DEFAULTS, RiskParams
+from actors.coordinator.setup import risk_params
 from bus.config import ConfigError, env_fields, load
+from schemas.units import NS
 from venue_client.endpoints import VenueEndpoints
 
 SEED_5_2 = {"PM_DRY_RUN", "PM_PAIR_TARGET", "PM_BID_SIZE", "PM_TICK_SIZE", "PM_REPRICE_THRESHOLD",
@@ -48,3 +52,36 @@ def test_bad_values_name_the_variable(variable: str, value: str, tmp_path: Path)
     with pytest.raises(ConfigError) as err:
         load(CoordinatorConfig, environ={variable: value}, dotenv=tmp_path / "none")
     assert err.value.variable == variable
+
+
+@pytest.mark.parametrize(("variable", "value"), [
+    ("PM_STRATEGY", "follow"), ("PM_PENNY_MIN_TICKS", "1"), ("PM_PENNY_MIN_TICKS", "2"),
+    ("PM_NEUTRAL_BASE_SPREAD", "1"), ("PM_NEUTRAL_SKEW", "1.5"), ("PM_NEUTRAL_STATIC_FRACTION", "1"),
+    ("PM_NET_MAX", "-1"), ("PM_SHOCK_PCT", "x"), ("PM_HALT_SECONDS", "0"), ("PM_TAKER_MAX_SLIPPAGE", "1"),
+    ("PM_ALLOW_TAKER_EXIT", "maybe"),
+])
+def test_bad_strategy_and_risk_values_name_the_variable(variable: str, value: str, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        for struct in (CoordinatorConfig, NeutralConfig, RiskConfig):
+            load(struct, environ={variable: value}, dotenv=tmp_path / "none")
+    assert err.value.variable == variable
+
+
+@pytest.mark.parametrize(("strategy", "given", "expected"), [
+    ("pair_ofi", {}, RiskParams()),
+    ("neutral", {}, DEFAULTS["neutral"]),
+    ("pair_ofi", {"PM_SHOCK_PCT": "0.1", "PM_NET_MAX": "40"},
+     RiskParams(shock_pct=100_000, net_max=40_000_000)),
+    ("neutral", {"PM_STOP_LOSS_USD": "0", "PM_HALT_SECONDS": "5"},
+     replace(DEFAULTS["neutral"], stop_loss=0, halt_ns=5 * NS)),
+])
+def test_risk_settings_default_per_strategy(strategy: str, given: dict[str, str], expected: RiskParams,
+                                            tmp_path: Path) -> None:
+    risk = load(RiskConfig, environ=given, dotenv=tmp_path / "none")
+    assert risk_params(strategy, risk) == expected
+
+
+def test_neutral_needs_a_hard_cap(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        risk_params("neutral", load(RiskConfig, environ={"PM_NET_MAX": "0"}, dotenv=tmp_path / "none"))
+    assert err.value.variable == "PM_NET_MAX"

@@ -9,7 +9,7 @@ import pytest
 from actors.coordinator.core import DEPENDENCIES, EXEC_PIPE, Coordinator
 from actors.coordinator.model import MarketSpec
 from actors.coordinator.reconcile import RequoteRules
-from actors.coordinator.strategies.pair_ofi import PairParams
+from actors.coordinator.strategies.pair_ofi import PairOfi, PairParams
 from bus import topics
 from bus.effects import Effects
 from schemas import (
@@ -51,7 +51,7 @@ def ofi(toxic: bool) -> OfiState:
 
 
 def ready(now: int = 10 * S) -> Coordinator:
-    c = Coordinator(holder="h", params=PairParams(), rules=RequoteRules(), run=1)
+    c = Coordinator(holder="h", strategy=PairOfi(PairParams()), rules=RequoteRules(), run=1)
     c.set_market(M)
     for p in DEPENDENCIES:
         c.on_heartbeat(p, now)
@@ -101,11 +101,11 @@ def test_readiness_gate_withdraws_quotes(breakage: str, missing: str) -> None:
     assert cmds == [CancelMarket(cmd_id="h-1-3", holder="h", market="0xm", reason=c.reason, ts=later)]
     assert missing in c.reason and c.mode == "withdrawn"
     assert c.evaluate(later) == []  # withdraw once
-    assert not c.slots
+    assert not c.orders.slots
 
 
 def test_not_ready_before_any_state() -> None:
-    c = Coordinator(holder="h", params=PairParams(), rules=RequoteRules())
+    c = Coordinator(holder="h", strategy=PairOfi(PairParams()), rules=RequoteRules())
     c.set_market(M)
     assert c.evaluate(S) == []
     assert c.mode == "withdrawn"
@@ -137,7 +137,7 @@ def test_order_failed_resets_slot_at_once_and_respects_retry_after() -> None:
     place = c.evaluate(10 * S)[0]
     assert isinstance(place, PlaceOrder)
     c.on_failed(failed(place), 10 * S, Effects())
-    assert place.slot not in c.slots
+    assert place.slot not in c.orders.slots
     assert c.evaluate(10 * S + S // 2) == []  # back-off and debounce in force: no cancel (nothing rested)
     again = c.evaluate(11 * S + 1)
     assert [x.slot for x in again if isinstance(x, PlaceOrder)] == [place.slot]
@@ -150,11 +150,11 @@ def test_slot_lifecycle_placed_then_filled() -> None:
     c.on_placed(OrderPlaced(cmd_id=place.cmd_id, holder="h", order_id="0xo", market="0xm", asset="Y",
                             side="BUY", price=place.price, size=place.size, slot=place.slot, status="live",
                             ts=0))
-    assert c.slots[place.slot].order_id == "0xo"
+    assert c.orders.slots[place.slot].order_id == "0xo"
     c.on_order_update(OrderUpdate(order_id="0xo", market="0xm", asset="Y", side="BUY", price=place.price,
                                   original_size=place.size, size_matched=place.size, status="MATCHED",
                                   reason="", kind="UPDATE", ts_event=0, ts_recv=0))
-    assert place.slot not in c.slots
+    assert place.slot not in c.orders.slots
 
 
 def test_cancelled_order_frees_its_slot() -> None:
@@ -165,7 +165,7 @@ def test_cancelled_order_frees_its_slot() -> None:
                             side="BUY", price=1, size=1, slot=place.slot, status="live", ts=0))
     c.on_cancelled(OrderCancelled(cmd_id="x", holder="h", order_id="0xo", market="0xm", asset="Y",
                                   slot=place.slot, reason="venue", ts=0))
-    assert place.slot not in c.slots
+    assert place.slot not in c.orders.slots
 
 
 def test_hedge_after_a_yes_fill() -> None:
@@ -178,14 +178,14 @@ def test_hedge_after_a_yes_fill() -> None:
     assert c.mode == "hedge"
     assert [x.slots or x.order_ids for x in cancels] == [["yes_bid"]]  # the NO bid is replaced, not cancelled
     assert [(p.slot, p.size) for p in places] == [("no_bid", 5_000_000)]
-    assert c.slots["no_bid"].replaces and "yes_bid" not in c.slots
+    assert c.orders.slots["no_bid"].replaces and "yes_bid" not in c.orders.slots
 
 
 def test_rotation_forgets_the_old_market() -> None:
     c = ready()
     c.evaluate(10 * S)
     c.set_market(MarketSpec(market="0xn", yes_asset="Y2", no_asset="N2", tick=10_000, min_size=5_000_000))
-    assert not c.slots and c.position is None and not c.tops
+    assert not c.orders.slots and c.position is None and not c.tops
     assert c.evaluate(10 * S) == []
 
 
@@ -268,16 +268,17 @@ def test_a_moved_quote_is_replaced_by_one_place_per_slot_and_nothing_else() -> N
     assert [type(x) for x in cmds] == [PlaceOrder, PlaceOrder]  # no CancelOrders: the executor replaces
     assert [(x.slot, x.price) for x in cmds if isinstance(x, PlaceOrder)] == [("yes_bid", 460_000),
                                                                              ("no_bid", 500_000)]
-    assert all(c.slots[s].replaces and c.slots[s].status == "pending" for s in ("yes_bid", "no_bid"))
+    slots = c.orders.slots
+    assert all(slots[s].replaces and slots[s].status == "pending" for s in ("yes_bid", "no_bid"))
     yes = cmds[0]
     assert isinstance(yes, PlaceOrder)
     # the executor's answer: the old order cancelled ("replaced", under the new command), the new one live
     assert not c.on_cancelled(OrderCancelled(cmd_id=yes.cmd_id, holder="h", order_id="0xy1", market="0xm",
                                              asset="Y", slot="yes_bid", reason="replaced", ts=0))
     assert not c.on_order_update(update("0xy1", "CANCELED", "CANCELLATION"))
-    assert c.slots["yes_bid"].cmd_id == yes.cmd_id  # the replacement keeps its slot
+    assert c.orders.slots["yes_bid"].cmd_id == yes.cmd_id  # the replacement keeps its slot
     c.on_placed(placed(yes, "0xy2"))
-    assert (c.slots["yes_bid"].order_id, c.slots["yes_bid"].status) == ("0xy2", "live")
+    assert (c.orders.slots["yes_bid"].order_id, c.orders.slots["yes_bid"].status) == ("0xy2", "live")
     assert c.evaluate(12 * S) == []
 
 
@@ -332,14 +333,14 @@ def test_a_failed_replacement_sweeps_the_slot_it_was_to_replace() -> None:
     yes, no = c.evaluate(11 * S)
     assert isinstance(yes, PlaceOrder) and isinstance(no, PlaceOrder)
     c.on_failed(failed(yes, reason="backoff"), 11 * S, Effects())
-    assert "yes_bid" not in c.slots and c.sweep == {"yes_bid"}
+    assert "yes_bid" not in c.orders.slots and c.orders.sweep == {"yes_bid"}
     cmds = c.evaluate(11 * S)
     assert cmds == [CancelOrders(cmd_id=cmds[0].cmd_id, holder="h", market="0xm", order_ids=[],
                                  slots=["yes_bid"], reason="replace_failed", ts=11 * S)]
     assert c.evaluate(11 * S + S // 2) == []  # swept once; the back-off still holds the new quote
     again = c.evaluate(12 * S + 1)
     assert [(type(x), x.slot) for x in again if isinstance(x, PlaceOrder)] == [(PlaceOrder, "yes_bid")]
-    assert not c.slots["yes_bid"].replaces  # the slot was empty: nothing to sweep if this one fails
+    assert not c.orders.slots["yes_bid"].replaces  # the slot was empty: nothing to sweep if this one fails
 
 
 def test_a_sweep_goes_out_even_when_the_strategy_now_wants_the_slot_empty() -> None:
@@ -352,7 +353,7 @@ def test_a_sweep_goes_out_even_when_the_strategy_now_wants_the_slot_empty() -> N
     cmds = c.evaluate(11 * S)
     assert [(type(x), x.slots, x.reason) for x in cmds if isinstance(x, CancelOrders)] == [
         (CancelOrders, ["yes_bid"], "replace_failed"), (CancelOrders, ["no_bid"], "kill")]
-    assert not c.slots
+    assert not c.orders.slots
 
 
 def test_a_withdrawal_drops_the_sweep_its_market_cancel_covers() -> None:
@@ -363,7 +364,7 @@ def test_a_withdrawal_drops_the_sweep_its_market_cancel_covers() -> None:
     c.on_failed(failed(yes, reason="backoff"), 11 * S, Effects())
     c.heartbeats["executor"] = 0
     assert [type(x) for x in c.evaluate(11 * S)] == [CancelMarket]
-    assert not c.sweep
+    assert not c.orders.sweep
 
 
 def test_a_failure_of_an_older_command_leaves_the_slot_and_sweeps_nothing() -> None:
@@ -371,7 +372,7 @@ def test_a_failure_of_an_older_command_leaves_the_slot_and_sweeps_nothing() -> N
     moved(c)
     c.evaluate(11 * S)
     c.on_failed(failed(first[0], retry_after_ms=0), 11 * S, Effects())  # the first placement's answer, late
-    assert "yes_bid" in c.slots and not c.sweep
+    assert "yes_bid" in c.orders.slots and not c.orders.sweep
 
 
 def update(order_id: str, status: str, kind: str, matched: int = 0) -> OrderUpdate:
@@ -403,7 +404,7 @@ def test_order_events_call_for_a_decision_only_when_they_free_a_slot() -> None:
                                              slot="yes_bid", reason="filled", ts=0))  # already freed
     assert c.on_cancelled(OrderCancelled(cmd_id="", holder="h", order_id="0xn1", market="0xm", asset="N",
                                          slot="no_bid", reason="canceled", ts=0))
-    assert not c.slots
+    assert not c.orders.slots
 
 
 def test_a_heartbeat_calls_for_a_decision_only_when_it_revives_a_dependency() -> None:
@@ -411,7 +412,7 @@ def test_a_heartbeat_calls_for_a_decision_only_when_it_revives_a_dependency() ->
     assert not c.on_heartbeat("executor", 11 * S)
     assert not c.on_heartbeat("venue", 11 * S)  # not a dependency
     assert c.on_heartbeat("executor", 15 * S)  # silent for 4 s (> 3 s): it was missing
-    fresh = Coordinator(holder="h", params=PairParams(), rules=RequoteRules())
+    fresh = Coordinator(holder="h", strategy=PairOfi(PairParams()), rules=RequoteRules())
     assert fresh.on_heartbeat("inventory", S)  # never heard before
 
 

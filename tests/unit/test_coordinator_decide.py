@@ -51,3 +51,39 @@ def test_a_price_finer_than_1e6_is_refused_not_truncated(tmp_path: Path,
     doc = {**SITUATION, "book": book}
     assert decide_cli.run(write(tmp_path, doc)) == 2
     assert "more than 6 decimal places" in capsys.readouterr().err
+
+
+NEUTRAL_LONG = {
+    "strategy": "neutral",
+    "env": {"PM_NEUTRAL_BASE_SIZE": "10", "PM_REDUCE_ONLY_THRESHOLD": "3"},
+    "market": {"tick": "0.01", "min_size": "5"},
+    "book": {"yes": {"bids": [["0.48", "100"]], "asks": [["0.52", "100"]]},
+             "no": {"bids": [["0.48", "100"]], "asks": [["0.52", "100"]]}},
+    "inventory": {"yes_qty": "30", "yes_avg_cost": "0.50"},
+}
+
+
+def test_neutral_prints_the_risk_layers_adjustments(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    assert decide_cli.run(write(tmp_path, NEUTRAL_LONG)) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["mode"] == "reduce_only"
+    assert [(c["slot"], c["side"], c["price"]) for c in out["commands"]] == [("yes_ask", "SELL", 500_000)]
+    assert {(a["field"], a["reason"]) for a in out["adjustments"]} == {
+        ("yes_bid.size", "reduce_only"), ("yes_bid_static.size", "reduce_only"),
+        ("yes_ask_static.size", "reduce_only"), ("yes_ask.price", "reduce_only")}
+    assert [(e["kind"], e["severity"]) for e in out["risk_events"]] == [("reduce_only", "warn")]
+
+
+def test_a_shock_in_the_recent_mids_halts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = {**NEUTRAL_LONG, "inventory": {}, "mids": ["0.30"]}
+    assert decide_cli.run(write(tmp_path, doc)) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["mode"] == "halted" and [c["type"] for c in out["commands"]] == ["CancelMarket"]
+    assert [(e["kind"], e["severity"]) for e in out["risk_events"]] == [("shock_halt", "halt")]
+
+
+def test_a_bad_setting_names_its_variable(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = {**NEUTRAL_LONG, "env": {"PM_PENNY_MIN_TICKS": "2"}}
+    assert decide_cli.run(write(tmp_path, doc)) == 2
+    assert "PM_PENNY_MIN_TICKS" in capsys.readouterr().err

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from actors.coordinator.core import DEPENDENCIES, EXEC_PIPE, Coordinator
 from actors.coordinator.model import MarketSpec
 from actors.coordinator.reconcile import RequoteRules
-from actors.coordinator.strategies.pair_ofi import PairParams
+from actors.coordinator.strategies.pair_ofi import PairOfi, PairParams
 from bus import topics
 from bus.effects import Effects
 from schemas import (
@@ -47,7 +47,7 @@ Input = Callable[[Coordinator, int], bool]  # applies one input; True = the shel
 
 
 def coordinator() -> Coordinator:
-    c = Coordinator(holder="h", params=PairParams(), rules=RequoteRules(), run=1)
+    c = Coordinator(holder="h", strategy=PairOfi(PairParams()), rules=RequoteRules(), run=1)
     c.set_market(M)
     return c
 
@@ -60,7 +60,7 @@ def book(asset: str, bid: int, ask: int, depth: int) -> Book:
 
 def random_input(rng: random.Random, ref: Coordinator) -> Input:
     """One input, built from the reference's state (both cores hold the same state while they agree)."""
-    slots = list(ref.slots.items())
+    slots = list(ref.orders.slots.items())
     kind = rng.choice(["book", "book", "book", "depth", "depth", "depth", "heartbeat", "inventory",
                        "inventory", "ofi", "ofi", "placed", "placed", "failed", "cancelled", "update",
                        "update", "feed", "user", "risk", "tick"])
@@ -174,7 +174,8 @@ def drive(seed: int, counts: Counts) -> None:
             assert got == [] and not fx, f"seed {seed} step {step}"
         assert got == expected, f"seed {seed} step {step}"
         assert (gated.mode, gated.reason) == (ref.mode, ref.reason), f"seed {seed} step {step}"
-        assert gated.slots == ref.slots and gated.sweep == ref.sweep, f"seed {seed} step {step}"
+        assert gated.orders.slots == ref.orders.slots, f"seed {seed} step {step}"
+        assert gated.orders.sweep == ref.orders.sweep, f"seed {seed} step {step}"
         counts.commands.update(f"{type(x).__name__}:{getattr(x, 'reason', '')}" for x in expected)
 
 

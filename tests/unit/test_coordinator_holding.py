@@ -10,7 +10,7 @@ from actors.coordinator.holding import Holding, Resubscribe, market_topics
 from actors.coordinator.model import MarketSpec
 from actors.coordinator.reconcile import RequoteRules
 from actors.coordinator.rotation import Rotation, Window
-from actors.coordinator.strategies.pair_ofi import PairParams
+from actors.coordinator.strategies.pair_ofi import PairOfi, PairParams
 from bus import topics
 from bus.effects import Effects
 from schemas import (
@@ -45,7 +45,7 @@ def holding(*answers: Window | Exception) -> Holding:
             raise answer
         return answer
 
-    core = Coordinator(holder="btc", params=PairParams(), rules=RequoteRules(), run=1)
+    core = Coordinator(holder="btc", strategy=PairOfi(PairParams()), rules=RequoteRules(), run=1)
     return Holding(CFG, core, Rotation(CFG.market_slug, resolve, submit=inline))
 
 
@@ -105,7 +105,7 @@ def test_the_switch_withdraws_releases_and_resubscribes_to_the_next_window() -> 
     lease = topics.coord_lease("btc")
     assert [(t, type(m), m.market) for t, m in fx.publishes if t == lease] == [
         (lease, LeaseRelease, "0xm1"), (lease, Lease, "0xm2"), (lease, Lease, "0xm2")]
-    assert h.window == W2 and h.core.market == M2 and h.core.end_ns == W2.end_ns and not h.core.slots
+    assert h.window == W2 and h.core.market == M2 and h.core.end_ns == W2.end_ns and not h.core.orders.slots
 
 
 def test_a_failed_resolution_is_noted_each_time_it_fails_and_then_throttled() -> None:
@@ -129,3 +129,19 @@ def test_a_clean_stop_withdraws_and_releases() -> None:
     assert isinstance(cancel, CancelMarket) and cancel.reason == "coordinator stopping"
     release = LeaseRelease(holder="btc", market="0xm1", ts=T0 + 3 * S)
     assert fx.publishes == [(topics.coord_lease("btc"), release)]
+
+
+def test_the_state_carries_the_strategys_spread_and_the_volatility() -> None:
+    h = holding(W1)
+    h.every_second(T0, Effects())
+    h.every_second(T0 + S, Effects())
+    quote(h, M1, T0 + S)  # balanced: 0.42 + 0.54 -> 1 - 0.96 = 0.04 of spread, in YES terms
+    fx = Effects()
+    h.every_second(T0 + 2 * S, fx)
+    [state] = [m for _, m in fx.publishes if isinstance(m, CoordinatorState)]
+    assert (state.spread, state.volatility) == (40_000, 0)
+    h.core.mids.observe(T0 + 2 * S, 420_000)  # the YES mid (as the core sees it at decisions): 0.42 ...
+    h.core.mids.observe(T0 + 2 * S, 440_000)  # ... then 0.44
+    h.every_second(T0 + 3 * S, fx)
+    state = [m for _, m in fx.publishes if isinstance(m, CoordinatorState)][-1]
+    assert state.volatility == 47_619  # 0.02 / 0.42

@@ -7,11 +7,15 @@ The shell is driven as the node's loop drives it (``on_message`` for each messag
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
-from actors.coordinator.config import CoordinatorConfig
+from actors.coordinator import setup
+from actors.coordinator.config import CoordinatorConfig, NeutralConfig, RiskConfig
 from actors.coordinator.core import DEPENDENCIES
 from actors.coordinator.main import Shell
 from actors.coordinator.model import MarketSpec
+from actors.coordinator.risk.layer import RiskLayer
 from actors.coordinator.rotation import Rotation, Window
 from bus import topics
 from bus.codec import Header
@@ -22,6 +26,7 @@ from schemas import (
     BusMessage,
     CancelMarket,
     CancelOrders,
+    Halt,
     Heartbeat,
     InventoryState,
     OfiSide,
@@ -30,6 +35,7 @@ from schemas import (
     OrderPlaced,
     OrderUpdate,
     PlaceOrder,
+    Resume,
 )
 from tests.support.inline import inline
 from tests.support.quiet import Quiet
@@ -79,6 +85,22 @@ class FakeNode:
         return out
 
 
+@dataclass
+class MemoryHalts:
+    """``halt_file.HaltFile`` without a file: what the shell saved, and what a restart would read."""
+
+    record: dict[str, Any] | None = None
+    saves: int = 0
+    path: Path = Path("memory")
+
+    def restore(self, risk: RiskLayer, now: int) -> str:
+        risk.restore(self.record, now)
+        return ""
+
+    def save(self, record: dict[str, Any] | None) -> None:
+        self.record, self.saves = record, self.saves + 1
+
+
 def wake(shell: Shell, *msgs: BusMessage, src: str = "market-feed") -> None:
     """One wake-up of the loop: these messages, then ``on_drained``."""
     for msg in msgs:
@@ -95,15 +117,16 @@ def started(debounce_ms: int = 0) -> tuple[Shell, FakeNode, list[int]]:
     """A shell quoting both legs (placed as 0xy1 and 0xn1); the list counts its core's decisions."""
     node = FakeNode()
     cfg = CoordinatorConfig(name="t", market_slug="t", reprice_threshold=30_000, debounce_ms=debounce_ms)
-    shell = Shell(cfg, node, Rotation("t", lambda slug, at: Window(spec=M, slug="t", end_ns=0),  # type: ignore[arg-type]
-                                      submit=inline))
+    shell = Shell(cfg, setup.build(cfg, NeutralConfig(), RiskConfig(), run=1), node,  # type: ignore[arg-type]
+                  Rotation("t", lambda slug, at: Window(spec=M, slug="t", end_ns=0), submit=inline),
+                  MemoryHalts())  # type: ignore[arg-type]
     shell.flush(shell.holding.switch(Window(spec=M, slug="t", end_ns=0), T0, shell.fx))
     decisions: list[int] = []
     evaluate = shell.core.evaluate
 
-    def counted(now: int) -> list:  # type: ignore[type-arg]
+    def counted(now: int, fx: Effects | None = None) -> list:  # type: ignore[type-arg]
         decisions.append(now)
-        return evaluate(now)
+        return evaluate(now, fx)
 
     shell.core.evaluate = counted  # type: ignore[method-assign]
     for p in DEPENDENCIES:
@@ -213,8 +236,9 @@ def test_an_unresolvable_next_window_withdraws_at_the_end_and_places_nothing_unt
         return answer
 
     node = FakeNode(log=Quiet("market:t"))
-    shell = Shell(CoordinatorConfig(name="t", market_slug="t"), node,  # type: ignore[arg-type]
-                  Rotation("t", resolve, submit=inline))
+    cfg = CoordinatorConfig(name="t", market_slug="t")
+    shell = Shell(cfg, setup.build(cfg, NeutralConfig(), RiskConfig(), run=1), node,  # type: ignore[arg-type]
+                  Rotation("t", resolve, submit=inline), MemoryHalts())  # type: ignore[arg-type]
     second(shell, node, T0)  # resolves the current window...
     second(shell, node, T0 + S)  # ...and switches to it
     assert shell.holding.window is not None and shell.holding.window.spec == M
@@ -243,3 +267,21 @@ def test_an_unresolvable_next_window_withdraws_at_the_end_and_places_nothing_unt
     wake(shell, book("Y2", 400_000, 440_000), book("N2", 520_000, 560_000))
     placed = node.take()
     assert [(type(x), getattr(x, "market", "")) for x in placed] == [(PlaceOrder, "0xm2")] * 2
+
+
+def test_an_operators_halt_is_kept_and_taken_up_again_after_a_restart() -> None:
+    shell, node, _ = started()
+    halts: MemoryHalts = shell.halts  # type: ignore[assignment]
+    wake(shell, Halt(cmd_id="c1", holder="t", reason="news", ts=T0), src="ctl")
+    assert [type(x) for x in node.take()] == [CancelMarket]
+    assert halts.record is not None and halts.record["kind"] == "manual_halt"
+
+    cfg = CoordinatorConfig(name="t", market_slug="t")
+    again = Shell(cfg, setup.build(cfg, NeutralConfig(), RiskConfig(), run=2), FakeNode(),  # type: ignore[arg-type]
+                  Rotation("t", lambda slug, at: Window(spec=M, slug="t", end_ns=0), submit=inline),
+                  halts)  # type: ignore[arg-type]
+    assert again.core.risk.halt is not None and again.core.risk.halt.kind == "manual_halt"
+
+    wake(shell, Resume(cmd_id="c2", holder="t", reason="", ts=T0), src="ctl")
+    assert halts.record is None
+    assert [type(x) for x in node.take()] == [PlaceOrder, PlaceOrder]  # quoting again at once

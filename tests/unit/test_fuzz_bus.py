@@ -67,7 +67,7 @@ def test_decode_raises_only_frame_errors_on_damaged_real_frames(body: bytes, par
 
 @pytest.mark.parametrize(("frames", "why"), [
     ([b"md.book.\xff.", HEADER, BODIES[0]], "topic is not UTF-8"),
-    ([TOPIC, b"\x95\x03\xa1x\x01\x01\x01", BODIES[0]], "protocol version 3"),
+    ([TOPIC, b"\x95\x04\xa1x\x01\x01\x01", BODIES[0]], "protocol version 4"),
     ([TOPIC, HEADER, b"\x91" * 100_000], "bad body"),
     ([TOPIC, b"\x91" * 100_000, BODIES[0]], "bad header"),
     ([TOPIC, HEADER, b"\x92\xa4Bo\xffk\x00"], "bad body"),  # invalid UTF-8 in the tag: a UnicodeDecodeError

@@ -26,6 +26,7 @@ from bus import topics
         (topics.rewards_market("0xab"), b"rewards.market.0xab.", "rewards-scanner"),
         (topics.sys_hb("inventory"), b"sys.hb.inventory.", "inventory"),
         (topics.risk_event("executor"), b"risk.event.executor.", "executor"),
+        (topics.ctl_cmd("btc-updown-15m"), b"ctl.cmd.btc-updown-15m.", "ctl"),
     ],
 )
 def test_every_stream_has_a_builder_and_one_owner(built: bytes, expected: bytes, owner: str) -> None:

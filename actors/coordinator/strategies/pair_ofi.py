@@ -23,6 +23,7 @@ from actors.coordinator.model import (
     SIZE_STEP,
     YES_BID,
     Decision,
+    Leg,
     MarketSpec,
     Position,
     Quote,
@@ -30,6 +31,7 @@ from actors.coordinator.model import (
     clamp_price,
     floor_to_tick,
 )
+from actors.coordinator.strategies.base import Inputs
 from schemas.units import ONE
 
 
@@ -65,7 +67,7 @@ def _maker(price: int, top: Top, tick: int) -> int:
 
 
 def hedge_quote(params: PairParams, market: MarketSpec, held_avg_cost: int, missing: Top,
-                net_abs: int) -> Quote | None:
+                net_abs: int, leg: Leg = "yes") -> Quote | None:
     """Bid the missing leg at ``min(pair_target - held_avg_cost, missing_ask - tick)``; size = |net_diff|."""
     ceiling = params.pair_target - held_avg_cost
     price = min(ceiling, missing.ask - market.tick) if missing.ask else ceiling
@@ -73,7 +75,7 @@ def hedge_quote(params: PairParams, market: MarketSpec, held_avg_cost: int, miss
     if price < market.tick:
         return None  # no profitable hedge exists at this cost basis: do not rest one
     size = max(net_abs // SIZE_STEP * SIZE_STEP, market.min_size)
-    return Quote(price=min(price, ONE - market.tick), size=size)
+    return Quote(price=min(price, ONE - market.tick), size=size, leg=leg)
 
 
 def decide(params: PairParams, market: MarketSpec, yes: Top, no: Top, pos: Position, toxic: bool) -> Decision:
@@ -87,9 +89,26 @@ def decide(params: PairParams, market: MarketSpec, yes: Top, no: Top, pos: Posit
         if not pos.can_open:
             return Decision("blocked", "can_open false", {YES_BID: None, NO_BID: None})
         bid_yes, bid_no = balanced_prices(params, market, yes, no)
-        return Decision("balanced", "", {YES_BID: Quote(bid_yes, size), NO_BID: Quote(bid_no, size)})
+        return Decision("balanced", "", {YES_BID: Quote(bid_yes, size), NO_BID: Quote(bid_no, size, "no")},
+                        spread=ONE - bid_yes - bid_no)
     if net > 0:  # long YES: stop adding YES, buy the missing NO leg
-        return Decision("hedge", "net > 0", {YES_BID: None,
-                                             NO_BID: hedge_quote(params, market, pos.yes_avg_cost, no, net)})
+        return Decision("hedge", "net > 0", {
+            YES_BID: None, NO_BID: hedge_quote(params, market, pos.yes_avg_cost, no, net, "no")})
     return Decision("hedge", "net < 0", {NO_BID: None,
                                          YES_BID: hedge_quote(params, market, pos.no_avg_cost, yes, -net)})
+
+
+@dataclass(frozen=True, slots=True)
+class PairOfi:
+    """``pair_ofi`` behind the strategy interface (``strategies.base.Strategy``)."""
+
+    params: PairParams = PairParams()
+    name: str = "pair_ofi"
+    widens_on_reject: bool = False
+    merges_pairs: bool = True
+
+    def base_size(self, market: MarketSpec) -> int:
+        return max(self.params.bid_size, market.min_size)
+
+    def decide(self, i: Inputs) -> Decision:
+        return decide(self.params, i.market, i.yes, i.no, i.position, i.toxic)
