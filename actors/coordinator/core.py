@@ -40,6 +40,7 @@ from actors.coordinator.risk.limits import reduce_only_active
 from actors.coordinator.risk.params import RiskParams
 from actors.coordinator.signals import MidWindow, RejectWidening
 from actors.coordinator.strategies.base import Inputs, Strategy
+from actors.coordinator.strategies.follow import Follow
 from actors.coordinator.strategies.pair_ofi import PairOfi
 from bus import topics
 from bus.effects import Effects
@@ -48,6 +49,8 @@ from schemas import (
     Command,
     CtlMessage,
     FeedStatus,
+    FollowAbort,
+    FollowStart,
     InventoryState,
     OfiState,
     OrderCancelled,
@@ -110,6 +113,7 @@ class Coordinator:
     wake_at: int | None = None  # when a decision could differ with no new input (``next_change``)
     last_mode: str = ""  # the mode last noted
     cmd_topic: bytes = field(init=False)
+    rest_books: bool = field(init=False)
     adjust_topic: bytes = field(init=False)
 
     orders: Orders = field(init=False)
@@ -118,6 +122,7 @@ class Coordinator:
     risk: RiskLayer = field(init=False)
 
     def __post_init__(self) -> None:
+        self.rest_books = isinstance(self.strategy, Follow)  # trades on REST-polled books (WS down)
         self.orders = Orders(self.holder, self.run)
         self.cmd_topic = topics.exec_cmd(self.holder)
         self.adjust_topic = topics.coord_adjust(self.holder)
@@ -170,6 +175,8 @@ class Coordinator:
         asset = msg.asset
         if m is None or (asset != m.yes_asset and asset != m.no_asset):
             return False  # a token of another market (an unsubscription still in flight)
+        if msg.rest and not self.rest_books:
+            return False  # polled while the WebSocket is down: only follow trades on it
         bids, asks = msg.bids, msg.asks
         self.bids[asset] = bids  # the taker exit's depth walk (only the newest book is kept)
         top = Top(bids[0][0] if bids else 0, asks[0][0] if asks else 0)
@@ -248,11 +255,19 @@ class Coordinator:
                     reason="post_only_reject", market=market, max_ticks=self.rejects.max_ticks)
 
     def on_ctl(self, msg: CtlMessage, now: int, fx: Effects) -> None:
-        """An operator's command for this coordinator (``ctl.cmd.<holder>.``): to the risk layer."""
+        """An operator's command for this coordinator (``ctl.cmd.<holder>.``): to the risk layer, or to
+        strategy ``follow`` (a round started or aborted; answered as the risk layer answers)."""
         if msg.holder != self.holder:
             return
         market = self.market.market if self.market else ""
-        if isinstance(msg, HaltCmd):
+        if isinstance(msg, FollowStart | FollowAbort):
+            kind = "follow" if isinstance(msg, FollowStart) else "follow_abort"
+            if not self.risk.answered(msg.cmd_id, market, now, fx):
+                strategy = self.strategy
+                ok, what = (strategy.on_command(msg) if isinstance(strategy, Follow)
+                            else (False, f"refused: strategy is {strategy.name}, not follow"))
+                self.risk.answer(msg.cmd_id, kind, "info" if ok else "warn", what, market, now, fx)
+        elif isinstance(msg, HaltCmd):
             self.risk.on_halt(msg.cmd_id, msg.reason, market, now, fx)
         else:
             self.risk.on_resume(msg.cmd_id, msg.reason, market, now, fx)
@@ -398,6 +413,8 @@ class Coordinator:
                                               False, now))
         self.mode, self.reason = decision.mode, decision.reason
         self.spread, self.requote_ns = decision.spread, decision.requote_ns
+        for event, fields in decision.notes:  # follow's actions and transitions
+            fx.note(event, market=m.market, **fields)
         if orders.sweep:
             commands.extend(orders.swept(m, now))
         actions = plan(decision.want, orders.slots, orders.last_action, orders.blocked_until, self.rules, now,
