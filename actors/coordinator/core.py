@@ -112,6 +112,7 @@ class Coordinator:
     dirty: bool = False  # an input changed what the decision reads since the last one
     wake_at: int | None = None  # when a decision could differ with no new input (``next_change``)
     last_mode: str = ""  # the mode last noted
+    cancel_on_start: bool = False  # a restored follow round: cancel what a previous run left, once
     cmd_topic: bytes = field(init=False)
     rest_books: bool = field(init=False)
     adjust_topic: bytes = field(init=False)
@@ -140,6 +141,8 @@ class Coordinator:
         self.position, self.toxic, self.position_ts, self.ofi_ts = None, False, 0, 0
         self.inventory = None
         self.orders.reset()
+        if self.cancel_on_start:  # the first withdrawal (books not in yet) is a CancelMarket
+            self.cancel_on_start, self.orders.withdrawn = False, False
         self.bids.clear()
         self.mids.reset()
         self.rejects.reset()

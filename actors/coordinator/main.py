@@ -71,6 +71,7 @@ class Shell:
             record, problem = rounds.load()
             if record is not None:
                 self.follow.restore(record)
+                c.cancel_on_start = True  # the killed run's orders may still rest: cancelled first
             if record is not None or problem:
                 node.log.warning("follow_restored", path=str(rounds.path), record=record, problem=problem)
         self.follow_saved = self.follow.version if self.follow is not None else 0

@@ -289,7 +289,8 @@ def test_an_operators_halt_is_kept_and_taken_up_again_after_a_restart() -> None:
 
 def test_a_follow_round_is_kept_in_its_file_and_taken_up_after_a_restart(tmp_path: Path) -> None:
     """Strategy follow: every change of the round is written to its file (``follow_file``); a coordinator
-    started again (after a kill -9: nothing but the file survives) takes the round up and posts again."""
+    started again (after a kill -9: nothing but the file survives) cancels what the killed run left in its
+    market, takes the round up and posts again."""
     from actors.coordinator.config import FollowConfig
     from actors.coordinator.follow_file import FollowFile
     from actors.coordinator.strategies.follow import Follow
@@ -327,6 +328,8 @@ def test_a_follow_round_is_kept_in_its_file_and_taken_up_after_a_restart(tmp_pat
     again = shell_at(2, node2)  # the first one was killed: only its file is left
     assert isinstance(again.core.strategy, Follow) and again.core.strategy.machine.state == "BUYING"
     wake(again, book("Y", 400_000, 440_000), book("N", 560_000, 600_000))
-    [place] = [x for x in node2.take() if isinstance(x, PlaceOrder)]
+    cmds = node2.take()
+    assert isinstance(cmds[0], CancelMarket)  # what the killed run left is cancelled first
+    [place] = [x for x in cmds if isinstance(x, PlaceOrder)]
     assert (place.asset, place.side, place.price, place.size) == ("N", "BUY", 560_000, 20_000_000)
     assert again.core.strategy.status().round == 1

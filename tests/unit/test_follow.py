@@ -343,6 +343,7 @@ def test_an_order_filled_in_full_is_not_posted_again_before_inventory_shows_it()
     sim.qty, sim.cost = 10 * MICRO, 4 * MICRO  # inventory catches up
     sim.step(400_000, 450_000, dt=0.1)
     assert sim.machine.state == "SELLING" and BUY_SLOT not in sim.slots
+    assert sim.slots[SELL_SLOT].price == 450_000 and sim.slots[SELL_SLOT].size == 10 * MICRO
 
 
 def test_nothing_bought_ends_the_round_in_cooldown_and_a_sell_below_the_minimum_size_is_dust() -> None:

@@ -219,7 +219,8 @@ class FollowMachine:
                 return want, out
         if self.state == "LONG":
             r.floor = floor_price(self.params, r.avg_buy)
-            r.posted_at = r.last_post = 0
+            r.posted_at = r.last_post = r.gone_at = 0
+            r.seen = False
             self._to("SELLING", "long", now, out, floor=r.floor, avg_buy=r.avg_buy, bought=r.bought)
         if self.state in ACTIVE:
             want.update(self._sell(market, top, qty, slots.get(SELL_SLOT), now, out))
