@@ -72,6 +72,7 @@ DEPENDENCIES = ("inventory", "ofi", "executor", "market-feed", "user-feed")
 # (market = our condition id or coordinator name) or account-wide (market = "").
 HALT_KINDS = frozenset({"inventory_mismatch", "account"})
 TERMINAL_ORDER_STATUSES = ("CANCELED", "INVALID", "UNMATCHED")
+REST_GRACE_NS = 3 * NS  # follow: a socket gone, the last book is kept this long for the REST books to come
 EXEC_PIPE = "exec"  # the shell's PUSH pipe to the executor
 
 
@@ -92,6 +93,7 @@ class Coordinator:
     market: MarketSpec | None = None
     tops: dict[str, Top] = field(default_factory=dict)
     feed_live: dict[str, bool] = field(default_factory=dict)
+    feed_down: dict[str, int] = field(default_factory=dict)  # follow: when a token's socket went down
     position: Position | None = None
     inventory: InventoryState | None = None  # the last state, whole: legs and limits for the overlap rule
     position_ts: int = 0
@@ -138,6 +140,7 @@ class Coordinator:
         self.market, self.end_ns = market, end_ns
         self.tops.clear()
         self.feed_live.clear()
+        self.feed_down.clear()
         self.position, self.toxic, self.position_ts, self.ofi_ts = None, False, 0, 0
         self.inventory = None
         self.orders.reset()
@@ -187,6 +190,7 @@ class Coordinator:
             return False
         self.tops[asset] = top
         self.feed_live[asset] = True
+        self.feed_down.pop(asset, None)
         self.origin_ts = msg.ts_recv
         self.dirty = True
         return True
@@ -200,6 +204,11 @@ class Coordinator:
         return True
 
     def on_feed_status(self, msg: FeedStatus) -> None:
+        """A token's feed went live or not. For ``follow`` (it trades on the market-feed's REST books while
+        the socket is down) the last book stays usable for ``REST_GRACE_NS``, so a dropped socket does not
+        withdraw its orders before the first REST book arrives."""
+        if self.rest_books and not msg.live and self.feed_live.get(msg.asset, False):
+            self.feed_down.setdefault(msg.asset, msg.ts)
         self.feed_live[msg.asset] = msg.live
         self.dirty = True
 
@@ -334,7 +343,9 @@ class Coordinator:
             return ["market", *why]
         for asset in (m.yes_asset, m.no_asset):
             if asset not in self.tops or not self.feed_live.get(asset, False):
-                why.append(f"book:{asset[:8]}")
+                down = self.feed_down.get(asset)
+                if down is None or now - down >= REST_GRACE_NS:
+                    why.append(f"book:{asset[:8]}")
         if self.position is None or now - self.position_ts >= self.liveness_ns:
             why.append("inventory_state")
         if now - self.ofi_ts >= self.liveness_ns:

@@ -249,17 +249,20 @@ def test_item7_ws_down_rest_books_keep_follow_trading_others_withdraw(strategy: 
     c.evaluate(T0)
     for asset in ("Y", "N"):
         c.on_feed_status(FeedStatus(asset=asset, live=False, reason="reconnecting", ts=T0))
-    assert c.evaluate(T0 + NS) and c.mode == "withdrawn"  # the socket dropped: withdrawn until REST books
+    c.evaluate(T0 + NS)  # the socket dropped: follow keeps the last book for a grace, the others withdraw
+    assert c.mode == ("buying" if keeps_trading else "withdrawn")
+    _alive(c, T0 + 4 * NS)
+    withdrawn = c.evaluate(T0 + 4 * NS)  # no REST book within the grace: withdrawn (neutral: already)
+    assert c.mode == "withdrawn" and bool(withdrawn) == keeps_trading
     c.on_book(_book("Y", 410_000, 450_000, rest=True))
     c.on_book(_book("N", 550_000, 590_000, rest=True))
-    cmds = c.evaluate(T0 + 2 * NS)
-    if keeps_trading:  # posted again (the withdrawal cancelled it), post-only, at the bid it followed
-        assert c.mode == "buying"
-        [place] = [x for x in cmds if isinstance(x, PlaceOrder)]
-        assert (place.side, place.price, place.post_only) == ("BUY", 400_000, True)
-        _alive(c, T0 + 11 * NS)
+    _alive(c, T0 + 5 * NS)
+    cmds = c.evaluate(T0 + 5 * NS)
+    if keeps_trading:  # trading on REST books: the order the withdrawal cancelled is posted again,
+        assert c.mode == "buying" and not cmds  # once inventory could have shown a fill of it
+        _alive(c, T0 + 11 * NS)  # and the re-post interval since its first placement is over
         [place] = [x for x in c.evaluate(T0 + 11 * NS) if isinstance(x, PlaceOrder)]
-        assert place.price == 410_000  # the REST book's bid rose a tick: followed up
+        assert (place.side, place.price, place.post_only) == ("BUY", 410_000, True)  # at the REST bid
     else:
         assert c.mode == "withdrawn" and not any(isinstance(x, PlaceOrder) for x in cmds)
 
