@@ -400,3 +400,13 @@ def test_the_coordinator_answers_follow_commands_once_and_notes_the_records() ->
     events = [e for _, e, _ in fx.notes]
     assert "follow_state" in events and "follow_place" in events
     assert c.mode == "buying"
+
+
+def test_a_round_whose_market_rotated_away_ends_and_the_new_market_starts_flat() -> None:
+    sim = Sim(manual())
+    bought_and_selling(sim)
+    sim.market = MarketSpec(market="0xm2", yes_asset="Y2", no_asset="N2", tick=10_000, min_size=1_000_000)
+    sim.qty = sim.cost = 0
+    want = sim.step(400_000, 450_000, dt=1)
+    assert want == {BUY_SLOT: None, SELL_SLOT: None} and sim.machine.state == "COOLDOWN"
+    assert sim.machine.round is not None and sim.machine.round.status == "MARKET_ENDED"

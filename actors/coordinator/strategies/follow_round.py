@@ -132,6 +132,7 @@ class Round:
     base_qty: int
     base_cost: int
     trigger: str
+    market: str = ""  # the condition id the round trades in
     bought: int = 0
     cost: int = 0  # USD paid for ``bought``
     sold: int = 0
@@ -202,6 +203,10 @@ class FollowMachine:
         self.drops["no"].observe(now, no.mid if no.two_sided else 0)
         if self.abort_reason and self.round is not None:
             return self._end(now, "ABORTED", f"aborted: {self.abort_reason}", out, slots), out
+        if self.state in ACTIVE and self.round is not None and self.round.market not in ("", market.market):
+            # the window rotated (or a restart found another market): the round's token is not traded
+            # here; what it holds is left to the old market's resolution
+            return self._end(now, "MARKET_ENDED", "market_ended", out, slots), out
         self.abort_reason = ""
         if self.state == "COOLDOWN" and (now >= self.cooldown_until or self.pending is not None):
             self._to("FLAT", "cooldown_over" if self.pending is None else "manual", now, out)
@@ -253,7 +258,7 @@ class FollowMachine:
         target = max(target, min_buyable(p, top.bid, market))
         qty, avg = (pos.yes_qty, pos.yes_avg_cost) if leg == "yes" else (pos.no_qty, pos.no_avg_cost)
         self.rounds += 1
-        self.round = Round(self.rounds, leg, target, qty, qty * avg // MICRO, trigger)
+        self.round = Round(self.rounds, leg, target, qty, qty * avg // MICRO, trigger, market.market)
         for d in self.drops.values():
             d.clear()
         self._to("BUYING", trigger.split(":")[0], now, out, leg=leg, target=target, bid=top.bid,
