@@ -25,6 +25,7 @@ from actors.coordinator.strategies.follow_round import (
     target_shares,
 )
 from actors.coordinator.strategies.neutral import Neutral
+from actors.coordinator.strategies.pair_ofi import PairOfi
 from bus.effects import Effects
 from schemas import Book, FeedStatus, FollowAbort, FollowStart, InventoryState, OfiSide, OfiState, PlaceOrder
 from schemas.units import MICRO, NS, ONE
@@ -225,7 +226,7 @@ def _alive(c: Coordinator, now: int) -> Coordinator:
     return c
 
 
-def _core(strategy: Follow | Neutral) -> Coordinator:
+def _core(strategy: Follow | Neutral | PairOfi) -> Coordinator:
     c = Coordinator(holder="h", strategy=strategy, run=1)
     c.set_market(M)
     return _alive(c, T0)
@@ -236,13 +237,14 @@ def _book(asset: str, bid: int, ask: int, rest: bool = False) -> Book:
                 epoch=1, ts_event=0, ts_recv=0, rest=rest)
 
 
-@pytest.mark.parametrize("strategy,keeps_trading", [("follow", True), ("neutral", False)])
+@pytest.mark.parametrize("strategy,keeps_trading",
+                         [("follow", True), ("neutral", False), ("pair_ofi", False)])
 def test_item7_ws_down_rest_books_keep_follow_trading_others_withdraw(strategy: str,
                                                                       keeps_trading: bool) -> None:
     """§10.7: the market WebSocket down (feed status not live), the market-feed's REST-polled books (marked
     ``rest``) keep ``follow`` working on bid and ask; ``neutral`` (and ``pair_ofi``) still withdraw."""
     follow = Follow(manual())
-    c = _core(follow if strategy == "follow" else Neutral())
+    c = _core({"follow": follow, "neutral": Neutral(), "pair_ofi": PairOfi()}[strategy])
     c.on_book(_book("Y", 400_000, 450_000))
     c.on_book(_book("N", 550_000, 600_000))
     follow.machine.request("cmd-1", "yes", 10 * MICRO, 0)
