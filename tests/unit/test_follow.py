@@ -412,3 +412,18 @@ def test_a_round_whose_market_rotated_away_ends_and_the_new_market_starts_flat()
     want = sim.step(400_000, 450_000, dt=1)
     assert want == {BUY_SLOT: None, SELL_SLOT: None} and sim.machine.state == "COOLDOWN"
     assert sim.machine.round is not None and sim.machine.round.status == "MARKET_ENDED"
+
+
+def test_a_follow_command_to_another_strategy_is_refused_and_an_abort_without_a_round_too() -> None:
+    c = _core(Neutral())
+    fx = Effects()
+    c.on_ctl(FollowStart(cmd_id="x1", holder="h", outcome="YES", shares=5 * MICRO, usd=0, ts=0), T0, fx)
+    c.on_ctl(FollowAbort(cmd_id="x2", holder="h", reason="", ts=0), T0, fx)
+    answers = [(m.kind, m.severity, m.message) for _, m in fx.publishes]  # type: ignore[union-attr]
+    assert answers == [("follow", "warn", "x1: refused: strategy is neutral, not follow"),
+                       ("follow_abort", "warn", "x2: refused: strategy is neutral, not follow")]
+    follow = Follow(manual())
+    c = _core(follow)
+    fx = Effects()
+    c.on_ctl(FollowAbort(cmd_id="x3", holder="h", reason="", ts=0), T0, fx)
+    assert [m.message for _, m in fx.publishes] == ["x3: nothing to abort (FLAT)"]  # type: ignore[union-attr]
