@@ -214,7 +214,7 @@ def test_recovers_after_the_venue_drops_the_socket(
         assert client.request("POST", "/_venue/ws/drop", b"{}")[0] == 200
         client.close()
         tape.expect(FeedStatus, since=mark, asset=yes, live=False, reason="reconnecting")
-        again = tape.expect(Book, since=mark, asset=yes)
+        again = tape.expect(Book, since=mark, asset=yes, rest=False)  # the socket's, not REST's
         assert again.epoch > first.epoch and (again.bids, again.asks) == (first.bids, first.asks)
         tape.expect(FeedStatus, since=mark, asset=yes, live=True, reason="snapshot")
         prog.read_until(lambda line: '"event":"ws_closed"' in line)
@@ -240,7 +240,7 @@ def test_recovers_after_a_silent_freeze(
         stale = tape.expect(FeedStatus, since=mark, asset=yes, live=False, timeout=5)
         assert stale.reason == "stale"
         mark = tape.mark()
-        again = tape.expect(Book, since=mark, asset=yes)  # after the freeze: resubscribed
+        again = tape.expect(Book, since=mark, asset=yes, rest=False)  # resubscribed (not REST)
         assert again.epoch > first.epoch
         tape.expect(FeedStatus, since=mark, asset=yes, live=True, reason="snapshot")
         line = prog.read_until(lambda line: '"event":"ws_reconnect"' in line)
@@ -273,7 +273,7 @@ def test_tick_size_change_on_the_venue_starts_a_new_epoch(
         assert (change.old_tick, change.new_tick) == (10_000, 1_000)
         tape.expect(FeedStatus, since=mark, asset=yes, live=False, reason="tick_change")
         after = tape.mark()
-        book = tape.expect(Book, since=after, asset=yes)
+        book = tape.expect(Book, since=after, asset=yes, rest=False)
         assert book.tick == 1_000 and book.epoch > first.epoch
         tape.expect(FeedStatus, since=after, asset=yes, live=True)
     finally:
