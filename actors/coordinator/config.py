@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from bus.config import Env
+from bus.config import ConfigError, Env
 from schemas.units import MICRO
 
 NonNegative = Annotated[int, Meta(ge=0)]
@@ -101,4 +101,4 @@ class FollowConfig(msgspec.Struct, frozen=True, kw_only=True):
 
     def __post_init__(self) -> None:
         if not self.usd and not self.shares:
-            raise ValueError("PM_FOLLOW_USD / PM_FOLLOW_SHARES: one of them must be above 0")
+            raise ConfigError("PM_FOLLOW_USD", "PM_FOLLOW_USD or PM_FOLLOW_SHARES must be above 0")
