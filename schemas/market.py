@@ -21,6 +21,7 @@ class Book(Message, frozen=True, tag="md.book"):
     epoch: int  # increments on every snapshot that replaces the book (reconnect, tick change)
     ts_event: int
     ts_recv: int
+    more: bool = False  # a Book of the same market follows from the same socket read: decide on that one
 
 
 class Trade(Message, frozen=True, tag="md.trade"):
