@@ -23,6 +23,7 @@ class Book(Message, frozen=True, tag="md.book"):
     ts_event: int
     ts_recv: int
     rest: bool = False
+    more: bool = False  # a Book of the same market follows from the same socket read: decide on that one
 
 
 class Trade(Message, frozen=True, tag="md.trade"):

@@ -112,6 +112,7 @@ class Coordinator:
     run: int = 0  # the program's run id, in command ids
     end_ns: int = 0  # when the market's window ends (0: it does not rotate)
     dirty: bool = False  # an input changed what the decision reads since the last one
+    frame_open: bool = False  # the last book read said the rest of its frame follows (``Book.more``)
     wake_at: int | None = None  # when a decision could differ with no new input (``next_change``)
     last_mode: str = ""  # the mode last noted
     cancel_on_start: bool = False  # a restored follow round: cancel what a previous run left, once
@@ -183,6 +184,7 @@ class Coordinator:
             return False  # a token of another market (an unsubscription still in flight)
         if msg.rest and not self.rest_books:
             return False  # polled while the WebSocket is down: only follow trades on it
+        self.frame_open = msg.more
         bids, asks = msg.bids, msg.asks
         self.bids[asset] = bids  # the taker exit's depth walk (only the newest book is kept)
         top = Top(bids[0][0] if bids else 0, asks[0][0] if asks else 0)
@@ -304,13 +306,18 @@ class Coordinator:
     def decide(self, now: int, fx: Effects) -> None:
         """The hot path, once per wake-up of the loop (on the newest books only): act if an input changed
         what the decision reads or a time-based condition came due; otherwise the decision would be the
-        previous one again (nothing to send, nothing to update)."""
+        previous one again (nothing to send, nothing to update). While a frame is open (the YES book of a
+        price change read, its NO book not yet) it waits for the rest: the pair is decided once; if that
+        book never came, the ``PM_EVALUATE_MS`` timer (``act``) decides anyway."""
+        if self.frame_open:
+            return
         if self.dirty or (self.wake_at is not None and now >= self.wake_at):
             self.dirty = False
             self.act(now, fx)
 
     def act(self, now: int, fx: Effects) -> None:
         """Decide now: the commands are pushed first, back to back; a change of mode is noted after."""
+        self.frame_open = False  # decided on what arrived (the timer's fallback when a frame's rest is lost)
         end = self.end_ns
         commands = self.rotating(now) if end and now >= end else self.evaluate(now, fx)  # window_over, inline
         if commands:

@@ -22,7 +22,7 @@ import requests
 from actors.market_feed import replay
 from actors.market_feed.config import FeedConfig
 from actors.market_feed.core import MarketFeed
-from actors.market_feed.effects import FeedEffects, conflate
+from actors.market_feed.effects import FeedEffects, conflate, mark_frames
 from actors.market_feed.rest_books import RestPoller
 from actors.market_feed.shards import Action, Close, Connect, Send, Shards
 from bus import topics
@@ -104,6 +104,8 @@ class FeedShell:
         feed.apply(events[:cut] if cut < len(events) else events, now, fx)
         if cut > 1 and self.cfg.conflate:
             fx.publishes = conflate(fx.publishes)
+        if len(fx.publishes) > 1:
+            mark_frames(fx.publishes)
         self.node.apply(fx)
         if cut < len(events):
             fx.clear()  # performed; the rest goes into the same object (resnap, data, pong are kept)
@@ -191,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.replay:
         return replay.run(args.replay, cfg)
     bus, venue, log = load_or_exit(BusConfig, PROGRAM), load_or_exit(VenueEndpoints, PROGRAM), Logger(PROGRAM)
-    node = Node(PROGRAM, bus, subscriptions=[topics.prefix("coord", "lease")], log=log)
+    node = Node(PROGRAM, bus, subscriptions=[topics.prefix("coord", "lease")], md_bind=True, log=log)
     feed = cfg.feed()  # the pure core: books, and the shards of sockets that feed them
     shell = FeedShell(node, cfg, feed, Shards(feed, cfg.timing(), random.Random()),
                       venue.ws_base_url + "/market", venue.rest_url)

@@ -293,7 +293,8 @@ def test_sigterm_exits_promptly_with_open_sockets_and_a_hanging_connect(
     silent.settimeout(10)  # the accept below is bounded
     port = silent.getsockname()[1]
     env = program_env(Path(bus.run_dir), PM_LOCAL_VENUE_URL=venue.urls["clob"], **FAST)
-    hung_env = {**env, "PM_VENUE": "polymarket", "POLYMARKET_WS_BASE_URL": f"ws://127.0.0.1:{port}/ws"}
+    hung_env = {**env, "PM_VENUE": "polymarket", "POLYMARKET_WS_BASE_URL": f"ws://127.0.0.1:{port}/ws",
+                "PM_MD_DIRECT": "false"}  # one md PUB per bus: the second feed goes through the proxy
     tape = Tape(bus, b"md.status.")
     progs = [Program(["-m", "actors.market_feed"], env), Program(["-m", "actors.market_feed"], hung_env)]
     coordinator = Coordinator(bus, markets[5].condition_id, list(markets[5].token_ids))
