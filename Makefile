@@ -106,6 +106,15 @@ chaos: install
 reset-paper: install
 	@$(BIN)/python deploy/reset_paper.py $(if $(filter yes,$(CONFIRM)),--yes)
 
+## ctl: the operator's commands (`make ctl ARGS="status"`; ./pmctl is the same without make)
+.PHONY: ctl ctl-status positions orders pnl cancel-all
+ctl: install
+	@$(BIN)/python -m actors.ctl $(ARGS)
+
+## ctl-status, positions, orders, pnl: the listings (`./pmctl status` ...); cancel-all: every order, acknowledged
+ctl-status positions orders pnl cancel-all: install
+	@$(BIN)/python -m actors.ctl $(patsubst ctl-%,%,$@) $(ARGS)
+
 ## clean: remove .venv, sockets and logs (keeps var/*.sqlite: the paper account, fill journal, order registry)
 clean:
 	rm -rf $(VENV) $(VAR)/run $(VAR)/log

@@ -3,16 +3,18 @@
 Each command module registers its subcommands (``register(subparsers)``, which sets ``run`` and optionally
 ``check`` on the parsed arguments); ``run`` returns the exit code.
 - ``reconcile_cmd``: ``reconcile`` inventory against the venue (``--adopt-venue`` repairs one market);
-- ``halts``: ``resume`` and ``halt`` a coordinator (risk halts).
+- ``halts``: ``resume`` and ``halt`` a coordinator (risk halts);
+- ``listing``: ``status``, ``positions``, ``orders``, ``pnl`` (read-only);
+- ``cancel_cmd``: ``cancel-all [--market M]`` through the executor, acknowledged.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from actors.ctl import halts, reconcile_cmd
+from actors.ctl import cancel_cmd, halts, listing, reconcile_cmd
 
-COMMANDS = (reconcile_cmd, halts)
+COMMANDS = (reconcile_cmd, halts, listing, cancel_cmd)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,111 @@
+"""``python -m actors.ctl`` against a running engine (real processes, the local venue, loopback only):
+``status``, ``positions``, ``orders``, ``pnl`` list what the engine does (text and ``--json``, exit codes),
+``cancel-all`` goes through the executor and is acknowledged, the cancelled orders seen gone at the venue.
+One engine for the module; each test waits for what it needs (no fixed sleep)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from schemas import OpenOrders
+from tests.support.procs import REPO
+from tests.support.stack import Stack
+from tests.support.waits import wait_for_value, wait_until
+
+pytestmark = pytest.mark.e2e
+
+VENUE = {"window_seconds": 600, "intervals": ["15m"], "assets": ["btc"], "reward_markets": 0,
+         "flow_params": {"noise_rate_per_min": 60.0}}
+ENGINE = {"PM_BID_SIZE": "5", "PM_HEARTBEAT_MS": "500"}
+MARKET = "btc-updown-15m"
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Stack]:
+    with Stack(venue_config=VENUE, env=ENGINE) as s:
+        s.start_engine(markets=[MARKET], window_seconds=600)
+        assert s.bus is not None
+        s.bus.wait_for(lambda t, h, m: isinstance(m, OpenOrders) and any(o.holder == MARKET
+                                                                          for o in m.orders), 90)
+        yield s
+
+
+def ctl(stack: Stack, *args: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "actors.ctl", *args], cwd=REPO, env=stack.env(),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def as_json(done: subprocess.CompletedProcess[str]) -> Any:
+    return json.loads(done.stdout)
+
+
+def test_every_command_has_help() -> None:
+    for command in ("status", "positions", "orders", "pnl", "cancel-all"):
+        done = subprocess.run([sys.executable, "-m", "actors.ctl", command, "--help"], cwd=REPO,
+                              capture_output=True, text=True, timeout=30)
+        assert done.returncode == 0 and "usage:" in done.stdout, command
+
+
+def test_status_lists_every_program_with_its_heartbeat(stack: Stack) -> None:
+    done = ctl(stack, "status", "--json")
+    body = as_json(done)
+    rows = {r["program"]: r for r in body["rows"]}
+    for program in ("bus", "executor", "inventory", "ofi", "user-feed", "market-feed", f"market:{MARKET}"):
+        assert rows[program]["heartbeat_age_s"] is not None and rows[program]["heartbeat_age_s"] < 3, program
+    assert body["supervisord"].startswith("supervisord not reachable")  # the Stack runs no supervisord
+    assert done.returncode == 0, done.stdout  # every program heard
+    text = ctl(stack, "status")
+    assert "executor" in text.stdout and "heartbeat" in text.stdout.splitlines()[0]
+
+
+def test_orders_lists_the_coordinators_quotes(stack: Stack) -> None:
+    def listed() -> list[dict[str, Any]] | None:  # between a cancel and its replacement the list may be empty
+        done = ctl(stack, "orders", "--json", "--holder", MARKET)
+        assert done.returncode == 0, done.stderr
+        return as_json(done)["rows"] or None
+
+    rows = wait_for_value(listed, "the coordinator's orders listed", timeout=60, every=0.5)
+    assert all(r["holder"] == MARKET and r["post_only"] for r in rows)
+    venue_ids = {o["id"] for o in stack.open_orders()}
+    assert {r["order_id"] for r in rows} & venue_ids
+    assert "holder" in ctl(stack, "orders").stdout
+
+
+def test_positions_and_pnl_read_the_journal(stack: Stack) -> None:
+    positions = ctl(stack, "positions", "--json")
+    assert positions.returncode == 0, positions.stderr
+    rows = as_json(positions)["rows"]
+    assert any(r["name"] == MARKET for r in rows)  # the market inventory learned from the lease, named
+    pnl = ctl(stack, "pnl", "--json")
+    assert pnl.returncode == 0, pnl.stderr
+    body = as_json(pnl)
+    assert set(body["total"]) >= {"realized", "unrealized", "rewards", "fees", "fills"}
+    assert body["total"]["realized"] == sum(r["realized"] for r in body["rows"])
+    assert "TOTAL" in ctl(stack, "pnl").stdout
+
+
+def test_cancel_all_of_one_market_goes_through_the_executor(stack: Stack) -> None:
+    before = wait_for_value(lambda: {o["id"] for o in stack.open_orders()} or None, "orders at the venue",
+                            timeout=60, every=0.2)
+    done = ctl(stack, "cancel-all", "--market", MARKET, "--timeout", "30")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "acknowledged" in done.stdout
+    wait_until(lambda: not before & {o["id"] for o in stack.open_orders()},
+               "the old orders gone at the venue", timeout=30)
+
+
+def test_cancel_all_of_an_unknown_market_says_so(stack: Stack) -> None:
+    done = ctl(stack, "cancel-all", "--market", "nobody-trades-this")
+    assert done.returncode == 3 and "no running coordinator" in done.stdout
+
+
+def test_cancel_all_cancels_every_order(stack: Stack) -> None:
+    done = ctl(stack, "cancel-all", "--timeout", "30")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "every order: acknowledged" in done.stdout
