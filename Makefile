@@ -107,12 +107,13 @@ reset-paper: install
 	@$(BIN)/python deploy/reset_paper.py $(if $(filter yes,$(CONFIRM)),--yes)
 
 ## ctl: the operator's commands (`make ctl ARGS="status"`; ./pmctl is the same without make)
-.PHONY: ctl ctl-status positions orders pnl cancel-all
+.PHONY: ctl ctl-status positions orders pnl cancel-all doctor livetest
 ctl: install
 	@$(BIN)/python -m actors.ctl $(ARGS)
 
-## ctl-status, positions, orders, pnl: the listings (`./pmctl status` ...); cancel-all: every order, acknowledged
-ctl-status positions orders pnl cancel-all: install
+## ctl-status, positions, orders, pnl: the listings (`./pmctl status` ...); cancel-all: every order, acknowledged;
+## doctor: the pre-flight checklist; livetest: one harmless order through the whole chain (ARGS="--yes-real-money" live)
+ctl-status positions orders pnl cancel-all doctor livetest: install
 	@$(BIN)/python -m actors.ctl $(patsubst ctl-%,%,$@) $(ARGS)
 
 ## clean: remove .venv, sockets and logs (keeps var/*.sqlite: the paper account, fill journal, order registry)

@@ -5,16 +5,18 @@ Each command module registers its subcommands (``register(subparsers)``, which s
 - ``reconcile_cmd``: ``reconcile`` inventory against the venue (``--adopt-venue`` repairs one market);
 - ``halts``: ``resume`` and ``halt`` a coordinator (risk halts);
 - ``listing``: ``status``, ``positions``, ``orders``, ``pnl`` (read-only);
-- ``cancel_cmd``: ``cancel-all [--market M]`` through the executor, acknowledged.
+- ``cancel_cmd``: ``cancel-all [--market M]`` through the executor, acknowledged;
+- ``doctor_cmd``: ``doctor``, the pre-flight checklist;
+- ``livetest_cmd``: ``livetest``, one harmless order through the whole chain.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from actors.ctl import cancel_cmd, halts, listing, reconcile_cmd
+from actors.ctl import cancel_cmd, doctor_cmd, halts, listing, livetest_cmd, reconcile_cmd
 
-COMMANDS = (reconcile_cmd, halts, listing, cancel_cmd)
+COMMANDS = (reconcile_cmd, halts, listing, cancel_cmd, doctor_cmd, livetest_cmd)
 
 
 def main(argv: list[str] | None = None) -> int:

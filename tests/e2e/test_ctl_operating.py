@@ -17,6 +17,7 @@ from schemas import OpenOrders
 from tests.support.procs import REPO
 from tests.support.stack import Stack
 from tests.support.waits import wait_for_value, wait_until
+from venue_client.endpoints import LOCAL_TEST_PRIVATE_KEY
 
 pytestmark = pytest.mark.e2e
 
@@ -109,3 +110,33 @@ def test_cancel_all_cancels_every_order(stack: Stack) -> None:
     done = ctl(stack, "cancel-all", "--timeout", "30")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "every order: acknowledged" in done.stdout
+
+
+def test_doctor_passes_against_the_running_engine_and_never_prints_the_key(stack: Stack) -> None:
+    done = ctl(stack, "doctor", "--skip", "supervisord")  # the Stack runs the programs without supervisord
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    for name in ("packages", "config", "venue rest", "venue ws market", "venue ws user", "clock", "key",
+                 "api credentials", "program executor", f"program market:{MARKET}", "disk"):
+        assert any(line.startswith(f"✓ {name} ") for line in lines), (name, done.stdout)
+    assert "- supervisord" in done.stdout and lines[-1] == "all checks passed"
+    key = LOCAL_TEST_PRIVATE_KEY.removeprefix("0x")
+    assert key not in done.stdout + done.stderr and key[:16] not in done.stdout
+
+
+def test_doctor_fails_with_a_hint_when_the_venue_is_unreachable(stack: Stack) -> None:
+    env = stack.env(PM_LOCAL_VENUE_URL="http://127.0.0.1:9")  # nothing listens on the discard port
+    done = subprocess.run([sys.executable, "-m", "actors.ctl", "doctor", "--skip", "supervisord", "--json"],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    checks = {c["name"]: c for c in json.loads(done.stdout)["checks"]}
+    assert checks["venue rest"]["verdict"] == "fail" and "venue up" in checks["venue rest"]["hint"]
+    assert checks["clock"]["verdict"] == "fail" and checks["python"]["verdict"] == "ok"
+
+
+def test_livetest_places_sees_and_cancels_one_harmless_order(stack: Stack) -> None:
+    done = ctl(stack, "livetest", "--market", MARKET, "--timeout", "30", timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    ticks = [line for line in done.stdout.splitlines() if line.startswith("✓ ")]
+    assert len(ticks) == 6, done.stdout
+    assert not [o for o in stack.open_orders() if o.get("price") in ("0.01", "0.001")]  # gone at the venue
