@@ -106,6 +106,11 @@ chaos: install
 reset-paper: install
 	@$(BIN)/python deploy/reset_paper.py $(if $(filter yes,$(CONFIRM)),--yes)
 
+## dash: the live terminal dashboard (listens only; q quits, / filters markets)
+.PHONY: dash
+dash: install
+	@$(BIN)/python -m actors.dash $(DASH_ARGS)
+
 ## ctl: the operator's commands (`make ctl ARGS="status"`; ./pmctl is the same without make)
 .PHONY: ctl ctl-status positions orders pnl cancel-all doctor livetest
 ctl: install

@@ -1,11 +1,16 @@
-"""``python -m actors.ctl`` against a running engine (real processes, the local venue, loopback only):
-``status``, ``positions``, ``orders``, ``pnl`` list what the engine does (text and ``--json``, exit codes),
-``cancel-all`` goes through the executor and is acknowledged, the cancelled orders seen gone at the venue.
-One engine for the module; each test waits for what it needs (no fixed sleep)."""
+"""Operating the engine, against a running one (real processes, the local venue, loopback only):
+``python -m actors.ctl`` ``status``, ``positions``, ``orders``, ``pnl`` list what the engine does (text and
+``--json``, exit codes); ``cancel-all`` goes through the executor and is acknowledged, the cancelled orders
+seen gone at the venue; ``doctor`` and ``livetest``; the dashboard (``python -m actors.dash``) in tmux,
+driven with send-keys and read with capture-pane. One engine for the module; each test waits for what it
+needs (no fixed sleep)."""
 
 from __future__ import annotations
 
 import json
+import re
+import shlex
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -140,3 +145,64 @@ def test_livetest_places_sees_and_cancels_one_harmless_order(stack: Stack) -> No
     ticks = [line for line in done.stdout.splitlines() if line.startswith("✓ ")]
     assert len(ticks) == 6, done.stdout
     assert not [o for o in stack.open_orders() if o.get("price") in ("0.01", "0.001")]  # gone at the venue
+
+
+class Tmux:
+    """A private tmux server (its own socket) running one command in a detached 200x60 pane."""
+
+    def __init__(self, stack: Stack, argv: list[str]) -> None:
+        self.socket = f"pm-dash-{stack.port}"
+        script = stack.dir / "dash.sh"
+        env = {k: v for k, v in stack.env().items() if k not in ("COLUMNS", "LINES")}  # the pane's own size
+        exports = "".join(f"export {k}={shlex.quote(v)}\n" for k, v in env.items())
+        # unset: the tmux server inherits this process's environment, which may size the terminal
+        script.write_text(f"unset COLUMNS LINES\n{exports}cd {shlex.quote(str(REPO))}\n"
+                          f"exec {shlex.join(argv)}\n")
+        self.tmux("new-session", "-d", "-s", "dash", "-x", "200", "-y", "60",
+                  f"bash {shlex.quote(str(script))}")
+
+    def tmux(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=10)
+
+    def screen(self) -> str:
+        return self.tmux("capture-pane", "-p", "-t", "dash").stdout
+
+    def keys(self, *keys: str) -> None:
+        self.tmux("send-keys", "-t", "dash", *keys)
+
+    def alive(self) -> bool:
+        return self.tmux("has-session", "-t", "dash").returncode == 0
+
+    def close(self) -> None:
+        self.tmux("kill-server")
+
+
+def messages(screen: str) -> int:
+    found = re.search(r"· (\d+) msgs", screen)
+    return int(found.group(1)) if found else -1
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+def test_the_dashboard_shows_the_market_its_mode_and_our_quotes_and_updates(stack: Stack) -> None:
+    pane = Tmux(stack, [sys.executable, "-m", "actors.dash"])
+    try:
+        wait_until(lambda: "pm-maker dash" in pane.screen(), "the first frame", timeout=30)
+        try:
+            wait_until(lambda: re.search(rf"{MARKET}.*\n.*(yes|no)_bid \d\.\d{{3}}", pane.screen()),
+                       "the market and one of our quotes on screen", timeout=90, every=0.2)
+        except AssertionError:
+            raise AssertionError(pane.screen()) from None
+        screen = pane.screen()
+        assert re.search(r"│ (balanced|hedge|kill|hold|blocked|withdrawn|quoting)\b", screen), screen
+        assert "pair_ofi" in screen and "executor" in screen and "heartbeat" in screen
+        first = messages(screen)
+        wait_until(lambda: messages(pane.screen()) > first, "the screen updates", timeout=30)
+        pane.keys("/", "z", "z", "z", "Enter")
+        wait_until(lambda: "no market matches 'zzz'" in pane.screen(), "the filter hides the market")
+        pane.keys("Escape")
+        wait_until(lambda: MARKET in pane.screen(), "the filter cleared")
+        assert "q quit" in pane.screen()
+        pane.keys("q")
+        wait_until(lambda: not pane.alive(), "q quits", timeout=10)
+    finally:
+        pane.close()
