@@ -1,7 +1,9 @@
-"""Where the bus lives: the proxy's two ends and the two PUSH/PULL pipes.
+"""Where the bus lives: the proxy's two ends and the two PUSH/PULL pipes, and whether it uses CURVE.
 
-Default transport is ``ipc://`` in ``PM_RUN_DIR`` (mode 0700). A ``tcp://`` endpoint must be on
-loopback (CURVE is not configured yet), so nothing on the bus is reachable from another host.
+Default transport is ``ipc://`` in ``PM_RUN_DIR`` (mode 0700). Without ``PM_BUS_KEYS`` a ``tcp://``
+endpoint must be on loopback, so nothing on the bus is reachable from another host. With it (a key
+directory, ``python -m actors.ctl keys``) every bus socket uses CURVE (``bus.curve``) and a ``tcp://``
+endpoint may be on any interface.
 """
 
 from __future__ import annotations
@@ -25,10 +27,19 @@ class BusConfig(msgspec.Struct, frozen=True, kw_only=True):
     exec_cmd: Annotated[str, Env("PM_EXEC_CMD_ENDPOINT")] = ""  # coordinators -> executor
     inv_fill: Annotated[str, Env("PM_INV_FILL_ENDPOINT")] = ""  # user-feed -> inventory
     heartbeat_ms: Annotated[int, Env("PM_HEARTBEAT_MS"), msgspec.Meta(ge=50, le=10_000)] = 1000
+    # CURVE key directory (server.key, <program>.key_secret, clients/): "" = no CURVE, loopback TCP only
+    keys_dir: Annotated[str, Env("PM_BUS_KEYS")] = ""
 
     def __post_init__(self) -> None:
+        if self.keys_dir and not _is_file(Path(self.keys_dir) / "server.key"):
+            raise ConfigError("PM_BUS_KEYS", f"{self.keys_dir!r} holds no server.key "
+                                             "(python -m actors.ctl keys)")
         for name in ("bus_in", "bus_out", "exec_cmd", "inv_fill"):
-            check_endpoint(name, getattr(self, name))
+            check_endpoint(name, getattr(self, name), curve=bool(self.keys_dir))
+
+    @property
+    def curve(self) -> bool:
+        return bool(self.keys_dir)
 
     def _ipc(self, name: str) -> str:
         return f"ipc://{self.run_dir}/{name}.sock"
@@ -54,7 +65,7 @@ _ENV_NAMES = {"bus_in": "PM_BUS_IN", "bus_out": "PM_BUS_OUT",
               "exec_cmd": "PM_EXEC_CMD_ENDPOINT", "inv_fill": "PM_INV_FILL_ENDPOINT"}
 
 
-def check_endpoint(field: str, endpoint: str) -> None:
+def check_endpoint(field: str, endpoint: str, curve: bool = False) -> None:
     if not endpoint or endpoint.startswith(("ipc://", "inproc://")):
         return
     variable = _ENV_NAMES.get(field, field)
@@ -65,8 +76,16 @@ def check_endpoint(field: str, endpoint: str) -> None:
         loopback = host == "localhost" or ipaddress.IPv4Address(host).is_loopback
     except ValueError:
         loopback = False
-    if not loopback:
-        raise ConfigError(variable, f"{endpoint!r} is not loopback; only 127.0.0.1 is allowed without CURVE")
+    if not loopback and not curve:
+        raise ConfigError(variable, f"{endpoint!r} is not loopback; only 127.0.0.1 is allowed without CURVE "
+                                    "(PM_BUS_KEYS)")
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except (OSError, ValueError):  # a name too long, a NUL byte: not a key directory
+        return False
 
 
 def ensure_run_dir(run_dir: str) -> Path:

@@ -26,9 +26,10 @@ from typing import Any
 
 import zmq
 
-from bus import codec, topics
+from bus import codec, curve, topics
 from bus.bridge import Wakeup
 from bus.codec import FrameError, Header
+from bus.config import ConfigError
 from bus.effects import Effects
 from bus.endpoints import BusConfig
 from bus.logs import Logger, Throttle
@@ -52,6 +53,7 @@ class Node:
         push_connect: dict[str, str] | None = None,
         log: Logger | None = None,
         clock: Callable[[], int] = time.time_ns,
+        curve_as: str = "",
     ) -> None:
         self.program = program
         self.bus = bus
@@ -66,13 +68,16 @@ class Node:
         self._seq: dict[bytes, int] = {}
         self._own_hb = topics.sys_hb(program)
         self.ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context.instance()
+        self.curve_as = curve_as or program  # whose client key (bus.curve) its sockets use with CURVE on
         self.pub = self.ctx.socket(zmq.PUB)
         self.pub.setsockopt(zmq.LINGER, 0)
         self.pub.setsockopt(zmq.SNDHWM, 100_000)
+        self.secure(self.pub)
         self.pub.connect(bus.publish_endpoint)
         self.sub = self.ctx.socket(zmq.SUB)
         self.sub.setsockopt(zmq.LINGER, 0)
         self.sub.setsockopt(zmq.RCVHWM, 100_000)
+        self.secure(self.sub)
         self.sub.connect(bus.subscribe_endpoint)
         self.sub.setsockopt(zmq.SUBSCRIBE, self._own_hb)
         for prefix in subscriptions:
@@ -81,11 +86,13 @@ class Node:
         if pull_bind:
             self.pull = self.ctx.socket(zmq.PULL)
             self.pull.setsockopt(zmq.LINGER, 0)
+            self.secure(self.pull, server=True)
             self.pull.bind(pull_bind)
         self.pushes: dict[str, zmq.Socket[bytes]] = {}
         for name, endpoint in (push_connect or {}).items():
             sock = self.ctx.socket(zmq.PUSH)
             sock.setsockopt(zmq.LINGER, 2000)  # commands and fills must not be dropped on exit
+            self.secure(sock)
             sock.connect(endpoint)
             self.pushes[name] = sock
         self._wakeup = Wakeup()
@@ -97,6 +104,18 @@ class Node:
         self._timers: list[tuple[int, int, Callable[[int], None]]] = []  # (period_ns, due_ns, fn)
         self._readers: dict[Any, Callable[[], object]] = {}  # fd or zmq socket -> callback when readable
         self._next_hb = 0
+
+    def secure(self, sock: zmq.Socket[bytes], server: bool = False) -> None:
+        """CURVE on ``sock`` when ``PM_BUS_KEYS`` is set (``bus.curve``); a missing key stops the program
+        like any bad setting (``config_error``, exit 2)."""
+        try:
+            if server:
+                curve.secure_server(sock, self.bus.keys_dir, self.log)
+            else:
+                curve.secure_client(sock, self.bus.keys_dir, self.curve_as)
+        except ConfigError as exc:
+            self.log.error("config_error", variable=exc.variable, error=exc.message)
+            raise SystemExit(2) from None
 
     # -- subscriptions and sending --------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """What ``actors.ctl`` reads besides the bus, the venue and inventory's journal: which account it looks at
 (the same variables the executor and the user-feed read). API credentials come from ``POLYMARKET_API_*``
-or the executor's hand-off file, as for the user-feed; the private key is never read (``doctor`` only
-checks that it is set and derives its address, never printing it)."""
+or the executor's hand-off file, as for the user-feed; the private key is never read (``doctor`` asks the
+executor: ``python -m actors.executor --preflight``)."""
 
 from __future__ import annotations
 

@@ -96,11 +96,11 @@ def clock(venue_s: float | None, local_s: float) -> Check:
 
 def key(present: bool, address: str, error: str, local: bool) -> Check:
     if error:
-        return fail("key", error, "POLYMARKET_PRIVATE_KEY in .env (chmod 600): 64 hex digits")
+        return fail("key", error, "the private key in .env (chmod 600; README, Configuration): 64 hex digits")
     if not present:
         if local:
             return ok("key", f"paper mode: the documented test key ({address})")
-        return fail("key", "POLYMARKET_PRIVATE_KEY is not set",
+        return fail("key", "the private key is not set",
                     "put it in .env (chmod 600), never in the shell's environment")
     return ok("key", f"set (not shown), address {address}")
 

@@ -8,8 +8,10 @@ API credentials (``POLYMARKET_API_*`` or derivable: ``GET /auth/derive-api-key``
 makes); in live mode the wallet's pUSD balance; supervisord and every program's heartbeat; free disk for
 ``var/``. ``--skip NAME`` (repeatable) skips a check (``--skip programs`` before ``make up``).
 
-The key is read here only to derive its address and sign the derive request; it is never printed, logged
-or sent anywhere (the signature of the request is what goes to the venue, as the executor's does).
+The key, the credentials and the balance are the executor's to check: the doctor runs
+``python -m actors.executor --preflight`` (the executor's own start-up checks, reported as one JSON line:
+the key's state and address, never the key) and turns its report into checks. Only the executor reads the
+key.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import importlib
 import importlib.metadata
 import json
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -28,17 +31,13 @@ import requests
 
 from actors.ctl import doctor, listen, supervisor, tables
 from actors.ctl.config import CtlConfig
-from actors.executor.config import ExecutorConfig, same_key
 from bus import topics
 from bus.config import REPO_ROOT, ConfigError, load, load_or_exit
 from bus.endpoints import BusConfig
 from bus.envdoc import SOURCES
-from clob.auth import ApiCreds, l1_headers, l2_headers
-from clob.signer import Signer
 from schemas import Heartbeat
 from venue_client import ws
-from venue_client.credentials import ApiCredentials
-from venue_client.endpoints import LOCAL_TEST_PRIVATE_KEY, VenueEndpoints
+from venue_client.endpoints import VenueEndpoints
 
 PROGRAM = "ctl"
 SKIPPABLE = ("python", "packages", "config", "venue", "clock", "key", "credentials", "balance", "supervisord",
@@ -72,10 +71,11 @@ def run(args: argparse.Namespace) -> int:
     venue = _venue()
     add("venue", lambda: _reachability(venue, args.timeout))
     add("clock", lambda: doctor.clock(_venue_time(venue, args.timeout), time.time()))
-    signer, key_check = _key(venue)
-    add("key", lambda: key_check)
-    add("credentials", lambda: _credentials(venue, signer, args.timeout, bus.run_dir))
-    add("balance", lambda: _balance(venue, signer, cfg, args.timeout))
+    wanted = {"key", "credentials", "balance"} - skip
+    report = _preflight(args.timeout) if wanted else {}
+    add("key", lambda: _key(report))
+    add("credentials", lambda: _credentials(report))
+    add("balance", lambda: _balance(report))
     procs, problem = supervisor.processes(supervisor.url(bus.run_dir, cfg.supervisor_url))
     add("supervisord", lambda: doctor.supervisord(problem))
     add("programs", lambda: _programs(bus, procs))
@@ -101,6 +101,8 @@ def _packages() -> doctor.Check:
 def _config() -> doctor.Check:
     problems = []
     for module, struct, _who in SOURCES:
+        if struct == "ExecutorConfig":
+            continue  # it holds the key: the executor checks it itself (``--preflight``, the key check)
         try:
             load(getattr(importlib.import_module(module), struct))
         except ConfigError as exc:
@@ -148,57 +150,38 @@ def _venue_time(venue: VenueEndpoints | None, timeout: float) -> float | None:
         return None
 
 
-def _key(venue: VenueEndpoints | None) -> tuple[Signer | None, doctor.Check]:
-    local = venue is None or venue.is_local
+def _preflight(timeout: float) -> dict[str, Any]:
+    """The executor's own start-up checks (``python -m actors.executor --preflight``): only the executor
+    reads the key; its report names the key's state and address, never the key."""
     try:
-        key = load(ExecutorConfig).private_key.strip()
-    except ConfigError as exc:
-        return None, doctor.key(False, "", f"{exc.variable}: configuration invalid", local)
-    if key and not local and same_key(key, LOCAL_TEST_PRIVATE_KEY):
-        return None, doctor.key(True, "", "the documented test key must never trade on Polymarket", local)
-    try:
-        signer = Signer(key or LOCAL_TEST_PRIVATE_KEY) if (key or local) else None
-    except ValueError:
-        return None, doctor.key(True, "", "POLYMARKET_PRIVATE_KEY is not a usable key", local)
-    return signer, doctor.key(bool(key), signer.address if signer else "", "", local)
+        done = subprocess.run([sys.executable, "-m", "actors.executor", "--preflight"], cwd=REPO_ROOT,
+                              capture_output=True, text=True, timeout=4 * timeout + 10)
+        lines = done.stdout.strip().splitlines()
+        report: dict[str, Any] = json.loads(lines[-1]) if lines else {}
+    except (subprocess.TimeoutExpired, ValueError, OSError) as exc:
+        return {"error": f"the executor's preflight failed ({exc.__class__.__name__})"}
+    return report or {"error": f"the executor's preflight printed nothing (exit {done.returncode})"}
 
 
-def _credentials(venue: VenueEndpoints | None, signer: Signer | None, timeout: float,
-                 run_dir: str) -> doctor.Check:
-    given = load(ApiCredentials)
-    if given.complete:
-        return doctor.credentials("", "given in POLYMARKET_API_* (not shown)")
-    if venue is None or signer is None:
-        return doctor.credentials("no key to derive them with", "")
-    try:
-        reply = requests.get(f"{venue.rest_url}/auth/derive-api-key", timeout=timeout,
-                             headers=l1_headers(signer, timestamp_s=int(time.time())))
-    except requests.RequestException as exc:
-        return doctor.credentials(f"derive request failed ({exc.__class__.__name__})", "")
-    if not reply.ok:
-        return doctor.credentials(f"derive refused: HTTP {reply.status_code}", "")
-    return doctor.credentials("", f"derivable for {signer.address} (not shown)")
+def _key(report: dict[str, Any]) -> doctor.Check:
+    if "error" in report:
+        return doctor.key(False, "", str(report["error"]), bool(report.get("local", True)))
+    return doctor.key(report.get("key") == "set", f"{report['address']} (wallet {report['wallet_type']} "
+                      f"{report['wallet']})", "", bool(report.get("local")))
 
 
-def _balance(venue: VenueEndpoints | None, signer: Signer | None, cfg: CtlConfig,
-             timeout: float) -> doctor.Check:
-    live = venue is not None and venue.sends_orders and not venue.is_local
-    if not live or venue is None or signer is None:
-        return doctor.balance(live, None, "no key")
-    try:
-        body = requests.get(f"{venue.rest_url}/auth/derive-api-key", timeout=timeout,
-                            headers=l1_headers(signer, timestamp_s=int(time.time()))).json()
-        creds = ApiCreds(api_key=body["apiKey"], secret=body["secret"], passphrase=body["passphrase"])
-        path = "/balance-allowance"
-        headers = l2_headers(creds, address=signer.address, timestamp_s=int(time.time()), method="GET",
-                             path=path)
-        reply = requests.get(f"{venue.rest_url}{path}", headers=headers, timeout=timeout,
-                             params={"asset_type": "COLLATERAL", "signature_type": str(cfg.signature_type)})
-        if not reply.ok:
-            return doctor.balance(True, None, f"HTTP {reply.status_code}")
-        return doctor.balance(True, int(reply.json()["balance"]), "")
-    except (requests.RequestException, KeyError, ValueError, TypeError) as exc:
-        return doctor.balance(True, None, f"not read ({exc.__class__.__name__})")
+def _credentials(report: dict[str, Any]) -> doctor.Check:
+    state = str(report.get("credentials", report.get("error", "unknown")))
+    if state.startswith("skipped"):
+        return doctor.skip("api credentials", state)
+    if state in ("given", "derived"):
+        return doctor.credentials("", f"{state} (not shown)")
+    return doctor.credentials(state.removeprefix("error: "), "")
+
+
+def _balance(report: dict[str, Any]) -> doctor.Check:
+    error = str(report.get("balance_error", ""))
+    return doctor.balance(bool(report.get("live")), report.get("balance"), error)
 
 
 def _programs(bus: BusConfig, procs: list[dict[str, Any]]) -> list[doctor.Check]:

@@ -32,7 +32,8 @@ class ExecutorLink:
     def __init__(self, program: str, bus: BusConfig, subscriptions: Iterable[bytes], log: Logger, *,
                  heartbeat: bool = False) -> None:
         subs = [topics.sys_hb("executor"), *subscriptions]
-        self.node = Node(program, bus, subscriptions=subs, push_connect={PIPE: bus.command_endpoint}, log=log)
+        self.node = Node(program, bus, subscriptions=subs, push_connect={PIPE: bus.command_endpoint}, log=log,
+                         curve_as="ctl")  # its key is ctl's, whatever bus name it uses
         self.node.ready = True
         self.heartbeat_ns = bus.heartbeat_ms * MS if heartbeat else 0
         self.next_hb = 0

@@ -12,7 +12,7 @@ from typing import Any
 
 import zmq
 
-from bus import codec
+from bus import codec, curve
 from bus.codec import Header
 from bus.endpoints import BusConfig
 
@@ -27,6 +27,7 @@ def collect(bus: BusConfig, prefixes: Iterable[bytes], seconds: float,
     heard: list[Heard] = []
     try:
         sub.setsockopt(zmq.LINGER, 0)
+        curve.client_or_exit(sub, bus.keys_dir, "ctl")
         sub.connect(bus.subscribe_endpoint)
         for prefix in prefixes:
             sub.setsockopt(zmq.SUBSCRIBE, prefix)

@@ -7,16 +7,17 @@ Each command module registers its subcommands (``register(subparsers)``, which s
 - ``listing``: ``status``, ``positions``, ``orders``, ``pnl`` (read-only);
 - ``cancel_cmd``: ``cancel-all [--market M]`` through the executor, acknowledged;
 - ``doctor_cmd``: ``doctor``, the pre-flight checklist;
-- ``livetest_cmd``: ``livetest``, one harmless order through the whole chain.
+- ``livetest_cmd``: ``livetest``, one harmless order through the whole chain;
+- ``keys_cmd``: ``keys``, the bus's CURVE keys.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from actors.ctl import cancel_cmd, doctor_cmd, halts, listing, livetest_cmd, reconcile_cmd
+from actors.ctl import cancel_cmd, doctor_cmd, halts, keys_cmd, listing, livetest_cmd, reconcile_cmd
 
-COMMANDS = (reconcile_cmd, halts, listing, cancel_cmd, doctor_cmd, livetest_cmd)
+COMMANDS = (reconcile_cmd, halts, listing, cancel_cmd, doctor_cmd, livetest_cmd, keys_cmd)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,7 +26,7 @@ from actors.dash.config import DashConfig
 from actors.dash.core import Dash
 from actors.dash.keys import Ui
 from actors.dash.render import screen
-from bus import codec, topics
+from bus import codec, curve, topics
 from bus.config import load_or_exit
 from bus.endpoints import BusConfig
 from schemas.units import MS
@@ -69,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = ctx.socket(zmq.SUB)
     sub.setsockopt(zmq.LINGER, 0)
     sub.setsockopt(zmq.RCVHWM, 100_000)
+    curve.client_or_exit(sub, bus.keys_dir, PROGRAM)
     sub.connect(bus.subscribe_endpoint)
     for prefix in SUBSCRIPTIONS:
         sub.setsockopt(zmq.SUBSCRIBE, prefix)

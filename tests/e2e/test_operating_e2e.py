@@ -71,15 +71,18 @@ def test_status_lists_every_program_with_its_heartbeat(stack: Stack) -> None:
 
 
 def test_orders_lists_the_coordinators_quotes(stack: Stack) -> None:
-    def listed() -> list[dict[str, Any]] | None:  # between a cancel and its replacement the list may be empty
+    def listed() -> list[dict[str, Any]] | None:
+        """The listed orders once one of them is also open at the venue (the coordinator re-quotes: between
+        a cancel and its replacement the list may be empty, and it is published every 2 s)."""
         done = ctl(stack, "orders", "--json", "--holder", MARKET)
         assert done.returncode == 0, done.stderr
-        return as_json(done)["rows"] or None
+        rows: list[dict[str, Any]] = as_json(done)["rows"]
+        venue_ids = {o["id"] for o in stack.open_orders()}
+        return rows if {r["order_id"] for r in rows} & venue_ids else None
 
-    rows = wait_for_value(listed, "the coordinator's orders listed", timeout=60, every=0.5)
+    rows = wait_for_value(listed, "the coordinator's orders listed and open at the venue", timeout=90,
+                          every=0.5)
     assert all(r["holder"] == MARKET and r["post_only"] for r in rows)
-    venue_ids = {o["id"] for o in stack.open_orders()}
-    assert {r["order_id"] for r in rows} & venue_ids
     assert "holder" in ctl(stack, "orders").stdout
 
 
