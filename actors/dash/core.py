@@ -40,6 +40,7 @@ from schemas.units import NS
 PNL_HISTORY = 60  # samples for the sparkline (one per inventory state that changed the total)
 EVENTS = 200  # risk events and strategy adjustments kept (the pane scrolls through them)
 SPARK = "▁▂▃▄▅▆▇█"
+COMMANDS = ("ctl", "market:livetest")  # short-lived commands that heartbeat (actors.ctl)
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +202,8 @@ class Dash:
         self.events.appendleft(EventRow(msg.ts, msg.program, msg.kind, f"[{msg.severity}] {msg.message}"))
 
     def _on_heartbeat(self, msg: Heartbeat, now: int) -> None:
+        if msg.program in COMMANDS:
+            return  # an operator's command heartbeats while it runs; it is not a program of the engine
         known = self.programs.get(msg.program)
         if known is None:
             self.programs[msg.program] = _Program(msg, now)

@@ -54,9 +54,9 @@ def markets(rows: tuple[MarketRow, ...]) -> Table:
         risk = r.risk or "ok"
         if r.rewards:
             risk += f"\n{r.rewards}"
-        t.add_row(f"{r.name}\n{r.condition[:12]}..", mode, f"{book(r.yes)}\n{book(r.no)}",
-                  "\n".join(quote(q) for q in r.quotes) or "none", inventory, pnl, ofi,
-                  Text(risk, style="red" if r.halted else ""))
+        t.add_row(Text(f"{r.name}\n{r.condition[:12]}.."), mode, Text(f"{book(r.yes)}\n{book(r.no)}"),
+                  Text("\n".join(quote(q) for q in r.quotes) or "none"), Text(inventory), Text(pnl),
+                  Text(ofi), Text(risk, style="red" if r.halted else ""))
     return t
 
 
@@ -65,8 +65,8 @@ def programs(view: View) -> Table:
     for name in ("program", "heartbeat", "restarts", "gaps", "ready"):
         t.add_column(name)
     for p in view.programs:
-        t.add_row(p.program, Text(f"{p.age_s:.1f}s", style="red" if p.age_s > 3 else ""), str(p.restarts),
-                  str(p.gaps), "yes" if p.ready else "no")
+        t.add_row(Text(p.program), Text(f"{p.age_s:.1f}s", style="red" if p.age_s > 3 else ""),
+                  str(p.restarts), str(p.gaps), "yes" if p.ready else "no")
     return t
 
 
@@ -80,7 +80,7 @@ def events(view: View, ui: Ui, height: int) -> Table:
     for name in ("source", "kind", "what"):
         t.add_column(name, overflow="ellipsis", no_wrap=True)
     for e in view.events[ui.scroll:ui.scroll + max(1, height)]:
-        t.add_row(e.source, e.kind, e.text)
+        t.add_row(Text(e.source), Text(e.kind), Text(e.text))  # Text: never read as rich markup
     return t
 
 

@@ -146,3 +146,15 @@ def test_the_screen_shows_the_market_mode_and_quotes() -> None:
     assert "pm-maker dash · 12:00:00" in text and "balanced" in text
     assert "yes_bid 0.440 x5.0 ahead 12.0" in text
     assert "q quit" in text
+
+
+def test_text_from_the_bus_is_never_read_as_markup_and_commands_are_not_programs() -> None:
+    dash = engine()
+    feed(dash, RiskEvent(program="market:btc", market="0xm", kind="manual_halt", severity="halt",
+                         message="[bold]operator[/bold]", ts=1))
+    feed(dash, Heartbeat(program="ctl", pid=9, ready=True, gaps=0, ts=0))
+    view = dash.view(0)
+    assert not view.programs
+    console = Console(width=200, height=60, record=True, color_system=None)
+    console.print(screen(view, Ui(), "12:00:00", 60))
+    assert "[halt] [bold]operator[/bold]" in console.export_text()
