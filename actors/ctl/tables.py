@@ -141,14 +141,22 @@ class PnlRow:
 
 
 def fees_by_market(events: Iterable[Fill | Settlement]) -> tuple[dict[str, int], dict[str, int]]:
-    """Fees paid and fills counted per market, from the journal's events (a FAILED fill undoes its own)."""
+    """Fees paid and fills counted per market, from the journal's events: a fill is one (trade, order),
+    journalled once per status it reaches (MATCHED, MINED, CONFIRMED), counted once; FAILED undoes it."""
+    counted: dict[tuple[str, str], Fill] = {}
+    for e in events:
+        if not isinstance(e, Fill):
+            continue
+        key = (e.trade_id, e.order_id)
+        if e.status == "FAILED":
+            counted.pop(key, None)
+        else:
+            counted.setdefault(key, e)
     fees: dict[str, int] = {}
     fills: dict[str, int] = {}
-    for e in events:
-        if isinstance(e, Fill):
-            sign = -1 if e.status == "FAILED" else 1
-            fees[e.market] = fees.get(e.market, 0) + sign * e.fee
-            fills[e.market] = fills.get(e.market, 0) + sign
+    for f in counted.values():
+        fees[f.market] = fees.get(f.market, 0) + f.fee
+        fills[f.market] = fills.get(f.market, 0) + 1
     return fees, fills
 
 
@@ -201,8 +209,11 @@ def status_text(rows: Sequence[ProgramRow]) -> str:
     def age(r: ProgramRow) -> str:
         return "-" if r.heartbeat_age_s is None else f"{r.heartbeat_age_s:.1f}s"
 
+    def uptime(r: ProgramRow) -> str:
+        return f"{r.uptime_s}s" if r.state == "RUNNING" else "-"
+
     return render(("program", "state", "pid", "uptime", "restarts", "heartbeat", "ready", "gaps", "ok"),
-                  [(r.program, r.state, r.pid or "-", f"{r.uptime_s}s", r.restarts, age(r),
+                  [(r.program, r.state, r.pid or "-", uptime(r), r.restarts, age(r),
                     "yes" if r.ready else "no", r.gaps, "✓" if r.ok else "✗") for r in rows])
 
 

@@ -52,9 +52,10 @@ def fill(market: str, fee: int, status: str = "MATCHED", trade: str = "t") -> Fi
 
 
 def test_pnl_per_market_and_total() -> None:
-    fees, fills = tables.fees_by_market([fill("m1", 10), fill("m1", 5, trade="u"), fill("m2", 0),
+    fees, fills = tables.fees_by_market([fill("m1", 10), fill("m1", 10, "MINED"), fill("m1", 10, "CONFIRMED"),
+                                         fill("m1", 5, trade="u"), fill("m2", 0, trade="w"),
                                          fill("m1", 5, "FAILED", trade="u")])
-    assert fees == {"m1": 10, "m2": 0} and fills == {"m1": 1, "m2": 1}
+    assert fees == {"m1": 10, "m2": 0} and fills == {"m1": 1, "m2": 1}  # one fill, three statuses
     rows = tables.pnl_rows({"m1": 1_500_000, "m2": -200_000}, fees, fills, {"m1": 300_000}, {"m1": "btc"})
     assert [(r.name, r.market, r.unrealized, r.total) for r in rows] == [
         ("btc", "m1", 300_000, 1_799_990), ("", "m2", None, -200_000)]
