@@ -50,7 +50,7 @@ up: render
 	  $(BIN)/supervisord -c $(CONF) && echo "supervisord started"; \
 	fi
 	@for i in $$(seq 1 150); do \
-	  $(CTL) status core:bus 2>/dev/null | grep -q RUNNING && { $(CTL) status; exit 0; }; sleep 0.1; \
+	  $(CTL) status core:bus 2>/dev/null | grep -Eq 'RUNNING|Not started' && { $(CTL) status; exit 0; }; sleep 0.1; \
 	done; echo "bus did not reach RUNNING; see var/log/" >&2; $(CTL) status; exit 1
 
 ## down: stop every program (bus last) and supervisord itself; leaves no process behind
