@@ -14,6 +14,9 @@ from typing import Any
 from schemas import Fill, Heartbeat, InventoryState, Lease, OpenOrder, Settlement
 from schemas.units import MICRO, NS
 
+ALIVE_S = 3.0  # three heartbeats missed: dead (bus.md)
+ELSEWHERE = "elsewhere"  # not started by this host's supervisord, heard on the bus: another host runs it
+
 
 @dataclass(frozen=True, slots=True)
 class ProgramRow:
@@ -29,10 +32,10 @@ class ProgramRow:
     @property
     def ok(self) -> bool:
         """Running and heartbeating (the venue has no heartbeat: running is enough)."""
-        alive = self.heartbeat_age_s is not None and self.heartbeat_age_s < 3.0
+        alive = self.heartbeat_age_s is not None and self.heartbeat_age_s < ALIVE_S
         if self.program == "venue":
             return self.state == "RUNNING"
-        return alive and self.state in ("RUNNING", "-")
+        return alive and self.state in ("RUNNING", "-", ELSEWHERE)
 
 
 def bus_name(group: str, name: str) -> str:
@@ -50,8 +53,11 @@ def status_rows(processes: Iterable[Mapping[str, Any]], heartbeats: Mapping[str,
         name = bus_name(str(p["group"]), str(p["name"]))
         hb = heartbeats.get(name)
         running = p.get("statename") == "RUNNING"
+        state = str(p.get("statename", "?"))
+        if state == "STOPPED" and hb is not None and (now_ns - hb[1]) / NS < ALIVE_S:
+            state = ELSEWHERE
         rows[name] = ProgramRow(
-            program=name, state=str(p.get("statename", "?")), pid=int(p.get("pid") or 0),
+            program=name, state=state, pid=int(p.get("pid") or 0),
             uptime_s=max(0, int(p.get("now", 0)) - int(p.get("start", 0))) if running else 0,
             restarts=restarts.get(str(p["name"]), 0),
             heartbeat_age_s=None if hb is None else round((now_ns - hb[1]) / NS, 1),

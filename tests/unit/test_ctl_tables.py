@@ -28,6 +28,9 @@ def proc(group: str, name: str, state: str = "RUNNING") -> dict[str, object]:
     ([proc("market", "btc")], {"market:btc": (hb("market:btc"), 5 * S)}, [("market:btc", "RUNNING", False)]),
     ([], {"ofi": (hb("ofi"), 9 * S)}, [("ofi", "-", True)]),  # heard, not under supervisord
     ([proc("venue", "venue")], {}, [("venue", "RUNNING", True)]),  # the venue has no heartbeat
+    ([proc("core", "executor", "STOPPED")], {"executor": (hb("executor"), 9 * S)},
+     [("executor", "elsewhere", True)]),  # two hosts: not started here, heartbeating from the other
+    ([proc("core", "executor", "STOPPED")], {}, [("executor", "STOPPED", False)]),
 ])
 def test_status_rows(procs: list[dict[str, object]], beats: dict[str, tuple[Heartbeat, int]],
                      expected: list[tuple[str, str, bool]]) -> None:
