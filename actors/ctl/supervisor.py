@@ -16,13 +16,17 @@ def url(run_dir: str, configured: str) -> str:
 
 
 def processes(server_url: str) -> tuple[list[dict[str, Any]], str]:
-    """supervisord's ``getAllProcessInfo`` (plus ``now``), or ``[]`` and why it could not be read."""
+    """supervisord's ``getAllProcessInfo`` (each with its ``autostart``), or ``[]`` and why it could not be
+    read."""
     transport = SupervisorTransport(None, None, server_url)
     proxy: Any = xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport)
     try:
         info: list[dict[str, Any]] = proxy.supervisor.getAllProcessInfo()
+        config = {(c["group"], c["name"]): c for c in proxy.supervisor.getAllConfigInfo()}
     except (OSError, xmlrpc.client.Error) as exc:
         return [], f"supervisord not reachable at {server_url} ({exc.__class__.__name__}: {exc})"
+    for p in info:  # autostart=false: on demand (the tap), or another host's program (deploy/hosts.py)
+        p["autostart"] = bool(config.get((p["group"], p["name"]), {}).get("autostart", True))
     return info, ""
 
 

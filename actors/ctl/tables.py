@@ -28,13 +28,17 @@ class ProgramRow:
     heartbeat_age_s: float | None  # None: no heartbeat heard
     ready: bool
     gaps: int
+    on_demand: bool = False  # autostart=false: not started unless asked (the tap, another host's program)
 
     @property
     def ok(self) -> bool:
-        """Running and heartbeating (the venue has no heartbeat: running is enough)."""
+        """Running and heartbeating (the venue has no heartbeat: running is enough); a program started only
+        on demand may also be stopped."""
         alive = self.heartbeat_age_s is not None and self.heartbeat_age_s < ALIVE_S
         if self.program == "venue":
             return self.state == "RUNNING"
+        if self.on_demand and self.state == "STOPPED":
+            return True
         return alive and self.state in ("RUNNING", "-", ELSEWHERE)
 
 
@@ -61,7 +65,8 @@ def status_rows(processes: Iterable[Mapping[str, Any]], heartbeats: Mapping[str,
             uptime_s=max(0, int(p.get("now", 0)) - int(p.get("start", 0))) if running else 0,
             restarts=restarts.get(str(p["name"]), 0),
             heartbeat_age_s=None if hb is None else round((now_ns - hb[1]) / NS, 1),
-            ready=bool(hb and hb[0].ready), gaps=hb[0].gaps if hb else 0)
+            ready=bool(hb and hb[0].ready), gaps=hb[0].gaps if hb else 0,
+            on_demand=not p.get("autostart", True))
     for name, (msg, at) in heartbeats.items():
         if name not in rows:
             rows[name] = ProgramRow(program=name, state="-", pid=msg.pid, uptime_s=0, restarts=0,

@@ -31,6 +31,7 @@ def proc(group: str, name: str, state: str = "RUNNING") -> dict[str, object]:
     ([proc("core", "executor", "STOPPED")], {"executor": (hb("executor"), 9 * S)},
      [("executor", "elsewhere", True)]),  # two hosts: not started here, heartbeating from the other
     ([proc("core", "executor", "STOPPED")], {}, [("executor", "STOPPED", False)]),
+    ([{**proc("core", "tap", "STOPPED"), "autostart": False}], {}, [("tap", "STOPPED", True)]),  # on demand
 ])
 def test_status_rows(procs: list[dict[str, object]], beats: dict[str, tuple[Heartbeat, int]],
                      expected: list[tuple[str, str, bool]]) -> None:
