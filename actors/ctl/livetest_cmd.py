@@ -82,7 +82,6 @@ def run(args: argparse.Namespace) -> int:
     order_id = ""
     try:
         link.require_executor(3 * bus.heartbeat_ms / 1000 + 1)
-        link.wait(lambda m: False, 2 * bus.heartbeat_ms / 1000)  # the executor hears our heartbeat first
         link.push(place)
         answer = link.wait(lambda m: isinstance(m, (OrderPlaced, OrderFailed)) and m.cmd_id == place.cmd_id,
                            args.timeout)

@@ -158,3 +158,13 @@ def test_text_from_the_bus_is_never_read_as_markup_and_commands_are_not_programs
     console = Console(width=200, height=60, record=True, color_system=None)
     console.print(screen(view, Ui(), "12:00:00", 60))
     assert "[halt] [bold]operator[/bold]" in console.export_text()
+
+
+def test_the_dashboard_cannot_publish() -> None:
+    """Like the tap: its shell opens a SUB socket and nothing else that could send on the bus."""
+    from pathlib import Path
+
+    import actors.dash.main as shell
+
+    source = Path(shell.__file__).read_text()
+    assert "zmq.SUB" in source and not any(s in source for s in ("zmq.PUB", "zmq.PUSH", "Node(", ".send("))
