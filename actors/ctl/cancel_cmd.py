@@ -64,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
     bus = load_or_exit(BusConfig, PROGRAM)
     leases: list[Lease] = []
     if args.market:
-        heard = listen.collect(bus, [topics.prefix("coord", "lease")], 3.0)
+        # every holder of the market: leases are renewed every heartbeat, so one and a half periods hear all
+        heard = listen.collect(bus, [topics.prefix("coord", "lease")], 1.5 * bus.heartbeat_ms / 1000 + 0.2)
         leases = list(listen.latest(heard, Lease, lambda m: f"{m.holder}/{m.market}").values())
     cmd_id = f"ctl-{os.getpid()}-{time.time_ns()}"
     cmds = commands(args.market, leases, args.reason, cmd_id, time.time_ns())

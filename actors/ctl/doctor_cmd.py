@@ -31,7 +31,6 @@ import requests
 
 from actors.ctl import doctor, listen, supervisor, tables
 from actors.ctl.config import CtlConfig
-from bus import topics
 from bus.config import REPO_ROOT, ConfigError, load, load_or_exit
 from bus.endpoints import BusConfig
 from bus.envdoc import SOURCES
@@ -185,7 +184,7 @@ def _balance(report: dict[str, Any]) -> doctor.Check:
 
 
 def _programs(bus: BusConfig, procs: list[dict[str, Any]]) -> list[doctor.Check]:
-    heard = listen.collect(bus, [topics.prefix("sys", "hb")], 2.5)
+    heard = listen.heartbeats(bus, procs, 2.5)
     beats = {m.program: (m, h.ts_ns) for _t, h, m in heard if isinstance(m, Heartbeat)}
     rows = tables.status_rows(procs, beats, {}, time.time_ns())
     if not rows:

@@ -12,7 +12,7 @@ from typing import Any
 
 import zmq
 
-from bus import codec, curve
+from bus import codec, curve, topics
 from bus.codec import Header
 from bus.endpoints import BusConfig
 
@@ -44,6 +44,17 @@ def collect(bus: BusConfig, prefixes: Iterable[bytes], seconds: float,
     finally:
         sub.close()
     return heard
+
+
+def heartbeats(bus: BusConfig, processes: list[dict[str, Any]], seconds: float) -> list[Heard]:
+    """Heartbeats for up to ``seconds``, ended early once every program supervisord runs here was heard."""
+    expected = {f"market:{p['name']}" if p["group"] == "market" else str(p["name"])
+                for p in processes if p.get("statename") == "RUNNING" and p["group"] != "venue"}
+
+    def everyone(heard: list[Heard]) -> bool:
+        return bool(expected) and expected <= {getattr(m, "program", "") for _t, _h, m in heard}
+
+    return collect(bus, [topics.prefix("sys", "hb")], seconds, until=everyone)
 
 
 def latest(heard: Iterable[Heard], cls: type, key: Callable[[Any], str]) -> dict[str, Any]:

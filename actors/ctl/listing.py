@@ -66,7 +66,7 @@ def emit(args: argparse.Namespace, rows: list[Any], text: str, extra: dict[str, 
 def status(args: argparse.Namespace) -> int:
     bus, cfg = load_or_exit(BusConfig, PROGRAM), load_or_exit(CtlConfig, PROGRAM)
     procs, problem = supervisor.processes(supervisor.url(bus.run_dir, cfg.supervisor_url))
-    heard = listen.collect(bus, [topics.prefix("sys", "hb")], args.listen)
+    heard = listen.heartbeats(bus, procs, args.listen)
     now = time.time_ns()
     beats = {m.program: (m, h.ts_ns) for _t, h, m in heard if isinstance(m, Heartbeat)}
     restarts = tables.count_restarts(supervisor.log_text(bus.run_dir))

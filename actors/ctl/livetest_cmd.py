@@ -61,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
         print("livetest: live trading: this places a real order (minimum size, lowest price, cancelled at "
               "once); run again with --yes-real-money")
         return REFUSED
-    heard = listen.collect(bus, [topics.prefix("coord", "lease")], 3.0)
+    heard = listen.collect(bus, [topics.prefix("coord", "lease")], 3.0,  # renewed every second
+                           until=lambda h: any(_wanted(m, args.market) for _t, _h, m in h))
     leases = [le for le in listen.latest(heard, Lease, lambda m: f"{m.holder}/{m.market}").values()
               if not args.market or args.market in (le.holder, le.market)]
     if not leases:
@@ -104,6 +105,10 @@ def run(args: argparse.Namespace) -> int:
             _cancel(link, steps, order_id, market.condition, args.timeout)
         link.close()
     return steps.code
+
+
+def _wanted(msg: object, market: str) -> bool:
+    return isinstance(msg, Lease) and (not market or market in (msg.holder, msg.market))
 
 
 class Steps:
