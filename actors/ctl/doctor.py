@@ -112,14 +112,20 @@ def credentials(error: str, source: str) -> Check:
                                           "POLYMARKET_API_KEY/SECRET/PASSPHRASE")
 
 
-def balance(live: bool, collateral: int | None, error: str) -> Check:
+def balance(live: bool, collateral: int | None, error: str, no_allowance: Sequence[str] = ()) -> Check:
+    """The wallet's pUSD, and that every exchange contract may spend it (an order fails otherwise)."""
     if not live:
         return skip("balance", "not live trading (paper or dry run)")
     if error or collateral is None:
         return fail("balance", error or "not read", "the wallet type and funder (README, Wallet types)")
     if collateral <= 0:
         return fail("balance", "0 pUSD", "fund the wallet and set the allowances (polymarket.com)")
-    return ok("balance", f"{collateral / 1_000_000:.2f} pUSD")
+    if no_allowance:
+        spenders = ", ".join(no_allowance)
+        return fail("balance", f"{collateral / 1_000_000:.2f} pUSD, no allowance for {spenders}",
+                    "approve pUSD to the exchanges (polymarket.com does it on the first trade), then "
+                    "GET /balance-allowance/update")
+    return ok("balance", f"{collateral / 1_000_000:.2f} pUSD, allowances set")
 
 
 def supervisord(error: str) -> Check:

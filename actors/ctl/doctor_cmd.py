@@ -180,7 +180,8 @@ def _credentials(report: dict[str, Any]) -> doctor.Check:
 
 def _balance(report: dict[str, Any]) -> doctor.Check:
     error = str(report.get("balance_error", ""))
-    return doctor.balance(bool(report.get("live")), report.get("balance"), error)
+    return doctor.balance(bool(report.get("live")), report.get("balance"), error,
+                          list(report.get("no_allowance") or []))
 
 
 def _programs(bus: BusConfig, procs: list[dict[str, Any]]) -> list[doctor.Check]:

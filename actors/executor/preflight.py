@@ -38,8 +38,8 @@ def report(cfg: ExecutorConfig, venue: VenueEndpoints, key: Signer, wallet: Acco
     else:
         out["credentials"] = "skipped: a dry run without a key derives nothing"
     if out["live"]:
-        out["balance"], out["balance_error"] = balance(venue.rest_url, creds, key.address,
-                                                       wallet.signature_type)
+        found = balance(venue.rest_url, creds, key.address, wallet.signature_type)
+        out["balance"], out["no_allowance"], out["balance_error"] = found
     return out
 
 
@@ -57,19 +57,22 @@ def derive(rest_url: str, key: Signer) -> tuple[ApiCreds | None, str]:
 
 
 def balance(rest_url: str, creds: ApiCreds | None, address: str,
-            signature_type: int) -> tuple[int | None, str]:
+            signature_type: int) -> tuple[int | None, list[str], str]:
+    """The wallet's pUSD balance, the spenders (exchange contracts) it has not approved, and an error."""
     if creds is None:
-        return None, "no API credentials"
+        return None, [], "no API credentials"
     path = "/balance-allowance"
     try:
         headers = l2_headers(creds, address=address, timestamp_s=int(time.time()), method="GET", path=path)
         reply = requests.get(f"{rest_url}{path}", headers=headers, timeout=TIMEOUT_S,
                              params={"asset_type": "COLLATERAL", "signature_type": str(signature_type)})
         if not reply.ok:
-            return None, f"HTTP {reply.status_code}"
-        return int(reply.json()["balance"]), ""
-    except (requests.RequestException, KeyError, ValueError, TypeError) as exc:
-        return None, f"not read ({exc.__class__.__name__})"
+            return None, [], f"HTTP {reply.status_code}"
+        body = reply.json()
+        allowances = body.get("allowances") or {}
+        return int(body["balance"]), sorted(s for s, v in allowances.items() if not int(v)), ""
+    except (requests.RequestException, KeyError, ValueError, TypeError, AttributeError) as exc:
+        return None, [], f"not read ({exc.__class__.__name__})"
 
 
 def line(report_: dict[str, Any]) -> str:

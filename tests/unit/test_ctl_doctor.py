@@ -32,6 +32,7 @@ from actors.ctl.tables import ProgramRow
     (doctor.balance(True, 25_000_000, ""), "ok"),
     (doctor.balance(True, 0, ""), "fail"),
     (doctor.balance(True, None, "HTTP 401"), "fail"),
+    (doctor.balance(True, 25_000_000, "", ["0xExchange"]), "fail"),  # funded, but an exchange may not spend
     (doctor.supervisord(""), "ok"),
     (doctor.supervisord("not reachable"), "fail"),
     (doctor.disk("/var", 5 << 30), "ok"),
