@@ -50,7 +50,7 @@ up: render
 	  $(BIN)/supervisord -c $(CONF) && echo "supervisord started"; \
 	fi
 	@for i in $$(seq 1 150); do \
-	  $(CTL) status core:bus 2>/dev/null | grep -q RUNNING && { $(CTL) status; exit 0; }; sleep 0.1; \
+	  $(CTL) status core:bus 2>/dev/null | grep -Eq 'RUNNING|Not started' && { $(CTL) status; exit 0; }; sleep 0.1; \
 	done; echo "bus did not reach RUNNING; see var/log/" >&2; $(CTL) status; exit 1
 
 ## down: stop every program (bus last) and supervisord itself; leaves no process behind
@@ -105,6 +105,21 @@ chaos: install
 ##   refused while `make up` runs. The only way to start over: `make down` / `make up` keeps the account.
 reset-paper: install
 	@$(BIN)/python deploy/reset_paper.py $(if $(filter yes,$(CONFIRM)),--yes)
+
+## dash: the live terminal dashboard (listens only; q quits, / filters markets)
+.PHONY: dash
+dash: install
+	@$(BIN)/python -m actors.dash $(DASH_ARGS)
+
+## ctl: the operator's commands (`make ctl ARGS="status"`; ./pmctl is the same without make)
+.PHONY: ctl ctl-status positions orders pnl cancel-all doctor livetest
+ctl: install
+	@$(BIN)/python -m actors.ctl $(ARGS)
+
+## ctl-status, positions, orders, pnl: the listings (`./pmctl status` ...); cancel-all: every order, acknowledged;
+## doctor: the pre-flight checklist; livetest: one harmless order through the whole chain (ARGS="--yes-real-money" live)
+ctl-status positions orders pnl cancel-all doctor livetest: install
+	@$(BIN)/python -m actors.ctl $(patsubst ctl-%,%,$@) $(ARGS)
 
 ## clean: remove .venv, sockets and logs (keeps var/*.sqlite: the paper account, fill journal, order registry)
 clean:

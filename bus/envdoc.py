@@ -36,6 +36,8 @@ SOURCES = [
     ("actors.user_feed.config", "UserFeedConfig", "user-feed"),
     ("actors.metrics.config", "MetricsConfig", "metrics"),
     ("actors.ctl.config", "CtlConfig", "python -m actors.ctl (operator commands)"),
+    ("actors.dash.config", "DashConfig", "python -m actors.dash (make dash)"),
+    ("deploy.hosts", "HostConfig", "deploy/render.py (make up): which programs this host runs"),
 ]
 
 HEADER = """# Configuration reference
