@@ -30,6 +30,7 @@ from venue.matching import COLLATERAL
 from venue.oracle import Oracle
 from venue.outbox import Outbox
 from venue.persist import Snapshot, restore
+from venue.rewards import Rewards
 from venue.settlement import Settled, merge, redeem
 from venue.trades import rest_order, rest_trade
 from venue.wire import book_event, book_summary, market_resolved, new_market
@@ -65,6 +66,8 @@ class Exchange:
         self.accounts: dict[str, str] = {}  # api key -> address
         self.owners: dict[str, str] = {}  # api key -> the owner it was derived for
         self._bench: BenchMaker | None = None
+        self.rewards = Rewards(sample_s=config.rewards_sample_s, min_age_s=config.rewards_min_order_age_s,
+                               rng=random.Random(f"{seed}:rewards"), now_ns=now_ns)
         if snapshot is not None:
             restore(self, snapshot)
             self.changes.clear()
@@ -272,6 +275,8 @@ class Exchange:
         self.engine.expire_gtd(now_ns)
         if self.flow is not None:
             self.flow.step(now_ns, self.catalogue.open_markets())
+        if self.rewards.due(now_ns):
+            self.rewards.sample(now_ns, self.catalogue.reward_markets(), self.engine.orders.values())
         self._flush(now_ns)
 
     def drain_events(self) -> list[MarketEvent | UserEvent]:
