@@ -35,6 +35,7 @@ SOURCES = [
     ("actors.user_feed.config", "UserFeedConfig", "user-feed"),
     ("actors.metrics.config", "MetricsConfig", "metrics"),
     ("actors.ctl.config", "CtlConfig", "python -m actors.ctl (operator commands)"),
+    ("actors.rewards.config", "RewardsConfig", "rewards-scanner; coordinators with PM_STRATEGY=rewards"),
 ]
 
 HEADER = """# Configuration reference

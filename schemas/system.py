@@ -69,7 +69,15 @@ class RewardMarket(Message, frozen=True, tag="rewards.market"):
     volume_24h: int
     end_ts: int
     score: int  # ranking key, 1e-6
-    ts: int
+    ts: int  # the scan's time: every market of one scan carries the same ts
+    rank: int = 0  # 1-based position in this scan's selection (slot market:rewards-<rank> trades it)
+    selected: int = 0  # how many markets this scan selected (a rank above it is no longer selected)
+    reward_ratio: int = 0  # seed-004's ratio: our shares × 2 / the book's top-two shares × daily rate, 1e-6
+    est_daily: int = 0  # our estimated USDC/day: our planned Q_min's share of the pool (PROTOCOL §8.2), 1e-6
+    tick: int = 0
+    order_size: int = 0  # shares per bid, 1e-6 (seed-004 §2.4.4)
+    two_sided: bool = False  # a mid <= 0.10 or >= 0.90: both tokens must be quoted
+    question: str = ""
 
 
 SystemMessage = Heartbeat | RiskEvent | StrategyAdjust | CoordinatorState | RewardMarket

@@ -72,7 +72,9 @@ SAMPLES: list[s.Message] = [
                        volatility=1_500),
     s.RewardMarket(market=CID, slug="will-x-happen", assets=[YES, NO], min_size=50_000_000,
                    max_spread=45_000, daily_rate=100_000_000, volume_24h=1_000_000_000,
-                   end_ts=T, score=1_500_000, ts=T),
+                   end_ts=T, score=1_500_000, ts=T, rank=1, selected=3, reward_ratio=1_500_000,
+                   est_daily=2_000_000, tick=10_000, order_size=20_000_000, two_sided=False,
+                   question="Will X happen?"),
     s.Resume(cmd_id="ctl-1", holder="btc-updown-15m", reason="checked the book", ts=T),
     s.Halt(cmd_id="ctl-2", holder="btc-updown-15m", reason="news", ts=T),
 ]

@@ -95,7 +95,7 @@ def below(bids: Levels, price: int) -> list[tuple[int, int]]:
 
 
 def check_volatility(mids: Sequence[int], p: SafetyParams) -> str:
-    cv = volatility(mids[-p.volatility_samples:])
+    cv = volatility(list(mids)[-p.volatility_samples:])
     return f"volatility {cv} > {p.volatility_max}" if cv > p.volatility_max else ""
 
 

@@ -1,0 +1,100 @@
+"""The rewards scanner's reads of the venue (blocking; run in a ``bus.bridge.Bridge`` worker).
+
+Every reward market from ``GET /rewards/markets/current`` (all pages), their Gamma entries (question,
+slug, 24 h volume, end date, tokens, tick, minimum size; ``/markets?condition_ids=``, 20 at a time as the
+seed batched them) and both tokens' books (``GET /book``). Read-only and public: no credentials.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from actors.rewards.core import Candidate, Levels, TokenBook
+from schemas.units import NS, parse_exact
+from venue_client.markets.gamma import MarketHttp
+
+END_CURSOR = "LTE="
+BATCH = 20
+MAX_PAGES = 100
+
+
+def _json(body: bytes | None) -> Any:
+    return None if body is None else msgspec.json.decode(body)
+
+
+def reward_entries(http: MarketHttp) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    cursor = "MA=="
+    for _ in range(MAX_PAGES):
+        page = _json(http.get(f"{http.clob_url}/rewards/markets/current", {"next_cursor": cursor}))
+        if not isinstance(page, dict):
+            break
+        out.extend(d for d in page.get("data") or [] if isinstance(d, dict))
+        cursor = page.get("next_cursor") or END_CURSOR
+        if cursor == END_CURSOR or not page.get("data"):
+            break
+    return out
+
+
+def levels(raw: Any) -> Levels:
+    """REST book levels (worst -> best, decimal strings) -> ((price, size), ...) best first."""
+    return tuple((parse_exact(lv["price"]), parse_exact(lv["size"])) for lv in reversed(raw or []))
+
+
+def book(http: MarketHttp, token: str) -> TokenBook:
+    data = _json(http.get(f"{http.clob_url}/book", {"token_id": token})) or {}
+    return TokenBook(token, levels(data.get("bids")), levels(data.get("asks")))
+
+
+def _end_ns(text: str | None) -> int:
+    if not text:
+        return 0
+    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()) * NS
+
+
+def _rate(entry: dict[str, Any]) -> int:
+    total = entry.get("total_daily_rate")
+    if total is None:
+        total = sum(float(c.get("rate_per_day") or 0) for c in entry.get("rewards_config") or [])
+    return parse_exact(str(total))
+
+
+def candidate(entry: dict[str, Any], gamma: dict[str, Any], yes: TokenBook, no: TokenBook) -> Candidate:
+    return Candidate(
+        market=entry["condition_id"], slug=str(gamma.get("slug") or ""),
+        question=str(gamma.get("question") or ""),
+        yes=yes, no=no, tick=parse_exact(str(gamma.get("orderPriceMinTickSize") or "0.01")),
+        market_min=parse_exact(str(gamma.get("orderMinSize") or 5)),
+        min_size=parse_exact(str(entry.get("rewards_min_size") or 0)),
+        max_spread=parse_exact(str(entry.get("rewards_max_spread") or 0)) // 100,
+        daily_rate=_rate(entry), volume_24h=parse_exact(str(gamma.get("volume24hr") or 0)),
+        end_ns=_end_ns(gamma.get("endDate")))
+
+
+def candidates(http: MarketHttp) -> list[Candidate]:
+    """One scan's inputs (markets missing on Gamma or without two tokens are skipped)."""
+    entries = reward_entries(http)
+    out: list[Candidate] = []
+    for k in range(0, len(entries), BATCH):
+        chunk = entries[k:k + BATCH]
+        found = _json(http.get(f"{http.gamma_url}/markets",
+                               {"condition_ids": ",".join(e["condition_id"] for e in chunk)})) or []
+        by_cid = {g.get("conditionId"): g for g in found if isinstance(g, dict)}
+        for entry in chunk:
+            gamma = by_cid.get(entry["condition_id"])
+            if gamma is None:
+                continue
+            tokens = gamma.get("clobTokenIds")
+            tokens = msgspec.json.decode(tokens) if isinstance(tokens, str) else tokens
+            if not isinstance(tokens, list) or len(tokens) != 2:
+                continue
+            out.append(candidate(entry, gamma, book(http, tokens[0]), book(http, tokens[1])))
+    return out
+
+
+def books(http: MarketHttp, tracked: list[Candidate]) -> list[TokenBook]:
+    """Both books of every tracked market (the volatility samples between scans)."""
+    return [book(http, b.asset) for c in tracked for b in (c.yes, c.no)]

@@ -1,0 +1,84 @@
+"""The rewards scanner (``python -m actors.rewards``; program ``rewards-scanner``, group core).
+
+Owner of ``rewards.market.<condition>.``: every ``PM_REWARDS_RESCAN_S`` (and at start) it reads every
+reward market and both books off the loop (``fetch``, a ``Bridge`` worker), ranks them (``core.Scanner``,
+pure) and publishes the top ``PM_REWARDS_MAX_MARKETS`` as ``RewardMarket``; every second it publishes the
+last selection again, so a coordinator that starts late has it within a second. Between scans, the
+tracked markets' books are polled every ``PM_REWARDS_BOOK_S`` for the volatility check's mid samples.
+``python -m actors.rewards score FILE`` is the scoring formula on its own (``score_cli``).
+
+config -> Node -> core -> timers -> run -> close.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from actors.rewards import fetch
+from actors.rewards.config import RewardsConfig
+from actors.rewards.core import Scanner
+from bus.bridge import Bridge
+from bus.config import describe, load_or_exit
+from bus.effects import Effects
+from bus.endpoints import BusConfig
+from bus.logs import Logger, Throttle
+from bus.node import Dispatcher, Node
+from schemas.units import MICRO
+from venue_client.endpoints import VenueEndpoints
+from venue_client.markets.gamma import MarketHttp
+
+PROGRAM = "rewards-scanner"
+PUBLISH_MS = 1000
+
+
+def main() -> int:
+    log = Logger(PROGRAM)
+    bus = load_or_exit(BusConfig, PROGRAM)
+    cfg = load_or_exit(RewardsConfig, PROGRAM)
+    venue = load_or_exit(VenueEndpoints, PROGRAM)
+    log.info("rewards_config", **describe(cfg))
+    node = Node(PROGRAM, bus, subscriptions=[], log=log)
+    scanner = Scanner(cfg)
+    http = MarketHttp(venue.gamma_url, venue.rest_url, retries=1)
+    bridge = Bridge("rewards-scan").attach(node)
+    failures = Throttle(first=3, every=100)
+
+    def perform(fn: Any, *args: Any) -> None:
+        fx = Effects()
+        fn(*args, fx)
+        node.apply(fx)
+
+    def failed(what: str, error: BaseException | None) -> None:
+        if n := failures.count():
+            log.warning("scan_failed", what=what, error=f"{type(error).__name__}: {error}"[:300], count=n)
+
+    def scanned(result: list[fetch.Candidate] | None, error: BaseException | None) -> None:
+        if result is None:
+            failed("scan", error)
+        else:
+            perform(scanner.scan, result, node.clock())
+
+    def sampled(result: list[fetch.TokenBook] | None, error: BaseException | None) -> None:
+        if result is None:
+            failed("books", error)
+        else:
+            scanner.sample(result)
+
+    def scan(at: int = 0) -> None:
+        bridge.submit("scan", lambda: fetch.candidates(http), scanned)
+
+    def poll(at: int) -> None:
+        tracked = list(scanner.tracked)
+        if tracked:
+            bridge.submit("books", lambda: fetch.books(http, tracked), sampled)
+
+    scan()
+    node.every(cfg.rescan_s * 1000, scan)
+    node.every(max(50, cfg.book_s * 1000 // MICRO), poll)
+    node.every(PUBLISH_MS, lambda at: perform(scanner.publish))
+    try:
+        return node.run(Dispatcher({}, log))
+    finally:
+        bridge.close()
+        http.close()
+        node.close()
