@@ -109,3 +109,9 @@ reset-paper: install
 ## clean: remove .venv, sockets and logs (keeps var/*.sqlite: the paper account, fill journal, order registry)
 clean:
 	rm -rf $(VENV) $(VAR)/run $(VAR)/log
+
+.PHONY: stop-buys
+## stop-buys: cancel every BUY order of the account, the rewards coordinators only hedge from now on (sells
+##   stay); prints the session's statistics. `make stop-buys STOP_ARGS=--resume` lets them bid again.
+stop-buys: install
+	$(BIN)/python -m actors.ctl stop-buys $(STOP_ARGS)

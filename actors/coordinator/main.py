@@ -18,7 +18,7 @@ import argparse
 import time
 from pathlib import Path
 
-from actors.coordinator import decide_cli, setup
+from actors.coordinator import decide_cli, reward_shell, setup
 from actors.coordinator.config import CoordinatorConfig, NeutralConfig, RiskConfig
 from actors.coordinator.core import EXEC_PIPE, Coordinator
 from actors.coordinator.halt_file import HaltFile, default_path
@@ -127,18 +127,22 @@ def main(argv: list[str] | None = None) -> int:
     bus = load_or_exit(BusConfig, program)
     venue = load_or_exit(VenueEndpoints, program)
     markets = load_or_exit(MarketsConfig, program)
+    cfg, rewards = reward_shell.prepare(cfg, bus, program, log)  # a rewards slot: its market, once named
     resolve = gamma_resolver(venue, cfg, markets)  # config first
-    core = setup.build_or_exit(cfg, neutral, risk, program)
+    core = setup.build_or_exit(cfg, neutral, risk, program, rewards.strategy if rewards else None)
     log.info("config", **describe(cfg), venue=venue.venue, risk=describe(risk),
              **({"neutral": describe(neutral)} if cfg.strategy == "neutral" else {}))
     node = Node(program, bus, subscriptions=[topics.prefix("sys", "hb"), topics.exec_event(cfg.holder),
                                              topics.user_status(), topics.prefix("risk", "event"),
-                                             topics.ctl_cmd(cfg.holder)],
+                                             topics.ctl_cmd(cfg.holder),
+                                             *([reward_shell.SUBSCRIPTION] if rewards else [])],
                 push_connect={EXEC_PIPE: bus.command_endpoint}, log=log)
     core.orders.run = node.run_id  # command ids name this run
     bridge = Bridge("coordinator").attach(node)
     halts = HaltFile(Path(cfg.halt_file) if cfg.halt_file else default_path(bus.run_dir, cfg.holder))
     shell = Shell(cfg, core, node, Rotation(cfg.market_slug, resolve, submit=bridge.submit), halts)
+    if rewards is not None:
+        rewards.attach(shell, node)
     node.every(cfg.evaluate_ms, shell.act)
     node.every(1000, shell.every_second)
     shell.every_second(time.time_ns())

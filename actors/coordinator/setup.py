@@ -14,6 +14,7 @@ from actors.coordinator.signals import RejectWidening
 from actors.coordinator.strategies.base import Strategy
 from actors.coordinator.strategies.neutral import Neutral, NeutralParams
 from actors.coordinator.strategies.pair_ofi import PairOfi, PairParams
+from actors.coordinator.strategies.rewards import Rewards, RewardsParams
 from bus.config import EXIT_CONFIG, ConfigError
 from bus.logs import Logger
 from schemas.units import MS, NS
@@ -28,9 +29,11 @@ def neutral_params(n: NeutralConfig) -> NeutralParams:
                          vol_window_ns=n.vol_window_ms * MS)
 
 
-def strategy_for(cfg: CoordinatorConfig, neutral: NeutralConfig) -> Strategy:
+def strategy_for(cfg: CoordinatorConfig, neutral: NeutralConfig, rewards: Rewards | None = None) -> Strategy:
     if cfg.strategy == "neutral":
         return Neutral(neutral_params(neutral))
+    if cfg.strategy == "rewards":  # built from the scanner's selection (reward_slot), or its defaults
+        return rewards if rewards is not None else Rewards(RewardsParams())
     return PairOfi(PairParams(pair_target=cfg.pair_target, bid_size=cfg.bid_size))
 
 
@@ -47,8 +50,9 @@ def risk_params(strategy: str, r: RiskConfig) -> RiskParams:
 
 
 def build(cfg: CoordinatorConfig, neutral: NeutralConfig, risk: RiskConfig, *, run: int = 0,
-          liveness_ns: int | None = None, blind_ns: int | None = None) -> Coordinator:
-    strategy = strategy_for(cfg, neutral)
+          liveness_ns: int | None = None, blind_ns: int | None = None,
+          rewards: Rewards | None = None) -> Coordinator:
+    strategy = strategy_for(cfg, neutral, rewards)
     core = Coordinator(holder=cfg.holder, strategy=strategy,
                        rules=RequoteRules(reprice_threshold=cfg.reprice_threshold,
                                           debounce_ns=cfg.debounce_ms * MS),
@@ -61,11 +65,11 @@ def build(cfg: CoordinatorConfig, neutral: NeutralConfig, risk: RiskConfig, *, r
 
 
 def build_or_exit(cfg: CoordinatorConfig, neutral: NeutralConfig, risk: RiskConfig,
-                  program: str) -> Coordinator:
+                  program: str, rewards: Rewards | None = None) -> Coordinator:
     """``build`` at a program's start: a setting that does not fit the strategy exits with code 2, like a
     bad value (``bus.config.load_or_exit``)."""
     try:
-        return build(cfg, neutral, risk)
+        return build(cfg, neutral, risk, rewards=rewards)
     except ConfigError as exc:
         Logger(program).error("config_error", variable=exc.variable, error=exc.message)
         sys.stderr.write(f"{program}: config error: {exc}\n")

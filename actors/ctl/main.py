@@ -3,16 +3,17 @@
 Each command module registers its subcommands (``register(subparsers)``, which sets ``run`` and optionally
 ``check`` on the parsed arguments); ``run`` returns the exit code.
 - ``reconcile_cmd``: ``reconcile`` inventory against the venue (``--adopt-venue`` repairs one market);
-- ``halts``: ``resume`` and ``halt`` a coordinator (risk halts).
+- ``halts``: ``resume`` and ``halt`` a coordinator (risk halts);
+- ``stop_buys``: ``stop-buys`` cancels every BUY of the account, the rewards coordinators only hedge.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from actors.ctl import halts, reconcile_cmd
+from actors.ctl import halts, reconcile_cmd, stop_buys
 
-COMMANDS = (reconcile_cmd, halts)
+COMMANDS = (reconcile_cmd, halts, stop_buys)
 
 
 def main(argv: list[str] | None = None) -> int:

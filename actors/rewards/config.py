@@ -67,6 +67,8 @@ class RewardsConfig(msgspec.Struct, frozen=True, kw_only=True):
     hedge_cooldown_s: Annotated[int, Env("PM_REWARDS_HEDGE_COOLDOWN_S", micros=True), Meta(ge=0)] = 30 * MICRO
     # where the operator's stop-buys flag lives ("": stop-buys beside PM_RUN_DIR, i.e. in var/)
     stop_file: Annotated[str, Env("PM_REWARDS_STOP_FILE")] = ""
+    # a rewards coordinator's slot k (it trades the scanner's rank-k market); 0: the number its slug ends in
+    slot: Annotated[int, Env("PM_REWARDS_SLOT"), Meta(ge=0)] = 0
 
     @property
     def blacklist_words(self) -> tuple[str, ...]:

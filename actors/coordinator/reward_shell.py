@@ -1,0 +1,74 @@
+"""The shell side of a ``rewards`` coordinator (``PM_STRATEGY=rewards``): its slot's market before start,
+the scanner's later selections, and the operator's stop-buys flag (``reward_slot`` holds the rules).
+
+``prepare`` blocks until the scanner names the slot's market, then returns the settings with that market's
+slug and the strategy built for it. ``attach`` adds a ``RewardMarket`` handler (a slot given to another
+market: withdraw and exit, supervisord restarts the slot) and checks the stop-buys file every second.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import msgspec
+
+from actors.coordinator import reward_slot
+from actors.coordinator.config import CoordinatorConfig
+from actors.coordinator.strategies.rewards import Rewards
+from actors.rewards.config import RewardsConfig
+from bus import topics
+from bus.config import EXIT_CONFIG, load_or_exit
+from bus.endpoints import BusConfig
+from bus.logs import Logger
+from bus.node import Node
+from schemas import RewardMarket
+
+SUBSCRIPTION = topics.prefix("rewards", "market")
+
+
+class RewardsRun:
+    def __init__(self, cfg: RewardsConfig, pick: RewardMarket, slot: int, bus: BusConfig) -> None:
+        self.strategy = Rewards(reward_slot.params(cfg, pick))
+        self.watch = reward_slot.SlotWatch(slot, pick.market, pick.ts)
+        self.stop_path = reward_slot.stop_file(cfg, bus.run_dir)
+        self.pick = pick
+
+    def attach(self, shell: Any, node: Node) -> None:
+        def on_market(topic: bytes, header: Any, msg: RewardMarket) -> None:
+            why = self.watch.on_market(msg)
+            if why:
+                node.log.info("reward_slot_moved", why=why, market=self.pick.market, slug=self.pick.slug)
+                node.stop()  # a clean stop withdraws (Shell.stop); supervisord starts the slot again
+
+        shell.on_message.handlers[RewardMarket] = on_market
+        node.every(1000, lambda at: self.check_stop(shell, node))
+        self.check_stop(shell, node)
+
+    def check_stop(self, shell: Any, node: Node) -> None:
+        stop = self.stop_path.exists()
+        if stop != self.strategy.stop_buys:
+            self.strategy.stop_buys = stop
+            shell.core.dirty = True
+            node.log.warning("stop_buys" if stop else "buys_resumed", path=str(self.stop_path))
+
+
+def prepare(cfg: CoordinatorConfig, bus: BusConfig, program: str,
+            log: Logger) -> tuple[CoordinatorConfig, RewardsRun | None]:
+    """For ``PM_STRATEGY=rewards``: wait for the slot's market; the settings now name its slug."""
+    if cfg.strategy != "rewards":
+        return cfg, None
+    rcfg = load_or_exit(RewardsConfig, program)
+    try:
+        slot = reward_slot.slot_of(cfg.market_slug, rcfg.slot)
+    except ValueError as exc:
+        log.error("config_error", variable="PM_REWARDS_SLOT", error=str(exc))
+        sys.stderr.write(f"{program}: config error: {exc}\n")
+        raise SystemExit(EXIT_CONFIG) from None
+    log.info("reward_slot_waiting", slot=slot)
+    pick = reward_slot.wait_for_selection(bus, slot)
+    assert pick is not None  # no timeout: it waits for the scanner
+    log.info("reward_slot_market", slot=slot, market=pick.market, slug=pick.slug, rank=pick.rank,
+             est_daily=pick.est_daily, reward_ratio=pick.reward_ratio)
+    cfg = msgspec.structs.replace(cfg, market_slug=pick.slug, name=cfg.holder)
+    return cfg, RewardsRun(rcfg, pick, slot, bus)
