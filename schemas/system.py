@@ -80,4 +80,16 @@ class RewardMarket(Message, frozen=True, tag="rewards.market"):
     question: str = ""
 
 
-SystemMessage = Heartbeat | RiskEvent | StrategyAdjust | CoordinatorState | RewardMarket
+class RewardScoring(Message, frozen=True, tag="rewards.scoring"):
+    """Whether each of our orders on a selected reward market scores now (the venue's ``/orders-scoring``,
+    polled by the rewards scanner every ``PM_REWARDS_SCORING_S``), and the market's estimated $/day."""
+
+    market: str
+    slug: str
+    orders: dict[str, bool]  # our open order id -> scoring
+    scoring: int  # how many of them score
+    est_daily: int  # the scan's estimate of our USDC/day on this market, 1e-6
+    ts: int
+
+
+SystemMessage = Heartbeat | RiskEvent | StrategyAdjust | CoordinatorState | RewardMarket | RewardScoring

@@ -21,7 +21,6 @@ import sys
 import time
 from typing import Any
 
-import msgspec
 import requests
 
 from actors.coordinator.reward_slot import stop_file
@@ -30,37 +29,12 @@ from actors.rewards.config import RewardsConfig
 from actors.user_feed import credentials
 from bus.config import load_or_exit
 from bus.endpoints import BusConfig
-from clob.auth import ApiCreds, l2_headers
 from schemas.units import parse_exact
 from venue_client.credentials import ApiCredentials
 from venue_client.endpoints import VenueEndpoints
+from venue_client.l2 import L2Client
 
 PROGRAM = "ctl"
-END_CURSOR = "LTE="
-
-
-class Venue:
-    def __init__(self, url: str, creds: ApiCreds, signer: str, timeout_s: float) -> None:
-        self.url, self.creds, self.signer, self.timeout_s = url, creds, signer, timeout_s
-        self.session = requests.Session()
-
-    def call(self, method: str, path: str, params: dict[str, str] | None = None, body: Any = None) -> Any:
-        data = None if body is None else msgspec.json.encode(body)
-        headers = l2_headers(self.creds, address=self.signer, timestamp_s=int(time.time()), method=method,
-                             path=path, body=data)
-        reply = self.session.request(method, self.url + path, params=params, data=data, headers=headers,
-                                     timeout=self.timeout_s)
-        reply.raise_for_status()
-        return reply.json()
-
-    def open_orders(self) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        cursor = "MA=="
-        while cursor and cursor != END_CURSOR:
-            page = self.call("GET", "/data/orders", {"next_cursor": cursor})
-            out.extend(page.get("data") or [])
-            cursor = page.get("next_cursor") or END_CURSOR
-        return out
 
 
 def remaining(order: dict[str, Any]) -> int:
@@ -83,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     if account is None:
         sys.stderr.write("ctl: no API credentials (POLYMARKET_API_* or the executor's api-creds.json)\n")
         return 2
-    api = Venue(venue.rest_url, account.creds, account.signer, cfg.http_timeout_ms / 1000)
+    api = L2Client(venue.rest_url, account.creds, account.signer, cfg.http_timeout_ms / 1000)
     cancelled: set[str] = set()
     deadline = time.monotonic() + args.timeout
     settled_rounds = 0

@@ -67,6 +67,9 @@ class RewardsConfig(msgspec.Struct, frozen=True, kw_only=True):
     hedge_cooldown_s: Annotated[int, Env("PM_REWARDS_HEDGE_COOLDOWN_S", micros=True), Meta(ge=0)] = 30 * MICRO
     # where the operator's stop-buys flag lives ("": stop-buys beside PM_RUN_DIR, i.e. in var/)
     stop_file: Annotated[str, Env("PM_REWARDS_STOP_FILE")] = ""
+    # how often the scanner asks the venue whether our orders on the selected markets score (politely: two
+    # requests per poll, our open orders and /orders-scoring); 0: never
+    scoring_s: Annotated[int, Env("PM_REWARDS_SCORING_S"), Meta(ge=0)] = 10
     # a rewards coordinator's slot k (it trades the scanner's rank-k market); 0: the number its slug ends in
     slot: Annotated[int, Env("PM_REWARDS_SLOT"), Meta(ge=0)] = 0
 

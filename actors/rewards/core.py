@@ -30,7 +30,7 @@ from actors.rewards.config import RewardsConfig
 from bus import topics
 from bus.effects import Effects
 from clob.rewards import RestingOrder, score
-from schemas import RewardMarket
+from schemas import RewardMarket, RewardScoring
 from schemas.units import NS, ONE
 
 DAY_NS = 86_400 * NS
@@ -201,3 +201,14 @@ class Scanner:
         """The last selection again (every second: late joiners get it from the owner)."""
         for m in self.selected:
             fx.publish(topics.rewards_market(m.market), m)
+
+    def on_scoring(self, found: Mapping[str, Mapping[str, bool]], now: int, fx: Effects) -> None:
+        """Our orders per selected market (condition id -> order id -> scoring, from ``/orders-scoring``):
+        one ``RewardScoring`` per selected market, with the scan's $/day estimate."""
+        for m in self.selected:
+            orders = dict(found.get(m.market, {}))
+            scoring = sum(orders.values())
+            fx.publish(topics.rewards_scoring(m.market), RewardScoring(
+                market=m.market, slug=m.slug, orders=orders, scoring=scoring, est_daily=m.est_daily, ts=now))
+        fx.note("order_scoring", markets={m.slug: [sum(found.get(m.market, {}).values()),
+                                                   len(found.get(m.market, {}))] for m in self.selected})

@@ -2,7 +2,8 @@
 
 Every reward market from ``GET /rewards/markets/current`` (all pages), their Gamma entries (question,
 slug, 24 h volume, end date, tokens, tick, minimum size; ``/markets?condition_ids=``, 20 at a time as the
-seed batched them) and both tokens' books (``GET /book``). Read-only and public: no credentials.
+seed batched them) and both tokens' books (``GET /book``): read-only and public. ``scoring``: our open
+orders and whether each scores (L2 reads with the API credentials, never the private key).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import msgspec
 
 from actors.rewards.core import Candidate, Levels, TokenBook
 from schemas.units import NS, parse_exact
+from venue_client.l2 import L2Client
 from venue_client.markets.gamma import MarketHttp
 
 END_CURSOR = "LTE="
@@ -92,6 +94,16 @@ def candidates(http: MarketHttp) -> list[Candidate]:
             if not isinstance(tokens, list) or len(tokens) != 2:
                 continue
             out.append(candidate(entry, gamma, book(http, tokens[0]), book(http, tokens[1])))
+    return out
+
+
+def scoring(l2: L2Client, markets: set[str]) -> dict[str, dict[str, bool]]:
+    """Our open orders on ``markets`` and whether each scores now: market -> order id -> bool."""
+    ours = [o for o in l2.open_orders() if o.get("market") in markets]
+    got = l2.scoring([str(o["id"]) for o in ours])
+    out: dict[str, dict[str, bool]] = {m: {} for m in markets}
+    for o in ours:
+        out[str(o["market"])][str(o["id"])] = got.get(str(o["id"]), False)
     return out
 
 

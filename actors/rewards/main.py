@@ -5,6 +5,8 @@ reward market and both books off the loop (``fetch``, a ``Bridge`` worker), rank
 pure) and publishes the top ``PM_REWARDS_MAX_MARKETS`` as ``RewardMarket``; every second it publishes the
 last selection again, so a coordinator that starts late has it within a second. Between scans, the
 tracked markets' books are polled every ``PM_REWARDS_BOOK_S`` for the volatility check's mid samples.
+Every ``PM_REWARDS_SCORING_S`` it asks the venue which of our orders on the selected markets score
+(``/orders-scoring``, with the API credentials the executor hands off) and publishes ``RewardScoring``.
 ``python -m actors.rewards score FILE`` is the scoring formula on its own (``score_cli``).
 
 config -> Node -> core -> timers -> run -> close.
@@ -14,9 +16,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from actors.ctl.config import CtlConfig
 from actors.rewards import fetch
 from actors.rewards.config import RewardsConfig
 from actors.rewards.core import Scanner
+from actors.user_feed import credentials
 from bus.bridge import Bridge
 from bus.config import describe, load_or_exit
 from bus.effects import Effects
@@ -24,7 +28,9 @@ from bus.endpoints import BusConfig
 from bus.logs import Logger, Throttle
 from bus.node import Dispatcher, Node
 from schemas.units import MICRO
+from venue_client.credentials import ApiCredentials
 from venue_client.endpoints import VenueEndpoints
+from venue_client.l2 import L2Client
 from venue_client.markets.gamma import MarketHttp
 
 PROGRAM = "rewards-scanner"
@@ -36,6 +42,8 @@ def main() -> int:
     bus = load_or_exit(BusConfig, PROGRAM)
     cfg = load_or_exit(RewardsConfig, PROGRAM)
     venue = load_or_exit(VenueEndpoints, PROGRAM)
+    signer = load_or_exit(CtlConfig, PROGRAM)  # the account's signer address, as the user-feed reads it
+    api_env = load_or_exit(ApiCredentials, PROGRAM)
     log.info("rewards_config", **describe(cfg))
     node = Node(PROGRAM, bus, subscriptions=[], log=log)
     scanner = Scanner(cfg)
@@ -64,6 +72,25 @@ def main() -> int:
         else:
             scanner.sample(result)
 
+    l2: list[L2Client] = []  # once the credentials are known (the executor writes them at its start)
+
+    def scored(result: dict[str, dict[str, bool]] | None, error: BaseException | None) -> None:
+        if result is None:
+            failed("scoring", error)
+        else:
+            perform(scanner.on_scoring, result, node.clock())
+
+    def score(at: int) -> None:
+        if not l2:
+            account = credentials.find(api_env, bus.run_dir, signer=signer.signer_address,
+                                       local=venue.is_local)
+            if account is None:
+                return
+            l2.append(L2Client(venue.rest_url, account.creds, account.signer, timeout_s=5.0))
+        markets = {m.market for m in scanner.selected}
+        if markets:
+            bridge.submit("scoring", lambda: fetch.scoring(l2[0], markets), scored)
+
     def scan(at: int = 0) -> None:
         bridge.submit("scan", lambda: fetch.candidates(http), scanned)
 
@@ -76,9 +103,13 @@ def main() -> int:
     node.every(cfg.rescan_s * 1000, scan)
     node.every(max(50, cfg.book_s * 1000 // MICRO), poll)
     node.every(PUBLISH_MS, lambda at: perform(scanner.publish))
+    if cfg.scoring_s:
+        node.every(cfg.scoring_s * 1000, score)
     try:
         return node.run(Dispatcher({}, log))
     finally:
         bridge.close()
         http.close()
+        for client in l2:
+            client.close()
         node.close()

@@ -7,6 +7,7 @@ coordinator of slot ``rewards-1`` takes the rank-1 market and:
 - bids on both tokens, post-only, inside the reward band (``|price - own mid| < max_spread``);
 - when another account sells into our YES bid, the fill is hedged by a resting post-only SELL of the
   filled YES at or above cost (the fill-to-hedge time is printed: timings are not asserted);
+- the scanner publishes ``RewardScoring``: both bids score (``/orders-scoring``);
 - the venue reports rewards earned by our account (``/rewards/user/total``);
 - ``python -m actors.ctl stop-buys`` leaves no BUY order of ours and the hedge SELL still rests.
 """
@@ -21,7 +22,7 @@ from typing import Any
 import pytest
 
 from bus import topics
-from schemas import FillApplied, PlaceOrder, RewardMarket
+from schemas import FillApplied, PlaceOrder, RewardMarket, RewardScoring
 from schemas.units import parse_exact
 from tests.support.procs import REPO
 from tests.support.stack import Stack
@@ -38,7 +39,8 @@ VENUE = {
 }
 # the test's own taker sweep is not toxic flow here (the strategy withdraws its bids on toxic OFI)
 ENGINE = {"PM_HEARTBEAT_MS": "500", "PM_REWARDS_RESCAN_S": "3600", "PM_REWARDS_BOOK_S": "1",
-          "PM_MAX_NET_DIFF": "200", "PM_MAX_POSITION_VALUE": "200", "PM_OFI_TOXICITY_THRESHOLD": "100000"}
+          "PM_MAX_NET_DIFF": "200", "PM_MAX_POSITION_VALUE": "200", "PM_OFI_TOXICITY_THRESHOLD": "100000",
+          "PM_REWARDS_SCORING_S": "1"}
 PASSING = {"rewards-even-odds", "rewards-longshot", "rewards-favourite"}
 
 
@@ -47,6 +49,7 @@ class Seen:
         self.selection: dict[int, RewardMarket] = {}
         self.places: list[tuple[int, PlaceOrder]] = []  # (receive time, command)
         self.fills: list[tuple[int, FillApplied]] = []
+        self.scoring: dict[str, RewardScoring] = {}
 
 
 def pump(stack: Stack, seen: Seen, seconds: float = 0.2) -> None:
@@ -61,6 +64,8 @@ def pump(stack: Stack, seen: Seen, seconds: float = 0.2) -> None:
             seen.selection[msg.rank] = msg
         elif isinstance(msg, PlaceOrder) and topic == topics.exec_cmd(HOLDER):
             seen.places.append((time.time_ns(), msg))
+        elif isinstance(msg, RewardScoring):
+            seen.scoring[msg.market] = msg
         elif isinstance(msg, FillApplied):
             seen.fills.append((time.time_ns(), msg))
 
@@ -99,6 +104,11 @@ def test_rewards_bids_in_band_hedges_a_fill_earns_rewards_and_stops_buying() -> 
                 mid = (parse_exact(book["bids"][-1]["price"]) + parse_exact(book["asks"][-1]["price"])) // 2
                 assert abs(parse_exact(b["price"]) - mid) < pick.max_spread, (b, mid)
             assert all(p.post_only for _, p in seen.places)
+
+            # the scanner says (on the bus, for the tap and the metrics) that they score
+            scored = until(stack, seen, lambda: (r := seen.scoring.get(market)) and r.scoring >= 2 and r, 30,
+                           "RewardScoring: our bids score")
+            assert {b["id"] for b in bids} <= set(scored.orders) and scored.est_daily == pick.est_daily
 
             # the venue pays our account for the time they rested
             total = until(stack, seen, lambda: (t := stack.private_get("/rewards/user/total")) and float(

@@ -75,6 +75,8 @@ SAMPLES: list[s.Message] = [
                    end_ts=T, score=1_500_000, ts=T, rank=1, selected=3, reward_ratio=1_500_000,
                    est_daily=2_000_000, tick=10_000, order_size=20_000_000, two_sided=False,
                    question="Will X happen?"),
+    s.RewardScoring(market=CID, slug="will-x-happen", orders={"0xabc": True, "0xdef": False}, scoring=1,
+                    est_daily=2_000_000, ts=T),
     s.Resume(cmd_id="ctl-1", holder="btc-updown-15m", reason="checked the book", ts=T),
     s.Halt(cmd_id="ctl-2", holder="btc-updown-15m", reason="news", ts=T),
 ]

@@ -132,3 +132,14 @@ def test_volatile_mids_fail_the_safety_check() -> None:
         scanner.sample([yes, no])
     assert scanner.rank([cand()], NOW, Effects()) == []
     assert msgspec.structs.replace(cfg(PM_REWARDS_VOLATILITY_CHECK="false")).volatility_check is False
+
+
+def test_scoring_is_published_per_selected_market() -> None:
+    """Issue #16 §4: a tap-visible RewardScoring per selected market, with the scan's $/day estimate."""
+    scanner = Scanner(cfg())
+    scanner.scan([cand("a"), cand("b")], NOW, Effects())
+    fx = Effects()
+    scanner.on_scoring({"0xa": {"o1": True, "o2": False}}, NOW + 1, fx)
+    got = {m.slug: m for _, m in fx.publishes}
+    assert got["a"].orders == {"o1": True, "o2": False} and got["a"].scoring == 1  # type: ignore[attr-defined]
+    assert got["b"].orders == {} and got["b"].est_daily > 0  # type: ignore[attr-defined]
