@@ -35,6 +35,7 @@ from schemas.units import NS, ONE
 
 DAY_NS = 86_400 * NS
 TWO_SIDED_LOW, TWO_SIDED_HIGH = 100_000, 900_000
+TRACKED_PER_SELECTED = 3  # markets whose books are polled between scans, per market selected
 Levels = tuple[tuple[int, int], ...]
 
 
@@ -123,7 +124,7 @@ class Scanner:
         self.cfg = cfg
         self.mids: dict[str, deque[int]] = {}
         self.selected: list[RewardMarket] = []
-        self.tracked: list[Candidate] = []  # passed filters 1-7 at the last scan: their books are polled
+        self.tracked: list[Candidate] = []  # the best by ratio of filters 1-7: their books are polled
 
     def sample(self, books: Sequence[TokenBook]) -> None:
         """A mid sample per token (the volatility check's window, the last 30)."""
@@ -158,12 +159,12 @@ class Scanner:
         cfg = self.cfg
         self.sample([b for c in candidates for b in (c.yes, c.no)])
         kept: list[Ranked] = []
-        self.tracked = []
+        passed: list[tuple[int, Candidate]] = []
         for c in candidates:
             why = self.reject(c, now)
             if not why:
-                self.tracked.append(c)
                 ratio = reward_ratio(c, cfg.size_mult)
+                passed.append((ratio, c))
                 if ratio < cfg.min_reward_ratio:
                     why = f"8 reward_ratio {ratio}"
             if not why:
@@ -177,6 +178,8 @@ class Scanner:
                     continue
             fx.note("market_rejected", market=c.market[:12], slug=c.slug, why=why)
         kept.sort(key=lambda r: (-r.ratio, -r.est_daily, r.candidate.market))
+        passed.sort(key=lambda rc: (-rc[0], rc[1].market))  # books polled between scans: the best 3 × N
+        self.tracked = [c for _, c in passed[:TRACKED_PER_SELECTED * cfg.max_markets]]
         return kept[:cfg.max_markets]
 
     def scan(self, candidates: Sequence[Candidate], now: int, fx: Effects) -> list[RewardMarket]:

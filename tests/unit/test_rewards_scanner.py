@@ -143,3 +143,10 @@ def test_scoring_is_published_per_selected_market() -> None:
     got = {m.slug: m for _, m in fx.publishes}
     assert got["a"].orders == {"o1": True, "o2": False} and got["a"].scoring == 1  # type: ignore[attr-defined]
     assert got["b"].orders == {} and got["b"].est_daily > 0  # type: ignore[attr-defined]
+
+
+def test_books_are_polled_for_the_best_three_per_selected_market() -> None:
+    """Between scans only the best (by ratio) 3 × PM_REWARDS_MAX_MARKETS markets' books are polled."""
+    scanner = Scanner(cfg(PM_REWARDS_MAX_MARKETS="1"))
+    scanner.rank([cand(f"m{k}", daily_rate=(10 + k) * M) for k in range(5)], NOW, Effects())
+    assert [c.slug for c in scanner.tracked] == ["m4", "m3", "m2"]
