@@ -147,3 +147,9 @@ def test_stop_buys_cancels_the_bids_and_keeps_the_hedges() -> None:
     d = s.decide(inputs(pos=Position(20 * U, 480_000, 0, True, 20 * U, 0)))
     assert d.want["bid_yes"] is None and d.want["bid_no"] is None and d.want["hedge_yes"] is not None
     assert d.mode.startswith("stop_buys")
+
+
+def test_bids_of_one_decision_count_against_the_cap_together() -> None:
+    """§2.5: with nothing resting, the YES bid (9.6) and the NO bid (9.2) of the same decision are 18.8."""
+    d = strategy(max_exposure=15 * U).decide(inputs())
+    assert d.want["bid_yes"] is not None and d.want["bid_no"] is None and "no: exposure" in d.reason

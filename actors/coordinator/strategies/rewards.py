@@ -86,9 +86,10 @@ class HedgeRetry:
 
 
 def exposure(slots: Mapping[str, Slot], yes_qty: int, yes_cost: int, no_qty: int, no_cost: int,
-             skip: str = "") -> int:
+             skip: tuple[str, ...] = ()) -> int:
     """§2.5: resting buys (``price × size``, every BUY slot but ``skip``) plus held tokens at cost (1e-6)."""
-    resting = sum(s.price * s.size // ONE for name, s in slots.items() if s.side == "BUY" and name != skip)
+    resting = sum(s.price * s.size // ONE for name, s in slots.items()
+                  if s.side == "BUY" and name not in skip)
     return resting + yes_qty * yes_cost // ONE + no_qty * no_cost // ONE
 
 
@@ -170,6 +171,7 @@ class Rewards:
         p, m, pos = self.params, i.market, i.position
         size = self.base_size(m)
         want: dict[str, Quote | None] = {}
+        wanted = 0  # this decision's bids so far, in place of what their slots hold now
         for leg in LEGS:
             slot = BID[leg]
             top = i.yes if leg == "yes" else i.no
@@ -179,8 +181,9 @@ class Rewards:
                    else rules.safety(bids, price, size, self.mids[leg], p.safety))
             if not why and price is not None:
                 price = min(ceil_to_tick(price, m.tick), top.ask - m.tick) if top.ask else price
-                used = exposure(i.slots, pos.yes_qty, pos.yes_avg_cost, pos.no_qty, pos.no_avg_cost,
-                                skip=slot)
+                skip = (slot, *(BID[w] for w in LEGS if w != leg and BID[w] in want))
+                used = wanted + exposure(i.slots, pos.yes_qty, pos.yes_avg_cost, pos.no_qty, pos.no_avg_cost,
+                                         skip=skip)
                 if used + price * size // ONE > p.max_exposure:
                     why = f"exposure {used} + {price * size // ONE} > {p.max_exposure}"
             if why:
@@ -189,6 +192,7 @@ class Rewards:
             else:
                 assert price is not None
                 want[slot] = Quote(price, size, leg, "BUY", keep_within=p.reprice_threshold)
+                wanted += price * size // ONE
         if p.two_sided and any(q is None for q in want.values()):
             reasons.append("two-sided market: both tokens or neither")
             want = dict.fromkeys(want)
