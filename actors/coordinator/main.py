@@ -128,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     venue = load_or_exit(VenueEndpoints, program)
     markets = load_or_exit(MarketsConfig, program)
     cfg, rewards = reward_shell.prepare(cfg, bus, program, log)  # a rewards slot: its market, once named
+    risk = rewards.risk(risk) if rewards else risk
     resolve = gamma_resolver(venue, cfg, markets)  # config first
     core = setup.build_or_exit(cfg, neutral, risk, program, rewards.strategy if rewards else None)
     log.info("config", **describe(cfg), venue=venue.venue, risk=describe(risk),

@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 
 from actors.coordinator import reward_slot
-from actors.coordinator.config import CoordinatorConfig
+from actors.coordinator.config import CoordinatorConfig, RiskConfig
 from actors.coordinator.strategies.rewards import Rewards
 from actors.rewards.config import RewardsConfig
 from bus import topics
@@ -23,6 +23,7 @@ from bus.endpoints import BusConfig
 from bus.logs import Logger
 from bus.node import Node
 from schemas import RewardMarket
+from schemas.units import ONE
 
 SUBSCRIPTION = topics.prefix("rewards", "market")
 
@@ -33,6 +34,15 @@ class RewardsRun:
         self.watch = reward_slot.SlotWatch(slot, pick.market, pick.ts)
         self.stop_path = reward_slot.stop_file(cfg, bus.run_dir)
         self.pick = pick
+        self.cfg = cfg
+
+    def risk(self, risk: RiskConfig) -> RiskConfig:
+        """Seed-004 §4.3's ``stop_loss_pct`` of the exposure cap as the risk layer's stop-loss in USDC,
+        unless ``PM_STOP_LOSS_USD`` is set."""
+        if risk.stop_loss_usd is not None:
+            return risk
+        loss = self.cfg.max_exposure * self.cfg.stop_loss_pct // ONE
+        return msgspec.structs.replace(risk, stop_loss_usd=loss)
 
     def attach(self, shell: Any, node: Node) -> None:
         def on_market(topic: bytes, header: Any, msg: RewardMarket) -> None:

@@ -90,7 +90,8 @@ def params(cfg: RewardsConfig, pick: RewardMarket) -> RewardsParams:
     return RewardsParams(min_size=pick.min_size, max_spread=pick.max_spread, size_mult=cfg.size_mult,
                          max_exposure=cfg.max_exposure, margin=cfg.margin, safety=cfg.safety,
                          reprice_threshold=cfg.reprice_threshold, reprice_ns=cfg.reprice_s * 1000,
-                         two_sided=pick.two_sided, hedge=cfg.hedge, retry_ns=cfg.hedge_retry_s * 1000,
+                         two_sided=pick.two_sided, hedge=cfg.hedge, dynamic_follow=cfg.dynamic_follow,
+                         retry_ns=cfg.hedge_retry_s * 1000,
                          retries=cfg.hedge_retries, cooldown_ns=cfg.hedge_cooldown_s * 1000,
                          sample_ns=max(NS // 10, cfg.book_s * 1000 * 10))
 

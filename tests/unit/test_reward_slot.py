@@ -49,3 +49,15 @@ def test_params_come_from_the_selected_market_and_the_settings(tmp_path: Path) -
     assert p.reprice_ns == 250_000_000
     cfg = load(RewardsConfig, environ={}, dotenv=None)
     assert stop_file(cfg, str(tmp_path / "run")) == tmp_path.resolve() / "stop-buys"
+
+
+def test_the_stop_loss_is_the_seeds_percentage_of_the_exposure_cap(tmp_path: Path) -> None:
+    """Seed-004 §4.3 stop_loss_pct 0.10 of max_exposure_per_market_usdc 25: 2.5 USDC, unless set."""
+    from actors.coordinator.config import RiskConfig
+    from actors.coordinator.reward_shell import RewardsRun
+    from bus.endpoints import BusConfig
+
+    run = RewardsRun(load(RewardsConfig, environ={}, dotenv=None), pick(1, "0xa", 1), 1,
+                     BusConfig(run_dir=str(tmp_path)))
+    assert run.risk(RiskConfig()).stop_loss_usd == 2_500_000
+    assert run.risk(RiskConfig(stop_loss_usd=1_000_000)).stop_loss_usd == 1_000_000

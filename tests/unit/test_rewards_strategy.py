@@ -19,6 +19,7 @@ MKT = MarketSpec(market="0xm", yes_asset="Y", no_asset="N", tick=10_000, min_siz
 YES_BIDS = tuple((490_000 - 10_000 * k, 60 * U) for k in range(5))
 NO_BIDS = tuple((470_000 - 10_000 * k, 60 * U) for k in range(5))
 FLAT = Position(0, 0, 0, True)
+FOLLOW = 100  # a hedge follows the book: re-priced past the reprice threshold (dynamic_follow)
 YES_TOP, NO_TOP = Top(490_000, 520_000), Top(470_000, 510_000)
 THIN_BELOW = tuple((p, 5 * U) for p, _ in YES_BIDS[2:])
 NO_BID_RESTING = {"bid_no": Slot("c", 460_000, 20 * U, side="BUY", leg="no")}
@@ -100,12 +101,13 @@ def test_exposure_sums_resting_buys_and_held_cost() -> None:
 @pytest.mark.parametrize(("case", "pos", "slot", "want"), [
     ("§2.3.5 a YES fill at 0.48: one tick above the layer 0.49, >= cost + margin: 0.50",
      Position(20 * U, 480_000, 0, True, 20 * U, 0), "hedge_yes",
-     Quote(500_000, 20 * U, "yes", "SELL")),
+     Quote(500_000, 20 * U, "yes", "SELL", FOLLOW)),
     ("§2.3 a partial NO fill of 7.5 shares is hedged too (at 0.48)",
      Position(-7_500_000, 0, 460_000, True, 0, 7_500_000), "hedge_no",
-     Quote(480_000, 7_500_000, "no", "SELL")),
+     Quote(480_000, 7_500_000, "no", "SELL", FOLLOW)),
     ("§2.3.5 a big position takes a deeper layer, never below cost + margin",
-     Position(150 * U, 470_000, 0, True, 150 * U, 0), "hedge_yes", Quote(500_000, 150 * U, "yes", "SELL")),
+     Position(150 * U, 470_000, 0, True, 150 * U, 0), "hedge_yes",
+     Quote(500_000, 150 * U, "yes", "SELL", FOLLOW)),
     ("below the market's minimum size: nothing to hedge", Position(3 * U, 480_000, 0, True, 3 * U, 0),
      "hedge_yes", None),
 ])
@@ -153,3 +155,10 @@ def test_bids_of_one_decision_count_against_the_cap_together() -> None:
     """§2.5: with nothing resting, the YES bid (9.6) and the NO bid (9.2) of the same decision are 18.8."""
     d = strategy(max_exposure=15 * U).decide(inputs())
     assert d.want["bid_yes"] is not None and d.want["bid_no"] is None and "no: exposure" in d.reason
+
+
+def test_without_dynamic_follow_the_hedge_stays_where_it_was_placed() -> None:
+    """§4.3 dynamic_follow_enabled false: the resting hedge is not re-priced as the book moves."""
+    d = strategy(dynamic_follow=False).decide(inputs(pos=Position(20 * U, 480_000, 0, True, 20 * U, 0)))
+    hedge = d.want["hedge_yes"]
+    assert hedge is not None and hedge.keep_within == U

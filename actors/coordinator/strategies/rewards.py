@@ -13,9 +13,10 @@ rank-k market: ``actors.coordinator.reward_slot``). Each decision, from the newe
   sold; a bid that would take the market above ``max_exposure`` is not placed (``exposure``).
 - **Hedges** (§2.3, reworked): whatever is held rests as a post-only SELL of the whole position (slot
   ``hedge_<leg>``) at ``reward_rules.hedge_price`` (one tick above the seed's layer, at least cost +
-  margin, never crossing). The slot always covers the position, so every fill, partial ones included, is
-  covered at the next decision, and the sweep (available = position - resting sells) needs no timer of
-  its own. With ``hedge="pair"`` the hedge is a bid for the complement at ``<= 1 - cost - margin``.
+  margin, never crossing; re-priced as the book moves unless ``dynamic_follow`` is off). The slot always
+  covers the position, so every fill, partial ones included, is covered at the next decision, and the
+  sweep (available = position - resting sells) needs no timer of its own. With ``hedge="pair"`` the
+  hedge is a bid for the complement at ``<= 1 - cost - margin``.
   Failed hedge placements follow the seed's retry queue (``HedgeRetry``: 1 s, 10 tries, 30 s cooldown).
 - **Re-pricing**: a resting bid is kept while within ``reprice_threshold`` of the wanted price;
   ``requote_ns`` (``PM_REWARDS_REPRICE_S``) is the least time between two placements in a slot.
@@ -55,6 +56,7 @@ class RewardsParams:
     sample_ns: int = 30 * NS  # one mid sample per this (30 samples: the seed's ~15 minutes)
     two_sided: bool = False
     hedge: str = "sell"  # "sell" | "pair"
+    dynamic_follow: bool = True  # the hedge is re-priced as the book moves (seed §4.3)
     retry_ns: int = NS
     retries: int = 10
     cooldown_ns: int = 30 * NS
@@ -161,9 +163,11 @@ class Rewards:
                 if price >= m.tick:
                     want[slot] = Quote(price, size, OTHER[leg], "BUY")  # type: ignore[index]
                 continue
-            price = rules.hedge_price(depth.get(leg, ()), asks_of(top), cost, size, p.margin, m.tick,
-                                      p.safety.max_bid_gap)
-            want[slot] = Quote(price, size, leg, "SELL")  # type: ignore[arg-type]
+            bids = depth.get(leg, ())
+            price = rules.hedge_price(bids, asks_of(top), cost, size, p.margin, m.tick, p.safety.max_bid_gap)
+            # dynamic follow (seed §4.3): re-priced as the book moves; off: kept where it was placed
+            keep = p.reprice_threshold if p.dynamic_follow else ONE
+            want[slot] = Quote(price, size, leg, "SELL", keep_within=keep)  # type: ignore[arg-type]
         return want
 
     def bids(self, i: Inputs, depth: Mapping[str, Sequence[tuple[int, int]]],
