@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import msgspec
 
@@ -82,8 +83,8 @@ def candidates(http: MarketHttp) -> list[Candidate]:
     out: list[Candidate] = []
     for k in range(0, len(entries), BATCH):
         chunk = entries[k:k + BATCH]
-        found = _json(http.get(f"{http.gamma_url}/markets",
-                               {"condition_ids": ",".join(e["condition_id"] for e in chunk)})) or []
+        query = urlencode([("condition_ids", e["condition_id"]) for e in chunk])  # a repeated parameter
+        found = _json(http.get(f"{http.gamma_url}/markets?{query}")) or []
         by_cid = {g.get("conditionId"): g for g in found if isinstance(g, dict)}
         for entry in chunk:
             gamma = by_cid.get(entry["condition_id"])
