@@ -1,6 +1,7 @@
 """The rewards scanner (``python -m actors.rewards``; program ``rewards-scanner``, group core).
 
-Owner of ``rewards.market.<condition>.``: every ``PM_REWARDS_RESCAN_S`` (and at start) it reads every
+Owner of ``rewards.market.<condition>.``: at start and every ``PM_REWARDS_RESCAN_S`` (10 s after a failed
+or empty scan: the venue may still be starting) it reads every
 reward market and both books off the loop (``fetch``, a ``Bridge`` worker), ranks them (``core.Scanner``,
 pure) and publishes the top ``PM_REWARDS_MAX_MARKETS`` as ``RewardMarket``; every second it publishes the
 last selection again, so a coordinator that starts late has it within a second. Between scans, the
@@ -27,7 +28,7 @@ from bus.effects import Effects
 from bus.endpoints import BusConfig
 from bus.logs import Logger, Throttle
 from bus.node import Dispatcher, Node
-from schemas.units import MICRO
+from schemas.units import MICRO, NS
 from venue_client.credentials import ApiCredentials
 from venue_client.endpoints import VenueEndpoints
 from venue_client.l2 import L2Client
@@ -35,6 +36,7 @@ from venue_client.markets.gamma import MarketHttp
 
 PROGRAM = "rewards-scanner"
 PUBLISH_MS = 1000
+RETRY_S = 10  # after a failed or empty scan
 
 
 def main() -> int:
@@ -60,11 +62,16 @@ def main() -> int:
         if n := failures.count():
             log.warning("scan_failed", what=what, error=f"{type(error).__name__}: {error}"[:300], count=n)
 
+    next_scan = [0]  # when the next scan is due (ns); far ahead while one is in flight
+
     def scanned(result: list[fetch.Candidate] | None, error: BaseException | None) -> None:
         if result is None:
             failed("scan", error)
         else:
             perform(scanner.scan, result, node.clock())
+        # a failed or empty scan (the venue starting, books not yet quoted) is tried again soon
+        wait = cfg.rescan_s if scanner.selected else min(cfg.rescan_s, RETRY_S)
+        next_scan[0] = node.clock() + wait * NS
 
     def sampled(result: list[fetch.TokenBook] | None, error: BaseException | None) -> None:
         if result is None:
@@ -91,18 +98,22 @@ def main() -> int:
         if markets:
             bridge.submit("scoring", lambda: fetch.scoring(l2[0], markets), scored)
 
-    def scan(at: int = 0) -> None:
-        bridge.submit("scan", lambda: fetch.candidates(http), scanned)
+    def scan(at: int) -> None:
+        if at >= next_scan[0] and bridge.submit("scan", lambda: fetch.candidates(http), scanned):
+            next_scan[0] = at + 3600 * NS
 
     def poll(at: int) -> None:
         tracked = list(scanner.tracked)
         if tracked:
             bridge.submit("books", lambda: fetch.books(http, tracked), sampled)
 
-    scan()
-    node.every(cfg.rescan_s * 1000, scan)
+    scan(node.clock())
     node.every(max(50, cfg.book_s * 1000 // MICRO), poll)
-    node.every(PUBLISH_MS, lambda at: perform(scanner.publish))
+    def every_second(at: int) -> None:
+        perform(scanner.publish)
+        scan(at)
+
+    node.every(PUBLISH_MS, every_second)
     if cfg.scoring_s:
         node.every(cfg.scoring_s * 1000, score)
     try:

@@ -14,6 +14,7 @@ from bus import topics
 from bus.endpoints import BusConfig
 from schemas import RewardMarket
 from tests.support.procs import Listener, Program, program_env
+from tests.support.stack import free_port
 from venue.app import VenueThread
 from venue.config import FlowConfig, VenueConfig
 
@@ -56,3 +57,19 @@ def test_the_scanner_selects_the_markets_that_pass_and_says_why_the_others_do_no
     finally:
         program.terminate_and_time(timeout=10)
         listener.close()
+
+
+def test_a_scanner_started_before_the_venue_scans_again_soon(bus: BusConfig, run_dir: Path) -> None:
+    """A failed (or empty) scan is tried again after 10 s, not after PM_REWARDS_RESCAN_S."""
+    port = free_port()
+    program = Program(["-m", "actors.rewards"], program_env(
+        run_dir, PM_LOCAL_VENUE_URL=f"http://127.0.0.1:{port}", PM_REWARDS_RESCAN_S="3600"))
+    try:
+        program.read_until(lambda s: '"event":"scan_failed"' in s, timeout=30)
+        cfg = VenueConfig(flow_params=FLOW, reward_markets=0, assets=("btc",), intervals=("1h",))
+        with VenueThread(cfg, seed=5, flow=True, port=port):
+            line = program.read_until(lambda s: '"event":"markets_selected"' in s and '"selected":0' not in s,
+                                      timeout=60)
+        assert "rewards-even-odds" in json.loads(line)["slugs"]
+    finally:
+        program.terminate_and_time(timeout=10)
