@@ -3,7 +3,8 @@ the scanner's later selections, and the operator's stop-buys flag (``reward_slot
 
 ``prepare`` blocks until the scanner names the slot's market, then returns the settings with that market's
 slug and the strategy built for it. ``attach`` adds a ``RewardMarket`` handler (a slot given to another
-market: withdraw and exit, supervisord restarts the slot) and checks the stop-buys file every second.
+market: the bids go at once, what is held stays hedged; once flat the coordinator withdraws and exits, and
+supervisord starts the slot again on the new market) and checks the stop-buys file every second.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import msgspec
 
 from actors.coordinator import reward_slot
 from actors.coordinator.config import CoordinatorConfig, RiskConfig
+from actors.coordinator.core import Coordinator
+from actors.coordinator.model import sell_size
 from actors.coordinator.strategies.rewards import Rewards
 from actors.rewards.config import RewardsConfig
 from bus import topics
@@ -47,12 +50,19 @@ class RewardsRun:
     def attach(self, shell: Any, node: Node) -> None:
         def on_market(topic: bytes, header: Any, msg: RewardMarket) -> None:
             why = self.watch.on_market(msg)
-            if why:
+            if why and not self.strategy.leaving:
                 node.log.info("reward_slot_moved", why=why, market=self.pick.market, slug=self.pick.slug)
+                self.strategy.leaving = True  # bids go now; the held tokens' hedges stay until flat
+                shell.core.dirty = True
+
+        def every_second(at: int) -> None:
+            self.check_stop(shell, node)
+            if self.strategy.leaving and flat(shell.core):
+                node.log.info("reward_slot_left", market=self.pick.market, slug=self.pick.slug)
                 node.stop()  # a clean stop withdraws (Shell.stop); supervisord starts the slot again
 
         shell.on_message.handlers[RewardMarket] = on_market
-        node.every(1000, lambda at: self.check_stop(shell, node))
+        node.every(1000, every_second)
         self.check_stop(shell, node)
 
     def check_stop(self, shell: Any, node: Node) -> None:
@@ -61,6 +71,14 @@ class RewardsRun:
             self.strategy.stop_buys = stop
             shell.core.dirty = True
             node.log.warning("stop_buys" if stop else "buys_resumed", path=str(self.stop_path))
+
+
+def flat(core: Coordinator) -> bool:
+    """Nothing left to hedge: no position known, or both legs below the market's minimum order."""
+    pos, m = core.position, core.market
+    if pos is None or m is None:
+        return core.market is None
+    return sell_size(pos.yes_qty) < m.min_size and sell_size(pos.no_qty) < m.min_size
 
 
 def prepare(cfg: CoordinatorConfig, bus: BusConfig, program: str,

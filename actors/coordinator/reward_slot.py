@@ -4,9 +4,9 @@ A line ``rewards-<k>  rewards-<k>  PM_STRATEGY=rewards`` of ``deploy/markets.con
 at the end of the slug column, or ``PM_REWARDS_SLOT``). At start the coordinator waits for the
 rewards-scanner's selection (``RewardMarket`` on ``rewards.market.``, repeated every second) and takes the
 market of rank k; its holder name stays ``rewards-<k>``. When a later scan gives rank k to another market
-(or selects fewer than k), ``SlotWatch`` says so and the coordinator withdraws and exits; supervisord
-starts it again, on the new k-th market. The operator's stop-buys flag (``stop_file``) is a file: while it
-exists the strategy only hedges.
+(or selects fewer than k), ``SlotWatch`` says so: the coordinator stops bidding, keeps hedging what it
+holds, and once flat withdraws and exits; supervisord starts it again, on the new k-th market. The
+operator's stop-buys flag (``stop_file``) is a file: while it exists the strategy only hedges.
 """
 
 from __future__ import annotations

@@ -61,3 +61,17 @@ def test_the_stop_loss_is_the_seeds_percentage_of_the_exposure_cap(tmp_path: Pat
                      BusConfig(run_dir=str(tmp_path)))
     assert run.risk(RiskConfig()).stop_loss_usd == 2_500_000
     assert run.risk(RiskConfig(stop_loss_usd=1_000_000)).stop_loss_usd == 1_000_000
+
+
+def test_a_slot_is_flat_when_nothing_can_be_hedged() -> None:
+    from actors.coordinator.core import Coordinator
+    from actors.coordinator.model import MarketSpec, Position
+    from actors.coordinator.reward_shell import flat
+
+    core = Coordinator("rewards-1")
+    assert flat(core)  # no market yet
+    core.set_market(MarketSpec(market="0xa", yes_asset="y", no_asset="n", tick=10_000, min_size=5_000_000))
+    core.position = Position(0, 0, 0, True, 4_999_999, 0)
+    assert flat(core)
+    core.position = Position(0, 0, 0, True, 0, 5_000_000)
+    assert not flat(core)

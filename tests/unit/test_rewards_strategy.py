@@ -162,3 +162,11 @@ def test_without_dynamic_follow_the_hedge_stays_where_it_was_placed() -> None:
     d = strategy(dynamic_follow=False).decide(inputs(pos=Position(20 * U, 480_000, 0, True, 20 * U, 0)))
     hedge = d.want["hedge_yes"]
     assert hedge is not None and hedge.keep_within == U
+
+
+def test_leaving_the_selection_keeps_the_hedges_and_drops_the_bids() -> None:
+    s = strategy()
+    s.leaving = True
+    d = s.decide(inputs(pos=Position(20 * U, 480_000, 0, True, 20 * U, 0)))
+    assert d.want["bid_yes"] is None and d.want["bid_no"] is None and d.want["hedge_yes"] is not None
+    assert d.mode.startswith("leaving")

@@ -20,7 +20,8 @@ rank-k market: ``actors.coordinator.reward_slot``). Each decision, from the newe
   Failed hedge placements follow the seed's retry queue (``HedgeRetry``: 1 s, 10 tries, 30 s cooldown).
 - **Re-pricing**: a resting bid is kept while within ``reprice_threshold`` of the wanted price;
   ``requote_ns`` (``PM_REWARDS_REPRICE_S``) is the least time between two placements in a slot.
-- **Stop-buys** (``stop_buys``, set by the shell from the operator's flag): bids are cancelled, hedges stay.
+- **Stop-buys** (``stop_buys``, set by the shell from the operator's flag) and **leaving** (the slot's
+  market left the selection; the shell exits once flat): bids are cancelled, hedges stay.
 """
 
 from __future__ import annotations
@@ -107,6 +108,7 @@ class Rewards:
         self.mids: dict[Leg, deque[int]] = {leg: deque(maxlen=n) for leg in LEGS}
         self.sampled_ns = -(1 << 62)
         self.stop_buys = False
+        self.leaving = False  # the slot's market left the selection: hedge what is held, then go
 
     @property
     def name(self) -> str:
@@ -207,9 +209,10 @@ class Rewards:
         depth = i.depth
         want = self.hedges(i, depth)
         reasons: list[str] = []
-        if self.stop_buys:
+        if self.stop_buys or self.leaving:
             want.update(dict.fromkeys(BID.values()))
-            mode, reasons = "stop_buys", ["stop-buys: hedges only"]
+            mode, reasons = (("stop_buys", ["stop-buys: hedges only"]) if self.stop_buys
+                             else ("leaving", ["the market left the selection: hedges only until flat"]))
         elif i.toxic:
             want.update(dict.fromkeys(BID.values()))
             mode, reasons = "kill", ["toxic order flow"]
