@@ -130,7 +130,7 @@ def test_rewards_bids_in_band_hedges_a_fill_earns_rewards_and_stops_buying() -> 
             sells = until(stack, seen, lambda: ours(stack, market, "SELL"), 20, "a resting hedge SELL")
             assert sells[0]["asset_id"] == pick.assets[0] and parse_exact(sells[0]["price"]) > price
             filled_at = min(t for t, f in seen.fills if f.fill.asset == pick.assets[0])
-            hedged_at = min(t for t, p in seen.places if p.slot == "hedge_yes")
+            hedged_at = min(t for t, p in seen.places if p.slot == "yes_hedge")
             print(f"fill -> hedge PlaceOrder on the bus: {(hedged_at - filled_at) / 1e6:.1f} ms")
             assert hedged_at >= filled_at
 

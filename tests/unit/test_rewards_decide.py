@@ -26,7 +26,7 @@ def decide(tmp_path: Path, capsys: pytest.CaptureFixture[str], **doc: object) ->
 def test_bids_in_the_band(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = decide(tmp_path, capsys)
     got = {(c["slot"], c["side"], c["price"], c["size"]) for c in out["commands"]}  # type: ignore[attr-defined]
-    assert got == {("bid_yes", "BUY", 480_000, 20_000_000), ("bid_no", "BUY", 460_000, 20_000_000)}
+    assert got == {("yes_bid", "BUY", 480_000, 20_000_000), ("no_bid", "BUY", 460_000, 20_000_000)}
     assert all(c["post_only"] for c in out["commands"])  # type: ignore[attr-defined]
 
 
@@ -35,11 +35,11 @@ def test_a_held_position_is_hedged_and_counts_against_the_cap(tmp_path: Path,
     """§2.5: 20 YES held at 0.48 (9.6) + the YES bid (9.6) + the NO bid (9.2) > 25: the NO bid waits."""
     out = decide(tmp_path, capsys, inventory={"yes_qty": "20", "yes_avg_cost": "0.48"})
     got = {(c["slot"], c["side"], c["price"], c["size"]) for c in out["commands"]}  # type: ignore[attr-defined]
-    assert got == {("hedge_yes", "SELL", 500_000, 20_000_000), ("bid_yes", "BUY", 480_000, 20_000_000)}
+    assert got == {("yes_hedge", "SELL", 500_000, 20_000_000), ("yes_bid", "BUY", 480_000, 20_000_000)}
     assert "no: exposure" in str(out["reason"])
 
 
 def test_the_exposure_cap_from_the_environment(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = decide(tmp_path, capsys, env={"PM_REWARDS_MAX_EXPOSURE_PER_MARKET_USDC": "10"})
     slots = [c["slot"] for c in out["commands"]]  # type: ignore[attr-defined]
-    assert slots == ["bid_yes"] and "no: exposure" in str(out["reason"])
+    assert slots == ["yes_bid"] and "no: exposure" in str(out["reason"])

@@ -22,7 +22,7 @@ FLAT = Position(0, 0, 0, True)
 FOLLOW = 100  # a hedge follows the book: re-priced past the reprice threshold (dynamic_follow)
 YES_TOP, NO_TOP = Top(490_000, 520_000), Top(470_000, 510_000)
 THIN_BELOW = tuple((p, 5 * U) for p, _ in YES_BIDS[2:])
-NO_BID_RESTING = {"bid_no": Slot("c", 460_000, 20 * U, side="BUY", leg="no")}
+NO_BID_RESTING = {"no_bid": Slot("c", 460_000, 20 * U, side="BUY", leg="no")}
 
 
 def inputs(pos: Position = FLAT, slots: Mapping[str, Slot] | None = None, now: int = 100 * NS,
@@ -39,9 +39,9 @@ def strategy(**kw: object) -> Rewards:
 def test_bids_on_both_tokens_inside_the_band() -> None:
     """§2.4.2: YES mid 0.505, band 3.5c: low edge 0.48 = the second-best bid 0.48; NO mid 0.49: 0.46."""
     d = strategy().decide(inputs())
-    assert d.want["bid_yes"] == Quote(480_000, 20 * U, "yes", "BUY", keep_within=100)
-    assert d.want["bid_no"] == Quote(460_000, 20 * U, "no", "BUY", keep_within=100)
-    assert d.want["hedge_yes"] is None and d.want["hedge_no"] is None
+    assert d.want["yes_bid"] == Quote(480_000, 20 * U, "yes", "BUY", keep_within=100)
+    assert d.want["no_bid"] == Quote(460_000, 20 * U, "no", "BUY", keep_within=100)
+    assert d.want["yes_hedge"] is None and d.want["no_hedge"] is None
     assert d.mode == "quoting" and d.requote_ns == NS // 2
 
 
@@ -59,7 +59,7 @@ def test_bids_on_both_tokens_inside_the_band() -> None:
 def test_each_safety_check_drops_the_tokens_bid_with_its_reason(case: str, kw: dict[str, object],
                                                                 why: str) -> None:
     d = strategy().decide(inputs(**kw))  # type: ignore[arg-type]
-    assert d.want["bid_yes"] is None and d.want["bid_no"] is not None, case
+    assert d.want["yes_bid"] is None and d.want["no_bid"] is not None, case
     assert why in d.reason, (case, d.reason)
 
 
@@ -69,13 +69,13 @@ def test_volatility_over_the_last_30_samples_stops_bids() -> None:
     for k in range(30):
         s.decide(inputs(now=k + 1, yes=Top(300_000, 320_000) if k % 2 else Top(600_000, 620_000)))
     d = s.decide(inputs(now=100))
-    assert d.want["bid_yes"] is None and "yes: volatility" in d.reason
+    assert d.want["yes_bid"] is None and "yes: volatility" in d.reason
 
 
 def test_a_two_sided_market_bids_both_tokens_or_neither() -> None:
     """§2.2.3: mid <= 0.10: only both sides score, so one failing token cancels the other."""
     d = strategy(two_sided=True).decide(inputs(yes_bids=((490_000, 60 * U),)))
-    assert d.want["bid_yes"] is None and d.want["bid_no"] is None and "two-sided" in d.reason
+    assert d.want["yes_bid"] is None and d.want["no_bid"] is None and "two-sided" in d.reason
 
 
 @pytest.mark.parametrize(("case", "slots", "pos", "cap", "yes_ok"), [
@@ -84,32 +84,32 @@ def test_a_two_sided_market_bids_both_tokens_or_neither() -> None:
     ("§2.5 ... but not under a cap of 18", NO_BID_RESTING, FLAT, 18 * U, False),
     ("§2.5 filled tokens count at cost until sold: 20 × 0.40 = 8 + 9.6 > 17", {},
      Position(20 * U, 400_000, 0, True, 20 * U, 0), 17 * U, False),
-    ("§2.5 our own resting YES bid is not counted twice", {"bid_yes": Slot("c", 480_000, 20 * U)}, FLAT,
+    ("§2.5 our own resting YES bid is not counted twice", {"yes_bid": Slot("c", 480_000, 20 * U)}, FLAT,
      10 * U, True),
 ])
 def test_exposure_caps_new_buys(case: str, slots: dict[str, Slot], pos: Position, cap: int,
                                 yes_ok: bool) -> None:
     d = strategy(max_exposure=cap).decide(inputs(pos=pos, slots=slots))
-    assert (d.want["bid_yes"] is not None) is yes_ok, (case, d.reason)
+    assert (d.want["yes_bid"] is not None) is yes_ok, (case, d.reason)
 
 
 def test_exposure_sums_resting_buys_and_held_cost() -> None:
-    slots = {"bid_yes": Slot("a", 480_000, 20 * U), "hedge_no": Slot("b", 600_000, 10 * U, side="SELL")}
+    slots = {"yes_bid": Slot("a", 480_000, 20 * U), "no_hedge": Slot("b", 600_000, 10 * U, side="SELL")}
     assert exposure(slots, 10 * U, 500_000, 0, 0) == 9_600_000 + 5_000_000
 
 
 @pytest.mark.parametrize(("case", "pos", "slot", "want"), [
     ("§2.3.5 a YES fill at 0.48: one tick above the layer 0.49, >= cost + margin: 0.50",
-     Position(20 * U, 480_000, 0, True, 20 * U, 0), "hedge_yes",
+     Position(20 * U, 480_000, 0, True, 20 * U, 0), "yes_hedge",
      Quote(500_000, 20 * U, "yes", "SELL", FOLLOW)),
     ("§2.3 a partial NO fill of 7.5 shares is hedged too (at 0.48)",
-     Position(-7_500_000, 0, 460_000, True, 0, 7_500_000), "hedge_no",
+     Position(-7_500_000, 0, 460_000, True, 0, 7_500_000), "no_hedge",
      Quote(480_000, 7_500_000, "no", "SELL", FOLLOW)),
     ("§2.3.5 a big position takes a deeper layer, never below cost + margin",
-     Position(150 * U, 470_000, 0, True, 150 * U, 0), "hedge_yes",
+     Position(150 * U, 470_000, 0, True, 150 * U, 0), "yes_hedge",
      Quote(500_000, 150 * U, "yes", "SELL", FOLLOW)),
     ("below the market's minimum size: nothing to hedge", Position(3 * U, 480_000, 0, True, 3 * U, 0),
-     "hedge_yes", None),
+     "yes_hedge", None),
 ])
 def test_every_fill_is_hedged_by_a_post_only_sell(case: str, pos: Position, slot: str,
                                                   want: Quote | None) -> None:
@@ -119,48 +119,48 @@ def test_every_fill_is_hedged_by_a_post_only_sell(case: str, pos: Position, slot
 def test_pair_hedge_bids_the_complement() -> None:
     """PM_REWARDS_HEDGE=pair: a YES fill at 0.48 is hedged by a NO bid at <= 1 - 0.48 - margin."""
     d = strategy(hedge="pair").decide(inputs(pos=Position(20 * U, 480_000, 0, True, 20 * U, 0)))
-    assert d.want["hedge_yes"] == Quote(500_000, 20 * U, "no", "BUY")
+    assert d.want["yes_hedge"] == Quote(500_000, 20 * U, "no", "BUY")
 
 
 def test_the_hedge_retry_queue_follows_the_seed() -> None:
     """§8.3: retried 1 s after a failure, ten times in a row, then a 30 s cooldown; a placement clears it."""
     q = HedgeRetry(NS, 10, 30 * NS)
     for k in range(9):
-        q.failed("hedge_yes", k * NS)
-        assert not q.allowed("hedge_yes", k * NS + NS - 1) and q.allowed("hedge_yes", k * NS + NS)
-    q.failed("hedge_yes", 9 * NS)  # the tenth
-    assert not q.allowed("hedge_yes", 9 * NS + 29 * NS) and q.allowed("hedge_yes", 9 * NS + 30 * NS)
-    q.failed("hedge_yes", 40 * NS)
-    q.placed("hedge_yes")
-    assert q.allowed("hedge_yes", 40 * NS)
+        q.failed("yes_hedge", k * NS)
+        assert not q.allowed("yes_hedge", k * NS + NS - 1) and q.allowed("yes_hedge", k * NS + NS)
+    q.failed("yes_hedge", 9 * NS)  # the tenth
+    assert not q.allowed("yes_hedge", 9 * NS + 29 * NS) and q.allowed("yes_hedge", 9 * NS + 30 * NS)
+    q.failed("yes_hedge", 40 * NS)
+    q.placed("yes_hedge")
+    assert q.allowed("yes_hedge", 40 * NS)
 
 
 def test_a_hedge_held_back_by_the_retry_queue_is_left_as_it_is() -> None:
     s = strategy()
     pos = Position(20 * U, 480_000, 0, True, 20 * U, 0)
-    s.on_failed("hedge_yes", 100 * NS)
-    assert "hedge_yes" not in s.decide(inputs(pos=pos, now=100 * NS)).want
-    assert s.decide(inputs(pos=pos, now=101 * NS)).want["hedge_yes"] is not None
+    s.on_failed("yes_hedge", 100 * NS)
+    assert "yes_hedge" not in s.decide(inputs(pos=pos, now=100 * NS)).want
+    assert s.decide(inputs(pos=pos, now=101 * NS)).want["yes_hedge"] is not None
 
 
 def test_stop_buys_cancels_the_bids_and_keeps_the_hedges() -> None:
     s = strategy()
     s.stop_buys = True
     d = s.decide(inputs(pos=Position(20 * U, 480_000, 0, True, 20 * U, 0)))
-    assert d.want["bid_yes"] is None and d.want["bid_no"] is None and d.want["hedge_yes"] is not None
+    assert d.want["yes_bid"] is None and d.want["no_bid"] is None and d.want["yes_hedge"] is not None
     assert d.mode.startswith("stop_buys")
 
 
 def test_bids_of_one_decision_count_against_the_cap_together() -> None:
     """§2.5: with nothing resting, the YES bid (9.6) and the NO bid (9.2) of the same decision are 18.8."""
     d = strategy(max_exposure=15 * U).decide(inputs())
-    assert d.want["bid_yes"] is not None and d.want["bid_no"] is None and "no: exposure" in d.reason
+    assert d.want["yes_bid"] is not None and d.want["no_bid"] is None and "no: exposure" in d.reason
 
 
 def test_without_dynamic_follow_the_hedge_stays_where_it_was_placed() -> None:
     """§4.3 dynamic_follow_enabled false: the resting hedge is not re-priced as the book moves."""
     d = strategy(dynamic_follow=False).decide(inputs(pos=Position(20 * U, 480_000, 0, True, 20 * U, 0)))
-    hedge = d.want["hedge_yes"]
+    hedge = d.want["yes_hedge"]
     assert hedge is not None and hedge.keep_within == U
 
 
@@ -168,5 +168,5 @@ def test_leaving_the_selection_keeps_the_hedges_and_drops_the_bids() -> None:
     s = strategy()
     s.leaving = True
     d = s.decide(inputs(pos=Position(20 * U, 480_000, 0, True, 20 * U, 0)))
-    assert d.want["bid_yes"] is None and d.want["bid_no"] is None and d.want["hedge_yes"] is not None
+    assert d.want["yes_bid"] is None and d.want["no_bid"] is None and d.want["yes_hedge"] is not None
     assert d.mode.startswith("leaving")

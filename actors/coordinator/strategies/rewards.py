@@ -12,7 +12,7 @@ rank-k market: ``actors.coordinator.reward_slot``). Each decision, from the newe
 - **Exposure** (§2.5): resting buys count ``price × size`` until cancelled, filled tokens their cost until
   sold; a bid that would take the market above ``max_exposure`` is not placed (``exposure``).
 - **Hedges** (§2.3, reworked): whatever is held rests as a post-only SELL of the whole position (slot
-  ``hedge_<leg>``) at ``reward_rules.hedge_price`` (one tick above the seed's layer, at least cost +
+  ``<leg>_hedge``) at ``reward_rules.hedge_price`` (one tick above the seed's layer, at least cost +
   margin, never crossing; re-priced as the book moves unless ``dynamic_follow`` is off). The slot always
   covers the position, so every fill, partial ones included, is covered at the next decision, and the
   sweep (available = position - resting sells) needs no timer of its own. With ``hedge="pair"`` the
@@ -36,8 +36,8 @@ from actors.coordinator.strategies import reward_rules as rules
 from actors.coordinator.strategies.base import Inputs
 from schemas.units import NS, ONE
 
-BID = {"yes": "bid_yes", "no": "bid_no"}
-HEDGE = {"yes": "hedge_yes", "no": "hedge_no"}
+BID = {"yes": "yes_bid", "no": "no_bid"}
+HEDGE = {"yes": "yes_hedge", "no": "no_hedge"}
 LEGS: tuple[Leg, Leg] = ("yes", "no")
 OTHER: dict[Leg, Leg] = {"yes": "no", "no": "yes"}
 
