@@ -207,7 +207,8 @@ class Exchange:
         return address in FLOW_ACCOUNTS.values()
 
     def order_scoring(self, *, api_key: str, order_id: str) -> bool:
-        """Does a live order currently qualify for liquidity rewards (reward market, size, band)?"""
+        """Does a live order currently qualify for liquidity rewards (reward market, size, band, and live for
+        at least ``rewards_min_order_age_s``, as the samples count it: venue/rewards.py)?"""
         order = self.engine.orders.get(order_id)
         if order is None or order.api_key != api_key:
             return False
@@ -215,6 +216,8 @@ class Exchange:
         if market is None or not market.is_reward or order.remaining < market.rewards_min_size * ONE:
             return False
         if not (market.best_bid and market.best_ask):
+            return False
+        if self._now_ns // NS - order.created_s < self.config.rewards_min_order_age_s:
             return False
         mid = (market.best_bid + market.best_ask) // 2
         return abs(order.book_price - mid) < rewards_max_spread_units(market)

@@ -95,3 +95,13 @@ def test_earnings_survive_a_restart() -> None:
     restored = Harness(h.config, snapshot=Snapshot(blobs=batch.blobs))
     assert earned(h, "alice") > 0
     assert earned(restored, "alice") == pytest.approx(earned(h, "alice"))
+
+
+def test_order_scoring_waits_for_the_minimum_age() -> None:
+    """PROTOCOL §8.1: an order scores only once it has been live long enough (as the samples count it)."""
+    h = harness(rewards_min_order_age_s=3)
+    quote(h)
+    [order] = [o for o in h.ex.engine.orders.values() if o.address == ADDRESSES["alice"]]
+    assert not h.ex.order_scoring(api_key="key-alice", order_id=order.order_id)
+    h.advance(4)
+    assert h.ex.order_scoring(api_key="key-alice", order_id=order.order_id)
