@@ -32,6 +32,9 @@ class Proxy:
             sock.setsockopt(zmq.SNDHWM, 200_000)
             sock.setsockopt(zmq.RCVHWM, 200_000)
         self.xsub.bind(cfg.publish_endpoint)
+        if cfg.md_direct:  # the market-feed's own PUB: the tap and plain SUBs still see md.*
+            self.xsub.setsockopt(zmq.RECONNECT_IVL, 20)
+            self.xsub.connect(cfg.md_endpoint)
         self.xpub.bind(cfg.subscribe_endpoint)
         self.control = self.ctx.socket(zmq.PAIR)
         self.control.bind(CONTROL)

@@ -4,6 +4,7 @@ Each command module registers its subcommands (``register(subparsers)``, which s
 ``check`` on the parsed arguments); ``run`` returns the exit code.
 - ``reconcile_cmd``: ``reconcile`` inventory against the venue (``--adopt-venue`` repairs one market);
 - ``halts``: ``resume`` and ``halt`` a coordinator (risk halts);
+- ``follow``: start (or abort) one round of strategy ``follow`` on a coordinator.
 - ``stop_buys``: ``stop-buys`` cancels every BUY of the account, the rewards coordinators only hedge.
 """
 
@@ -11,9 +12,9 @@ from __future__ import annotations
 
 import argparse
 
-from actors.ctl import halts, reconcile_cmd, stop_buys
+from actors.ctl import follow, halts, reconcile_cmd, stop_buys
 
-COMMANDS = (reconcile_cmd, halts, stop_buys)
+COMMANDS = (reconcile_cmd, halts, follow, stop_buys)
 
 
 def main(argv: list[str] | None = None) -> int:
