@@ -2,8 +2,8 @@
 
 Every reward market from ``GET /rewards/markets/current`` (all pages), their Gamma entries (question,
 slug, 24 h volume, end date, tokens, tick, minimum size; ``/markets?condition_ids=``, 20 at a time as the
-seed batched them) and both tokens' books (``GET /book``): read-only and public. ``scoring``: our open
-orders and whether each scores (L2 reads with the API credentials, never the private key).
+seed batched them) and both tokens' books (``POST /books``, 50 at a time): read-only and public.
+``scoring``: our open orders and whether each scores (L2 reads with the API credentials, never the key).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from venue_client.markets.gamma import MarketHttp
 
 END_CURSOR = "LTE="
 BATCH = 20
+BOOKS_BATCH = 50  # tokens per POST /books
 MAX_PAGES = 100
 
 
@@ -47,9 +48,20 @@ def levels(raw: Any) -> Levels:
     return tuple((parse_exact(lv["price"]), parse_exact(lv["size"])) for lv in reversed(raw or []))
 
 
-def book(http: MarketHttp, token: str) -> TokenBook:
-    data = _json(http.get(f"{http.clob_url}/book", {"token_id": token})) or {}
-    return TokenBook(token, levels(data.get("bids")), levels(data.get("asks")))
+def books_of(http: MarketHttp, tokens: list[str]) -> dict[str, TokenBook]:
+    """Many books in few requests (``POST /books``, ``BOOKS_BATCH`` tokens each); a token the venue has no
+    book for is missing from the result."""
+    out: dict[str, TokenBook] = {}
+    for k in range(0, len(tokens), BOOKS_BATCH):
+        reply = http.session.post(f"{http.clob_url}/books", json=[{"token_id": t} for t in
+                                                                  tokens[k:k + BOOKS_BATCH]],
+                                  timeout=http.timeout_s)
+        reply.raise_for_status()
+        for data in reply.json() or []:
+            if isinstance(data, dict) and data.get("asset_id"):
+                token = str(data["asset_id"])
+                out[token] = TokenBook(token, levels(data.get("bids")), levels(data.get("asks")))
+    return out
 
 
 def _end_ns(text: str | None) -> int:
@@ -80,7 +92,7 @@ def candidate(entry: dict[str, Any], gamma: dict[str, Any], yes: TokenBook, no: 
 def candidates(http: MarketHttp) -> list[Candidate]:
     """One scan's inputs (markets missing on Gamma or without two tokens are skipped)."""
     entries = reward_entries(http)
-    out: list[Candidate] = []
+    found_gamma: list[tuple[dict[str, Any], dict[str, Any], list[str]]] = []
     for k in range(0, len(entries), BATCH):
         chunk = entries[k:k + BATCH]
         query = urlencode([("condition_ids", e["condition_id"]) for e in chunk])  # a repeated parameter
@@ -94,8 +106,10 @@ def candidates(http: MarketHttp) -> list[Candidate]:
             tokens = msgspec.json.decode(tokens) if isinstance(tokens, str) else tokens
             if not isinstance(tokens, list) or len(tokens) != 2:
                 continue
-            out.append(candidate(entry, gamma, book(http, tokens[0]), book(http, tokens[1])))
-    return out
+            found_gamma.append((entry, gamma, [str(t) for t in tokens]))
+    got = books_of(http, [t for _, _, tokens in found_gamma for t in tokens])
+    return [candidate(entry, gamma, got.get(yes, TokenBook(yes, (), ())), got.get(no, TokenBook(no, (), ())))
+            for entry, gamma, (yes, no) in found_gamma]
 
 
 def scoring(l2: L2Client, markets: set[str]) -> dict[str, dict[str, bool]]:
@@ -110,4 +124,4 @@ def scoring(l2: L2Client, markets: set[str]) -> dict[str, dict[str, bool]]:
 
 def books(http: MarketHttp, tracked: list[Candidate]) -> list[TokenBook]:
     """Both books of every tracked market (the volatility samples between scans)."""
-    return [book(http, b.asset) for c in tracked for b in (c.yes, c.no)]
+    return list(books_of(http, [b.asset for c in tracked for b in (c.yes, c.no)]).values())

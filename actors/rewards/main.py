@@ -50,6 +50,7 @@ def main() -> int:
     node = Node(PROGRAM, bus, subscriptions=[], log=log)
     scanner = Scanner(cfg)
     http = MarketHttp(venue.gamma_url, venue.rest_url, retries=1)
+    books_http = http.fork()  # the book polls may run beside a scan: a session each (not thread-safe)
     bridge = Bridge("rewards-scan").attach(node)
     failures = Throttle(first=3, every=100)
 
@@ -105,7 +106,7 @@ def main() -> int:
     def poll(at: int) -> None:
         tracked = list(scanner.tracked)
         if tracked:
-            bridge.submit("books", lambda: fetch.books(http, tracked), sampled)
+            bridge.submit("books", lambda: fetch.books(books_http, tracked), sampled)
 
     scan(node.clock())
     node.every(max(50, cfg.book_s * 1000 // MICRO), poll)
@@ -121,6 +122,7 @@ def main() -> int:
     finally:
         bridge.close()
         http.close()
+        books_http.close()
         for client in l2:
             client.close()
         node.close()
