@@ -170,3 +170,11 @@ def test_leaving_the_selection_keeps_the_hedges_and_drops_the_bids() -> None:
     d = s.decide(inputs(pos=Position(20 * U, 480_000, 0, True, 20 * U, 0)))
     assert d.want["yes_bid"] is None and d.want["no_bid"] is None and d.want["yes_hedge"] is not None
     assert d.mode.startswith("leaving")
+
+
+def test_pair_hedges_only_the_unpaired_excess_and_merges_pairs() -> None:
+    """PM_REWARDS_HEDGE=pair: 30 YES and 20 NO are 20 pairs (worth 1 each) and 10 YES to pair."""
+    s = strategy(hedge="pair")
+    d = s.decide(inputs(pos=Position(10 * U, 480_000, 460_000, True, 30 * U, 20 * U)))
+    assert d.want["yes_hedge"] == Quote(500_000, 10 * U, "no", "BUY") and d.want["no_hedge"] is None
+    assert s.merges_pairs and not strategy().merges_pairs

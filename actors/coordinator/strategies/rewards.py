@@ -16,7 +16,7 @@ rank-k market: ``actors.coordinator.reward_slot``). Each decision, from the newe
   margin, never crossing; re-priced as the book moves unless ``dynamic_follow`` is off). The slot always
   covers the position, so every fill, partial ones included, is covered at the next decision, and the
   sweep (available = position - resting sells) needs no timer of its own. With ``hedge="pair"`` the
-  hedge is a bid for the complement at ``<= 1 - cost - margin``.
+  unpaired excess is hedged by a bid for the complement at ``<= 1 - cost - margin``; pairs are merged.
   Failed hedge placements follow the seed's retry queue (``HedgeRetry``: 1 s, 10 tries, 30 s cooldown).
 - **Re-pricing**: a resting bid is kept while within ``reprice_threshold`` of the wanted price;
   ``requote_ns`` (``PM_REWARDS_REPRICE_S``) is the least time between two placements in a slot.
@@ -120,7 +120,7 @@ class Rewards:
 
     @property
     def merges_pairs(self) -> bool:
-        return False  # it sells what it holds
+        return self.params.hedge == "pair"  # pair hedges keep pairs (merged); sell hedges sell what is held
 
     @property
     def reads_depth(self) -> bool:
@@ -149,21 +149,22 @@ class Rewards:
     def hedges(self, i: Inputs, depth: Mapping[str, Sequence[tuple[int, int]]]) -> dict[str, Quote | None]:
         p, m, pos = self.params, i.market, i.position
         want: dict[str, Quote | None] = {}
+        pairs = min(pos.yes_qty, pos.no_qty) if p.hedge == "pair" else 0  # complete pairs need no hedge
         for leg, held, cost in (("yes", pos.yes_qty, pos.yes_avg_cost), ("no", pos.no_qty, pos.no_avg_cost)):
-            slot, size = HEDGE[leg], floor_size(held)
+            slot, size = HEDGE[leg], floor_size(held - pairs)
             if size < m.min_size or size <= 0:
                 want[slot] = None
                 continue
             if not self.retry.allowed(slot, i.now):
                 continue  # the retry queue holds it back: leave the slot as it is
             top = i.yes if leg == "yes" else i.no
-            if p.hedge == "pair":
+            if p.hedge == "pair":  # the unpaired excess: bid the complement, the pair is worth 1
                 other = i.no if leg == "yes" else i.yes
                 price = floor_to_tick(ONE - cost - p.margin, m.tick)
                 if other.ask:
                     price = min(price, other.ask - m.tick)
-                if price >= m.tick:
-                    want[slot] = Quote(price, size, OTHER[leg], "BUY")  # type: ignore[index]
+                want[slot] = (Quote(price, size, OTHER[leg], "BUY")  # type: ignore[index]
+                              if price >= m.tick else None)
                 continue
             bids = depth.get(leg, ())
             price = rules.hedge_price(bids, asks_of(top), cost, size, p.margin, m.tick, p.safety.max_bid_gap)
