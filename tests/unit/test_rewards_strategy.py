@@ -178,3 +178,11 @@ def test_pair_hedges_only_the_unpaired_excess_and_merges_pairs() -> None:
     d = s.decide(inputs(pos=Position(10 * U, 480_000, 460_000, True, 30 * U, 20 * U)))
     assert d.want["yes_hedge"] == Quote(500_000, 10 * U, "no", "BUY") and d.want["no_hedge"] is None
     assert s.merges_pairs and not strategy().merges_pairs
+
+
+def test_a_mid_that_moved_under_010_makes_the_market_two_sided() -> None:
+    """§2.2.3 on the live mid: YES at 0.08 needs both bids; one failing token cancels both."""
+    yes_bids = ((70_000, 60 * U),)  # one bid level: the YES bid is skipped
+    d = strategy().decide(inputs(yes=Top(70_000, 90_000), no=Top(910_000, 930_000), yes_bids=yes_bids,
+                                 no_bids=tuple((910_000 - 10_000 * k, 60 * U) for k in range(5))))
+    assert d.want["yes_bid"] is None and d.want["no_bid"] is None and "two-sided" in d.reason

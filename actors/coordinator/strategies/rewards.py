@@ -8,7 +8,7 @@ rank-k market: ``actors.coordinator.reward_slot``). Each decision, from the newe
   band's low edge; none with one bid level) and size ``reward_rules.order_size``, if the safety checks
   pass (``reward_rules.safety``: volatility over the last 30 mid samples, one per ``sample_ns``, price
   cliff, protection, hedge depth); each failure is the decision's reason. A two-sided market (a mid
-  <= 0.10 or >= 0.90) bids both tokens or neither (only both sides score there).
+  <= 0.10 or >= 0.90, at selection or now) bids both tokens or neither (only both sides score there).
 - **Exposure** (§2.5): resting buys count ``price × size`` until cancelled, filled tokens their cost until
   sold; a bid that would take the market above ``max_exposure`` is not placed (``exposure``).
 - **Hedges** (§2.3, reworked): whatever is held rests as a post-only SELL of the whole position (slot
@@ -40,6 +40,7 @@ BID = {"yes": "yes_bid", "no": "no_bid"}
 HEDGE = {"yes": "yes_hedge", "no": "no_hedge"}
 LEGS: tuple[Leg, Leg] = ("yes", "no")
 OTHER: dict[Leg, Leg] = {"yes": "no", "no": "yes"}
+TWO_SIDED_LOW, TWO_SIDED_HIGH = 100_000, 900_000  # a YES mid at or beyond these: only both sides score
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +201,8 @@ class Rewards:
                 assert price is not None
                 want[slot] = Quote(price, size, leg, "BUY", keep_within=p.reprice_threshold)
                 wanted += price * size // ONE
-        if p.two_sided and any(q is None for q in want.values()):
+        live_two_sided = i.yes.two_sided and not TWO_SIDED_LOW < i.yes.mid < TWO_SIDED_HIGH
+        if (p.two_sided or live_two_sided) and any(q is None for q in want.values()):
             reasons.append("two-sided market: both tokens or neither")
             want = dict.fromkeys(want)
         return want
