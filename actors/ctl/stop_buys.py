@@ -55,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
     account = credentials.find(load_or_exit(ApiCredentials, PROGRAM), bus.run_dir, signer=cfg.signer_address,
                                local=venue.is_local)
     if account is None:
-        sys.stderr.write("ctl: no API credentials (POLYMARKET_API_* or the executor's api-creds.json)\n")
+        sys.stderr.write(f"ctl: the stop-buys flag is written ({flag}), but no BUY was cancelled: no API "
+                         "credentials (POLYMARKET_API_* or the executor's api-creds.json)\n")
         return 2
     api = L2Client(venue.rest_url, account.creds, account.signer, cfg.http_timeout_ms / 1000)
     cancelled: set[str] = set()
