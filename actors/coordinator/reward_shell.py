@@ -21,7 +21,7 @@ from actors.coordinator.model import sell_size
 from actors.coordinator.strategies.rewards import Rewards
 from actors.rewards.config import RewardsConfig
 from bus import topics
-from bus.config import EXIT_CONFIG, load_or_exit
+from bus.config import EXIT_CONFIG, describe, load_or_exit
 from bus.endpoints import BusConfig
 from bus.logs import Logger
 from bus.node import Node
@@ -93,7 +93,7 @@ def prepare(cfg: CoordinatorConfig, bus: BusConfig, program: str,
         log.error("config_error", variable="PM_REWARDS_SLOT", error=str(exc))
         sys.stderr.write(f"{program}: config error: {exc}\n")
         raise SystemExit(EXIT_CONFIG) from None
-    log.info("reward_slot_waiting", slot=slot)
+    log.info("reward_slot_waiting", slot=slot, rewards=describe(rcfg))
     pick = reward_slot.wait_for_selection(bus, slot)
     assert pick is not None  # no timeout: it waits for the scanner
     log.info("reward_slot_market", slot=slot, market=pick.market, slug=pick.slug, rank=pick.rank,
