@@ -124,3 +124,9 @@ ctl-status positions orders pnl cancel-all doctor livetest: install
 ## clean: remove .venv, sockets and logs (keeps var/*.sqlite: the paper account, fill journal, order registry)
 clean:
 	rm -rf $(VENV) $(VAR)/run $(VAR)/log
+
+.PHONY: stop-buys
+## stop-buys: cancel every BUY order of the account, the rewards coordinators only hedge from now on (sells
+##   stay); prints the session's statistics. `make stop-buys STOP_ARGS=--resume` lets them bid again.
+stop-buys: install
+	$(BIN)/python -m actors.ctl stop-buys $(STOP_ARGS)

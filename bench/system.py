@@ -35,7 +35,7 @@ MODULES = {"bus": "bus", "executor": "actors.executor", "inventory": "actors.inv
 COORDINATOR = "market:bench"
 SLUG = "venue-reward-market-1"  # long-lived: no rotation while the bench runs
 VENUE_CONFIG = {"flow": False, "assets": ["btc"], "intervals": ["1h"], "windows_ahead": 1,
-                "reward_markets": 2}
+                "reward_markets": 2, "reward_specs": []}  # the same markets as before the varied ones
 ENGINE_ENV = {
     "POLYMARKET_MARKET_SLUG": SLUG, "PM_COORDINATOR_NAME": "bench",
     "PM_PAIR_TARGET": "0.5",  # quotes rest 0.25 below each mid: never at the touch, so they never move it

@@ -38,6 +38,7 @@ SOURCES = [
     ("actors.ctl.config", "CtlConfig", "python -m actors.ctl (operator commands)"),
     ("actors.dash.config", "DashConfig", "python -m actors.dash (make dash)"),
     ("deploy.hosts", "HostConfig", "deploy/render.py (make up): which programs this host runs"),
+    ("actors.rewards.config", "RewardsConfig", "rewards-scanner; coordinators with PM_STRATEGY=rewards"),
 ]
 
 HEADER = """# Configuration reference

@@ -92,7 +92,27 @@ class RewardMarket(Message, frozen=True, tag="rewards.market"):
     volume_24h: int
     end_ts: int
     score: int  # ranking key, 1e-6
+    ts: int  # the scan's time: every market of one scan carries the same ts
+    rank: int = 0  # 1-based position in this scan's selection (slot market:rewards-<rank> trades it)
+    selected: int = 0  # how many markets this scan selected (a rank above it is no longer selected)
+    reward_ratio: int = 0  # seed-004's ratio: our shares × 2 / the book's top-two shares × daily rate, 1e-6
+    est_daily: int = 0  # our estimated USDC/day: our planned Q_min's share of the pool (PROTOCOL §8.2), 1e-6
+    tick: int = 0
+    order_size: int = 0  # shares per bid, 1e-6 (seed-004 §2.4.4)
+    two_sided: bool = False  # a mid <= 0.10 or >= 0.90: both tokens must be quoted
+    question: str = ""
+
+
+class RewardScoring(Message, frozen=True, tag="rewards.scoring"):
+    """Whether each of our orders on a selected reward market scores now (the venue's ``/orders-scoring``,
+    polled by the rewards scanner every ``PM_REWARDS_SCORING_S``), and the market's estimated $/day."""
+
+    market: str
+    slug: str
+    orders: dict[str, bool]  # our open order id -> scoring
+    scoring: int  # how many of them score
+    est_daily: int  # the scan's estimate of our USDC/day on this market, 1e-6
     ts: int
 
 
-SystemMessage = Heartbeat | RiskEvent | StrategyAdjust | CoordinatorState | RewardMarket
+SystemMessage = Heartbeat | RiskEvent | StrategyAdjust | CoordinatorState | RewardMarket | RewardScoring

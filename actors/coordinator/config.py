@@ -21,7 +21,7 @@ class CoordinatorConfig(msgspec.Struct, frozen=True, kw_only=True):
 
     name: Annotated[str, Env("PM_COORDINATOR_NAME")] = ""  # holder name; defaults to the slug
     market_slug: Annotated[str, Env("POLYMARKET_MARKET_SLUG")] = "btc-updown-15m"
-    strategy: Annotated[Literal["pair_ofi", "neutral", "follow"], Env("PM_STRATEGY")] = "pair_ofi"
+    strategy: Annotated[Literal["pair_ofi", "neutral", "follow", "rewards"], Env("PM_STRATEGY")] = "pair_ofi"
     pair_target: Annotated[int, Env("PM_PAIR_TARGET", micros=True), Meta(gt=0, lt=2_000_000)] = 990_000
     bid_size: Annotated[int, Env("PM_BID_SIZE", micros=True), Meta(gt=0)] = 2_000_000
     tick_size: Annotated[int, Env("PM_TICK_SIZE", micros=True), Meta(gt=0, lt=MICRO)] = 1_000

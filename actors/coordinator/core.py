@@ -244,12 +244,18 @@ class Coordinator:
 
     def on_placed(self, msg: OrderPlaced) -> None:
         self.orders.on_placed(msg)
+        hook = getattr(self.strategy, "on_placed", None)
+        if hook is not None:
+            hook(msg.slot)
 
     def on_failed(self, msg: OrderFailed, now: int, fx: Effects) -> None:
         """Seed-000: a failed placement resets its slot at once (``Orders.on_failed``). A post-only
         rejection widens that side instead of the back-off for a strategy that widens (neutral)."""
         self.dirty = True
         fx.warn("order_failed", slot=msg.slot, reason=msg.reason, message=msg.message)
+        hook = getattr(self.strategy, "on_failed", None)
+        if hook is not None:  # the rewards strategy's hedge retry queue
+            hook(msg.slot, now)
         m = self.market
         widen = msg.reason == "crosses_book" and self.strategy.widens_on_reject and m is not None
         self.orders.on_failed(msg, now, back_off=not widen)
@@ -419,14 +425,17 @@ class Coordinator:
                 commands.extend(self.withdraw(now, "halt over"))
         orders.withdrawn = False
         strategy, filters = self.strategy, risk.filters
-        if strategy.widens_on_reject or filters:  # neutral, or a limit to apply (not pair_ofi's default)
+        depth = ({"yes": self.bids.get(m.yes_asset, ()), "no": self.bids.get(m.no_asset, ())}
+                 if getattr(strategy, "reads_depth", False) else {})
+        # neutral, rewards (depth), or a limit to apply (not pair_ofi's default)
+        if strategy.widens_on_reject or filters or depth:
             base, rejects, p = strategy.base_size(m), self.rejects, risk.params
             widen_bid = rejects.ticks("bid", now) if rejects.count else 0
             widen_ask = rejects.ticks("ask", now) if rejects.count else 0
             reducing = reduce_only_active(pos.net_diff, p.reduce_only_threshold, base)
             decision = strategy.decide(Inputs(m, yes, no, view, pos, self.toxic, orders.slots,
                                               self.mids.volatility(now), widen_bid, widen_ask, p.net_max,
-                                              reducing, now))
+                                              reducing, now, depth))
             if filters:
                 decision = risk.filter(decision, pos, view, m, base, now, fx)
         else:  # the hot path of pair_ofi: nothing it does not read

@@ -18,7 +18,7 @@ import argparse
 import time
 from pathlib import Path
 
-from actors.coordinator import decide_cli, setup
+from actors.coordinator import decide_cli, reward_shell, setup
 from actors.coordinator.config import CoordinatorConfig, FollowConfig, NeutralConfig, RiskConfig
 from actors.coordinator.core import EXEC_PIPE, Coordinator
 from actors.coordinator.follow_file import FollowFile
@@ -147,15 +147,18 @@ def main(argv: list[str] | None = None) -> int:
     bus = load_or_exit(BusConfig, program)
     venue = load_or_exit(VenueEndpoints, program)
     markets = load_or_exit(MarketsConfig, program)
+    cfg, rewards = reward_shell.prepare(cfg, bus, program, log)  # a rewards slot: its market, once named
+    risk = rewards.risk(risk) if rewards else risk
     resolve = gamma_resolver(venue, cfg, markets)  # config first
     follow = load_or_exit(FollowConfig, program) if cfg.strategy == "follow" else None
-    core = setup.build_or_exit(cfg, neutral, risk, program, follow)
+    core = setup.build_or_exit(cfg, neutral, risk, program, follow, rewards.strategy if rewards else None)
     log.info("config", **describe(cfg), venue=venue.venue, risk=describe(risk),
              **({"neutral": describe(neutral)} if cfg.strategy == "neutral" else {}),
              **({"follow": describe(follow)} if follow is not None else {}))
     node = Node(program, bus, subscriptions=[topics.prefix("sys", "hb"), topics.exec_event(cfg.holder),
                                              topics.user_status(), topics.prefix("risk", "event"),
-                                             topics.ctl_cmd(cfg.holder)],
+                                             topics.ctl_cmd(cfg.holder),
+                                             *([reward_shell.SUBSCRIPTION] if rewards else [])],
                 push_connect={EXEC_PIPE: bus.command_endpoint}, log=log)
     core.orders.run = node.run_id  # command ids name this run
     bridge = Bridge("coordinator").attach(node)
@@ -165,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
         kept = Path(follow.state_file) if follow.state_file else follow_path(bus.run_dir, cfg.holder)
         rounds = FollowFile(kept)
     shell = Shell(cfg, core, node, Rotation(cfg.market_slug, resolve, submit=bridge.submit), halts, rounds)
+    if rewards is not None:
+        rewards.attach(shell, node)
     node.every(cfg.evaluate_ms, shell.act)
     node.every(1000, shell.every_second)
     shell.every_second(time.time_ns())
