@@ -84,13 +84,17 @@ class System:
         self.procs[name] = subprocess.Popen([sys.executable, *self.argv.get(name, argv)], cwd=ROOT,
                                             env=self.env(), stdout=log, stderr=subprocess.STDOUT)
 
-    def start(self) -> None:
-        """Start the venue and every program at once (what ``make up`` does, without supervisord)."""
+    def start_venue(self) -> None:
+        """Start only the venue (the I/O floor is its only client)."""
         config = self.dir / "venue.json"
         config.write_text(json.dumps(self.venue_config))
         self.started_ns = time.time_ns()
         self._spawn("venue", ["-m", "venue", "--port", str(self.port), "--seed", str(self.seed),
                               "--config", str(config)])
+
+    def start(self) -> None:
+        """Start the venue and every program at once (what ``make up`` does, without supervisord)."""
+        self.start_venue()
         for name, module in MODULES.items():
             self._spawn(name, ["-m", module])
         self._spawn(COORDINATOR, ["-m", "actors.coordinator"])

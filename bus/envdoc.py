@@ -24,6 +24,7 @@ SOURCES = [
     ("bus.endpoints", "BusConfig", "every program"),
     ("actors.coordinator.config", "CoordinatorConfig", "coordinators (group market)"),
     ("actors.coordinator.config", "NeutralConfig", "coordinators with PM_STRATEGY=neutral"),
+    ("actors.coordinator.config", "FollowConfig", "coordinators with PM_STRATEGY=follow"),
     ("actors.coordinator.config", "RiskConfig", "coordinators; PM_ALLOW_TAKER_EXIT also the executor"),
     ("venue_client.markets.config", "MarketsConfig", "coordinators (market resolution)"),
     ("actors.inventory.config", "InventoryConfig", "inventory"),

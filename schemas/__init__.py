@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from schemas.base import Message
 from schemas.commands import CancelAll, CancelMarket, CancelOrders, Command, MergePairs, PlaceOrder
-from schemas.ctl import CtlMessage, Halt, Resume
+from schemas.ctl import CtlMessage, FollowAbort, FollowStart, Halt, Resume
 from schemas.executor import (
     ExecutorMessage,
     ExecutorState,
@@ -25,6 +25,7 @@ from schemas.ofi import OfiMessage, OfiSide, OfiState
 from schemas.settlement import Settlement, SettlementApplied, SettlementMessage
 from schemas.system import (
     CoordinatorState,
+    FollowStatus,
     Heartbeat,
     RewardMarket,
     RiskEvent,
@@ -61,6 +62,9 @@ __all__ = [
     "FeedStatus",
     "Fill",
     "FillApplied",
+    "FollowAbort",
+    "FollowStart",
+    "FollowStatus",
     "Halt",
     "Heartbeat",
     "InventoryState",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+import msgspec
+
 from schemas.base import Message
 
 
@@ -43,6 +45,26 @@ class StrategyAdjust(Message, frozen=True, tag="coord.adjust"):
     ts: int
 
 
+class FollowStatus(msgspec.Struct, frozen=True, kw_only=True, gc=False, array_like=True):
+    """Strategy ``follow``'s round (``CoordinatorState.follow``), 1e-6 units and ns: the state
+    (FLAT, BUYING, LONG, SELLING, WAIT_FOR_FLOOR, COOLDOWN), the round number, the last transition's reason,
+    the token (``yes`` / ``no``), target, filled, average buy price, floor X, sold, remaining (to buy while
+    BUYING, to sell after), the round's status (FILLED, FILLED_TRUNCATED, SOLD, DUST, ABORTED, ...)."""
+
+    state: str
+    round: int
+    reason: str
+    leg: str = ""
+    target: int = 0
+    filled: int = 0
+    avg_price: int = 0
+    floor: int = 0
+    sold: int = 0
+    remaining: int = 0
+    status: str = ""
+    cooldown_until: int = 0
+
+
 class CoordinatorState(Message, frozen=True, tag="coord.state"):
     """What a coordinator is doing and why (``coord.state.<holder>.``)."""
 
@@ -55,6 +77,7 @@ class CoordinatorState(Message, frozen=True, tag="coord.state"):
     ts: int
     spread: int = 0  # the strategy's current quoting spread, 1e-6 units of price (0: not quoting two-sided)
     volatility: int = 0  # the strategy's volatility estimate, 1e-6 units (|Δmid|/mid; 0: none)
+    follow: FollowStatus | None = None  # strategy follow's round (None: another strategy)
 
 
 class RewardMarket(Message, frozen=True, tag="rewards.market"):

@@ -6,7 +6,9 @@ The file holds the settings (``env``: any coordinator variable by name, e.g. ``P
 the ``market``, the YES and NO ``book``s, ``inventory``, ``ofi``, ``open_orders`` (``slot``, ``price``,
 ``size``, optional ``token`` yes|no and ``side``), and optionally ``mids`` (earlier YES mids, oldest
 first, 100 ms apart: the volatility and the shock check) and ``rejects`` (``{"bid": n, "ask": n}``
-post-only rejections just now). It prints, as JSON, what the same pure ``Coordinator.act`` does live: the
+post-only rejections just now); for ``follow``, ``mids`` also feed its drop trigger (the NO mid is
+``1 - mid``) and ``follow`` is a round's record as the coordinator keeps it (``var/follow-<name>.json``:
+what the round would do next). It prints, as JSON, what the same pure ``Coordinator.act`` does live: the
 ``commands``, the risk layer's ``adjustments`` (``StrategyAdjust``) and ``risk_events`` (``RiskEvent``),
 and the ``mode``, ``reason``, ``spread`` and ``volatility``.
 Prices and sizes are decimal strings (``"0.48"``, read exactly: a seventh decimal is an error, not
@@ -24,9 +26,10 @@ from typing import Any
 import msgspec
 
 from actors.coordinator import setup
-from actors.coordinator.config import CoordinatorConfig, NeutralConfig, RiskConfig
+from actors.coordinator.config import CoordinatorConfig, FollowConfig, NeutralConfig, RiskConfig
 from actors.coordinator.core import DEPENDENCIES, Coordinator
 from actors.coordinator.model import MarketSpec, Slot
+from actors.coordinator.strategies.follow import Follow
 from bus import codec
 from bus.config import load
 from bus.effects import Effects
@@ -78,8 +81,9 @@ def build(doc: dict[str, Any]) -> Coordinator:
     env = settings(doc)
     none = Path("/dev/null")
     cfg = load(CoordinatorConfig, environ={**env, "PM_COORDINATOR_NAME": "decide"}, dotenv=none)
+    follow = load(FollowConfig, environ=env, dotenv=none) if cfg.strategy == "follow" else None
     coord = setup.build(cfg, load(NeutralConfig, environ=env, dotenv=none),
-                        load(RiskConfig, environ=env, dotenv=none))
+                        load(RiskConfig, environ=env, dotenv=none), follow=follow)
     market = doc.get("market", {})
     spec = MarketSpec(market=market.get("condition_id", "0xdecide"), yes_asset="YES", no_asset="NO",
                       tick=units(market.get("tick", "0.01"), "market.tick"),
@@ -88,8 +92,17 @@ def build(doc: dict[str, Any]) -> Coordinator:
     for program in DEPENDENCIES:
         coord.on_heartbeat(program, NOW)
     mids = [units(m, "mids") for m in doc.get("mids", [])]
+    machine = coord.strategy.machine if isinstance(coord.strategy, Follow) else None
     for k, mid in enumerate(mids):
         coord.mids.observe(NOW - (len(mids) - k) * 100 * MS, mid)
+        if machine is not None:
+            machine.drops["yes"].observe(NOW - (len(mids) - k) * 100 * MS, mid)
+            machine.drops["no"].observe(NOW - (len(mids) - k) * 100 * MS, MICRO - mid)
+    if machine is not None and "follow" in doc:
+        try:
+            machine.restore(dict(doc["follow"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DecideError(f"follow: not a round's record ({exc})") from None
     for side, n in doc.get("rejects", {}).items():
         for _ in range(int(n)):
             coord.rejects.on_reject(str(side), NOW)

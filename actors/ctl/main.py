@@ -4,6 +4,7 @@ Each command module registers its subcommands (``register(subparsers)``, which s
 ``check`` on the parsed arguments); ``run`` returns the exit code.
 - ``reconcile_cmd``: ``reconcile`` inventory against the venue (``--adopt-venue`` repairs one market);
 - ``halts``: ``resume`` and ``halt`` a coordinator (risk halts);
+- ``follow``: start (or abort) one round of strategy ``follow`` on a coordinator;
 - ``listing``: ``status``, ``positions``, ``orders``, ``pnl`` (read-only);
 - ``cancel_cmd``: ``cancel-all [--market M]`` through the executor, acknowledged;
 - ``doctor_cmd``: ``doctor``, the pre-flight checklist;
@@ -15,9 +16,9 @@ from __future__ import annotations
 
 import argparse
 
-from actors.ctl import cancel_cmd, doctor_cmd, halts, keys_cmd, listing, livetest_cmd, reconcile_cmd
+from actors.ctl import cancel_cmd, doctor_cmd, follow, halts, keys_cmd, listing, livetest_cmd, reconcile_cmd
 
-COMMANDS = (reconcile_cmd, halts, listing, cancel_cmd, doctor_cmd, livetest_cmd, keys_cmd)
+COMMANDS = (reconcile_cmd, halts, follow, listing, cancel_cmd, doctor_cmd, livetest_cmd, keys_cmd)
 
 
 def main(argv: list[str] | None = None) -> int:

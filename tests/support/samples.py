@@ -75,4 +75,6 @@ SAMPLES: list[s.Message] = [
                    end_ts=T, score=1_500_000, ts=T),
     s.Resume(cmd_id="ctl-1", holder="btc-updown-15m", reason="checked the book", ts=T),
     s.Halt(cmd_id="ctl-2", holder="btc-updown-15m", reason="news", ts=T),
+    s.FollowStart(cmd_id="ctl-3", holder="btc-updown-15m", outcome="YES", shares=50_000_000, usd=0, ts=T),
+    s.FollowAbort(cmd_id="ctl-4", holder="btc-updown-15m", reason="operator", ts=T),
 ]

@@ -29,6 +29,7 @@ class RiskParams:
 
 DEFAULTS = {
     "pair_ofi": RiskParams(),
+    "follow": RiskParams(),  # its rounds are bounded by their target; every rule may still be set
     "neutral": RiskParams(reduce_only_threshold=3_000_000, net_max=50_000_000, stop_loss=5_000_000,
                           shock_pct=100_000),
 }
