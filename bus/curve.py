@@ -4,7 +4,8 @@ Without it every socket is plain and ``bus.endpoints`` allows only ipc and loopb
 bus socket of every program uses CURVE, whatever the transport, so endpoints may be ``tcp://`` on any
 interface (two hosts: docs/operations.md):
 
-- servers (the proxy's two ends, the executor's command PULL, inventory's fill PULL) hold the server key
+- servers (the proxy's two ends, the market-feed's md PUB, the executor's command PULL, inventory's fill
+  PULL) hold the server key
   pair (``server.key_secret``) and run a ZAP authenticator in their process that admits only the client
   public keys in ``clients/`` (loaded at start); a refused key is logged (``curve_denied``, throttled) and
   its connection never carries a message either way (it can neither subscribe nor push);

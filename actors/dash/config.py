@@ -13,3 +13,5 @@ from bus.config import Env
 class DashConfig(msgspec.Struct, frozen=True, kw_only=True):
     # how often the screen is redrawn (a key redraws at once)
     refresh_ms: Annotated[int, Env("PM_DASH_REFRESH_MS"), Meta(ge=50, le=10_000)] = 250
+    # supervisord's XML-RPC endpoint (states, read-only); "" = unix://$PM_RUN_DIR/supervisor.sock
+    supervisor_url: Annotated[str, Env("PM_CTL_SUPERVISOR_URL")] = ""

@@ -89,10 +89,11 @@ class MarketRow:
 @dataclass(frozen=True, slots=True)
 class ProgramRow:
     program: str
-    age_s: float
-    restarts: int
+    age_s: float | None  # None: supervisord runs it, no heartbeat heard
+    restarts: int  # exits supervisord logged, or (without supervisord) new pids seen in its heartbeat
     gaps: int  # as the program reports them
     ready: bool
+    state: str = ""  # supervisord's, "" when it is not heard
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +147,12 @@ class Dash:
         self.rewards: dict[str, RewardMarket] = {}
         self.gaps = GapCounter()
         self.messages = 0
+        self.states: dict[str, str] = {}  # supervisord: bus name -> state
+        self.exits: dict[str, int] = {}  # supervisord's log: bus name -> exits
+
+    def on_supervisor(self, states: dict[str, str], exits: dict[str, int]) -> None:
+        """What supervisord says (``supervised.SupervisorWatch``); empty without supervisord."""
+        self.states, self.exits = states, exits
 
     # -- input -----------------------------------------------------------------------------------
 
@@ -218,12 +225,22 @@ class Dash:
         names = sorted(n for n in self.markets if text_filter.lower() in n.lower())
         return View(
             markets=tuple(self._row(n, self.markets[n], now) for n in names),
-            programs=tuple(ProgramRow(p, round((now - s.at) / NS, 1), s.restarts, s.beat.gaps, s.beat.ready)
-                           for p, s in sorted(self.programs.items())),
+            programs=self._programs(now),
             events=tuple(self.events),
             rejections=tuple(sorted(self.rejections.items(), key=lambda kv: -kv[1])),
             executor=executor_line(self.executor),
             messages=self.messages, gaps=self.gaps.total, filter=text_filter)
+
+    def _programs(self, now: int) -> tuple[ProgramRow, ...]:
+        names = sorted(set(self.programs) | {n for n in self.states if n != "venue"})
+        rows = []
+        for name in names:
+            s = self.programs.get(name)
+            restarts = self.exits.get(name, 0) if self.states else (s.restarts if s else 0)
+            age = round((now - s.at) / NS, 1) if s else None
+            rows.append(ProgramRow(name, age, restarts, s.beat.gaps if s else 0, bool(s and s.beat.ready),
+                                   self.states.get(name, "")))
+        return tuple(rows)
 
     def _row(self, name: str, m: _Market, now: int) -> MarketRow:
         lease, st, inv, ofi = m.lease, m.state, m.inventory, m.ofi

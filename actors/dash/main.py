@@ -26,6 +26,7 @@ from actors.dash.config import DashConfig
 from actors.dash.core import Dash
 from actors.dash.keys import Ui
 from actors.dash.render import screen
+from actors.dash.supervised import SupervisorWatch
 from bus import codec, curve, topics
 from bus.config import load_or_exit
 from bus.endpoints import BusConfig
@@ -36,6 +37,7 @@ SUBSCRIPTIONS = [topics.prefix(d, k) for d, k in (
     ("md", "book"), ("coord", "state"), ("coord", "lease"), ("coord", "adjust"), ("inv", "state"),
     ("ofi", "state"), ("risk", "event"), ("sys", "hb"), ("exec", "event"), ("exec", "state"),
     ("exec", "orders"), ("rewards", "market"))]
+WATCH_MS = 5000  # supervisord's states and log re-read (a few ms)
 BATCH = 5000  # frames drained per wake-up before the screen gets a chance
 
 
@@ -79,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     if fd is not None:
         poller.register(fd, zmq.POLLIN)
     dash, ui = Dash(), Ui(filter=args.filter)
+    watch = SupervisorWatch(bus.run_dir, cfg.supervisor_url)
+    next_watch = 0
     console = Console()
     frames = 0
     try:
@@ -87,6 +91,9 @@ def main(argv: list[str] | None = None) -> int:
             next_draw = 0
             while not ui.quit and (not args.frames or frames < args.frames):
                 now = time.time_ns()
+                if now >= next_watch:
+                    dash.on_supervisor(*watch.poll())
+                    next_watch = now + WATCH_MS * MS
                 if now >= next_draw:
                     draw(live, dash, ui, now, console.size.height, args.plain)
                     frames += 1

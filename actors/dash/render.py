@@ -62,10 +62,13 @@ def markets(rows: tuple[MarketRow, ...]) -> Table:
 
 def programs(view: View) -> Table:
     t = Table(title="programs", title_justify="left")
-    for name in ("program", "heartbeat", "restarts", "gaps", "ready"):
+    for name in ("program", "state", "heartbeat", "restarts", "gaps", "ready"):
         t.add_column(name)
     for p in view.programs:
-        t.add_row(Text(p.program), Text(f"{p.age_s:.1f}s", style="red" if p.age_s > 3 else ""),
+        age = "none" if p.age_s is None else f"{p.age_s:.1f}s"
+        late = p.age_s is None or p.age_s > 3
+        t.add_row(Text(p.program), Text(p.state or "-", style="" if p.state in ("RUNNING", "") else "red"),
+                  Text(age, style="red" if late and p.state != "STOPPED" else ""),
                   str(p.restarts), str(p.gaps), "yes" if p.ready else "no")
     return t
 

@@ -1,7 +1,8 @@
 """The whole engine over CURVE (``PM_BUS_KEYS``) on loopback TCP endpoints, as two hosts would run it:
 it trades end to end (quotes placed through the executor's CURVE pipe, a fill pushed to inventory and
 applied, ``ctl`` commands acknowledged); a client with an unknown key can neither subscribe to the bus nor
-push a command or a fill, and every server it tried logs the attempt (``curve_denied``)."""
+push a command or a fill, nor read the market-feed's own md PUB, and every server it tried logs the
+attempt (``curve_denied``)."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ def keys() -> Iterator[Path]:
 def stack(keys: Path) -> Iterator[Stack]:
     env = {"PM_BUS_KEYS": str(keys), "PM_BID_SIZE": "5",
            **{name: f"tcp://127.0.0.1:{free_port()}" for name in
-              ("PM_BUS_IN", "PM_BUS_OUT", "PM_EXEC_CMD_ENDPOINT", "PM_INV_FILL_ENDPOINT")}}
+              ("PM_BUS_IN", "PM_BUS_OUT", "PM_EXEC_CMD_ENDPOINT", "PM_INV_FILL_ENDPOINT", "PM_MD_ENDPOINT")}}
     with Stack(venue_config=VENUE, env=env) as s:
         s.start_engine(markets=[MARKET], window_seconds=600)
         yield s
@@ -80,6 +81,8 @@ def test_an_unknown_key_can_neither_subscribe_nor_push(stack: Stack) -> None:
     cfg = stack.bus_cfg
     spy = outsider(stack, zmq.SUB, cfg.subscribe_endpoint)
     spy.setsockopt(zmq.SUBSCRIBE, b"")
+    md_spy = outsider(stack, zmq.SUB, stack.extra_env["PM_MD_ENDPOINT"])  # the market-feed's own PUB
+    md_spy.setsockopt(zmq.SUBSCRIBE, b"")
     commands = outsider(stack, zmq.PUSH, cfg.command_endpoint)
     fills = outsider(stack, zmq.PUSH, cfg.fill_endpoint)
     assert stack.bus is not None
@@ -95,17 +98,17 @@ def test_an_unknown_key_can_neither_subscribe_nor_push(stack: Stack) -> None:
                                     zmq.NOBLOCK)
             except zmq.Again:
                 pass  # never admitted: nothing to queue it on
-        wait_until(lambda: all(denials(stack, p) for p in ("bus", "executor", "inventory")),
-                   "the proxy, the executor and inventory log the refused key", timeout=30)
+        wait_until(lambda: all(denials(stack, p) for p in ("bus", "executor", "inventory", "market-feed")),
+                   "the proxy, the executor, inventory and the market-feed log the refused key", timeout=30)
         # the engine keeps talking (heartbeats every second) and nothing reaches the outsider; neither its
         # command nor its fill is echoed (the executor and inventory echo everything they receive)
         with pytest.raises(TimeoutError):
             echoes = (topics.exec_cmd("outsider"), topics.inv_fill("0xoutsider"))
             stack.bus.wait_for(lambda t, h, m: t in echoes, 5)
-        assert not spy.poll(100)
+        assert not spy.poll(100) and not md_spy.poll(100)
         record = next(json.loads(line) for line in (stack.dir / "executor.log").read_text().splitlines()
                       if '"event":"curve_denied"' in line)
         assert record["client_key"] and record["level"] == "warning"
     finally:
-        for sock in (spy, commands, fills):
+        for sock in (spy, md_spy, commands, fills):
             sock.close()

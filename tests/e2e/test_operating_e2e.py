@@ -209,3 +209,13 @@ def test_the_dashboard_shows_the_market_its_mode_and_our_quotes_and_updates(stac
         wait_until(lambda: not pane.alive(), "q quits", timeout=10)
     finally:
         pane.close()
+
+
+def test_the_pmctl_wrapper_and_make_ctl(stack: Stack) -> None:
+    done = subprocess.run([str(REPO / "pmctl"), "orders", "--json"], cwd=REPO, env=stack.env(),
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "rows" in json.loads(done.stdout), done.stderr
+    made = subprocess.run(["make", "-s", "ctl", "ARGS=status --json"], cwd=REPO, env=stack.env(),
+                          capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert any(r["program"] == "executor" for r in json.loads(made.stdout.splitlines()[-1])["rows"])

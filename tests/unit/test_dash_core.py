@@ -168,3 +168,27 @@ def test_the_dashboard_cannot_publish() -> None:
 
     source = Path(shell.__file__).read_text()
     assert "zmq.SUB" in source and not any(s in source for s in ("zmq.PUB", "zmq.PUSH", "Node(", ".send("))
+
+
+def test_supervisord_states_and_exits(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from actors.dash.supervised import SupervisorWatch
+
+    dash = engine()
+    feed(dash, Heartbeat(program="executor", pid=1, ready=True, gaps=0, ts=0), now=1 * S)
+    dash.on_supervisor({"executor": "RUNNING", "ofi": "BACKOFF", "venue": "RUNNING"}, {"executor": 2})
+    rows = {p.program: p for p in dash.view(2 * S).programs}
+    assert (rows["executor"].state, rows["executor"].restarts, rows["executor"].age_s) == ("RUNNING", 2, 1.0)
+    assert (rows["ofi"].state, rows["ofi"].age_s) == ("BACKOFF", None) and "venue" not in rows
+
+    base = Path(str(tmp_path))
+    (base / "run").mkdir()
+    (base / "log").mkdir()
+    log = base / "log" / "supervisord.log"
+    log.write_text("x INFO exited: executor (exit status 1; not expected)\nx INFO exited: ofi (terminat")
+    watch = SupervisorWatch(str(base / "run"), "")
+    assert watch.poll() == ({}, {"executor": 1})  # no supervisord socket: no states; a partial line waits
+    with log.open("a") as f:
+        f.write("ed by SIGKILL)\nx INFO exited: executor (exit status 1; not expected)\n")
+    assert watch.poll()[1] == {"executor": 2, "ofi": 1}  # only the new lines were read
