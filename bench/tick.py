@@ -10,7 +10,8 @@ by interleaving runs, e.g. with a worktree of the other revision::
                        (cd /work/main && .venv/bin/python -m bench.tick); done
 
 Options: ``--events N`` (default 1000), ``--staged N`` (default 300, 0: none), ``--settle-ms MS``
-(quiet time after each event's orders, default 3), ``--json``.
+(quiet time after each event's orders, default 3), ``--json``, ``--env K=V`` (a setting for every
+program, e.g. ``--env PM_SPIN_US=200`` or ``--env PM_MD_DIRECT=false``; repeatable).
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ from bus import topics
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def measure(events: int, staged: int, settle_ms: int) -> dict[str, Any]:
-    system = System()
+def measure(events: int, staged: int, settle_ms: int, env: dict[str, str] | None = None) -> dict[str, Any]:
+    system = System(env=env)
     try:
         system.start()
         system.wait_venue()
@@ -73,8 +74,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--staged", type=int, default=300)
     parser.add_argument("--settle-ms", type=int, default=latency.SETTLE_MS)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--env", action="append", default=[], metavar="K=V",
+                        help="a setting for every program (e.g. PM_SPIN_US=200); repeatable")
     args = parser.parse_args(argv)
-    r = measure(args.events, args.staged, args.settle_ms)
+    env = dict(item.split("=", 1) for item in args.env)
+    r = measure(args.events, args.staged, args.settle_ms, env)
+    r["env"] = env
     if args.json:
         print(json.dumps(r))
         return 0
