@@ -327,6 +327,8 @@ class Backtest:
         for program in DEPENDENCIES:
             c.on_heartbeat(program, now)
         self.route(fx, now)
+        if meta.end_ns:  # the window ends: the coordinator withdraws then (live: its next timer tick)
+            self.at(meta.end_ns, lambda t: self.act(cid, t))
         if self.sim.evaluate_timer:
             step = self.cfg.evaluate_ms * MS
 
