@@ -35,6 +35,7 @@ SOURCES = [
     ("actors.user_feed.config", "UserFeedConfig", "user-feed"),
     ("actors.metrics.config", "MetricsConfig", "metrics"),
     ("actors.ctl.config", "CtlConfig", "python -m actors.ctl (operator commands)"),
+    ("actors.recorder.config", "RecorderConfig", "recorder (group core; PM_RECORD=true)"),
 ]
 
 HEADER = """# Configuration reference
