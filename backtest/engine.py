@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import heapq
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,7 @@ from actors.inventory.positions import Limits
 from actors.market_feed.config import FeedConfig
 from actors.market_feed.core import MarketFeed
 from actors.market_feed.effects import FeedEffects
+from actors.market_feed.venue import BookMsg, PriceChangeMsg
 from actors.ofi.config import OfiConfig
 from actors.ofi.core import Ofi
 from backtest import recfile
@@ -68,6 +70,7 @@ from schemas import (
 )
 from schemas.units import MS, NS, ONE
 
+Scheduled = tuple[int, int, Callable[[int], None]]  # (time, order of scheduling, what to run)
 DEFAULT_LATENCY_US = 1500  # when bench/results.json has no tick-to-order figure
 MINUTE = 60 * NS
 NONE_PATH = Path("/dev/null")
@@ -148,6 +151,7 @@ class Backtest:
         self.coords: dict[str, Coordinator] = {}  # condition id -> its coordinator
         self.market_of: dict[str, str] = {}  # token -> condition id
         self.heap: list[tuple[int, int, Callable[[int], None]]] = []
+        self.queues: dict[int, deque[tuple[int, int, Callable[[int], None]]]] = {}
         self._seq = 0
         self.now = 0
         self.touched: set[str] = set()
@@ -155,24 +159,62 @@ class Backtest:
         self.matched: dict[str, int] = {}  # sim order id -> size matched
         self.trade_seq = 0
         self.mode_since: dict[str, tuple[str, int]] = {}
+        self.marked: list[str] = []  # the tokens of the markets traded now (inventory's marks)
         self.result: Result | None = None
 
     # -- scheduling ---------------------------------------------------------------------------------
 
     def at(self, t: int, fn: Callable[[int], None]) -> None:
+        """Run ``fn(t)`` at ``t`` (timers: a heap)."""
         self._seq += 1
         heapq.heappush(self.heap, (t, self._seq, fn))
 
+    def later(self, delay: int, fn: Callable[[int], None]) -> None:
+        """Run ``fn`` ``delay`` from now. One FIFO per delay (a latency): the clock never goes back, so
+        each stays in time order without a heap."""
+        q = self.queues.get(delay)
+        if q is None:
+            q = self.queues[delay] = deque()
+        self._seq += 1
+        q.append((self.now + delay, self._seq, fn))
+
+    def due(self) -> int | None:
+        """When the next scheduled event is due (None: nothing is scheduled)."""
+        best = self.heap[0][0] if self.heap else None
+        for q in self.queues.values():
+            if q and (best is None or q[0][0] < best):
+                best = q[0][0]
+        return best
+
     def advance(self, until: int) -> None:
-        """Run every scheduled event due at or before ``until``; decide after each instant's events."""
-        heap = self.heap
-        while heap and heap[0][0] <= until:
-            t = heap[0][0]
-            while heap and heap[0][0] == t:
-                _, _, fn = heapq.heappop(heap)
-                self.now = t
-                fn(t)
-            self.decide(t)
+        """Run every scheduled event due at or before ``until``, in (time, order of scheduling); decide
+        after each instant's events."""
+        heap, queues = self.heap, list(self.queues.values())
+        current: int | None = None
+        while True:
+            head: Scheduled | None = heap[0] if heap and heap[0][0] <= until else None
+            source: deque[Scheduled] | None = None
+            if len(queues) != len(self.queues):
+                queues = list(self.queues.values())
+            for q in queues:
+                if q and q[0][0] <= until and (head is None or q[0][:2] < head[:2]):
+                    head, source = q[0], q
+            if head is None:
+                if current is None:
+                    break
+                self.decide(current)  # may schedule more (commands, wake-ups) that is due already
+                current = None
+                continue
+            t = head[0]
+            if current is not None and t != current:
+                self.decide(current)
+            current = t
+            if source is None:
+                heapq.heappop(heap)
+            else:
+                source.popleft()
+            self.now = t
+            head[2](t)
         self.now = max(self.now, until)
 
     def decide(self, now: int) -> None:
@@ -199,7 +241,7 @@ class Backtest:
         for _, _, cmd in fx.pushes:
             res.commands.append((now, cmd))  # type: ignore[arg-type]
             delay = self.sim.entry_ns if isinstance(cmd, PlaceOrder) else self.sim.cancel_ns
-            self.at(now + delay, lambda t, cmd=cmd: self.execute(cid, cmd, t))  # type: ignore[misc]
+            self.later(delay, lambda t, cmd=cmd: self.execute(cid, cmd, t))  # type: ignore[misc]
         for _, msg in fx.publishes:
             if isinstance(msg, RiskEvent | StrategyAdjust):
                 res.risk_events.append({"ts": now, "type": type(msg).__name__,
@@ -219,7 +261,7 @@ class Backtest:
             if c is not None:
                 fn(c, t)
                 self.touched.add(cid)
-        self.at(self.now + self.sim.md_ns, arrive)
+        self.later(self.sim.md_ns, arrive)
 
     # -- the simulated executor ---------------------------------------------------------------------
 
@@ -296,7 +338,7 @@ class Backtest:
                 if c is not None:
                     c.on_order_update(update)
                     self.touched.add(cid)
-            self.at(now + self.sim.md_ns, arrive)
+            self.later(self.sim.md_ns, arrive)
 
     def inventory_out(self, fx: Effects, now: int) -> None:
         for _, msg in fx.publishes:
@@ -318,6 +360,7 @@ class Backtest:
         c.set_market(spec, end_ns=meta.end_ns)
         self.coords[cid] = c
         self.market_of[meta.yes_asset] = self.market_of[meta.no_asset] = cid
+        self.marked += [meta.yes_asset, meta.no_asset]
         self.exchange.add_market(meta.yes_asset, meta.no_asset)
         lease = Lease(holder=c.holder, market=cid, yes_asset=meta.yes_asset, no_asset=meta.no_asset,
                       ttl_ms=10**12, ts=now)
@@ -329,6 +372,7 @@ class Backtest:
         self.route(fx, now)
         if meta.end_ns:  # the window ends: the coordinator withdraws then (live: its next timer tick)
             self.at(meta.end_ns, lambda t: self.act(cid, t))
+            self.at(meta.end_ns + MINUTE, lambda t: self.retire(cid, t))
         if self.sim.evaluate_timer:
             step = self.cfg.evaluate_ms * MS
 
@@ -337,6 +381,18 @@ class Backtest:
                     self.act(cid, t)
                     self.at(t + step, tick)
             self.at(now + step, tick)
+
+    def retire(self, cid: str, now: int) -> None:
+        """A minute after its window ended the market's coordinator is gone (its positions stay in
+        inventory until the resolution settles them)."""
+        c = self.coords.pop(cid, None)
+        if c is None:
+            return
+        mode, since = self.mode_since.pop(cid, (c.mode, now))
+        assert self.result is not None
+        self.result.modes[mode] = self.result.modes.get(mode, 0) + now - since
+        m = self.result.markets[cid]
+        self.marked = [a for a in self.marked if a not in (m.yes_asset, m.no_asset)]
 
     def route(self, fx: Effects, now: int) -> None:
         """Inventory / OFI output to the coordinators (one bus hop: no added latency)."""
@@ -358,7 +414,9 @@ class Backtest:
             for program in DEPENDENCIES:
                 c.on_heartbeat(program, now)
             self.touched.add(cid)
-        books = [self.feed._book(st, now) for st in self.feed.assets.values() if st.book is not None]
+        assets = self.feed.assets
+        books = [self.feed._book(st, now) for a in self.marked if (st := assets.get(a)) is not None
+                 and st.book is not None]
         fx = Effects()
         self.inventory.on_timer(books, now, fx)
         self.ofi.on_timer(now, fx)
@@ -444,7 +502,8 @@ class Backtest:
         md = self.sim.md_ns
         events = 0
         for ts, frame in rec.frames:
-            if self.heap and self.heap[0][0] <= ts:
+            due = self.due()
+            if due is not None and due <= ts:
                 self.advance(ts)
             self.now = ts
             while mi < len(metas) and metas[mi][0] <= ts:
@@ -452,7 +511,14 @@ class Backtest:
                 mi += 1
             fx = FeedEffects()
             evs, _ = feed.decode([frame], fx)
-            events += len(evs)
+            for ev in evs:  # an event: one depth row (a level of a snapshot, a level change), a print...
+                te = type(ev)
+                if te is PriceChangeMsg:
+                    events += len(ev.price_changes or ev.entries())  # type: ignore[union-attr]
+                elif te is BookMsg:
+                    events += len(ev.bids) + len(ev.asks) or 1  # type: ignore[union-attr]
+                else:
+                    events += 1
             feed.apply(evs, ts, fx)
             for _topic, msg in fx.publishes:
                 t = type(msg)
@@ -485,7 +551,7 @@ class Backtest:
                     ofi.on_trade(msg, ts, ofx)  # type: ignore[arg-type]
                     if ofx.publishes:
                         states = [m for _, m in ofx.publishes if isinstance(m, OfiState)]
-                        self.at(ts + md, lambda t, s=states: self._ofi(s, t))  # type: ignore[misc]
+                        self.later(md, lambda t, s=states: self._ofi(s, t))  # type: ignore[misc]
                 elif t is FeedStatus or t is TickSizeChange:
                     cid = market_of.get(msg.asset)  # type: ignore[union-attr]
                     if cid is not None:

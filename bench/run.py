@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench import backtest as backtest_bench
 from bench import feedrate, floor, latency, zmqhop
 from bench.system import SLUG, BusTap, System, cpu_us_per_event
 from bus import topics
@@ -148,6 +149,10 @@ def main(argv: list[str] | None = None) -> int:
     sysf = system_figures(events, 50 if quick else 200, 200 if quick else 1000, rates[:3] if quick else rates,
                           4 if quick else 20)
     results = assemble(info, sign, floor_figures, hops, sysf)
+    results.update(backtest_bench.run(0.05 if quick else 0.25, 1 if quick else 3))  # one core, in-process
+    results["goals"]["backtest_ge_200k_events_per_s"] = \
+        results["backtest_events_per_s"] >= backtest_bench.GOAL_EVENTS_PER_S
+    print("backtest done", flush=True)
     results["bench_seconds"] = round(time.monotonic() - started, 1)
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
     print_table(results)
