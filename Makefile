@@ -109,3 +109,14 @@ reset-paper: install
 ## clean: remove .venv, sockets and logs (keeps var/*.sqlite: the paper account, fill journal, order registry)
 clean:
 	rm -rf $(VENV) $(VAR)/run $(VAR)/log
+
+.PHONY: backtest-live bench-backtest
+## backtest-live: the engine vs the venue for 10 min with the recorder on, the recording backtested and compared
+##   (docs/backtest.md, "Backtest against live"); figures in var/backtest-live.json
+backtest-live: install
+	PM_BT_LIVE_MINUTES=$${PM_BT_LIVE_MINUTES:-10} PM_BT_LIVE_OUT=$(VAR)/backtest-live.json \
+	  $(BIN)/python -m pytest -s tests/e2e/test_backtest_live.py
+
+## bench-backtest: the backtester's events per second on one core only (merged into bench/results.json)
+bench-backtest: install
+	$(BIN)/python -m bench.backtest

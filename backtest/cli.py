@@ -10,6 +10,7 @@ combination of the grids, one process per core, a table ranked by PnL per unit o
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import json
 import multiprocessing
@@ -126,6 +127,27 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    """The backtest of a recording made with the engine running, next to what the engine did."""
+    from backtest import compare
+
+    rec = recfile.load(args.data)
+    sim = sim_params(args)
+    measured = compare.entry_latency_ns(rec)
+    if measured is not None and args.entry_ms is None:
+        sim = dataclasses.replace(sim, entry_ns=measured, cancel_ns=measured if args.cancel_ms is None
+                                  else sim.cancel_ns)
+    res = engine.Backtest(settings_of(args), sim).run(rec)
+    out = compare.compare(rec, res)
+    if args.report:
+        report.write(res, args.report)
+    sys.stdout.write(json.dumps(out, indent=2) + "\n")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(out, f, indent=2)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m backtest", description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -138,9 +160,13 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--grid", action="append", required=True, metavar="PM_X=a,b", help="one axis (repeatable)")
     s.add_argument("--processes", type=int, default=0, help="worker processes (default: one per core)")
     s.add_argument("--out", default=None, help="the ranked table (markdown; JSON rows beside it)")
+    c = sub.add_parser("compare", help="backtest a recording of the engine and compare with what it did")
+    common(c)
+    c.add_argument("--report", default=None, help="also the backtest's report")
+    c.add_argument("--json", default=None, help="write the comparison here too")
     args = p.parse_args(argv)
     try:
-        return cmd_run(args) if args.cmd == "run" else cmd_sweep(args)
+        return {"run": cmd_run, "sweep": cmd_sweep, "compare": cmd_compare}[args.cmd](args)
     except ConfigError as exc:
         sys.stderr.write(f"backtest: config error: {exc}\n")
         return 2

@@ -435,8 +435,9 @@ class Backtest:
             st = self.inventory.state(cid, now)
             realised += st.realized_pnl
             unrealised += st.unrealized_pnl
-            yes += st.yes_qty
-            no += st.no_qty
+            if cid not in self.inventory.resolved:  # a resolved market's shares are cash (realised) now
+                yes += st.yes_qty
+                no += st.no_qty
         res.pnl.append((now, realised, unrealised, res.rewards_total, res.fees_total))
         res.inventory.append((now, yes, no))
         for cid, c in self.coords.items():

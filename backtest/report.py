@@ -97,16 +97,32 @@ def summary(res: Result) -> dict[str, Any]:
 # -- SVG ------------------------------------------------------------------------------------------
 
 def _thin(points: list[tuple[float, float]], limit: int = 1500) -> list[tuple[float, float]]:
+    """At most ``limit`` points (evenly picked; the last kept): a page that opens at once."""
     if len(points) <= limit:
         return points
     step = len(points) / limit
     return [points[int(i * step)] for i in range(limit)] + [points[-1]]
 
 
-def chart(title: str, series: list[tuple[str, list[tuple[float, float]]]], unit: str,
+Points = list[tuple[float, float | None]]  # y None: a gap (the line is broken there)
+
+
+def segments(points: Points) -> list[list[tuple[float, float]]]:
+    out: list[list[tuple[float, float]]] = [[]]
+    for x, y in points:
+        if y is None:
+            if out[-1]:
+                out.append([])
+        else:
+            out[-1].append((x, y))
+    return [s for s in out if s]
+
+
+def chart(title: str, series: list[tuple[str, Points]], unit: str,
           dots: list[tuple[str, list[tuple[float, float]]]] | None = None) -> str:
     """A line chart (time in minutes on x) as an inline SVG element."""
-    every = [p for _, pts in series for p in pts] + [p for _, pts in (dots or []) for p in pts]
+    every = [(x, y) for _, pts in series for x, y in pts if y is not None] + \
+        [p for _, pts in (dots or []) for p in pts]
     if not every:
         return f"<h3>{html.escape(title)}</h3><p>(no data)</p>"
     x0, x1 = min(p[0] for p in every), max(p[0] for p in every)
@@ -135,19 +151,22 @@ def chart(title: str, series: list[tuple[str, list[tuple[float, float]]]], unit:
     if y0 < 0 < y1:
         parts.append(f'<line x1="{PAD}" x2="{W - PAD}" y1="{sy(0):.1f}" y2="{sy(0):.1f}" stroke="#999" '
                      'stroke-dasharray="3,3"/>')
+    legend_x = PAD + 8.0
     for i, (name, pts) in enumerate(series):
         colour = COLOURS[i % len(COLOURS)]
-        path = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in _thin(pts))
-        if path:
+        for seg in segments(pts):
+            path = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in _thin(seg))
             parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="1.4" points="{path}"/>')
-        parts.append(f'<text x="{PAD + 8 + 120 * i}" y="{PAD / 2 + 12}" font-size="11" fill="{colour}">'
+        parts.append(f'<text x="{legend_x:.0f}" y="{PAD / 2 + 12}" font-size="11" fill="{colour}">'
                      f'{html.escape(name)}</text>')
-    for j, (name, pts) in enumerate(dots or []):
+        legend_x += 7.5 * len(name) + 18
+    for j, (name, dpts) in enumerate(dots or []):
         colour = COLOURS[(len(series) + j) % len(COLOURS)]
-        for x, y in _thin(pts, 800):
+        for x, y in _thin(dpts, 800):
             parts.append(f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="2.5" fill="{colour}"/>')
-        parts.append(f'<text x="{PAD + 8 + 120 * (len(series) + j)}" y="{PAD / 2 + 12}" font-size="11" '
+        parts.append(f'<text x="{legend_x:.0f}" y="{PAD / 2 + 12}" font-size="11" '
                      f'fill="{colour}">{html.escape(name)}</text>')
+        legend_x += 7.5 * len(name) + 18
     parts.append("</svg>")
     return f"<h3>{html.escape(title)} <small>({html.escape(unit)})</small></h3>" + "".join(parts)
 
@@ -181,8 +200,9 @@ def render_html(res: Result, s: dict[str, Any] | None = None) -> str:
                                     ("NO", [(m(t), n / ONE) for t, _, n in res.inventory])], "shares"),
         chart("Our quotes against the YES mid", [
             ("YES mid", [(m(t), mid / ONE) for t, mid, _, _ in res.quotes]),
-            ("our YES bid", [(m(t), b / ONE) for t, _, b, _ in res.quotes if b]),
-            ("our YES ask (1 - NO bid)", [(m(t), a / ONE) for t, _, _, a in res.quotes if a])], "price",
+            ("our YES bid", [(m(t), b / ONE if b else None) for t, _, b, _ in res.quotes]),
+            ("our YES ask (1 - NO bid)", [(m(t), a / ONE if a else None) for t, _, _, a in res.quotes])],
+            "price",
             dots=[("fills (YES terms)", [(m(f.ts), _yes_price(f) / ONE) for f in res.fills])]),
     ]
     head = [("total PnL", f"{s['pnl_usd']['total']:.4f} USD"), ("realised", s["pnl_usd"]["realised"]),

@@ -38,3 +38,23 @@ def test_the_backtest_trades_a_generated_window(tmp_path: Path) -> None:
     generate.generate(path, hours=0.1, seed=1, prefixes=("btc-updown-15m",))
     res = engine.run([str(path)], {"PM_BID_SIZE": "5"}, engine.SimParams())
     assert res.commands and res.fills and res.events >= res.frames > 0
+
+
+def test_sweep_runs_the_grid_in_parallel_ranked(tmp_path: Path) -> None:
+    """``python -m backtest sweep``: every combination once, in worker processes, ranked by PnL per unit of
+    inventory risk (best first); the table and its JSON rows are written."""
+    import json
+
+    from backtest import cli
+
+    data = tmp_path / "g.pmrec.zst"
+    generate.generate(data, hours=0.05, seed=2, prefixes=("btc-updown-15m",))
+    out = tmp_path / "sweep.md"
+    assert cli.main(["sweep", "--data", str(data), "--grid", "PM_PAIR_TARGET=0.97,0.99",
+                     "--grid", "PM_BID_SIZE=5,10", "--processes", "2", "--out", str(out)]) == 0
+    rows = json.loads((tmp_path / "sweep.json").read_text())
+    assert sorted((r["params"]["PM_PAIR_TARGET"], r["params"]["PM_BID_SIZE"]) for r in rows) == [
+        ("0.97", "10"), ("0.97", "5"), ("0.99", "10"), ("0.99", "5")]
+    ranks = [r["pnl_per_inventory_risk"] for r in rows]
+    assert ranks == sorted(ranks, reverse=True)
+    assert out.read_text().count("\n") == 2 + len(rows)
