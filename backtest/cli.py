@@ -137,6 +137,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if measured is not None and args.entry_ms is None:
         sim = dataclasses.replace(sim, entry_ns=measured, cancel_ns=measured if args.cancel_ms is None
                                   else sim.cancel_ns)
+        if args.latency_dist:
+            sim = dataclasses.replace(sim, entry_samples=tuple(compare.entry_latencies_ns(rec)))
     res = engine.Backtest(settings_of(args), sim).run(rec)
     out = compare.compare(rec, res)
     if args.report:
@@ -164,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     common(c)
     c.add_argument("--report", default=None, help="also the backtest's report")
     c.add_argument("--json", default=None, help="write the comparison here too")
+    c.add_argument("--latency-dist", action="store_true",
+                   help="draw each decision's latency from the recorded ones (default: their median)")
     args = p.parse_args(argv)
     try:
         return {"run": cmd_run, "sweep": cmd_sweep, "compare": cmd_compare}[args.cmd](args)

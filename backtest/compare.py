@@ -44,10 +44,15 @@ def fills_live(rec: recfile.Recording) -> list[FillRow]:
     return out
 
 
-def entry_latency_ns(rec: recfile.Recording) -> int | None:
-    """The median of (echo received - origin_ts) over the recorded ``PlaceOrder`` echoes."""
-    lags = [ts - msg.origin_ts for ts, _t, msg in rec.own
+def entry_latencies_ns(rec: recfile.Recording) -> list[int]:
+    """(echo received - origin_ts) of every recorded ``PlaceOrder`` echo (within 5 s)."""
+    return [ts - msg.origin_ts for ts, _t, msg in rec.own
             if isinstance(msg, PlaceOrder) and msg.origin_ts and 0 < ts - msg.origin_ts < 5 * NS]
+
+
+def entry_latency_ns(rec: recfile.Recording) -> int | None:
+    """Their median (None: no echo recorded)."""
+    lags = entry_latencies_ns(rec)
     return int(statistics.median(lags)) if lags else None
 
 

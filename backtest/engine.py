@@ -21,6 +21,7 @@ market's daily pool / 1440 is our reward for that minute.
 from __future__ import annotations
 
 import heapq
+import random
 import time
 from collections import deque
 from collections.abc import Callable
@@ -91,6 +92,10 @@ def bench_latency_ns(path: Path | None = None) -> int:
 class SimParams:
     entry_ns: int = DEFAULT_LATENCY_US * 1000  # decision -> order rests at the exchange
     cancel_ns: int = DEFAULT_LATENCY_US * 1000  # decision -> cancel done at the exchange
+    # a distribution instead of the fixed entry / cancel latency: each decision's commands take one draw
+    # (seeded: the same run twice is the same run), so the commands of one decision stay in order
+    entry_samples: tuple[int, ...] = ()
+    seed: int = 1
     md_ns: int = 300_000  # exchange event -> seen by the coordinator (feed, inventory, executor answers)
     queue_power: float = 2.0
     # the shell's PM_EVALUATE_MS act() timer: off by default, since between inputs and ``wake_at`` the core's
@@ -148,6 +153,7 @@ class Backtest:
         self.inventory = Inventory(Limits(inv.max_net_diff, inv.max_portfolio_cost, inv.max_position_value))
         self.ofi = Ofi(ofi.window_ms, ofi.toxicity_threshold, ofi.adaptive_params)
         self.exchange = SimExchange(queue_power=sim.queue_power)
+        self.rng = random.Random(sim.seed)
         self.coords: dict[str, Coordinator] = {}  # condition id -> its coordinator
         self.market_of: dict[str, str] = {}  # token -> condition id
         self.heap: list[tuple[int, int, Callable[[int], None]]] = []
@@ -238,8 +244,12 @@ class Backtest:
     def perform(self, cid: str, c: Coordinator, fx: Effects, now: int) -> None:
         res = self.result
         assert res is not None
+        drawn = self.rng.choice(self.sim.entry_samples) if self.sim.entry_samples and fx.pushes else 0
         for _, _, cmd in fx.pushes:
             res.commands.append((now, cmd))  # type: ignore[arg-type]
+            if drawn:
+                self.at(now + drawn, lambda t, cmd=cmd: self.execute(cid, cmd, t))  # type: ignore[misc]
+                continue
             delay = self.sim.entry_ns if isinstance(cmd, PlaceOrder) else self.sim.cancel_ns
             self.later(delay, lambda t, cmd=cmd: self.execute(cid, cmd, t))  # type: ignore[misc]
         for _, msg in fx.publishes:

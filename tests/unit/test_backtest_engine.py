@@ -162,3 +162,15 @@ def test_the_recording_file_round_trips(tmp_path: Path) -> None:
     cut = tmp_path / "cut.pmrec.zst"
     cut.write_bytes(path.read_bytes()[:-7])  # a crash in the last frame: the first frame is kept
     assert [t for t, _ in recfile.load([cut]).frames][:1] == [T0]
+
+
+@pytest.mark.parametrize(("samples", "filled"), [((10 * MS,), False), ((2 * MS,), True)],
+                         ids=lambda v: str(v))
+def test_a_latency_distribution_is_drawn_per_decision(samples: tuple[int, ...], filled: bool) -> None:
+    """``entry_samples``: each decision's commands take one draw (one value: that fixed latency)."""
+    frames = [(T0, books_frame()), (T0 + 5 * MS, print_frame(YES, "SELL", "0.40"))]
+    sim = engine.SimParams(entry_ns=0, cancel_ns=0, md_ns=0, entry_samples=samples)
+    res = engine.Backtest({}, sim).run(recording(frames))
+    assert bool([f for f in res.fills if f.leg == "yes"]) is filled
+    again = engine.Backtest({}, sim).run(recording(frames))
+    assert [(f.ts, f.size) for f in again.fills] == [(f.ts, f.size) for f in res.fills]
