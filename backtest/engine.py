@@ -96,6 +96,9 @@ class SimParams:
     # (seeded: the same run twice is the same run), so the commands of one decision stay in order
     entry_samples: tuple[int, ...] = ()
     seed: int = 1
+    # a recording made while the engine traded: its own orders (``user.order``) are left out of the
+    # recorded levels when queueing ours (``SimExchange.own_delta``)
+    exclude_own: bool = True
     md_ns: int = 300_000  # exchange event -> seen by the coordinator (feed, inventory, executor answers)
     queue_power: float = 2.0
     # the shell's PM_EVALUATE_MS act() timer: off by default, since between inputs and ``wake_at`` the core's
@@ -512,7 +515,14 @@ class Backtest:
         market_of = self.market_of
         md = self.sim.md_ns
         events = 0
+        own = self.own_levels(rec) if self.sim.exclude_own else []
+        oi = 0
         for ts, frame in rec.frames:
+            while oi < len(own) and own[oi][0] <= ts:
+                _, token, side, price, delta = own[oi]
+                if token in ex.complement:
+                    ex.own_delta(token, side, price, delta)  # type: ignore[arg-type]
+                oi += 1
             due = self.due()
             if due is not None and due <= ts:
                 self.advance(ts)
@@ -587,6 +597,28 @@ class Backtest:
         res.events, res.frames = events, len(rec.frames)
         res.wall_s = time.perf_counter() - started
         return res
+
+    @staticmethod
+    def own_levels(rec: recfile.Recording) -> list[tuple[int, str, str, int, int]]:
+        """(ts, token, side, price, size change) of the engine's own resting orders, from the recorded
+        ``user.order`` events: placed -> +size, matched -> -matched, cancelled / done -> -what was left."""
+        left: dict[str, int] = {}
+        out: list[tuple[int, str, str, int, int]] = []
+        for ts, _topic, msg in rec.own:
+            if not isinstance(msg, OrderUpdate):
+                continue
+            before = left.get(msg.order_id)
+            if before is None:
+                if msg.kind != "PLACEMENT":
+                    continue
+                before = left[msg.order_id] = msg.original_size
+                out.append((ts, msg.asset, msg.side, msg.price, before))
+            now_left = 0 if msg.kind == "CANCELLATION" or msg.status.startswith(("CANCELED", "MATCHED")) \
+                else max(msg.original_size - msg.size_matched, 0)
+            if now_left != before:
+                out.append((ts, msg.asset, msg.side, msg.price, now_left - before))
+                left[msg.order_id] = now_left
+        return out
 
     def _ofi(self, states: list[OfiState], now: int) -> None:
         for s in states:

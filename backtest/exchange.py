@@ -87,6 +87,7 @@ class SimExchange:
     orders: dict[str, SimOrder] = field(default_factory=dict)
     by_token: dict[str, dict[str, SimOrder]] = field(default_factory=dict)
     recent_prints: dict[tuple[str, int, int, int, str], None] = field(default_factory=dict)
+    own: dict[tuple[str, bool], dict[int, int]] = field(default_factory=dict)  # (token, bid?) -> price -> qty
     _seq: int = 0
 
     def add_market(self, yes: str, no: str) -> None:
@@ -106,7 +107,7 @@ class SimExchange:
         b.bids, b.asks, b.best_bid, b.best_ask = bids, asks, best_bid, best_ask
         fills: list[SimFill] = []
         for o in list(self.by_token.get(token, {}).values()):
-            self._requeue(o, (bids if o.side == "BUY" else asks).get(o.price, 0))
+            self._requeue(o, self.level(token, o.side, o.price))
             if self._crossed(o):
                 fills.append(self._fill(o, o.left, now, "cross"))
         other = self.complement.get(token)
@@ -160,8 +161,7 @@ class SimExchange:
         """Rest a post-only order at the back of its level; None if it would cross (rejected)."""
         if self.crosses(token, side, price):
             return None
-        b = self.books[token]
-        level = (b.bids if side == "BUY" else b.asks).get(price, 0)
+        level = self.level(token, side, price)
         self._seq += 1
         o = SimOrder(order_id=f"sim-{self._seq}", cmd_id=cmd_id, slot=slot, market=market, token=token,
                      side=side, price=price, size=size, left=size, ahead=float(level), level=level,
@@ -175,6 +175,29 @@ class SimExchange:
         if o is not None:
             self.by_token[o.token].pop(order_id, None)
         return o
+
+    def level(self, token: str, side: Side, price: int) -> int:
+        """The recorded size at a level, less what our live orders rested there (``own``)."""
+        b = self.books[token]
+        size = (b.bids if side == "BUY" else b.asks).get(price, 0)
+        if self.own:
+            size -= self.own.get((token, side == "BUY"), {}).get(price, 0)
+        return max(size, 0)
+
+    def own_delta(self, token: str, side: Side, price: int, delta: int) -> None:
+        """A recording made while the engine traded holds the engine's own orders in its books: they are
+        kept here (both views of the one book: the token's and the complement's mirror) and left out of
+        the queue, so a simulated order does not wait behind the live order it stands for."""
+        other = self.complement.get(token)
+        for key, p in (((token, side == "BUY"), price), ((other or "", side != "BUY"), ONE - price)):
+            if not key[0]:
+                continue
+            levels = self.own.setdefault(key, {})
+            left = levels.get(p, 0) + delta
+            if left > 0:
+                levels[p] = left
+            else:
+                levels.pop(p, None)
 
     # -- rules -------------------------------------------------------------------------------------
 

@@ -168,3 +168,18 @@ def test_a_cancelled_order_never_fills_and_makers_pay_no_fee() -> None:
     fills = ex.on_trade(YES, "SELL", px(0.40), px(100), ts_event=1, now=2)
     assert [f.order.order_id for f in fills] == [keep.order_id]
     assert not hasattr(fills[0], "fee")  # the engine books every simulated fill with fee 0 (maker)
+
+
+@pytest.mark.parametrize(("own_token", "own_side", "own_price", "ahead"), [
+    (YES, "BUY", 0.49, 15),   # our live 5 at YES 0.49 is not queued ahead of our simulated order
+    (NO, "SELL", 0.51, 15),   # the same order seen on the NO book (a NO ask at 0.51 = a YES bid at 0.49)
+    (YES, "BUY", 0.48, 20),   # another level: nothing changes
+], ids=lambda v: str(v))
+def test_the_engines_own_live_orders_are_left_out_of_the_queue(own_token: str, own_side: str,
+                                                               own_price: float, ahead: int) -> None:
+    ex = ex_with(*BOOK)
+    ex.own_delta(own_token, own_side, px(own_price), px(5))  # type: ignore[arg-type]
+    o = ex.place(cmd_id="c", slot="s", market=M, token=YES, side="BUY", price=px(0.49), size=px(5), now=1)
+    assert o is not None and o.ahead == px(ahead)
+    ex.own_delta(own_token, own_side, px(own_price), -px(5))  # cancelled: the level is all others' again
+    assert ex.level(YES, "BUY", px(0.49)) == px(20)
