@@ -1,10 +1,12 @@
-"""``python -m backtest run|sweep``: the command line of the backtester.
+"""``python -m backtest run|sweep|compare``: the command line of the backtester.
 
 ``run --data FILE... [--strategy S] [--set PM_X=V ...] --report out.html``: one backtest, the HTML report
 and its JSON summary (``out.json`` beside it). ``sweep --data FILE... --grid PM_X=a,b,c ...``: every
 combination of the grids, one process per core, a table ranked by PnL per unit of inventory risk
-(``--out table.md``; the JSON rows beside it). Latencies default to the measured tick-to-order p50
-(``bench/results.json``) for entry and cancel; ``--entry-ms``, ``--cancel-ms``, ``--md-ms`` override.
+(``--out table.md``; the JSON rows beside it). ``compare --data FILE...``: a recording made while the engine
+traded, backtested with the latency measured in it, next to what the engine did (``backtest.compare``).
+Latencies default to the measured tick-to-order p50 (``bench/results.json``) for entry and cancel;
+``--entry-ms``, ``--cancel-ms``, ``--md-ms`` override.
 """
 
 from __future__ import annotations
