@@ -135,10 +135,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     rec = recfile.load(args.data)
     sim = sim_params(args)
-    measured = compare.entry_latency_ns(rec)
-    if measured is not None and args.entry_ms is None:
-        sim = dataclasses.replace(sim, entry_ns=measured, cancel_ns=measured if args.cancel_ms is None
-                                  else sim.cancel_ns)
+    if args.entry_ms is None and args.cancel_ms is None:  # what the recording measured (else as given)
+        sim = compare.measured_sim(rec, sim)
         if args.latency_dist:
             sim = dataclasses.replace(sim, entry_samples=tuple(compare.entry_latencies_ns(rec)))
     res = engine.Backtest(settings_of(args), sim).run(rec)

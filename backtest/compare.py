@@ -11,11 +11,13 @@ received plus what is held, valued at each market's last recorded YES mid (1 / 0
 from __future__ import annotations
 
 import statistics
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+import msgspec
+
 from backtest import recfile
-from backtest.engine import FillRow, Result
+from backtest.engine import FillRow, Result, SimParams
 from schemas import FillApplied, MarketResolved, PlaceOrder
 from schemas.units import NS, ONE
 
@@ -54,6 +56,46 @@ def entry_latency_ns(rec: recfile.Recording) -> int | None:
     """Their median (None: no echo recorded)."""
     lags = entry_latencies_ns(rec)
     return int(statistics.median(lags)) if lags else None
+
+
+def fill_latency_ns(rec: recfile.Recording) -> int | None:
+    """The median of (inventory's echo received - the fill's venue time): our fill reaching inventory (and
+    so the coordinator) through the user-feed."""
+    lags = [ts - m.fill.ts_event for ts, _t, m in rec.own
+            if isinstance(m, FillApplied) and m.action == "applied" and 0 < ts - m.fill.ts_event < 5 * NS]
+    return int(statistics.median(lags)) if lags else None
+
+
+def md_latency_ns(rec: recfile.Recording, sample: int = 5000) -> int | None:
+    """The median of (frame received - the event's venue ``timestamp``, ms) over the first frames: the
+    venue-to-us part of market data (the venue's clock is ours in paper mode; ms resolution)."""
+    lags: list[int] = []
+    for ts, frame in rec.frames[:sample]:
+        try:
+            doc = msgspec.json.decode(frame)
+        except msgspec.DecodeError:
+            continue
+        for ev in doc if isinstance(doc, list) else [doc]:
+            stamp = ev.get("timestamp") if isinstance(ev, dict) else None
+            if isinstance(stamp, str) and stamp.isdigit():
+                lag = ts - int(stamp) * 1_000_000
+                if 0 <= lag < 5 * NS:
+                    lags.append(lag)
+    return int(statistics.median(lags)) if lags else None
+
+
+def measured_sim(rec: recfile.Recording, base: SimParams | None = None) -> SimParams:
+    """``base`` (default settings) with every latency the recording measures: entry and cancel (the
+    ``PlaceOrder`` echoes), market data, our fills."""
+    sim = base or SimParams()
+    entry, md, fill = entry_latency_ns(rec), md_latency_ns(rec), fill_latency_ns(rec)
+    if entry is not None:
+        sim = replace(sim, entry_ns=entry, cancel_ns=entry)
+    if md is not None:
+        sim = replace(sim, md_ns=md)
+    if fill is not None:
+        sim = replace(sim, fill_ns=fill)
+    return sim
 
 
 def final_values(rec: recfile.Recording) -> dict[str, int]:
@@ -111,6 +153,8 @@ def compare(rec: recfile.Recording, res: Result) -> dict[str, Any]:
             "fill_ratio": round(ratio, 3) if ratio is not None else None,
             "live_entry_latency_us": lat // 1000 if lat else None,
             "sim": {"entry_us": res.sim.entry_ns // 1000, "cancel_us": res.sim.cancel_ns // 1000,
-                    "md_us": res.sim.md_ns // 1000, "queue_power": res.sim.queue_power},
+                    "md_us": res.sim.md_ns // 1000,
+                    "fill_us": (res.sim.md_ns if res.sim.fill_ns is None else res.sim.fill_ns) // 1000,
+                    "queue_power": res.sim.queue_power},
             "minutes": round((rec.frames[-1][0] - rec.frames[0][0]) / NS / 60, 2) if rec.frames else 0}
 

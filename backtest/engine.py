@@ -32,6 +32,7 @@ from typing import Any
 from actors.coordinator import setup
 from actors.coordinator.config import CoordinatorConfig, NeutralConfig, RiskConfig
 from actors.coordinator.core import DEPENDENCIES, Coordinator
+from actors.coordinator.merging import merge_command
 from actors.coordinator.model import MarketSpec
 from actors.inventory.config import InventoryConfig
 from actors.inventory.core import Inventory
@@ -65,6 +66,7 @@ from schemas import (
     OrderUpdate,
     PlaceOrder,
     RiskEvent,
+    Settlement,
     StrategyAdjust,
     TickSizeChange,
     Trade,
@@ -99,6 +101,8 @@ class SimParams:
     # a recording made while the engine traded: its own orders (``user.order``) are left out of the
     # recorded levels when queueing ours (``SimExchange.own_delta``)
     exclude_own: bool = True
+    fill_ns: int | None = None  # our fill -> inventory -> the coordinator (user-feed path); None: md_ns
+    merge_ns: int = 1 * NS  # a MergePairs -> inventory has the merge (the executor's chain call + echo)
     md_ns: int = 300_000  # exchange event -> seen by the coordinator (feed, inventory, executor answers)
     queue_power: float = 2.0
     # the shell's PM_EVALUATE_MS act() timer: off by default, since between inputs and ``wake_at`` the core's
@@ -157,6 +161,7 @@ class Backtest:
         self.ofi = Ofi(ofi.window_ms, ofi.toxicity_threshold, ofi.adaptive_params)
         self.exchange = SimExchange(queue_power=sim.queue_power)
         self.rng = random.Random(sim.seed)
+        self.fill_ns = sim.md_ns if sim.fill_ns is None else sim.fill_ns
         self.coords: dict[str, Coordinator] = {}  # condition id -> its coordinator
         self.market_of: dict[str, str] = {}  # token -> condition id
         self.heap: list[tuple[int, int, Callable[[int], None]]] = []
@@ -169,6 +174,8 @@ class Backtest:
         self.trade_seq = 0
         self.mode_since: dict[str, tuple[str, int]] = {}
         self.marked: list[str] = []  # the tokens of the markets traded now (inventory's marks)
+        self.merging: set[str] = set()  # markets with a merge in flight
+        self.merged = 0
         self.result: Result | None = None
 
     # -- scheduling ---------------------------------------------------------------------------------
@@ -337,11 +344,11 @@ class Backtest:
                     del self.slots[key]
             fill = Fill(trade_id=f"bt-{self.trade_seq}", order_id=o.order_id, market=cid, asset=o.token,
                         side=o.side, price=f.price, size=f.size, status="CONFIRMED", role="MAKER", fee=0,
-                        source="ws", ts_event=now, ts_recv=now + self.sim.md_ns)
+                        source="ws", ts_event=now, ts_recv=now + self.fill_ns)
             update = OrderUpdate(order_id=o.order_id, market=cid, asset=o.token, side=o.side, price=o.price,
                                  original_size=o.size, size_matched=matched,
                                  status="MATCHED" if o.left <= 0 else "LIVE", reason="", kind="UPDATE",
-                                 ts_event=now, ts_recv=now + self.sim.md_ns)
+                                 ts_event=now, ts_recv=now + self.fill_ns)
 
             def arrive(t: int, fill: Fill = fill, update: OrderUpdate = update, cid: str = cid) -> None:
                 fx = Effects()
@@ -351,7 +358,7 @@ class Backtest:
                 if c is not None:
                     c.on_order_update(update)
                     self.touched.add(cid)
-            self.later(self.sim.md_ns, arrive)
+            self.later(self.fill_ns, arrive)
 
     def inventory_out(self, fx: Effects, now: int) -> None:
         for _, msg in fx.publishes:
@@ -435,8 +442,38 @@ class Backtest:
         self.ofi.on_timer(now, fx)
         self.ofi.snapshot(now, fx)
         self.route(fx, now)
+        self.merges(now)
         self.sample(now)
         self.at(now + NS, self.second)
+
+    def merges(self, now: int) -> None:
+        """The holding's once-a-second ``MergePairs`` (``merging.merge_command``, per strategy and
+        ``PM_MERGE_MIN_SHARES``), merged ``merge_ns`` later by the simulated executor: min(YES, NO) pairs
+        inventory holds then become 1 pUSD each (a ``merge`` settlement, as the executor reports it)."""
+        for cid, c in self.coords.items():
+            if cid in self.merging or merge_command(c.inventory, cid, holder=c.holder,
+                                                    merges=c.strategy.merges_pairs,
+                                                    min_size=self.cfg.merge_min_shares, now=now) is None:
+                continue
+            self.merging.add(cid)
+            m = self.result.markets[cid] if self.result else None
+            if m is None:
+                continue
+
+            def merge(t: int, cid: str = cid, m: recfile.Meta = m) -> None:
+                self.merging.discard(cid)
+                n = min(self.inventory.position(m.yes_asset).qty, self.inventory.position(m.no_asset).qty)
+                n = n // 10_000 * 10_000  # the venue's 2 decimals
+                if n <= 0 or cid in self.inventory.resolved:
+                    return
+                self.merged += 1
+                s = Settlement(key=f"merge:bt-{self.merged}", kind="merge", market=cid, yes_asset=m.yes_asset,
+                               no_asset=m.no_asset, yes=n, no=n, usdc=n, tx=f"bt-{self.merged}",
+                               source="executor")
+                fx = Effects()
+                self.inventory.on_settlement(s, t, fx)
+                self.route(fx, t)
+            self.at(now + self.sim.merge_ns, merge)
 
     def sample(self, now: int) -> None:
         res = self.result

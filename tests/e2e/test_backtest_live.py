@@ -52,10 +52,7 @@ def test_backtest_fill_count_within_30_percent_of_live() -> None:
             stack.wait(lambda: not stack.open_orders(), 15, "orders left open after the coordinator stopped")
             stack.procs["recorder"].stop()  # SIGTERM: the file's last frame is closed
             rec = recfile.load(sorted(root.glob("*" + recfile.SUFFIX)))
-            measured = compare.entry_latency_ns(rec)
-            sim = engine.SimParams() if measured is None else engine.SimParams(entry_ns=measured,
-                                                                                 cancel_ns=measured)
-            res = engine.Backtest(dict(ENGINE), sim).run(rec)
+            res = engine.Backtest(dict(ENGINE), compare.measured_sim(rec)).run(rec)
             out = compare.compare(rec, res)
             target = os.environ.get("PM_BT_LIVE_OUT")
             if target:
