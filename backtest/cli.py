@@ -12,7 +12,6 @@ Latencies default to the measured tick-to-order p50 (``bench/results.json``) for
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import itertools
 import json
 import multiprocessing
@@ -136,9 +135,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     rec = recfile.load(args.data)
     sim = sim_params(args)
     if args.entry_ms is None and args.cancel_ms is None:  # what the recording measured (else as given)
-        sim = compare.measured_sim(rec, sim)
-        if args.latency_dist:
-            sim = dataclasses.replace(sim, entry_samples=tuple(compare.entry_latencies_ns(rec)))
+        sim = compare.measured_sim(rec, sim, dist=not args.latency_median)
     res = engine.Backtest(settings_of(args), sim).run(rec)
     out = compare.compare(rec, res)
     if args.report:
@@ -166,8 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     common(c)
     c.add_argument("--report", default=None, help="also the backtest's report")
     c.add_argument("--json", default=None, help="write the comparison here too")
-    c.add_argument("--latency-dist", action="store_true",
-                   help="draw each decision's latency from the recorded ones (default: their median)")
+    c.add_argument("--latency-median", action="store_true",
+                   help="the recorded entry latencies' median (default: each decision draws one of them)")
     args = p.parse_args(argv)
     try:
         return {"run": cmd_run, "sweep": cmd_sweep, "compare": cmd_compare}[args.cmd](args)

@@ -84,13 +84,15 @@ def md_latency_ns(rec: recfile.Recording, sample: int = 5000) -> int | None:
     return int(statistics.median(lags)) if lags else None
 
 
-def measured_sim(rec: recfile.Recording, base: SimParams | None = None) -> SimParams:
+def measured_sim(rec: recfile.Recording, base: SimParams | None = None, *, dist: bool = True) -> SimParams:
     """``base`` (default settings) with every latency the recording measures: entry and cancel (the
-    ``PlaceOrder`` echoes), market data, our fills."""
+    ``PlaceOrder`` echoes: each decision draws one of them with ``dist``, else their median), market
+    data, our fills (medians)."""
     sim = base or SimParams()
     entry, md, fill = entry_latency_ns(rec), md_latency_ns(rec), fill_latency_ns(rec)
     if entry is not None:
-        sim = replace(sim, entry_ns=entry, cancel_ns=entry)
+        sim = replace(sim, entry_ns=entry, cancel_ns=entry,
+                      entry_samples=tuple(entry_latencies_ns(rec)) if dist else ())
     if md is not None:
         sim = replace(sim, md_ns=md)
     if fill is not None:

@@ -392,7 +392,7 @@ class Backtest:
         self.route(fx, now)
         if meta.end_ns:  # the window ends: the coordinator withdraws then (live: its next timer tick)
             self.at(meta.end_ns, lambda t: self.act(cid, t))
-            self.at(meta.end_ns + MINUTE, lambda t: self.retire(cid, t))
+            self.at(meta.end_ns + NS, lambda t: self.retire(cid, t))  # after its withdrawal
         if self.sim.evaluate_timer:
             step = self.cfg.evaluate_ms * MS
 
@@ -403,8 +403,8 @@ class Backtest:
             self.at(now + step, tick)
 
     def retire(self, cid: str, now: int) -> None:
-        """A minute after its window ended the market's coordinator is gone (its positions stay in
-        inventory until the resolution settles them)."""
+        """A second after its window ended the market's coordinator is gone, as live it moves on to the
+        next window (its positions stay in inventory until the resolution settles them)."""
         c = self.coords.pop(cid, None)
         if c is None:
             return

@@ -1,5 +1,5 @@
 """Backtest against live (issue #18 §4): the engine trades btc-updown-15m on the local venue with the
-recorder on; the recording is backtested with the same settings and the measured entry latency; the
+recorder on; the recording is backtested with the same settings and the latencies measured in it; the
 backtest's fill count must be within ±30 % of the live one (docs/backtest.md, "Backtest against live").
 
 The short version runs 3 minutes (``PM_BT_LIVE_MINUTES``); ``make backtest-live`` runs 10 and writes the
