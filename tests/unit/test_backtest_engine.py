@@ -174,3 +174,17 @@ def test_a_latency_distribution_is_drawn_per_decision(samples: tuple[int, ...], 
     assert bool([f for f in res.fills if f.leg == "yes"]) is filled
     again = engine.Backtest({}, sim).run(recording(frames))
     assert [(f.ts, f.size) for f in again.fills] == [(f.ts, f.size) for f in res.fills]
+
+
+def test_pairs_are_merged_as_the_holding_asks() -> None:
+    """pair_ofi holds a YES and a NO fill: the once-a-second merge decision (``merging.merge_command``)
+    turns the pair into 1 pUSD ``merge_ns`` later, realising the pair's edge; with merging off it stays."""
+    late = json.dumps({"event_type": "best_bid_ask", "asset_id": YES, "market": CID, "best_bid": "0.5",
+                       "best_ask": "0.51", "spread": "0.01", "timestamp": "9"}).encode()
+    frames = [(T0, books_frame()), (T0 + 10 * MS, print_frame(YES, "SELL", "0.40", ts_ms=2)),
+              (T0 + 20 * MS, print_frame(NO, "SELL", "0.40", ts_ms=3)), (T0 + 5 * NS, late)]
+    merged = run(frames, settings={"PM_BID_SIZE": "5"})
+    kept = run(frames, settings={"PM_BID_SIZE": "5", "PM_MERGE_MIN_SHARES": "0"})
+    assert {f.leg for f in merged.fills} == {"yes", "no"} == {f.leg for f in kept.fills}
+    assert merged.inventory[-1][1:] == (0, 0) and kept.inventory[-1][1:] == (5_000_000, 5_000_000)
+    assert merged.pnl[-1][1] > 0 == kept.pnl[-1][1]  # the edge is realised by the merge
