@@ -223,7 +223,9 @@ class Backtest:
                 continue
             t = head[0]
             if current is not None and t != current:
-                self.decide(current)
+                self.decide(current)  # this instant is over; what it schedules may come first: select again
+                current = None
+                continue
             current = t
             if source is None:
                 heapq.heappop(heap)

@@ -38,6 +38,9 @@ def test_the_backtest_trades_a_generated_window(tmp_path: Path) -> None:
     generate.generate(path, hours=0.1, seed=1, prefixes=("btc-updown-15m",))
     res = engine.run([str(path)], {"PM_BID_SIZE": "5"}, engine.SimParams())
     assert res.commands and res.fills and res.events >= res.frames > 0
+    assert len(res.pnl) <= 0.1 * 3600 + 3  # the 1 s timer runs once a simulated second (one sample each)
+    times = [t for t, *_ in res.pnl]
+    assert times == sorted(set(times))
 
 
 def test_sweep_runs_the_grid_in_parallel_ranked(tmp_path: Path) -> None:
