@@ -43,6 +43,7 @@ from actors.market_feed.effects import FeedEffects
 from actors.market_feed.venue import BookMsg, PriceChangeMsg
 from actors.ofi.config import OfiConfig
 from actors.ofi.core import Ofi
+from actors.ofi.main import EXPIRY_MS as OFI_EXPIRY_MS
 from backtest import recfile
 from backtest.exchange import SimExchange, SimFill
 from bus.config import load
@@ -158,6 +159,7 @@ class Backtest:
         feed = load(FeedConfig, environ=env, dotenv=NONE_PATH)
         self.feed: MarketFeed = feed.feed(track_all=True)
         self.inventory = Inventory(Limits(inv.max_net_diff, inv.max_portfolio_cost, inv.max_position_value))
+        self.mark_ns = inv.mark_ms * MS
         self.ofi = Ofi(ofi.window_ms, ofi.toxicity_threshold, ofi.adaptive_params)
         self.exchange = SimExchange(queue_power=sim.queue_power)
         self.rng = random.Random(sim.seed)
@@ -431,22 +433,34 @@ class Backtest:
                     self.touched.add(msg.market)
 
     def second(self, now: int) -> None:
-        """The 1 s timers: heartbeats, inventory's marks and states, OFI's snapshot, the PnL sample."""
+        """The 1 s timers: heartbeats, OFI's snapshot, the holding's merges, the PnL sample."""
         for cid, c in self.coords.items():
             for program in DEPENDENCIES:
                 c.on_heartbeat(program, now)
             self.touched.add(cid)
-        assets = self.feed.assets
-        books = [self.feed._book(st, now) for a in self.marked if (st := assets.get(a)) is not None
-                 and st.book is not None]
         fx = Effects()
-        self.inventory.on_timer(books, now, fx)
-        self.ofi.on_timer(now, fx)
         self.ofi.snapshot(now, fx)
         self.route(fx, now)
         self.merges(now)
         self.sample(now)
         self.at(now + NS, self.second)
+
+    def ofi_tick(self, now: int) -> None:
+        """The OFI program's window expiry timer (``EXPIRY_MS``): toxicity clears as late as live."""
+        fx = Effects()
+        self.ofi.on_timer(now, fx)
+        self.route(fx, now)
+        self.at(now + OFI_EXPIRY_MS * MS, self.ofi_tick)
+
+    def inventory_tick(self, now: int) -> None:
+        """Inventory's ``PM_INVENTORY_MARK_MS`` timer: marks from the newest books, the states due."""
+        assets = self.feed.assets
+        books = [self.feed._book(st, now) for a in self.marked if (st := assets.get(a)) is not None
+                 and st.book is not None]
+        fx = Effects()
+        self.inventory.on_timer(books, now, fx)
+        self.route(fx, now)
+        self.at(now + self.mark_ns, self.inventory_tick)
 
     def merges(self, now: int) -> None:
         """The holding's once-a-second ``MergePairs`` (``merging.merge_command``, per strategy and
@@ -549,6 +563,8 @@ class Backtest:
         mi = 0
         first = rec.frames[0][0]
         self.at(first + NS, self.second)
+        self.at(first + OFI_EXPIRY_MS * MS, self.ofi_tick)
+        self.at(first + self.mark_ns, self.inventory_tick)
         self.at(first + MINUTE, self.minute)
         feed, ex, ofi, inventory = self.feed, self.exchange, self.ofi, self.inventory
         market_of = self.market_of
@@ -640,12 +656,15 @@ class Backtest:
     @staticmethod
     def own_levels(rec: recfile.Recording) -> list[tuple[int, str, str, int, int]]:
         """(ts, token, side, price, size change) of the engine's own resting orders, from the recorded
-        ``user.order`` events: placed -> +size, matched -> -matched, cancelled / done -> -what was left."""
+        ``user.order`` events: placed -> +size, matched -> -matched, cancelled / done -> -what was left.
+        Timed by the venue's event time (ms): the book frame that shows the order is often received
+        before the user channel's event about it."""
         left: dict[str, int] = {}
         out: list[tuple[int, str, str, int, int]] = []
-        for ts, _topic, msg in rec.own:
+        for recv, _topic, msg in rec.own:
             if not isinstance(msg, OrderUpdate):
                 continue
+            ts = min(recv, msg.ts_event) if msg.ts_event > 0 else recv
             before = left.get(msg.order_id)
             if before is None:
                 if msg.kind != "PLACEMENT":
@@ -657,6 +676,7 @@ class Backtest:
             if now_left != before:
                 out.append((ts, msg.asset, msg.side, msg.price, now_left - before))
                 left[msg.order_id] = now_left
+        out.sort(key=lambda e: e[0])
         return out
 
     def _ofi(self, states: list[OfiState], now: int) -> None:
