@@ -238,13 +238,19 @@ class Backtest:
         self.now = max(self.now, until)
 
     def decide(self, now: int) -> None:
-        for cid in sorted(self.touched):
+        """Each touched coordinator's ``decide`` (its shell's ``on_drained``), in a fixed order."""
+        touched = self.touched
+        if not touched:
+            return
+        self.touched = set()
+        for cid in sorted(touched) if len(touched) > 1 else touched:
             c = self.coords.get(cid)
             if c is not None:
                 fx = Effects()
                 c.decide(now, fx)
-                self.perform(cid, c, fx, now)
-        self.touched.clear()
+                if fx.pushes or fx.publishes or c.mode != self.mode_since.get(cid, ("", 0))[0] or \
+                        c.wake_at is not None:
+                    self.perform(cid, c, fx, now)
 
     def act(self, cid: str, now: int) -> None:
         c = self.coords.get(cid)
