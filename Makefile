@@ -50,7 +50,7 @@ up: render
 	  $(BIN)/supervisord -c $(CONF) && echo "supervisord started"; \
 	fi
 	@for i in $$(seq 1 150); do \
-	  $(CTL) status core:bus 2>/dev/null | grep -q RUNNING && { $(CTL) status; exit 0; }; sleep 0.1; \
+	  $(CTL) status core:bus 2>/dev/null | grep -Eq 'RUNNING|Not started' && { $(CTL) status; exit 0; }; sleep 0.1; \
 	done; echo "bus did not reach RUNNING; see var/log/" >&2; $(CTL) status; exit 1
 
 ## down: stop every program (bus last) and supervisord itself; leaves no process behind
@@ -106,6 +106,21 @@ chaos: install
 reset-paper: install
 	@$(BIN)/python deploy/reset_paper.py $(if $(filter yes,$(CONFIRM)),--yes)
 
+## dash: the live terminal dashboard (listens only; q quits, / filters markets)
+.PHONY: dash
+dash: install
+	@$(BIN)/python -m actors.dash $(DASH_ARGS)
+
+## ctl: the operator's commands (`make ctl ARGS="status"`; ./pmctl is the same without make)
+.PHONY: ctl ctl-status positions orders pnl cancel-all doctor livetest
+ctl: install
+	@$(BIN)/python -m actors.ctl $(ARGS)
+
+## ctl-status, positions, orders, pnl: the listings (`./pmctl status` ...); cancel-all: every order, acknowledged;
+## doctor: the pre-flight checklist; livetest: one harmless order through the whole chain (ARGS="--yes-real-money" live)
+ctl-status positions orders pnl cancel-all doctor livetest: install
+	@$(BIN)/python -m actors.ctl $(patsubst ctl-%,%,$@) $(ARGS)
+
 ## clean: remove .venv, sockets and logs (keeps var/*.sqlite: the paper account, fill journal, order registry)
 clean:
 	rm -rf $(VENV) $(VAR)/run $(VAR)/log
@@ -120,3 +135,9 @@ backtest-live: install
 ## bench-backtest: the backtester's events per second on one core only (merged into bench/results.json)
 bench-backtest: install
 	$(BIN)/python -m bench.backtest
+
+.PHONY: stop-buys
+## stop-buys: cancel every BUY order of the account, the rewards coordinators only hedge from now on (sells
+##   stay); prints the session's statistics. `make stop-buys STOP_ARGS=--resume` lets them bid again.
+stop-buys: install
+	$(BIN)/python -m actors.ctl stop-buys $(STOP_ARGS)

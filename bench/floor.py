@@ -40,7 +40,7 @@ _json = msgspec.json.Encoder()
 def venue_frames(n: int) -> tuple[list[bytes], MarketSpec]:
     """The venue's own ``price_change`` frames for ``n`` bench-maker moves (plus the first quote)."""
     config = config_from_dict({"flow": False, "assets": ["btc"], "intervals": ["1h"], "windows_ahead": 1,
-                               "reward_markets": 1})
+                               "reward_markets": 1, "reward_specs": []})
     exchange = Exchange(config, seed=7, now_ns=time.time_ns())
     market = exchange.catalogue.slug("venue-reward-market-1")
     assert market is not None

@@ -35,7 +35,7 @@ MODULES = {"bus": "bus", "executor": "actors.executor", "inventory": "actors.inv
 COORDINATOR = "market:bench"
 SLUG = "venue-reward-market-1"  # long-lived: no rotation while the bench runs
 VENUE_CONFIG = {"flow": False, "assets": ["btc"], "intervals": ["1h"], "windows_ahead": 1,
-                "reward_markets": 2}
+                "reward_markets": 2, "reward_specs": []}  # the same markets as before the varied ones
 ENGINE_ENV = {
     "POLYMARKET_MARKET_SLUG": SLUG, "PM_COORDINATOR_NAME": "bench",
     "PM_PAIR_TARGET": "0.5",  # quotes rest 0.25 below each mid: never at the touch, so they never move it
@@ -84,13 +84,17 @@ class System:
         self.procs[name] = subprocess.Popen([sys.executable, *self.argv.get(name, argv)], cwd=ROOT,
                                             env=self.env(), stdout=log, stderr=subprocess.STDOUT)
 
-    def start(self) -> None:
-        """Start the venue and every program at once (what ``make up`` does, without supervisord)."""
+    def start_venue(self) -> None:
+        """Start only the venue (the I/O floor is its only client)."""
         config = self.dir / "venue.json"
         config.write_text(json.dumps(self.venue_config))
         self.started_ns = time.time_ns()
         self._spawn("venue", ["-m", "venue", "--port", str(self.port), "--seed", str(self.seed),
                               "--config", str(config)])
+
+    def start(self) -> None:
+        """Start the venue and every program at once (what ``make up`` does, without supervisord)."""
+        self.start_venue()
         for name, module in MODULES.items():
             self._spawn(name, ["-m", module])
         self._spawn(COORDINATOR, ["-m", "actors.coordinator"])

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import latency
-from bench.system import SLUG, BusTap, System, cpu_us_per_event
+from bench.system import SLUG, BusTap, System, cpu_s, cpu_us_per_event
 from bus import topics
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,14 +38,17 @@ def measure(events: int, staged: int, settle_ms: int) -> dict[str, Any]:
         _, yes, no = system.tokens(SLUG)
         latency.start_quoting(system, yes, no)
         time.sleep(1.0)  # start-up traffic dies down
-        before = system.cpu_seconds()
+        before = {**system.cpu_seconds(), "bench": cpu_s(os.getpid())}
         head = latency.summary(latency.run(system, None, yes, no, events, 100, settle_ms=settle_ms))
-        cpu = cpu_us_per_event(before, system.cpu_seconds(), events + 100)
+        cpu = cpu_us_per_event(before, {**system.cpu_seconds(), "bench": cpu_s(os.getpid())}, events + 100)
         out: dict[str, Any] = {"revision_root": str(ROOT), "events": events, "settle_ms": settle_ms,
                                "load_at_end": round(os.getloadavg()[0], 2),
+                               "arrival_stamp": head["arrival_stamp"], "timed_out": head["timed_out"],
                                "tick_to_order_us": head["tick_to_order_us"],
                                "tick_to_both_orders_us": head["tick_to_both_orders_us"],
-                               "cpu_us_per_event": cpu}
+                               "cpu_us_per_event": cpu,
+                               "cpu_us_per_requote_engine": sum(v for k, v in cpu.items()
+                                                                if k not in ("venue", "bench"))}
         if staged:
             tap = BusTap(system.bus, [topics.md_book(yes), topics.md_book(no), topics.prefix("exec", "cmd"),
                                       topics.prefix("exec", "event")])
@@ -77,13 +80,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     t, both = r["tick_to_order_us"], r["tick_to_both_orders_us"]
     print(f"{r['revision_root']}: {r['events']} events, settle {r['settle_ms']} ms, load {r['load_at_end']}")
-    print(f"  tick to order      p50 {t['p50']:8.1f}  p95 {t['p95']:8.1f}  p99 {t['p99']:8.1f} µs")
+    print(f"  tick to order      p50 {t['p50']:8.1f}  p95 {t['p95']:8.1f}  p99 {t['p99']:8.1f} µs "
+          f"(arrival: {r['arrival_stamp']}; {r['timed_out']} timed out)")
     print(f"  tick to both       p50 {both['p50']:8.1f}  p95 {both['p95']:8.1f}  p99 {both['p99']:8.1f} µs")
     if "pipelined_share" in r:
         print(f"  replacements POSTed before their cancel (pipelined): {r['pipelined_share']:.1%}")
     for name, p in r.get("stages_us", {}).items():
         print(f"    {name:<44} p50 {p['p50']:8.1f}  p99 {p['p99']:8.1f} µs")
-    print("  CPU µs per event: " + ", ".join(f"{k} {v}" for k, v in r["cpu_us_per_event"].items()))
+    print("  CPU µs per event: " + ", ".join(f"{k} {v}" for k, v in r["cpu_us_per_event"].items())
+          + f"; engine {r['cpu_us_per_requote_engine']}")
     return 0
 
 

@@ -24,6 +24,7 @@ SOURCES = [
     ("bus.endpoints", "BusConfig", "every program"),
     ("actors.coordinator.config", "CoordinatorConfig", "coordinators (group market)"),
     ("actors.coordinator.config", "NeutralConfig", "coordinators with PM_STRATEGY=neutral"),
+    ("actors.coordinator.config", "FollowConfig", "coordinators with PM_STRATEGY=follow"),
     ("actors.coordinator.config", "RiskConfig", "coordinators; PM_ALLOW_TAKER_EXIT also the executor"),
     ("venue_client.markets.config", "MarketsConfig", "coordinators (market resolution)"),
     ("actors.inventory.config", "InventoryConfig", "inventory"),
@@ -36,6 +37,9 @@ SOURCES = [
     ("actors.metrics.config", "MetricsConfig", "metrics"),
     ("actors.ctl.config", "CtlConfig", "python -m actors.ctl (operator commands)"),
     ("actors.recorder.config", "RecorderConfig", "recorder (group core; PM_RECORD=true)"),
+    ("actors.dash.config", "DashConfig", "python -m actors.dash (make dash)"),
+    ("deploy.hosts", "HostConfig", "deploy/render.py (make up): which programs this host runs"),
+    ("actors.rewards.config", "RewardsConfig", "rewards-scanner; coordinators with PM_STRATEGY=rewards"),
 ]
 
 HEADER = """# Configuration reference

@@ -13,7 +13,8 @@ import threading
 
 import zmq
 
-from bus.config import load_or_exit
+from bus import curve
+from bus.config import ConfigError, load_or_exit
 from bus.endpoints import BusConfig, ensure_run_dir
 from bus.logs import Logger
 from bus.node import Node
@@ -23,7 +24,8 @@ CONTROL = "inproc://bus-proxy-control"
 
 
 class Proxy:
-    def __init__(self, cfg: BusConfig, ctx: zmq.Context[zmq.Socket[bytes]] | None = None) -> None:
+    def __init__(self, cfg: BusConfig, ctx: zmq.Context[zmq.Socket[bytes]] | None = None,
+                 log: Logger | None = None) -> None:
         self.ctx = ctx or zmq.Context.instance()
         self.xsub = self.ctx.socket(zmq.XSUB)
         self.xpub = self.ctx.socket(zmq.XPUB)
@@ -31,6 +33,7 @@ class Proxy:
             sock.setsockopt(zmq.LINGER, 0)
             sock.setsockopt(zmq.SNDHWM, 200_000)
             sock.setsockopt(zmq.RCVHWM, 200_000)
+            curve.secure_server(sock, cfg.keys_dir, log or Logger(PROGRAM))  # both ends: CURVE servers
         self.xsub.bind(cfg.publish_endpoint)
         self.xpub.bind(cfg.subscribe_endpoint)
         self.control = self.ctx.socket(zmq.PAIR)
@@ -56,7 +59,11 @@ def main() -> int:
     log = Logger(PROGRAM)
     cfg = load_or_exit(BusConfig, PROGRAM)
     ensure_run_dir(cfg.run_dir)
-    proxy = Proxy(cfg)
+    try:
+        proxy = Proxy(cfg, log=log)
+    except ConfigError as exc:
+        log.error("config_error", variable=exc.variable, error=exc.message)
+        return 2
     proxy.start()
     log.info("bus_listening", publish=cfg.publish_endpoint, subscribe=cfg.subscribe_endpoint)
     node = Node(PROGRAM, cfg, log=log)

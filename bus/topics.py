@@ -31,6 +31,7 @@ OWNERS: dict[tuple[str, str], str] = {
     ("coord", "state"): "market:{key}",
     ("coord", "adjust"): "market:{key}",
     ("rewards", "market"): "rewards-scanner",
+    ("rewards", "scoring"): "rewards-scanner",
     ("sys", "hb"): "{key}",
     ("risk", "event"): "{key}",
     ("ctl", "cmd"): "ctl",
@@ -155,6 +156,10 @@ def coord_adjust(holder: str) -> bytes:
 
 def rewards_market(market: str) -> bytes:
     return topic("rewards", "market", market)
+
+
+def rewards_scoring(market: str) -> bytes:
+    return topic("rewards", "scoring", market)
 
 
 def sys_hb(program: str) -> bytes:

@@ -24,7 +24,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-ONE = 1_000_000  # 1.0 in 1e-6 units
+from schemas.units import ONE
+
 CENT = 10_000  # one cent in 1e-6 units
 C = 3.0  # the single-sided divisor, 3.0 on every market
 TWO_SIDED_LOW, TWO_SIDED_HIGH = 100_000, 900_000  # outside [0.10, 0.90] both sides are required

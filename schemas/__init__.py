@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from schemas.base import Message
 from schemas.commands import CancelAll, CancelMarket, CancelOrders, Command, MergePairs, PlaceOrder
-from schemas.ctl import CtlMessage, Halt, Resume
+from schemas.ctl import CtlMessage, FollowAbort, FollowStart, Halt, Resume
 from schemas.executor import (
     ExecutorMessage,
     ExecutorState,
@@ -25,8 +25,10 @@ from schemas.ofi import OfiMessage, OfiSide, OfiState
 from schemas.settlement import Settlement, SettlementApplied, SettlementMessage
 from schemas.system import (
     CoordinatorState,
+    FollowStatus,
     Heartbeat,
     RewardMarket,
+    RewardScoring,
     RiskEvent,
     StrategyAdjust,
     SystemMessage,
@@ -61,6 +63,9 @@ __all__ = [
     "FeedStatus",
     "Fill",
     "FillApplied",
+    "FollowAbort",
+    "FollowStart",
+    "FollowStatus",
     "Halt",
     "Heartbeat",
     "InventoryState",
@@ -81,6 +86,7 @@ __all__ = [
     "PlaceOrder",
     "Resume",
     "RewardMarket",
+    "RewardScoring",
     "RiskEvent",
     "Settlement",
     "SettlementApplied",

@@ -27,4 +27,28 @@ class Halt(Message, frozen=True, tag="ctl.halt"):
     ts: int
 
 
-CtlMessage = Resume | Halt
+class FollowStart(Message, frozen=True, tag="ctl.follow"):
+    """Start one ``follow`` round on coordinator ``holder``'s market: buy ``outcome`` (``YES`` / ``NO``),
+    ``shares`` (1e-6) or ``usd`` worth (1e-6, whole shares rounded up), maker-only, then sell it above the
+    floor. Answered with a ``RiskEvent`` of kind ``follow`` (severity ``info``: accepted, ``warn``: refused)
+    whose message starts with ``cmd_id``; acted on once per ``cmd_id``."""
+
+    cmd_id: str
+    holder: str
+    outcome: str
+    shares: int
+    usd: int
+    ts: int
+
+
+class FollowAbort(Message, frozen=True, tag="ctl.abort"):
+    """Abort coordinator ``holder``'s running ``follow`` round: cancel what rests, keep what was bought.
+    Answered with a ``RiskEvent`` of kind ``follow_abort`` whose message starts with ``cmd_id``."""
+
+    cmd_id: str
+    holder: str
+    reason: str
+    ts: int
+
+
+CtlMessage = Resume | Halt | FollowStart | FollowAbort

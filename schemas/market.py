@@ -11,7 +11,8 @@ Side = Literal["BUY", "SELL"]
 
 
 class Book(Message, frozen=True, tag="md.book"):
-    """Full depth-N book of one token after a change. Levels are best first."""
+    """Full depth-N book of one token after a change. Levels are best first. ``rest``: polled from REST
+    ``/book`` while the market WebSocket is down (only strategy ``follow`` trades on such a book)."""
 
     asset: str
     market: str  # condition id
@@ -21,6 +22,8 @@ class Book(Message, frozen=True, tag="md.book"):
     epoch: int  # increments on every snapshot that replaces the book (reconnect, tick change)
     ts_event: int
     ts_recv: int
+    rest: bool = False
+    more: bool = False  # a Book of the same market follows from the same socket read: decide on that one
 
 
 class Trade(Message, frozen=True, tag="md.trade"):

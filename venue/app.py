@@ -37,6 +37,7 @@ from venue.server.http import HttpServer, Router
 from venue.server.market_data import MarketDataApi
 from venue.server.relayer import RelayerApi
 from venue.server.rest import RestApi
+from venue.server.rewards_api import RewardsApi
 from venue.server.rpc import RpcApi
 from venue.store import Durable, Store
 from venue.wallets import Wallets
@@ -80,6 +81,7 @@ class Venue:
         router = Router()
         self.rest.install(router)
         MarketDataApi(self.exchange, self.faults, clock_ns).install(router)
+        RewardsApi(self.exchange, self.accounts, self.faults, clock_ns).install(router)
         GammaApi(self.exchange, clock_ns).install(router)
         self.chain = Chain(self.exchange)  # merges and redemptions (relayer batches, EOA transactions)
         RelayerApi(self.wallets, clock_ns, self.chain).install(router)

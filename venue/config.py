@@ -98,6 +98,39 @@ class FlowConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
                 raise ValueError(f"fair_paths[{key!r}]: t must not decrease")
 
 
+class RewardSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One long-lived reward market of a chosen shape (`VenueConfig.reward_specs`): its slug and question,
+    starting fair value of Yes, reward band (cents), minimum size (shares), daily pool (pUSD) and life."""
+
+    slug: str
+    question: str
+    fair: str = "0.5"  # the Yes fair value it starts at (then walks: FlowConfig.reward_vol_per_min)
+    max_spread: str = "3.5"  # cents
+    min_size: int = 20  # shares
+    daily_rate: int = 50  # pUSD per day
+    days: int = 90  # until its end date
+
+
+# Varied on purpose (issue #16 §5): with the rewards scanner's seed-004 defaults (rewards_min_size <= 20,
+# rate >= 5 a day, >= 7 days to the end, no "Trump") the first three pass, the last four each fail one filter.
+VARIED_REWARD_SPECS: tuple[RewardSpec, ...] = (
+    RewardSpec(slug="rewards-even-odds", question="Will the paper venue's even-odds question resolve Yes?",
+               fair="0.5", max_spread="3.5", min_size=20, daily_rate=60),
+    RewardSpec(slug="rewards-longshot", question="Will the paper venue's longshot resolve Yes?",
+               fair="0.05", max_spread="3", min_size=20, daily_rate=30),
+    RewardSpec(slug="rewards-favourite", question="Will the paper venue's favourite resolve Yes?",
+               fair="0.95", max_spread="3", min_size=10, daily_rate=15),
+    RewardSpec(slug="rewards-blacklisted", question="Will Trump tweet on the paper venue?",
+               fair="0.5", max_spread="3.5", min_size=20, daily_rate=80),
+    RewardSpec(slug="rewards-big-size", question="Will the paper venue's big-size market resolve Yes?",
+               fair="0.5", max_spread="4.5", min_size=200, daily_rate=100),
+    RewardSpec(slug="rewards-ending-soon", question="Will the paper venue's short market resolve Yes?",
+               fair="0.5", max_spread="3.5", min_size=20, daily_rate=40, days=3),
+    RewardSpec(slug="rewards-tiny-pool", question="Will the paper venue's tiny-pool market resolve Yes?",
+               fair="0.5", max_spread="3.5", min_size=20, daily_rate=2),
+)
+
+
 class VenueConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The paper venue's settings."""
 
@@ -116,6 +149,10 @@ class VenueConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     reward_daily_rate: int = 100  # pUSD per day per reward market
     rewards_min_size: int = 50  # shares
     rewards_max_spread: str = "4.5"  # cents
+    # more reward markets, each of its own shape (mid, band, minimum size, pool, end): [] for none
+    reward_specs: tuple[RewardSpec, ...] = VARIED_REWARD_SPECS
+    rewards_sample_s: float = 60.0  # liquidity rewards are sampled once per interval, at a random moment
+    rewards_min_order_age_s: int = 10  # an order younger than this does not score (min_order_age_seconds)
     tick_size: str = "0.01"
     small_tick_size: str = "0.001"  # beyond 0.96 / below 0.04
     min_order_size: int = 5  # shares
@@ -154,6 +191,12 @@ class VenueConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
                      "mined_delay_ms", "confirmed_delay_ms", "gtd_buffer_s", "dedupe_window_s"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if self.rewards_sample_s <= 0 or self.rewards_min_order_age_s < 0:
+            raise ValueError("rewards_sample_s must be > 0 and rewards_min_order_age_s >= 0")
+        for spec in self.reward_specs:
+            parse_fair(spec.fair)
+            if min(spec.min_size, spec.days, parse_exact(spec.max_spread)) <= 0 or spec.daily_rate < 0:
+                raise ValueError(f"reward_specs[{spec.slug!r}]: sizes, days, spreads > 0, daily_rate >= 0")
         for name in ("windows_ahead", "min_order_size", "heartbeat_timeout_ms", "fee_exponent",
                      "rewards_min_size"):
             if getattr(self, name) <= 0:

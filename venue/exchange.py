@@ -30,6 +30,7 @@ from venue.matching import COLLATERAL
 from venue.oracle import Oracle
 from venue.outbox import Outbox
 from venue.persist import Snapshot, restore
+from venue.rewards import Rewards
 from venue.settlement import Settled, merge, redeem
 from venue.trades import rest_order, rest_trade
 from venue.wire import book_event, book_summary, market_resolved, new_market
@@ -65,6 +66,8 @@ class Exchange:
         self.accounts: dict[str, str] = {}  # api key -> address
         self.owners: dict[str, str] = {}  # api key -> the owner it was derived for
         self._bench: BenchMaker | None = None
+        self.rewards = Rewards(sample_s=config.rewards_sample_s, min_age_s=config.rewards_min_order_age_s,
+                               rng=random.Random(f"{seed}:rewards"), now_ns=now_ns)
         if snapshot is not None:
             restore(self, snapshot)
             self.changes.clear()
@@ -204,7 +207,8 @@ class Exchange:
         return address in FLOW_ACCOUNTS.values()
 
     def order_scoring(self, *, api_key: str, order_id: str) -> bool:
-        """Does a live order currently qualify for liquidity rewards (reward market, size, band)?"""
+        """Does a live order currently qualify for liquidity rewards (reward market, size, band, and live for
+        at least ``rewards_min_order_age_s``, as the samples count it: venue/rewards.py)?"""
         order = self.engine.orders.get(order_id)
         if order is None or order.api_key != api_key:
             return False
@@ -212,6 +216,8 @@ class Exchange:
         if market is None or not market.is_reward or order.remaining < market.rewards_min_size * ONE:
             return False
         if not (market.best_bid and market.best_ask):
+            return False
+        if self._now_ns // NS - order.created_s < self.config.rewards_min_order_age_s:
             return False
         mid = (market.best_bid + market.best_ask) // 2
         return abs(order.book_price - mid) < rewards_max_spread_units(market)
@@ -272,6 +278,8 @@ class Exchange:
         self.engine.expire_gtd(now_ns)
         if self.flow is not None:
             self.flow.step(now_ns, self.catalogue.open_markets())
+        if self.rewards.due(now_ns):
+            self.rewards.sample(now_ns, self.catalogue.reward_markets(), self.engine.orders.values())
         self._flush(now_ns)
 
     def drain_events(self) -> list[MarketEvent | UserEvent]:

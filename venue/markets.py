@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from schemas.units import MICRO, NS, parse_exact
 from venue.changes import Changes
-from venue.config import VenueConfig
+from venue.config import RewardSpec, VenueConfig, parse_fair
 
 ASSET_NAMES = {
     "btc": "Bitcoin", "eth": "Ethereum", "sol": "Solana", "xrp": "XRP", "doge": "Dogecoin",
@@ -154,6 +154,7 @@ class Catalogue:
     def bootstrap(self, now_ns: int) -> list[Market]:
         """Create the reward markets and every window that should exist now."""
         created = [self._reward_market(i, now_ns) for i in range(self._config.reward_markets)]
+        created += [self._spec_market(spec, now_ns) for spec in self._config.reward_specs]
         return created + self.ensure_windows(now_ns)
 
     def ensure_windows(self, now_ns: int) -> list[Market]:
@@ -268,4 +269,29 @@ class Catalogue:
             fee_rate=0,
             taker_base_fee_bps=0,
             rewards_daily_rate=cfg.reward_daily_rate,
+        ))
+
+    def _spec_market(self, spec: RewardSpec, now_ns: int) -> Market:
+        """A reward market of its own shape (`VenueConfig.reward_specs`); its starting fair in `extra`."""
+        if spec.slug in self.by_slug:
+            return self.by_slug[spec.slug]
+        now_s = now_ns // NS
+        common = self._common(spec.slug, ("Yes", "No"))
+        common.update(rewards_min_size=spec.min_size, rewards_max_spread=spec.max_spread)
+        return self._add(Market(
+            **common,  # type: ignore[arg-type]
+            question=spec.question,
+            description="A long-lived market of the local paper venue that pays liquidity rewards "
+            "(a configured shape). It does not resolve while the venue runs.",
+            kind="reward",
+            asset="",
+            interval="",
+            window_start_s=now_s,
+            window_end_s=now_s + spec.days * 86_400,
+            created_ns=now_ns,
+            fees_enabled=False,
+            fee_rate=0,
+            taker_base_fee_bps=0,
+            rewards_daily_rate=spec.daily_rate,
+            extra={"fair": parse_fair(spec.fair)},
         ))

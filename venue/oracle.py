@@ -56,7 +56,10 @@ class Oracle:
                 if market.condition_id not in self._starts and now_s >= market.window_start_s:
                     self._starts[market.condition_id] = self.spot[market.asset]
             elif market.condition_id not in self._logits:
-                self._logits[market.condition_id] = self._rng.uniform(-1.0, 1.0)
+                start = market.extra.get("fair")  # a configured reward market starts where it says
+                self._logits[market.condition_id] = (
+                    math.log(start / (ONE - start)) if isinstance(start, int) and 0 < start < ONE
+                    else self._rng.uniform(-1.0, 1.0))
 
     def fair(self, market: Market, now_ns: int) -> int:
         """Fair value of the market's first token (Up / Yes), 1e-6 units within [0.001, 0.999]."""

@@ -12,7 +12,7 @@ What is kept (see venue/DESIGN.md, "State and restarts"):
 | trades | trades with an external party, every status | match, each status change |
 | seen | external order ids of the duplicate check | each new order |
 | heartbeats | each key's dead-man switch | each beat, each firing |
-| blobs | the latent price walks (`oracle`), and what the server registers (`extras`) | periodic |
+| blobs | price walks (`oracle`), reward earnings (`rewards`), the server's registry (`extras`) | periodic |
 
 Not kept: the synthetic traders' orders and their trades among themselves (they quote afresh within
 half a second; their balances are kept), reservations (recomputed from the restored orders), the
@@ -30,12 +30,14 @@ import msgspec
 from venue.book import MarketBook, Order
 from venue.markets import Market
 from venue.oracle import OracleState
+from venue.rewards import RewardsState
 from venue.trades import Trade
 
 if TYPE_CHECKING:
     from venue.exchange import Exchange
 
 ORACLE = "oracle"
+REWARDS = "rewards"
 _INT64 = 2**63
 
 
@@ -204,6 +206,7 @@ class Collector:
                 while forgets and forgets[0] <= now_ns:
                     forgets.popleft()
             self._blob(ORACLE, ex.oracle.snapshot(), batch)
+            self._blob(REWARDS, ex.rewards.snapshot(), batch)
             for name, export in self.extras.items():
                 self._blob(name, export(), batch)
         return batch
@@ -254,6 +257,9 @@ def restore(ex: Exchange, snapshot: Snapshot) -> None:
         ex.engine.clearing.restore_trade(trade)
     for beat in snapshot.heartbeats:
         ex.heartbeats.restore(beat.api_key, beat.expected, beat.last_ns)
+    rewards = snapshot.blobs.get(REWARDS)
+    if rewards is not None:
+        ex.rewards.restore(msgspec.msgpack.decode(rewards, type=RewardsState))
     oracle = snapshot.blobs.get(ORACLE)
     if oracle is not None:
         ex.oracle.restore(decode_oracle(oracle))

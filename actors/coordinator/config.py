@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from bus.config import Env
+from bus.config import ConfigError, Env
 from schemas.units import MICRO
 
 NonNegative = Annotated[int, Meta(ge=0)]
@@ -21,7 +21,7 @@ class CoordinatorConfig(msgspec.Struct, frozen=True, kw_only=True):
 
     name: Annotated[str, Env("PM_COORDINATOR_NAME")] = ""  # holder name; defaults to the slug
     market_slug: Annotated[str, Env("POLYMARKET_MARKET_SLUG")] = "btc-updown-15m"
-    strategy: Annotated[Literal["pair_ofi", "neutral"], Env("PM_STRATEGY")] = "pair_ofi"
+    strategy: Annotated[Literal["pair_ofi", "neutral", "follow", "rewards"], Env("PM_STRATEGY")] = "pair_ofi"
     pair_target: Annotated[int, Env("PM_PAIR_TARGET", micros=True), Meta(gt=0, lt=2_000_000)] = 990_000
     bid_size: Annotated[int, Env("PM_BID_SIZE", micros=True), Meta(gt=0)] = 2_000_000
     tick_size: Annotated[int, Env("PM_TICK_SIZE", micros=True), Meta(gt=0, lt=MICRO)] = 1_000
@@ -80,3 +80,25 @@ class RiskConfig(msgspec.Struct, frozen=True, kw_only=True):
     allow_taker_exit: Annotated[bool, Env("PM_ALLOW_TAKER_EXIT")] = False
     taker_max_slippage: Annotated[int, Env("PM_TAKER_MAX_SLIPPAGE", micros=True), Meta(ge=0, lt=MICRO)] = (
         20_000)
+
+
+class FollowConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """Strategy `follow` (seed-002, maker-only follow execution); read only with `PM_STRATEGY=follow`.
+    Prices, sizes and USD are decimals; percentages are fractions (`0.05` = 5 %); times in seconds."""
+
+    usd: Annotated[int, Env("PM_FOLLOW_USD", micros=True), Meta(ge=0)] = 10 * MICRO
+    shares: Annotated[int, Env("PM_FOLLOW_SHARES", micros=True), Meta(ge=0)] = 0
+    profit: Annotated[int, Env("PM_FOLLOW_PROFIT", micros=True), Meta(ge=0, lt=MICRO)] = 20_000
+    profit_pct: Annotated[int, Env("PM_FOLLOW_PROFIT_PCT", micros=True), Meta(ge=0)] = 0
+    drop_pct: Annotated[int, Env("PM_FOLLOW_DROP_PCT", micros=True), Meta(ge=0, lt=MICRO)] = 50_000
+    drop_window_s: Annotated[int, Env("PM_FOLLOW_DROP_WINDOW_S"), Meta(ge=1)] = 60
+    cooldown_s: Annotated[int, Env("PM_FOLLOW_COOLDOWN_S"), Meta(ge=0)] = 60
+    repost_min_s: Annotated[int, Env("PM_FOLLOW_REPOST_MIN_S", micros=True), Meta(ge=0)] = 10 * MICRO
+    min_notional: Annotated[int, Env("PM_FOLLOW_MIN_NOTIONAL", micros=True), Meta(ge=0)] = MICRO
+    outcome: Annotated[Literal["yes", "no", "both"], Env("PM_FOLLOW_OUTCOME")] = "both"
+    # where the round is kept across restarts ("": follow-<name>.json beside PM_RUN_DIR, i.e. in var/)
+    state_file: Annotated[str, Env("PM_FOLLOW_STATE_FILE")] = ""
+
+    def __post_init__(self) -> None:
+        if not self.usd and not self.shares:
+            raise ConfigError("PM_FOLLOW_USD", "PM_FOLLOW_USD or PM_FOLLOW_SHARES must be above 0")

@@ -40,6 +40,7 @@ from actors.coordinator.risk.limits import reduce_only_active
 from actors.coordinator.risk.params import RiskParams
 from actors.coordinator.signals import MidWindow, RejectWidening
 from actors.coordinator.strategies.base import Inputs, Strategy
+from actors.coordinator.strategies.follow import Follow
 from actors.coordinator.strategies.pair_ofi import PairOfi
 from bus import topics
 from bus.effects import Effects
@@ -48,6 +49,8 @@ from schemas import (
     Command,
     CtlMessage,
     FeedStatus,
+    FollowAbort,
+    FollowStart,
     InventoryState,
     OfiState,
     OrderCancelled,
@@ -69,6 +72,7 @@ DEPENDENCIES = ("inventory", "ofi", "executor", "market-feed", "user-feed")
 # (market = our condition id or coordinator name) or account-wide (market = "").
 HALT_KINDS = frozenset({"inventory_mismatch", "account"})
 TERMINAL_ORDER_STATUSES = ("CANCELED", "INVALID", "UNMATCHED")
+REST_GRACE_NS = 3 * NS  # follow: a socket gone, the last book is kept this long for the REST books to come
 EXEC_PIPE = "exec"  # the shell's PUSH pipe to the executor
 
 
@@ -89,6 +93,7 @@ class Coordinator:
     market: MarketSpec | None = None
     tops: dict[str, Top] = field(default_factory=dict)
     feed_live: dict[str, bool] = field(default_factory=dict)
+    feed_down: dict[str, int] = field(default_factory=dict)  # follow: when a token's socket went down
     position: Position | None = None
     inventory: InventoryState | None = None  # the last state, whole: legs and limits for the overlap rule
     position_ts: int = 0
@@ -107,9 +112,12 @@ class Coordinator:
     run: int = 0  # the program's run id, in command ids
     end_ns: int = 0  # when the market's window ends (0: it does not rotate)
     dirty: bool = False  # an input changed what the decision reads since the last one
+    frame_open: bool = False  # the last book read said the rest of its frame follows (``Book.more``)
     wake_at: int | None = None  # when a decision could differ with no new input (``next_change``)
     last_mode: str = ""  # the mode last noted
+    cancel_on_start: bool = False  # a restored follow round: cancel what a previous run left, once
     cmd_topic: bytes = field(init=False)
+    rest_books: bool = field(init=False)
     adjust_topic: bytes = field(init=False)
 
     orders: Orders = field(init=False)
@@ -118,6 +126,7 @@ class Coordinator:
     risk: RiskLayer = field(init=False)
 
     def __post_init__(self) -> None:
+        self.rest_books = isinstance(self.strategy, Follow)  # trades on REST-polled books (WS down)
         self.orders = Orders(self.holder, self.run)
         self.cmd_topic = topics.exec_cmd(self.holder)
         self.adjust_topic = topics.coord_adjust(self.holder)
@@ -132,9 +141,12 @@ class Coordinator:
         self.market, self.end_ns = market, end_ns
         self.tops.clear()
         self.feed_live.clear()
+        self.feed_down.clear()
         self.position, self.toxic, self.position_ts, self.ofi_ts = None, False, 0, 0
         self.inventory = None
         self.orders.reset()
+        if self.cancel_on_start:  # the first withdrawal (books not in yet) is a CancelMarket
+            self.cancel_on_start, self.orders.withdrawn = False, False
         self.bids.clear()
         self.mids.reset()
         self.rejects.reset()
@@ -170,6 +182,9 @@ class Coordinator:
         asset = msg.asset
         if m is None or (asset != m.yes_asset and asset != m.no_asset):
             return False  # a token of another market (an unsubscription still in flight)
+        if msg.rest and not self.rest_books:
+            return False  # polled while the WebSocket is down: only follow trades on it
+        self.frame_open = msg.more
         bids, asks = msg.bids, msg.asks
         self.bids[asset] = bids  # the taker exit's depth walk (only the newest book is kept)
         top = Top(bids[0][0] if bids else 0, asks[0][0] if asks else 0)
@@ -177,6 +192,7 @@ class Coordinator:
             return False
         self.tops[asset] = top
         self.feed_live[asset] = True
+        self.feed_down.pop(asset, None)
         self.origin_ts = msg.ts_recv
         self.dirty = True
         return True
@@ -190,6 +206,11 @@ class Coordinator:
         return True
 
     def on_feed_status(self, msg: FeedStatus) -> None:
+        """A token's feed went live or not. For ``follow`` (it trades on the market-feed's REST books while
+        the socket is down) the last book stays usable for ``REST_GRACE_NS``, so a dropped socket does not
+        withdraw its orders before the first REST book arrives."""
+        if self.rest_books and not msg.live and self.feed_live.get(msg.asset, False):
+            self.feed_down.setdefault(msg.asset, msg.ts)
         self.feed_live[msg.asset] = msg.live
         self.dirty = True
 
@@ -223,12 +244,18 @@ class Coordinator:
 
     def on_placed(self, msg: OrderPlaced) -> None:
         self.orders.on_placed(msg)
+        hook = getattr(self.strategy, "on_placed", None)
+        if hook is not None:
+            hook(msg.slot)
 
     def on_failed(self, msg: OrderFailed, now: int, fx: Effects) -> None:
         """Seed-000: a failed placement resets its slot at once (``Orders.on_failed``). A post-only
         rejection widens that side instead of the back-off for a strategy that widens (neutral)."""
         self.dirty = True
         fx.warn("order_failed", slot=msg.slot, reason=msg.reason, message=msg.message)
+        hook = getattr(self.strategy, "on_failed", None)
+        if hook is not None:  # the rewards strategy's hedge retry queue
+            hook(msg.slot, now)
         m = self.market
         widen = msg.reason == "crosses_book" and self.strategy.widens_on_reject and m is not None
         self.orders.on_failed(msg, now, back_off=not widen)
@@ -248,11 +275,19 @@ class Coordinator:
                     reason="post_only_reject", market=market, max_ticks=self.rejects.max_ticks)
 
     def on_ctl(self, msg: CtlMessage, now: int, fx: Effects) -> None:
-        """An operator's command for this coordinator (``ctl.cmd.<holder>.``): to the risk layer."""
+        """An operator's command for this coordinator (``ctl.cmd.<holder>.``): to the risk layer, or to
+        strategy ``follow`` (a round started or aborted; answered as the risk layer answers)."""
         if msg.holder != self.holder:
             return
         market = self.market.market if self.market else ""
-        if isinstance(msg, HaltCmd):
+        if isinstance(msg, FollowStart | FollowAbort):
+            kind = "follow" if isinstance(msg, FollowStart) else "follow_abort"
+            if not self.risk.answered(msg.cmd_id, market, now, fx):
+                strategy = self.strategy
+                ok, what = (strategy.on_command(msg) if isinstance(strategy, Follow)
+                            else (False, f"refused: strategy is {strategy.name}, not follow"))
+                self.risk.answer(msg.cmd_id, kind, "info" if ok else "warn", what, market, now, fx)
+        elif isinstance(msg, HaltCmd):
             self.risk.on_halt(msg.cmd_id, msg.reason, market, now, fx)
         else:
             self.risk.on_resume(msg.cmd_id, msg.reason, market, now, fx)
@@ -277,13 +312,18 @@ class Coordinator:
     def decide(self, now: int, fx: Effects) -> None:
         """The hot path, once per wake-up of the loop (on the newest books only): act if an input changed
         what the decision reads or a time-based condition came due; otherwise the decision would be the
-        previous one again (nothing to send, nothing to update)."""
+        previous one again (nothing to send, nothing to update). While a frame is open (the YES book of a
+        price change read, its NO book not yet) it waits for the rest: the pair is decided once; if that
+        book never came, the ``PM_EVALUATE_MS`` timer (``act``) decides anyway."""
+        if self.frame_open:
+            return
         if self.dirty or (self.wake_at is not None and now >= self.wake_at):
             self.dirty = False
             self.act(now, fx)
 
     def act(self, now: int, fx: Effects) -> None:
         """Decide now: the commands are pushed first, back to back; a change of mode is noted after."""
+        self.frame_open = False  # decided on what arrived (the timer's fallback when a frame's rest is lost)
         end = self.end_ns
         commands = self.rotating(now) if end and now >= end else self.evaluate(now, fx)  # window_over, inline
         if commands:
@@ -316,7 +356,9 @@ class Coordinator:
             return ["market", *why]
         for asset in (m.yes_asset, m.no_asset):
             if asset not in self.tops or not self.feed_live.get(asset, False):
-                why.append(f"book:{asset[:8]}")
+                down = self.feed_down.get(asset)
+                if down is None or now - down >= REST_GRACE_NS:
+                    why.append(f"book:{asset[:8]}")
         if self.position is None or now - self.position_ts >= self.liveness_ns:
             why.append("inventory_state")
         if now - self.ofi_ts >= self.liveness_ns:
@@ -383,14 +425,17 @@ class Coordinator:
                 commands.extend(self.withdraw(now, "halt over"))
         orders.withdrawn = False
         strategy, filters = self.strategy, risk.filters
-        if strategy.widens_on_reject or filters:  # neutral, or a limit to apply (not pair_ofi's default)
+        depth = ({"yes": self.bids.get(m.yes_asset, ()), "no": self.bids.get(m.no_asset, ())}
+                 if getattr(strategy, "reads_depth", False) else {})
+        # neutral, rewards (depth), or a limit to apply (not pair_ofi's default)
+        if strategy.widens_on_reject or filters or depth:
             base, rejects, p = strategy.base_size(m), self.rejects, risk.params
             widen_bid = rejects.ticks("bid", now) if rejects.count else 0
             widen_ask = rejects.ticks("ask", now) if rejects.count else 0
             reducing = reduce_only_active(pos.net_diff, p.reduce_only_threshold, base)
             decision = strategy.decide(Inputs(m, yes, no, view, pos, self.toxic, orders.slots,
                                               self.mids.volatility(now), widen_bid, widen_ask, p.net_max,
-                                              reducing, now))
+                                              reducing, now, depth))
             if filters:
                 decision = risk.filter(decision, pos, view, m, base, now, fx)
         else:  # the hot path of pair_ofi: nothing it does not read
@@ -398,6 +443,8 @@ class Coordinator:
                                               False, now))
         self.mode, self.reason = decision.mode, decision.reason
         self.spread, self.requote_ns = decision.spread, decision.requote_ns
+        for event, fields in decision.notes:  # follow's actions and transitions
+            fx.note(event, market=m.market, **fields)
         if orders.sweep:
             commands.extend(orders.swept(m, now))
         actions = plan(decision.want, orders.slots, orders.last_action, orders.blocked_until, self.rules, now,

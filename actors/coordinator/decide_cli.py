@@ -6,9 +6,13 @@ The file holds the settings (``env``: any coordinator variable by name, e.g. ``P
 the ``market``, the YES and NO ``book``s, ``inventory``, ``ofi``, ``open_orders`` (``slot``, ``price``,
 ``size``, optional ``token`` yes|no and ``side``), and optionally ``mids`` (earlier YES mids, oldest
 first, 100 ms apart: the volatility and the shock check) and ``rejects`` (``{"bid": n, "ask": n}``
-post-only rejections just now). It prints, as JSON, what the same pure ``Coordinator.act`` does live: the
+post-only rejections just now); for ``follow``, ``mids`` also feed its drop trigger (the NO mid is
+``1 - mid``) and ``follow`` is a round's record as the coordinator keeps it (``var/follow-<name>.json``:
+what the round would do next). It prints, as JSON, what the same pure ``Coordinator.act`` does live: the
 ``commands``, the risk layer's ``adjustments`` (``StrategyAdjust``) and ``risk_events`` (``RiskEvent``),
-and the ``mode``, ``reason``, ``spread`` and ``volatility``.
+and the ``mode``, ``reason``, ``spread`` and ``volatility``. With ``"strategy": "rewards"`` the ``reward``
+block gives the selected market's ``min_size`` (shares), ``max_spread`` (the band, a price: ``"0.035"``)
+and ``two_sided``; ``env`` takes any ``PM_REWARDS_*`` variable.
 Prices and sizes are decimal strings (``"0.48"``, read exactly: a seventh decimal is an error, not
 truncated) or integers in 1e-6 units (the bus format); settings in ``env`` are read like the environment.
 An open order whose quote moved shows as one ``PlaceOrder`` on its slot (the executor replaces it).
@@ -23,14 +27,17 @@ from typing import Any
 
 import msgspec
 
-from actors.coordinator import setup
-from actors.coordinator.config import CoordinatorConfig, NeutralConfig, RiskConfig
+from actors.coordinator import reward_slot, setup
+from actors.coordinator.config import CoordinatorConfig, FollowConfig, NeutralConfig, RiskConfig
 from actors.coordinator.core import DEPENDENCIES, Coordinator
 from actors.coordinator.model import MarketSpec, Slot
+from actors.coordinator.strategies.follow import Follow
+from actors.coordinator.strategies.rewards import Rewards
+from actors.rewards.config import RewardsConfig
 from bus import codec
 from bus.config import load
 from bus.effects import Effects
-from schemas import Book, InventoryState, OfiSide, OfiState, RiskEvent, StrategyAdjust
+from schemas import Book, InventoryState, OfiSide, OfiState, RewardMarket, RiskEvent, StrategyAdjust
 from schemas.units import MICRO, MS, parse_exact
 
 NOW = 1_000_000_000_000
@@ -78,8 +85,18 @@ def build(doc: dict[str, Any]) -> Coordinator:
     env = settings(doc)
     none = Path("/dev/null")
     cfg = load(CoordinatorConfig, environ={**env, "PM_COORDINATOR_NAME": "decide"}, dotenv=none)
+    rewards = None
+    if cfg.strategy == "rewards":  # the selected market's reward settings: the file's ``reward`` block
+        r = doc.get("reward", {})
+        pick = RewardMarket(market="0xdecide", slug="decide", assets=["YES", "NO"],
+                            min_size=units(r.get("min_size", "20"), "reward.min_size"),
+                            max_spread=units(r.get("max_spread", "0.035"), "reward.max_spread"),
+                            daily_rate=0, volume_24h=0, end_ts=0, score=0, ts=0,
+                            two_sided=bool(r.get("two_sided", False)))
+        rewards = Rewards(reward_slot.params(load(RewardsConfig, environ=env, dotenv=none), pick))
+    follow = load(FollowConfig, environ=env, dotenv=none) if cfg.strategy == "follow" else None
     coord = setup.build(cfg, load(NeutralConfig, environ=env, dotenv=none),
-                        load(RiskConfig, environ=env, dotenv=none))
+                        load(RiskConfig, environ=env, dotenv=none), follow=follow, rewards=rewards)
     market = doc.get("market", {})
     spec = MarketSpec(market=market.get("condition_id", "0xdecide"), yes_asset="YES", no_asset="NO",
                       tick=units(market.get("tick", "0.01"), "market.tick"),
@@ -88,8 +105,17 @@ def build(doc: dict[str, Any]) -> Coordinator:
     for program in DEPENDENCIES:
         coord.on_heartbeat(program, NOW)
     mids = [units(m, "mids") for m in doc.get("mids", [])]
+    machine = coord.strategy.machine if isinstance(coord.strategy, Follow) else None
     for k, mid in enumerate(mids):
         coord.mids.observe(NOW - (len(mids) - k) * 100 * MS, mid)
+        if machine is not None:
+            machine.drops["yes"].observe(NOW - (len(mids) - k) * 100 * MS, mid)
+            machine.drops["no"].observe(NOW - (len(mids) - k) * 100 * MS, MICRO - mid)
+    if machine is not None and "follow" in doc:
+        try:
+            machine.restore(dict(doc["follow"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DecideError(f"follow: not a round's record ({exc})") from None
     for side, n in doc.get("rejects", {}).items():
         for _ in range(int(n)):
             coord.rejects.on_reject(str(side), NOW)

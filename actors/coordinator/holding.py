@@ -22,6 +22,7 @@ from actors.coordinator.config import CoordinatorConfig
 from actors.coordinator.core import EXEC_PIPE, Coordinator, push_commands
 from actors.coordinator.merging import merge_command
 from actors.coordinator.rotation import Rotation, Window
+from actors.coordinator.strategies.follow import Follow
 from bus import topics
 from bus.effects import Effects
 from bus.logs import Throttle
@@ -74,7 +75,8 @@ class Holding:
         fx.publish(self.state_topic, CoordinatorState(
             holder=self.holder, market=w.spec.market if w else "", strategy=self.cfg.strategy, mode=core.mode,
             reason=core.reason, quotes={name: slot.price for name, slot in core.orders.slots.items()}, ts=now,
-            spread=core.spread, volatility=core.mids.volatility(now)))
+            spread=core.spread, volatility=core.mids.volatility(now),
+            follow=core.strategy.status() if isinstance(core.strategy, Follow) else None))
         return resubscribe
 
     def switch(self, window: Window, now: int, fx: Effects) -> Resubscribe:

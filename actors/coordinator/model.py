@@ -12,7 +12,7 @@ full fill moves ``net_diff`` (YES qty - NO qty).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
@@ -113,7 +113,8 @@ class Decision(msgspec.Struct, frozen=True):
     """What the strategy wants per slot: a Quote to rest, None to cancel; absent = leave as is.
 
     ``spread`` and ``volatility`` (1e-6 units; 0: none) are reported in ``CoordinatorState``;
-    ``requote_ns``: the least time between two placements in one slot (None: ``PM_DEBOUNCE_MS``)."""
+    ``requote_ns``: the least time between two placements in one slot (None: ``PM_DEBOUNCE_MS``).
+    ``notes``: log lines (event, fields) the strategy asks for (``follow``'s actions and transitions)."""
 
     mode: str
     reason: str
@@ -121,6 +122,7 @@ class Decision(msgspec.Struct, frozen=True):
     spread: int = 0
     volatility: int = 0
     requote_ns: int | None = None
+    notes: tuple[tuple[str, dict[str, Any]], ...] = ()
 
 
 class Slot(msgspec.Struct, gc=False):

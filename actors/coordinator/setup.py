@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import sys
 
-from actors.coordinator.config import CoordinatorConfig, NeutralConfig, RiskConfig
+from actors.coordinator.config import CoordinatorConfig, FollowConfig, NeutralConfig, RiskConfig
 from actors.coordinator.core import Coordinator
 from actors.coordinator.reconcile import RequoteRules
 from actors.coordinator.risk.params import RiskParams, resolve
 from actors.coordinator.signals import RejectWidening
 from actors.coordinator.strategies.base import Strategy
+from actors.coordinator.strategies.follow import Follow
+from actors.coordinator.strategies.follow_round import FollowParams
 from actors.coordinator.strategies.neutral import Neutral, NeutralParams
 from actors.coordinator.strategies.pair_ofi import PairOfi, PairParams
+from actors.coordinator.strategies.rewards import Rewards, RewardsParams
 from bus.config import EXIT_CONFIG, ConfigError
 from bus.logs import Logger
 from schemas.units import MS, NS
@@ -28,9 +31,21 @@ def neutral_params(n: NeutralConfig) -> NeutralParams:
                          vol_window_ns=n.vol_window_ms * MS)
 
 
-def strategy_for(cfg: CoordinatorConfig, neutral: NeutralConfig) -> Strategy:
+def follow_params(f: FollowConfig) -> FollowParams:
+    return FollowParams(usd=f.usd, shares=f.shares, profit=f.profit, profit_pct=f.profit_pct,
+                        drop_pct=f.drop_pct, drop_window_ns=f.drop_window_s * NS,
+                        cooldown_ns=f.cooldown_s * NS, repost_min_ns=f.repost_min_s * 1000,
+                        min_notional=f.min_notional, outcome=f.outcome)
+
+
+def strategy_for(cfg: CoordinatorConfig, neutral: NeutralConfig,
+                 follow: FollowConfig | None = None, rewards: Rewards | None = None) -> Strategy:
     if cfg.strategy == "neutral":
         return Neutral(neutral_params(neutral))
+    if cfg.strategy == "follow":
+        return Follow(follow_params(follow or FollowConfig()))
+    if cfg.strategy == "rewards":  # built from the scanner's selection (reward_slot), or its defaults
+        return rewards if rewards is not None else Rewards(RewardsParams())
     return PairOfi(PairParams(pair_target=cfg.pair_target, bid_size=cfg.bid_size))
 
 
@@ -47,8 +62,9 @@ def risk_params(strategy: str, r: RiskConfig) -> RiskParams:
 
 
 def build(cfg: CoordinatorConfig, neutral: NeutralConfig, risk: RiskConfig, *, run: int = 0,
-          liveness_ns: int | None = None, blind_ns: int | None = None) -> Coordinator:
-    strategy = strategy_for(cfg, neutral)
+          liveness_ns: int | None = None, blind_ns: int | None = None,
+          follow: FollowConfig | None = None, rewards: Rewards | None = None) -> Coordinator:
+    strategy = strategy_for(cfg, neutral, follow, rewards)
     core = Coordinator(holder=cfg.holder, strategy=strategy,
                        rules=RequoteRules(reprice_threshold=cfg.reprice_threshold,
                                           debounce_ns=cfg.debounce_ms * MS),
@@ -61,11 +77,12 @@ def build(cfg: CoordinatorConfig, neutral: NeutralConfig, risk: RiskConfig, *, r
 
 
 def build_or_exit(cfg: CoordinatorConfig, neutral: NeutralConfig, risk: RiskConfig,
-                  program: str) -> Coordinator:
+                  program: str, follow: FollowConfig | None = None,
+                  rewards: Rewards | None = None) -> Coordinator:
     """``build`` at a program's start: a setting that does not fit the strategy exits with code 2, like a
     bad value (``bus.config.load_or_exit``)."""
     try:
-        return build(cfg, neutral, risk)
+        return build(cfg, neutral, risk, follow=follow, rewards=rewards)
     except ConfigError as exc:
         Logger(program).error("config_error", variable=exc.variable, error=exc.message)
         sys.stderr.write(f"{program}: config error: {exc}\n")

@@ -13,7 +13,7 @@ from actors.executor.balance_check.balances import Fetched, fetch
 from actors.executor.wire.rest import RestClient
 from actors.user_feed.backfill import fetch_trades
 from actors.user_feed.core import Identity, trade_fills
-from bus import codec, topics
+from bus import codec, curve, topics
 from bus.endpoints import BusConfig
 from clob.auth import ApiCreds
 from schemas import Fill, Heartbeat, Settlement, SettlementApplied
@@ -54,12 +54,14 @@ def send_adjustment(bus: BusConfig, adjustment: Settlement, timeout_s: float = 5
     push = ctx.socket(zmq.PUSH)
     try:
         sub.setsockopt(zmq.LINGER, 0)
+        curve.client_or_exit(sub, bus.keys_dir, "ctl")
         sub.connect(bus.subscribe_endpoint)
         sub.setsockopt(zmq.SUBSCRIBE, topics.sys_hb("inventory"))
         sub.setsockopt(zmq.SUBSCRIBE, topics.inv_settle(adjustment.market))
         if _wait(sub, lambda m: isinstance(m, Heartbeat), 3 * bus.heartbeat_ms / 1000 + 1) is None:
             raise NotRunning("inventory is not running (no heartbeat): start it, then adopt again")
         push.setsockopt(zmq.LINGER, 2000)
+        curve.client_or_exit(push, bus.keys_dir, "ctl")
         push.connect(bus.fill_endpoint)
         now = time.time_ns()
         push.send_multipart([topics.inv_settle(adjustment.market), codec.encode_header("ctl", now, 1, now),

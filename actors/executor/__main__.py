@@ -4,12 +4,17 @@ The start-up checks: the key for the mode (``config.resolve_key``), the wallet's
 (``wallet.resolve_wallet``: a funder that is not the key's wallet of that type, or a paper account of
 another type, is refused with the fix), the relayer's URL. Then, with the first credentials, whether that
 wallet is deployed (``wire/wallet_check.py``, not in a dry run).
+
+``--preflight``: the same checks, then a one-line JSON report instead of trading (``preflight.py``; what
+``python -m actors.ctl doctor`` asks: only the executor reads the key). Exit 2 on a configuration error
+(the report then holds ``error``).
 """
 
 from __future__ import annotations
 
 import sys
 
+from actors.executor import preflight
 from actors.executor.config import ExecutorConfig, relayer_url, resolve_key, resolve_wallet_config
 from actors.executor.main import PROGRAM, Executor
 from actors.executor.wire.signing import OrderSigner
@@ -21,7 +26,8 @@ from venue_client.endpoints import VenueEndpoints
 
 
 def main() -> int:
-    log = Logger(PROGRAM)
+    checking = "--preflight" in sys.argv[1:]
+    log = Logger(PROGRAM, out=sys.stderr if checking else None)
     bus = load_or_exit(BusConfig, PROGRAM)
     venue = load_or_exit(VenueEndpoints, PROGRAM)
     cfg = load_or_exit(ExecutorConfig, PROGRAM)
@@ -34,7 +40,12 @@ def main() -> int:
     except ConfigError as exc:
         log.error("config_error", variable=exc.variable, error=exc.message)
         sys.stderr.write(f"{PROGRAM}: config error: {exc}\n")
+        if checking:
+            print(preflight.line({"error": str(exc), "variable": exc.variable}))
         return EXIT_CONFIG
+    if checking:
+        print(preflight.line(preflight.report(cfg, venue, key, wallet, given)))
+        return 0
     ensure_run_dir(bus.run_dir)
     log.info("executor_starting", venue=venue.venue, rest_url=venue.rest_url, sends_orders=venue.sends_orders,
              address=signer.address, wallet_type=wallet.wallet_type, wallet=wallet.address,

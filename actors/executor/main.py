@@ -40,6 +40,7 @@ from venue_client.endpoints import VenueEndpoints
 PROGRAM = "executor"
 PUMP_MS = 100  # credentials, requests due, and how soon a reply's deadline is noticed
 MAX_IN_FLIGHT = 4  # requests written before their replies are in (one connection each)
+SPARE_CONNECTIONS = 2  # idle keep-alive connections kept open (a pipelined replace writes two at once)
 EXIT_SETTLE_S = 1.0  # replies in flight waited for at exit (supervisord waits 5 s for the whole stop)
 
 
@@ -119,6 +120,9 @@ class Executor:
         if not self.account.tick(self.rest, self.core.wallet_refusal):
             self.node.stop()  # live trading without credentials, or a wallet the venue refuses: exit 2
         self.flush()
+        self.publisher.publish_changed(now)
+        if not self.dry_run and self.rest.creds is not None:
+            self.rest.keep_spares(self.bridge, SPARE_CONNECTIONS)  # in idle time: never on the hot path
 
     def check_silence(self, now: int) -> None:  # and report foreign orders left alone
         self.core.check_silence(now, self.fx)

@@ -1,8 +1,9 @@
 """What the executor's shell publishes, and in which order, after each step (``Publisher.emit``): the
 commands' echoes on ``exec.cmd.<holder>.`` (after the requests they caused were written: off the hot
 path), then the registry made durable (SQLite), then what the core announced (``Node.apply``: a
-coordinator is only told what is on disk), then ``executor_ready`` and the ``OpenOrders`` view when it
-changed. Also the periodic views: ``ExecutorState`` and ``OpenOrders``.
+coordinator is only told what is on disk), then ``executor_ready``. The ``OpenOrders`` view is a
+display (no program acts on it): when it changed it goes out with the next pump tick (``publish_changed``,
+every 100 ms), not once per re-quote. Also the periodic views: ``ExecutorState`` and ``OpenOrders``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class Publisher:
         self.echoes: list[tuple[bytes, Command]] = []  # commands to echo on exec.cmd.<holder>.
         self._echo_topics: dict[str, bytes] = {}  # holder -> its exec.cmd topic (validated once)
         self.was_ready = False
+        self.orders_dirty = False  # the open orders changed since the last OpenOrders
         self.bad = Throttle()  # commands whose holder cannot name a topic (a flood is not logged in full)
 
     def echo(self, cmd: Command) -> bool:
@@ -52,7 +54,7 @@ class Publisher:
         if became_ready:
             self.log.info("executor_ready", open_orders=len(core), dry_run=core.state.p.dry_run)
         if core.ready and (core.orders_changed or became_ready):
-            node.publish(topics.exec_orders(), core.open_orders(node.clock()))
+            self.orders_dirty = True
         if core.heartbeat_wanted:
             self.account.arm_heartbeat()
 
@@ -63,7 +65,14 @@ class Publisher:
         self.core.prune(now)
         self.node.publish(topics.exec_state(), self.core.executor_state(now, self.account.heartbeat_armed))
 
+    def publish_changed(self, now: int) -> None:
+        """The ``OpenOrders`` view, if it changed since the last one (the pump tick: at most every 100 ms)."""
+        if self.orders_dirty and self.core.ready:
+            self.orders_dirty = False
+            self.node.publish(topics.exec_orders(), self.core.open_orders(now))
+
     def publish_orders(self, now: int) -> None:
         if self.core.ready:
             self.store.apply(*self.core.changes())  # durable before announced (a burst may be half in)
+            self.orders_dirty = False
             self.node.publish(topics.exec_orders(), self.core.open_orders(now))

@@ -124,7 +124,8 @@ def main() -> int:
              assets=len(inventory.positions), resolved=len(inventory.resolved), config=describe(cfg))
     node = Node(PROGRAM, bus, subscriptions=[topics.prefix("coord", "lease"), topics.prefix("md", "market")],
                 pull_bind=bus.fill_endpoint, log=log)
-    books = BookSampler(node.ctx, bus.subscribe_endpoint)
+    books = BookSampler(node.ctx, bus.md_endpoint if bus.md_direct else bus.subscribe_endpoint,
+                        secure=node.secure)
     actor = InventoryActor(node, inventory, journal, books)
     dispatch = Dispatcher({Fill: actor.on_fill, Settlement: actor.on_settlement, Lease: actor.on_lease,
                            LeaseRelease: actor.on_release, MarketResolved: actor.on_resolved,

@@ -12,6 +12,8 @@ The books are not gap-counted (only the newest matters); undecodable frames are 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import zmq
 
 from bus import codec, topics
@@ -22,10 +24,12 @@ RCVHWM = 100_000  # as the node's SUB: room for 1 s of the feed's peak rate befo
 
 
 class BookSampler:
-    def __init__(self, ctx: zmq.Context[zmq.Socket[bytes]], endpoint: str, hwm: int = RCVHWM) -> None:
+    def __init__(self, ctx: zmq.Context[zmq.Socket[bytes]], endpoint: str, hwm: int = RCVHWM,
+                 secure: Callable[[zmq.Socket[bytes]], None] = lambda sock: None) -> None:
         self.sub = ctx.socket(zmq.SUB)
         self.sub.setsockopt(zmq.LINGER, 0)
         self.sub.setsockopt(zmq.RCVHWM, hwm)
+        secure(self.sub)  # CURVE, as the node's own sockets (bus.curve)
         self.sub.connect(endpoint)
         self.hwm = hwm
         self.assets: set[str] = set()

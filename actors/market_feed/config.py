@@ -34,6 +34,9 @@ class FeedConfig(msgspec.Struct, frozen=True, kw_only=True):
     conflate: Annotated[bool, Env("PM_MD_CONFLATE")] = True  # per socket read: only the last Book per asset
     resync_min_s: Annotated[float, Env("PM_MD_RESYNC_MIN_S"), Meta(gt=0)] = 5.0
     stats_s: Annotated[float, Env("PM_MD_STATS_S"), Meta(ge=0)] = 60.0  # 0 = no feed_stats lines
+    # while a leased token's WebSocket is down: its REST /book this often, as Book(rest=True); 0 = never
+    rest_poll_ms: Annotated[int, Env("PM_FEED_REST_POLL_MS"), Meta(ge=0)] = 1000
+    rest_timeout_s: Annotated[float, Env("PM_FEED_REST_TIMEOUT_S"), Meta(gt=0, le=60)] = 2.0
 
     def __post_init__(self) -> None:
         if self.reconnect_max_s < self.reconnect_min_s:

@@ -1,7 +1,9 @@
 """What a call into the market-feed's pure core produced (``FeedEffects``), and the per-read conflation
-of ``Book`` messages (pure)."""
+and frame marks of ``Book`` messages (pure)."""
 
 from __future__ import annotations
+
+import msgspec
 
 from bus.effects import Effects, Note
 from schemas import Book, BusMessage
@@ -24,6 +26,24 @@ class FeedEffects(Effects):
         self.resnap: list[str] = []
         self.data = False
         self.pong = False
+
+
+def mark_frames(out: list[Publish]) -> None:
+    """Set ``Book.more`` (in place) on every ``Book`` that another ``Book`` of the same market follows
+    in ``out``, the messages of one socket read.
+
+    One price change moves both tokens of a market (a YES and a NO ``Book``, published one after the
+    other): a coordinator that decided on the first would decide on half a frame (the YES side moved,
+    the NO side not yet), then again on the second. With the mark it decides once, on the pair. A book
+    whose market is not known yet ("") is never marked."""
+    seen: set[str] = set()
+    for i in range(len(out) - 1, -1, -1):
+        topic, msg = out[i]
+        if type(msg) is Book and msg.market:
+            if msg.market in seen:
+                out[i] = (topic, msgspec.structs.replace(msg, more=True))
+            else:
+                seen.add(msg.market)
 
 
 def conflate(out: list[Publish]) -> list[Publish]:

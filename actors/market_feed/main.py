@@ -4,7 +4,10 @@ One thread: the Node's poller wakes on the bus (leases), on each market socket's
 that reports finished connects (``venue_client.ws.Sockets``). Frames go straight from the socket through
 ``MarketFeed.decode``/``apply`` to ``Node.apply`` (``on_frames``: one receive time per read, ``Book``
 messages first); ``Shards`` decides what the sockets subscribe and when they are pinged, probed or
-reopened. ``--replay FILE`` runs the same parser and book code over recorded frames instead.
+reopened. While a leased token's socket is down, ``rest_books.RestPoller`` names it every
+``PM_FEED_REST_POLL_MS``; its REST ``/book`` is fetched off the loop (``Bridge``) and published as a
+``Book`` marked ``rest`` (seed-002 §7). ``--replay FILE`` runs the same parser and book code over recorded
+frames instead.
 """
 
 from __future__ import annotations
@@ -12,18 +15,22 @@ from __future__ import annotations
 import argparse
 import random
 import time
+from typing import Any
+
+import requests
 
 from actors.market_feed import replay
 from actors.market_feed.config import FeedConfig
 from actors.market_feed.core import MarketFeed
-from actors.market_feed.effects import FeedEffects, conflate
+from actors.market_feed.effects import FeedEffects, conflate, mark_frames
+from actors.market_feed.rest_books import RestPoller
 from actors.market_feed.shards import Action, Close, Connect, Send, Shards
 from bus import topics
 from bus.bridge import Bridge
 from bus.codec import Header
 from bus.config import describe, load_or_exit
 from bus.endpoints import BusConfig
-from bus.logs import Logger
+from bus.logs import Logger, Throttle
 from bus.node import Dispatcher, Node
 from schemas import Lease, LeaseRelease
 from venue_client.endpoints import VenueEndpoints
@@ -33,13 +40,19 @@ PROGRAM = "market-feed"
 
 
 class FeedShell:
-    def __init__(self, node: Node, cfg: FeedConfig, feed: MarketFeed, shards: Shards, url: str) -> None:
+    def __init__(self, node: Node, cfg: FeedConfig, feed: MarketFeed, shards: Shards, url: str,
+                 rest_url: str = "") -> None:
         self.node, self.cfg, self.feed, self.shards, self.url = node, cfg, feed, shards, url
         self.log, self.clock = node.log, time.time_ns
         self.bridge = Bridge(PROGRAM).attach(node)
         self.sockets = Sockets(node, self.bridge, url, cfg.connect_timeout_s, self.on_opened,
                                self.on_received)
         self._last_frames = 0
+        self.rest_url = rest_url
+        self.rest = RestPoller(feed, cfg.rest_poll_ms * 1_000_000 if rest_url else 0)
+        self.rest_session: requests.Session | None = None  # used by the bridge's worker thread only
+        self.on_rest: set[str] = set()  # tokens whose books come from REST now
+        self.rest_failures = Throttle()
 
     def perform(self, fx: FeedEffects, actions: list[Action]) -> None:
         self.node.apply(fx)  # bus messages and log lines first: what a failed send causes comes after
@@ -91,6 +104,8 @@ class FeedShell:
         feed.apply(events[:cut] if cut < len(events) else events, now, fx)
         if cut > 1 and self.cfg.conflate:
             fx.publishes = conflate(fx.publishes)
+        if len(fx.publishes) > 1:
+            mark_frames(fx.publishes)
         self.node.apply(fx)
         if cut < len(events):
             fx.clear()  # performed; the rest goes into the same object (resnap, data, pong are kept)
@@ -111,6 +126,50 @@ class FeedShell:
     def on_tick(self, now: int) -> None:
         fx = FeedEffects()
         self.perform(fx, self.shards.tick(now, fx))
+
+    def on_rest_poll(self, now: int) -> None:
+        """The REST fallback: fetch the books of the leased tokens whose socket is down (off the loop)."""
+        back = [a for a in self.on_rest if (st := self.feed.assets.get(a)) is None or st.live]
+        for asset in back:
+            self.on_rest.discard(asset)
+            self.log.info("rest_fallback_over", asset=asset)
+        due = self.rest.due(now)
+        if due:
+            self.bridge.submit("rest-books", lambda: self._fetch(due), self._fetched)
+
+    def _fetch(self, assets: list[str]) -> list[tuple[str, bytes | str]]:
+        """On the bridge's worker thread: each token's REST /book body, or why it failed."""
+        if self.rest_session is None:
+            self.rest_session = requests.Session()
+        out: list[tuple[str, bytes | str]] = []
+        for asset in assets:
+            try:
+                r = self.rest_session.get(f"{self.rest_url}/book", params={"token_id": asset},
+                                          timeout=self.cfg.rest_timeout_s)
+                out.append((asset, r.content if r.status_code == 200 else f"HTTP {r.status_code}"))
+            except requests.RequestException as exc:
+                out.append((asset, f"{type(exc).__name__}: {exc}"))
+        return out
+
+    def _fetched(self, result: Any, error: BaseException | None) -> None:
+        now = self.clock()
+        for asset, body in result or []:
+            try:
+                if isinstance(body, str):
+                    raise ValueError(body)
+                book = self.rest.book(asset, body, now)
+            except ValueError as exc:
+                if n := self.rest_failures.count():
+                    self.log.warning("rest_book_failed", asset=asset, error=str(exc), count=n)
+                continue
+            if book is None:
+                continue
+            if asset not in self.on_rest:
+                self.on_rest.add(asset)
+                self.log.warning("rest_fallback", asset=asset, poll_ms=self.cfg.rest_poll_ms)
+            self.node.publish(topics.md_book(asset), book)
+        if error is not None and (n := self.rest_failures.count()):
+            self.log.warning("rest_book_failed", error=f"{type(error).__name__}: {error}", count=n)
 
     def on_stats(self, now: int) -> None:
         f, sockets = self.feed, len(self.sockets.sockets)
@@ -134,13 +193,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.replay:
         return replay.run(args.replay, cfg)
     bus, venue, log = load_or_exit(BusConfig, PROGRAM), load_or_exit(VenueEndpoints, PROGRAM), Logger(PROGRAM)
-    node = Node(PROGRAM, bus, subscriptions=[topics.prefix("coord", "lease")], log=log)
+    node = Node(PROGRAM, bus, subscriptions=[topics.prefix("coord", "lease")], md_bind=True, log=log)
     feed = cfg.feed()  # the pure core: books, and the shards of sockets that feed them
     shell = FeedShell(node, cfg, feed, Shards(feed, cfg.timing(), random.Random()),
-                      venue.ws_base_url + "/market")
+                      venue.ws_base_url + "/market", venue.rest_url)
     log.info("config", url=shell.url, venue=venue.venue, **describe(cfg))
     dispatch = Dispatcher({Lease: shell.on_lease, LeaseRelease: shell.on_release}, log)
     node.every(cfg.check_ms, shell.on_tick)
+    if cfg.rest_poll_ms:
+        node.every(cfg.rest_poll_ms, shell.on_rest_poll)
     if cfg.stats_s:
         node.every(int(cfg.stats_s * 1000), shell.on_stats)
     try:

@@ -13,6 +13,7 @@ import time
 from typing import IO
 
 from actors.market_feed.config import FeedConfig
+from actors.market_feed.effects import mark_frames
 from actors.tap.core import as_json
 from bus.codec import PROTOCOL_VERSION, Header
 from bus.logs import Logger
@@ -32,6 +33,7 @@ def replay(lines: IO[bytes], out: IO[bytes], cfg: FeedConfig, log: Logger) -> in
             continue
         now = time.time_ns()
         fx = feed.on_frame(data, now)
+        mark_frames(fx.publishes)
         for topic, msg in fx.publishes:
             n = seq[topic] = seq.get(topic, 0) + 1
             out.write(as_json(topic, Header(PROTOCOL_VERSION, PROGRAM, run, n, now), msg) + b"\n")

@@ -51,8 +51,18 @@ BUS_GAPS = MetricSpec("pm_bus_gaps_total", "counter",
 TICK_TO_ORDER = MetricSpec("pm_tick_to_order_seconds", "histogram",
                            "book receive (market-feed) to order written (executor's echo), one host's clock")
 
+REWARDS_EST = MetricSpec("pm_rewards_est_daily_usd", "gauge",
+                         "the rewards scanner's estimate of our USD/day on each selected reward market",
+                         ("market",))
+REWARDS_ORDERS = MetricSpec("pm_rewards_orders", "gauge",
+                            "our open orders on a selected reward market, by whether they score now",
+                            ("market", "scoring"))
+REWARDS_ORDER_SCORING = MetricSpec("pm_rewards_order_scoring", "gauge",
+                                   "1 while one of our orders scores for liquidity rewards, else 0",
+                                   ("market", "order"))
+
 ALL = (MODE, QUOTE, SPREAD, VOLATILITY, INVENTORY_QTY, INVENTORY_NET, PNL, OFI, RISK_EVENTS, REJECTIONS,
-       HEARTBEAT_AGE, BUS_GAPS, TICK_TO_ORDER)
+       HEARTBEAT_AGE, BUS_GAPS, TICK_TO_ORDER, REWARDS_EST, REWARDS_ORDERS, REWARDS_ORDER_SCORING)
 
 # pm_tick_to_order_seconds buckets (upper bounds, seconds): the budget is p50 <= 1 ms, p99 <= 3 ms
 TICK_TO_ORDER_BUCKETS = (0.00025, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.005, 0.01, 0.025, 0.05,

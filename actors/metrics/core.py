@@ -10,7 +10,10 @@ library: receive times are passed in, and the shell turns the snapshot into the 
 - ``OrderFailed``: a count per reason class -> ``pm_rejections_total`` (every class from 0);
 - the executor's echo of a ``PlaceOrder`` (``exec.cmd.``): its header's publish time minus the order's
   ``origin_ts`` -> ``pm_tick_to_order_seconds``;
-- ``Heartbeat``: the local receive time per program -> ``pm_heartbeat_age_seconds`` (aged at scrape time).
+- ``Heartbeat``: the local receive time per program -> ``pm_heartbeat_age_seconds`` (aged at scrape time);
+- ``RewardMarket`` (the scanner's newest selection) -> ``pm_rewards_est_daily_usd``; ``RewardScoring`` ->
+  ``pm_rewards_orders`` (scoring or not) and ``pm_rewards_order_scoring`` per order; the ``market`` label is
+  the coordinator holding that market (its lease), else the market's slug. Dropped when stale.
 
 A coordinator's state is shown while it is fresh (``STALE_NS``: it publishes every second), so a stopped
 coordinator's mode does not linger (its heartbeat age keeps growing). Inventory and OFI states are shown
@@ -40,12 +43,15 @@ from schemas import (
     OfiState,
     OrderFailed,
     PlaceOrder,
+    RewardMarket,
+    RewardScoring,
     RiskEvent,
 )
 from schemas.units import NS, ONE
 
 STALE_NS = 10 * NS  # a coordinator state (or an unleased condition's state) older than this is dropped
 ACCOUNT = "all"  # the market label of an account-wide risk event
+REWARDS_STALE_NS = 60 * NS  # a reward market's selection or scoring older than this is dropped
 
 
 @dataclass(slots=True)
@@ -92,6 +98,8 @@ class Metrics:
         self.rejections: dict[str, int] = dict.fromkeys(get_args(FailReason), 0)
         self.heartbeats: dict[str, int] = {}  # program -> local receive time
         self.latency = Latency(c.TICK_TO_ORDER_BUCKETS)
+        self.rewards: dict[str, tuple[RewardMarket, int]] = {}  # condition id -> (selected, received)
+        self.scoring: dict[str, tuple[RewardScoring, int]] = {}
         self.dirty = True  # something exported changed since the last snapshot
 
     # -- inputs --------------------------------------------------------------------------------------
@@ -138,6 +146,18 @@ class Metrics:
             self.latency.observe(published - msg.origin_ts)
             self.dirty = True
 
+    def on_reward_market(self, msg: RewardMarket, now: int) -> None:
+        newest = max((m.ts for m, _ in self.rewards.values()), default=0)
+        if msg.ts > newest:  # a new scan: the markets it did not select go
+            self.rewards = {cid: v for cid, v in self.rewards.items() if v[0].ts >= msg.ts}
+        if msg.ts >= newest:
+            self.rewards[msg.market] = (msg, now)
+            self.dirty = True
+
+    def on_scoring(self, msg: RewardScoring, now: int) -> None:
+        self.scoring[msg.market] = (msg, now)
+        self.dirty = True
+
     def on_heartbeat(self, msg: Heartbeat, now: int) -> None:
         self.heartbeats[msg.program] = now
         self.dirty = True
@@ -149,12 +169,30 @@ class Metrics:
         quiet = [holder for holder, known in self.coordinators.items() if known.received <= horizon]
         for holder in quiet:
             del self.coordinators[holder]
+        for rewards in (self.rewards, self.scoring):  # polled every PM_REWARDS_SCORING_S: a longer horizon
+            for cid in [cid for cid, (_, received) in rewards.items() if received <= now - REWARDS_STALE_NS]:
+                del rewards[cid]
         for states in (self.inventory, self.ofi):
             gone = [cid for cid, (_, received) in states.items()
                     if received <= horizon and not self.leases.holds(cid)]
             for cid in gone:
                 del states[cid]
         self.dirty = True
+
+    def _reward_names(self, cid: str, slug: str) -> list[str]:
+        return self.leases.holders(cid) or [slug]
+
+    def _reward_families(self) -> tuple[Family, ...]:
+        est = [((name,), m.est_daily / ONE) for cid, (m, _) in sorted(self.rewards.items())
+               for name in self._reward_names(cid, m.slug)]
+        scored = [(name, s) for cid, (s, _) in sorted(self.scoring.items())
+                  for name in self._reward_names(cid, s.slug)]
+        counts = [((name, flag), float(n)) for name, s in scored
+                  for flag, n in (("true", s.scoring), ("false", len(s.orders) - s.scoring))]
+        per_order = [((name, oid), 1.0 if ok else 0.0) for name, s in scored
+                     for oid, ok in sorted(s.orders.items())]
+        return (Family(c.REWARDS_EST, tuple(est)), Family(c.REWARDS_ORDERS, tuple(counts)),
+                Family(c.REWARDS_ORDER_SCORING, tuple(per_order)))
 
     def _risk_markets(self, msg: RiskEvent) -> list[str]:
         if msg.program.startswith("market:"):
@@ -195,6 +233,7 @@ class Metrics:
             family(c.RISK_EVENTS, [(key, float(n)) for key, n in sorted(self.risk.items())]),
             family(c.REJECTIONS, [((reason,), float(n)) for reason, n in sorted(self.rejections.items())]),
             family(c.BUS_GAPS, [((stream,), float(n)) for stream, n in sorted(gaps.items())]),
+            *self._reward_families(),
         )
         return Snapshot(families=families, heartbeats=tuple(sorted(self.heartbeats.items())),
                         tick_to_order=self.latency.view())

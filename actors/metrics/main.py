@@ -35,6 +35,8 @@ from schemas import (
     OrderFailed,
     OrderPlaced,
     PlaceOrder,
+    RewardMarket,
+    RewardScoring,
     RiskEvent,
 )
 
@@ -42,7 +44,7 @@ PROGRAM = "metrics"
 EXPIRE_MS = 1000
 SUBSCRIPTIONS = [topics.prefix(d, k) for d, k in (
     ("coord", "state"), ("coord", "lease"), ("inv", "state"), ("ofi", "state"), ("risk", "event"),
-    ("exec", "event"), ("exec", "cmd"), ("sys", "hb"))]
+    ("exec", "event"), ("exec", "cmd"), ("sys", "hb"), ("rewards", "market"), ("rewards", "scoring"))]
 IGNORED = (OrderPlaced, OrderCancelled, CancelOrders, CancelMarket, CancelAll)  # on exec.* beside ours
 
 
@@ -83,6 +85,8 @@ def main() -> int:
         OrderFailed: lambda t, h, m: core.on_failed(m),
         PlaceOrder: lambda t, h, m: core.on_place_echo(m, h.ts_ns),
         Heartbeat: lambda t, h, m: core.on_heartbeat(m, now()),
+        RewardMarket: lambda t, h, m: core.on_reward_market(m, now()),
+        RewardScoring: lambda t, h, m: core.on_scoring(m, now()),
         **{kind: lambda t, h, m: None for kind in IGNORED},
     }, log)
     node.every(EXPIRE_MS, every_second)

@@ -13,7 +13,7 @@ from types import FrameType
 import zmq
 
 from actors.tap import core
-from bus import codec
+from bus import codec, curve
 from bus.bridge import Wakeup
 from bus.config import load_or_exit
 from bus.endpoints import BusConfig
@@ -86,6 +86,7 @@ def listen(args: argparse.Namespace) -> int:
     sub = ctx.socket(zmq.SUB)
     sub.setsockopt(zmq.LINGER, 0)
     sub.setsockopt(zmq.RCVHWM, 1_000_000)
+    curve.client_or_exit(sub, cfg.keys_dir, PROGRAM)
     sub.connect(cfg.subscribe_endpoint)
     for prefix in args.prefix or [""]:
         sub.setsockopt(zmq.SUBSCRIBE, prefix.encode())

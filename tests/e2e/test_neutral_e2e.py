@@ -11,7 +11,9 @@ value scripted through ``POST /_venue/fair {"market": <slug or condition id>, "y
   triggers ``stop_loss``: everything is cancelled, the position is flattened maker-only (post-only
   sells at the touch), and the coordinator stays halted past ``PM_HALT_SECONDS`` until
   ``python -m actors.ctl resume <market>`` clears it;
-- no taker order anywhere (``PM_ALLOW_TAKER_EXIT`` is not set), and every fill of ours is as maker.
+- no taker order anywhere (``PM_ALLOW_TAKER_EXIT`` is not set), and every fill of ours is as maker;
+- the metrics program's ``/metrics``, scraped during the run, shows the coordinator's mode, its inventory
+  and risk-event counters equal to what the bus said.
 
 The fair value is scripted with ``tests/support/venue_fair.set_fair``.
 """
@@ -35,6 +37,7 @@ from schemas import (
     PlaceOrder,
     RiskEvent,
 )
+from tests.support.metrics import Page, scrape, wait_scrape
 from tests.support.procs import REPO
 from tests.support.stack import Stack
 from tests.support.venue_fair import set_fair
@@ -65,6 +68,10 @@ class Seen:
     states: list[CoordinatorState] = field(default_factory=list)
     fills: list[FillApplied] = field(default_factory=list)
     net: int | None = None
+    yes_qty: int | None = None
+    no_qty: int | None = None
+    risk_counts: dict[str, int] = field(default_factory=dict)  # kind -> RiskEvents of our market, any source
+    mode: str = ""
 
     def halted_windows(self, kind: str) -> list[tuple[int, int]]:
         """[start, end) of each halt of ``kind``, from the coordinator's own events (end 0: still)."""
@@ -92,14 +99,18 @@ def pump(stack: Stack, seen: Seen, seconds: float = 0.2) -> None:
             seen.places.append(msg)
         elif isinstance(msg, CancelMarket) and topic == topics.exec_cmd(SLUG):
             seen.cancels.append(msg)
-        elif isinstance(msg, RiskEvent) and header.src == PROGRAM:
-            seen.risk.append(msg)
+        elif isinstance(msg, RiskEvent):
+            if header.src == PROGRAM:
+                seen.risk.append(msg)
+            if msg.program == PROGRAM or (seen.market and msg.market == seen.market):
+                seen.risk_counts[msg.kind] = seen.risk_counts.get(msg.kind, 0) + 1
         elif isinstance(msg, CoordinatorState) and msg.holder == SLUG:
             seen.states.append(msg)
+            seen.mode = msg.mode
         elif isinstance(msg, FillApplied):
             seen.fills.append(msg)
         elif isinstance(msg, InventoryState) and msg.market == seen.market:
-            seen.net = msg.net_diff
+            seen.net, seen.yes_qty, seen.no_qty = msg.net_diff, msg.yes_qty, msg.no_qty
 
 
 def until(stack: Stack, seen: Seen, predicate: object, timeout: float, what: str) -> None:
@@ -108,6 +119,34 @@ def until(stack: Stack, seen: Seen, predicate: object, timeout: float, what: str
         if time.monotonic() > deadline:
             raise AssertionError(f"{what}: not within {timeout}s")
         pump(stack, seen)
+
+
+def metrics_disagree(page: Page, seen: Seen) -> list[str]:
+    """What ``/metrics`` shows differently from the bus for our market (empty: they agree)."""
+    out = []
+    modes = {mode for mode, value in page.by("pm_coordinator_mode", "mode").items() if value == 1.0}
+    if modes != {seen.mode}:
+        out.append(f"mode {modes} vs bus {seen.mode!r}")
+    shown = {leg: page.value("pm_inventory_qty", market=SLUG, leg=leg) for leg in ("yes", "no")}
+    if seen.yes_qty is not None and shown != {"yes": seen.yes_qty / 1e6, "no": (seen.no_qty or 0) / 1e6}:
+        out.append(f"inventory {shown} vs bus {seen.yes_qty}/{seen.no_qty}")
+    if seen.net is not None and page.value("pm_inventory_net", market=SLUG) != seen.net / 1e6:
+        out.append(f"net {page.value('pm_inventory_net', market=SLUG)} vs bus {seen.net}")
+    counted = {kind: int(v) for (labels, v) in page.series("pm_risk_events_total").items()
+               if dict(labels).get("market") == SLUG and v for kind in [dict(labels)["kind"]]}
+    if counted != seen.risk_counts:
+        out.append(f"risk events {counted} vs bus {seen.risk_counts}")
+    return out
+
+
+def check_metrics(stack: Stack, seen: Seen, url: str) -> None:
+    """Scrape until ``/metrics`` agrees with the bus (both keep moving: each scrape is compared with the
+    bus as read just before it); fail with the last differences."""
+    deadline, diff = time.monotonic() + 15, ["not scraped"]
+    while diff:
+        assert time.monotonic() < deadline, f"/metrics disagrees with the bus: {diff}"
+        pump(stack, seen, 0.1)
+        diff = metrics_disagree(scrape(url), seen)
 
 
 def quoting_both_sides(seen: Seen) -> bool:
@@ -136,15 +175,20 @@ def test_neutral_quotes_both_sides_and_a_fair_jump_halts_it_until_its_time_is_up
     with Stack(venue_config=VENUE, env={**ENGINE, "PM_STOP_LOSS_USD": "0"}) as stack:
         set_fair(stack.venue_url, SLUG, 0.50)
         stack.start_engine([SLUG])
+        url = stack.start_metrics()
         seen = Seen()
         try:
+            wait_scrape(url, lambda p: "pm_heartbeat_age_seconds" in p.names(), "metrics serving", timeout=30)
             until(stack, seen, lambda: quoting_both_sides(seen) and seen.market, 40, "quoting both sides")
             until(stack, seen, lambda: len(our_open_orders(stack, seen.market)) >= 2, 10, "orders resting")
+            check_metrics(stack, seen, url)
             pump(stack, seen, 1.0)
             assert not seen.halted_windows("shock_halt"), "halted before the jump"
 
             set_fair(stack.venue_url, SLUG, 0.70)
             until(stack, seen, lambda: seen.halted_windows("shock_halt"), 20, "shock_halt after the jump")
+            check_metrics(stack, seen, url)
+            assert seen.risk_counts.get("shock_halt")
             start = seen.halted_windows("shock_halt")[0][0]
             until(stack, seen, lambda: cancelled_at(seen, "shock_halt", start), 5,
                   "a CancelMarket in the decision that halted")
@@ -160,6 +204,7 @@ def test_neutral_quotes_both_sides_and_a_fair_jump_halts_it_until_its_time_is_up
                 assert not placed, f"placed while halted: {placed}"
             assert any(s.mode == "halted" and s.reason.startswith("shock_halt") for s in seen.states)
             check_maker_only(seen)
+            check_metrics(stack, seen, url)
         except AssertionError:
             print(stack.logs())
             raise

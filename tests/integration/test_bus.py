@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from pathlib import Path
 
+import msgspec
 import pytest
 import zmq
 
 from bus import codec, topics
 from bus.endpoints import BusConfig
 from bus.node import Dispatcher, Node
-from schemas import Heartbeat, Lease, RiskEvent
+from schemas import FeedStatus, Heartbeat, Lease, RiskEvent
 from tests.support.procs import Listener, Program, bus_config, program_env, running_proxy
 from tests.support.programs import PROGRAMS
 from tests.support.quiet import Quiet
@@ -213,3 +215,76 @@ def test_tap_sees_messages_from_two_publishers(run_dir: Path) -> None:
         publisher.join(2)
         tap.kill()
         bus_proc.kill()
+
+
+def test_market_data_goes_straight_to_its_subscribers_and_the_proxy_still_carries_it(bus: BusConfig) -> None:
+    """md direct: the market-feed's node binds its own PUB; a node subscribed to md.* reads it there
+    (once: not also through the proxy); a plain SUB on the proxy (the tap) sees it too."""
+    received: list[tuple[bytes, object]] = []
+    feed = Node("market-feed", bus, md_bind=True, log=Quiet("feed"))
+    coord = Node("market:alpha", bus, subscriptions=[topics.prefix("md", "status")], log=Quiet("coord"))
+    assert feed.md_pub is not None and coord.md_sub is not None
+    tap = zmq.Context.instance().socket(zmq.SUB)
+    tap.setsockopt(zmq.LINGER, 0)
+    tap.connect(bus.subscribe_endpoint)
+    tap.setsockopt(zmq.SUBSCRIBE, b"md.")
+    tapped: list[bytes] = []
+    sent: list[int] = []
+
+    def publish(now: int) -> None:  # in the feed's own loop thread, until both have seen one
+        if feed.ready and coord.ready and (not received or not tapped):
+            feed.publish(topics.md_status("7"), FeedStatus(asset="7", live=True, reason="snapshot", ts=now))
+            sent.append(now)
+
+    feed.every(10, publish)
+    threads = [start(feed), start(coord, received)]
+    try:
+        def tap_read() -> bool:
+            while tap.poll(0):
+                tapped.append(tap.recv_multipart()[0])
+            return bool(tapped) and bool(received)
+
+        wait_until(tap_read, "the coordinator and the tap both see the feed's md.status")
+        feed.stop()
+        threads[0].join(2)
+        coord.stop()
+        threads[1].join(2)
+        assert {t for t, _ in received} == {b"md.status.7."} and tapped[0] == b"md.status.7."
+        assert len(received) <= len(sent) and coord.gaps.total == 0  # never twice (no duplicate path)
+    finally:
+        for n in (feed, coord):
+            n.stop()
+        for t in threads:
+            t.join(2)
+        tap.close()
+        feed.close()
+        coord.close()
+
+
+def test_a_spinning_node_pinned_to_a_cpu_still_reads_and_stops(bus: BusConfig) -> None:
+    """PM_SPIN_US / PM_CPU_AFFINITY (off by default): the loop polls without sleeping, then blocks."""
+    received: list[tuple[bytes, object]] = []
+    spinning = msgspec.structs.replace(bus, spin_us=2000, cpu_affinity="0")
+    saved = os.sched_getaffinity(0)  # the node pins the thread that makes it: this one, here
+    a = Node("market:alpha", bus, log=Quiet("a"))
+    b = Node("inventory", spinning, subscriptions=[topics.prefix("coord", "lease")], log=Quiet("b"))
+    lease = Lease(holder="alpha", market="0x1", yes_asset="1", no_asset="2", ttl_ms=5000, ts=1)
+
+    def publish_until_received(now: int) -> None:
+        if a.ready and b.ready and not received:
+            a.publish(topics.coord_lease("alpha"), lease)
+
+    a.every(10, publish_until_received)
+    threads = [start(a), start(b, received)]
+    try:
+        wait_until(lambda: received, "the spinning node receives the lease")
+        assert received[0] == (b"coord.lease.alpha.", lease)
+    finally:
+        for n in (a, b):
+            n.stop()
+        for t in threads:
+            t.join(2)
+        assert not any(t.is_alive() for t in threads)
+        a.close()
+        b.close()
+        os.sched_setaffinity(0, saved)

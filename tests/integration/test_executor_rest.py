@@ -14,6 +14,7 @@ import pytest
 
 from actors.executor.wire.rest import RestClient
 from actors.executor.wire.signing import OrderSigner, post_body
+from bus.bridge import Bridge
 from clob.auth import ApiCreds, verify_l2_headers
 from clob.signer import Signer
 from schemas import PlaceOrder
@@ -189,3 +190,25 @@ def test_nobody_listening_means_never_sent() -> None:
         res = rest.post("/order", b"{}")
     assert res.status == 0 and not res.sent
     assert dict(rest.calls) == {"POST /order": 1}
+
+
+def test_spare_connections_are_opened_off_the_loop_and_the_next_requests_use_them(server: Server) -> None:
+    """In idle time the executor keeps two connections open (``keep_spares``, a Bridge worker connects):
+    a pipelined replace then writes its POST and its cancel on connections that already exist."""
+    rest, bridge = client(server.url), Bridge("test")
+    try:
+        while len(rest._idle) < 2:  # one worker at a time: called again as the loop's timer would
+            rest.keep_spares(bridge, 2)
+            wait_until(lambda: not bridge.running or bridge.drain() > 0, "a spare connection opened")
+            bridge.drain()
+        assert rest.spares_opened == 2
+        rest.keep_spares(bridge, 2)
+        assert not bridge.running  # enough spares: nothing started
+        spares = set(rest._idle)
+        first = rest.send_cancel_ids(["0x01"])
+        second = rest.send("GET", "/data/order/0x02")
+        assert {first.conn, second.conn} == spares  # no connection opened on the request path
+        assert rest.receive(first).ok and rest.receive(second).ok
+    finally:
+        rest.close()
+        bridge.close()

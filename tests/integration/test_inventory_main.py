@@ -42,8 +42,8 @@ class Harness:
         self.bus = bus
         self.env = program_env(run_dir, PM_INVENTORY_DB=str(run_dir / "state" / "inv.sqlite"))
         self.listener = Listener(bus, b"inv.")
-        self.nodes = {name: Node(name, bus, log=Quiet(name)) for name in ("market:btc", "market:eth",
-                                                                           "market-feed")}
+        self.nodes = {name: Node(name, bus, md_bind=name == "market-feed", log=Quiet(name))
+                      for name in ("market:btc", "market:eth", "market-feed")}
         self.feed = self.user_feed()
         self.program: Program | None = None
 

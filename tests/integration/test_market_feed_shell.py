@@ -19,7 +19,7 @@ import pytest
 
 from actors.market_feed.config import FeedConfig
 from actors.market_feed.core import MarketFeed
-from actors.market_feed.effects import FeedEffects, conflate
+from actors.market_feed.effects import FeedEffects, conflate, mark_frames
 from actors.market_feed.main import FeedShell
 from actors.market_feed.shards import Shards
 from bus.logs import Logger
@@ -77,13 +77,16 @@ def shell(run_dir: Path) -> Iterator[Shell]:
 
 
 def reference(frames: list[str], conflating: bool = True) -> list[tuple[bytes, Any]]:
-    """Every frame applied in turn, then the read's messages conflated (when several frames)."""
+    """Every frame applied in turn, then the read's messages conflated (when several frames) and every
+    ``Book`` that another of its market follows marked ``more``."""
     f = MarketFeed(depth=50, default_tick=10_000)
     for asset in (YES, NO):
         f.track(asset, NOW)
     f.on_frame(two_books(), NOW)
     out = [item for frame in frames for item in f.on_frame(frame, NOW).publishes]
-    return conflate(out) if conflating and len(frames) > 1 else out
+    out = conflate(out) if conflating and len(frames) > 1 else out
+    mark_frames(out)
+    return out
 
 
 DELTA = change((YES, "BUY", "0.505", "7"), (NO, "SELL", "0.495", "7"))

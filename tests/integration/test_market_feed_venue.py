@@ -214,7 +214,7 @@ def test_recovers_after_the_venue_drops_the_socket(
         assert client.request("POST", "/_venue/ws/drop", b"{}")[0] == 200
         client.close()
         tape.expect(FeedStatus, since=mark, asset=yes, live=False, reason="reconnecting")
-        again = tape.expect(Book, since=mark, asset=yes)
+        again = tape.expect(Book, since=mark, asset=yes, rest=False)  # the socket's, not REST's
         assert again.epoch > first.epoch and (again.bids, again.asks) == (first.bids, first.asks)
         tape.expect(FeedStatus, since=mark, asset=yes, live=True, reason="snapshot")
         prog.read_until(lambda line: '"event":"ws_closed"' in line)
@@ -240,7 +240,7 @@ def test_recovers_after_a_silent_freeze(
         stale = tape.expect(FeedStatus, since=mark, asset=yes, live=False, timeout=5)
         assert stale.reason == "stale"
         mark = tape.mark()
-        again = tape.expect(Book, since=mark, asset=yes)  # after the freeze: resubscribed
+        again = tape.expect(Book, since=mark, asset=yes, rest=False)  # resubscribed (not REST)
         assert again.epoch > first.epoch
         tape.expect(FeedStatus, since=mark, asset=yes, live=True, reason="snapshot")
         line = prog.read_until(lambda line: '"event":"ws_reconnect"' in line)
@@ -273,7 +273,7 @@ def test_tick_size_change_on_the_venue_starts_a_new_epoch(
         assert (change.old_tick, change.new_tick) == (10_000, 1_000)
         tape.expect(FeedStatus, since=mark, asset=yes, live=False, reason="tick_change")
         after = tape.mark()
-        book = tape.expect(Book, since=after, asset=yes)
+        book = tape.expect(Book, since=after, asset=yes, rest=False)
         assert book.tick == 1_000 and book.epoch > first.epoch
         tape.expect(FeedStatus, since=after, asset=yes, live=True)
     finally:
@@ -293,7 +293,8 @@ def test_sigterm_exits_promptly_with_open_sockets_and_a_hanging_connect(
     silent.settimeout(10)  # the accept below is bounded
     port = silent.getsockname()[1]
     env = program_env(Path(bus.run_dir), PM_LOCAL_VENUE_URL=venue.urls["clob"], **FAST)
-    hung_env = {**env, "PM_VENUE": "polymarket", "POLYMARKET_WS_BASE_URL": f"ws://127.0.0.1:{port}/ws"}
+    hung_env = {**env, "PM_VENUE": "polymarket", "POLYMARKET_WS_BASE_URL": f"ws://127.0.0.1:{port}/ws",
+                "PM_MD_DIRECT": "false"}  # one md PUB per bus: the second feed goes through the proxy
     tape = Tape(bus, b"md.status.")
     progs = [Program(["-m", "actors.market_feed"], env), Program(["-m", "actors.market_feed"], hung_env)]
     coordinator = Coordinator(bus, markets[5].condition_id, list(markets[5].token_ids))

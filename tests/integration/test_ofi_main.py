@@ -47,7 +47,7 @@ def quiet_window(state: OfiState) -> bool:
 def test_taker_flow_above_the_threshold_is_toxic_below_it_is_not(bus: BusConfig, run_dir: Path) -> None:
     listener = Listener(bus, topics.ofi_state(CID))
     coordinator = Node("market:btc", bus, log=Quiet("c"))
-    feed = Node("market-feed", bus, log=Quiet("f"))
+    feed = Node("market-feed", bus, md_bind=True, log=Quiet("f"))
     program = Program(["-m", "actors.ofi"], program_env(run_dir, PM_OFI_WINDOW_MS="500",
                                                         PM_OFI_TOXICITY_THRESHOLD=str(THRESHOLD)))
     try:

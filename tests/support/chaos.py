@@ -128,7 +128,7 @@ def venue_config(params: Params) -> dict[str, Any]:
     assets = sorted({slug.split("-")[0] for slug in params.markets})
     intervals = sorted({slug.rsplit("-", 1)[-1] for slug in params.markets})
     return {"window_seconds": params.window_s, "assets": assets, "intervals": intervals, "reward_markets": 0,
-            "mined_delay_ms": 1000, "confirmed_delay_ms": 3000,
+            "reward_specs": [], "mined_delay_ms": 1000, "confirmed_delay_ms": 3000,
             "flow_params": {"noise_rate_per_min": 240.0, "informed_prob": 0.1, "informed_check_ms": 300}}
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import msgspec
 import zmq
 
-from bus import codec
+from bus import codec, curve
 from bus.codec import Header
 from bus.endpoints import BusConfig
 from bus.proxy import Proxy
@@ -119,6 +119,7 @@ class Listener:
         self.ctx = zmq.Context.instance()
         self.sub = self.ctx.socket(zmq.SUB)
         self.sub.setsockopt(zmq.LINGER, 0)
+        curve.secure_client(self.sub, cfg.keys_dir, "tap")  # with CURVE on, the tests listen as the tap
         self.sub.connect(cfg.subscribe_endpoint)
         for p in prefixes or (b"",):
             self.sub.setsockopt(zmq.SUBSCRIBE, p)

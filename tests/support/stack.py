@@ -89,7 +89,12 @@ class Stack:
         self.venue_config = venue_config or {}
         self.extra_env = env or {}
         self.procs: dict[str, Proc] = {}
-        self.bus_cfg = BusConfig(run_dir=str(self.run_dir), heartbeat_ms=1000)
+        given = self.extra_env  # endpoints and CURVE keys when a test sets them (tests/e2e/test_curve_e2e.py)
+        self.bus_cfg = BusConfig(run_dir=str(self.run_dir), heartbeat_ms=1000,
+                                 bus_in=given.get("PM_BUS_IN", ""), bus_out=given.get("PM_BUS_OUT", ""),
+                                 exec_cmd=given.get("PM_EXEC_CMD_ENDPOINT", ""),
+                                 inv_fill=given.get("PM_INV_FILL_ENDPOINT", ""),
+                                 keys_dir=given.get("PM_BUS_KEYS", ""))
         self.bus: Listener | None = None
         self.signer = Signer(LOCAL_TEST_PRIVATE_KEY)
         self._creds: ApiCreds | None = None

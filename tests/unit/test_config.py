@@ -117,3 +117,14 @@ def test_programs_exit_2_naming_the_bad_variable(module: str) -> None:
     assert proc.returncode == 2
     assert "PM_HEARTBEAT_MS" in proc.stdout + proc.stderr
     assert '"event":"config_error"' in proc.stdout
+
+
+@pytest.mark.parametrize(("value", "cpus"), [("", set()), ("0", {0}), (" 0 ", {0})])
+def test_cpu_affinity_is_a_comma_list_of_this_machines_cpus(value: str, cpus: set[int]) -> None:
+    assert BusConfig(cpu_affinity=value).cpus == cpus
+
+
+@pytest.mark.parametrize("value", ["x", "0,y", "4096"])
+def test_a_cpu_affinity_that_is_not_this_machines_is_a_config_error(value: str) -> None:
+    with pytest.raises(ConfigError, match="PM_CPU_AFFINITY"):
+        BusConfig(cpu_affinity=value)

@@ -55,7 +55,7 @@ def test_bad_values_name_the_variable(variable: str, value: str, tmp_path: Path)
 
 
 @pytest.mark.parametrize(("variable", "value"), [
-    ("PM_STRATEGY", "follow"), ("PM_PENNY_MIN_TICKS", "1"), ("PM_PENNY_MIN_TICKS", "2"),
+    ("PM_STRATEGY", "market_making"), ("PM_PENNY_MIN_TICKS", "1"), ("PM_PENNY_MIN_TICKS", "2"),
     ("PM_NEUTRAL_BASE_SPREAD", "1"), ("PM_NEUTRAL_SKEW", "1.5"), ("PM_NEUTRAL_STATIC_FRACTION", "1"),
     ("PM_NET_MAX", "-1"), ("PM_SHOCK_PCT", "x"), ("PM_HALT_SECONDS", "0"), ("PM_TAKER_MAX_SLIPPAGE", "1"),
     ("PM_ALLOW_TAKER_EXIT", "maybe"),

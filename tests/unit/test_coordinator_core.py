@@ -513,3 +513,24 @@ def test_a_failed_placement_is_noted() -> None:
     c.on_failed(failed(place, reason="crosses_book"), 10 * S, fx)
     assert [(level, event, f["slot"], f["reason"]) for level, event, f in fx.notes] == [
         ("warning", "order_failed", place.slot, "crosses_book")]
+
+
+def test_the_first_book_of_a_frame_waits_for_the_rest_then_the_pair_is_decided_once() -> None:
+    c, _ = quoting()
+    c.on_book(msgspec.structs.replace(book("Y", 440_000, 480_000), more=True))
+    fx = Effects()
+    c.decide(11 * S, fx)
+    assert fx.pushes == []  # half a frame: nothing decided
+    c.on_book(book("N", 480_000, 520_000))
+    c.decide(11 * S, fx)
+    assert [(m.slot, m.price) for _, _, m in fx.pushes if isinstance(m, PlaceOrder)] == [
+        ("yes_bid", 460_000), ("no_bid", 500_000)]
+
+
+def test_when_the_rest_of_a_frame_is_lost_the_timer_decides_and_closes_the_frame() -> None:
+    c, _ = quoting()
+    c.on_book(msgspec.structs.replace(book("Y", 440_000, 480_000), more=True))
+    fx = Effects()
+    c.act(11 * S, fx)  # the PM_EVALUATE_MS timer
+    assert any(isinstance(m, PlaceOrder) for _, _, m in fx.pushes)
+    assert not c.frame_open

@@ -87,3 +87,31 @@ def test_a_bad_setting_names_its_variable(tmp_path: Path, capsys: pytest.Capture
     doc = {**NEUTRAL_LONG, "env": {"PM_PENNY_MIN_TICKS": "2"}}
     assert decide_cli.run(write(tmp_path, doc)) == 2
     assert "PM_PENNY_MIN_TICKS" in capsys.readouterr().err
+
+
+FOLLOW_BOOK = {"yes": {"bids": [["0.44", "100"]], "asks": [["0.48", "100"]]},
+               "no": {"bids": [["0.52", "100"]], "asks": [["0.56", "100"]]}}
+
+
+def test_follow_a_drop_in_the_recent_mids_starts_a_round_at_the_bid(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = {"strategy": "follow", "env": {"PM_FOLLOW_SHARES": "10"},
+           "market": {"tick": "0.01", "min_size": "5"}, "book": FOLLOW_BOOK, "mids": ["0.52", "0.52", "0.50"]}
+    assert decide_cli.run(write(tmp_path, doc)) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["mode"], out["reason"]) == ("buying", "drop")
+    [place] = out["commands"]
+    assert (place["asset"], place["side"], place["price"], place["size"], place["post_only"]) == (
+        "YES", "BUY", 440_000, 10_000_000, True)
+
+
+def test_follow_a_kept_round_under_its_floor_waits_without_an_order(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    record = {"state": "SELLING", "rounds": 1, "reason": "long", "cooldown_until": 0,
+              "round": {"number": 1, "leg": "yes", "target": 10_000_000, "base_qty": 0, "base_cost": 0,
+                        "trigger": "manual:c", "bought": 10_000_000, "cost": 4_000_000, "floor": 500_000}}
+    doc = {"strategy": "follow", "env": {"PM_FOLLOW_DROP_PCT": "0"}, "book": FOLLOW_BOOK,
+           "inventory": {"yes_qty": "10", "yes_avg_cost": "0.40"}, "follow": record}
+    assert decide_cli.run(write(tmp_path, doc)) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["mode"], out["reason"], out["commands"]) == ("wait_for_floor", "below_floor", [])

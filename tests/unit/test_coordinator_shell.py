@@ -285,3 +285,51 @@ def test_an_operators_halt_is_kept_and_taken_up_again_after_a_restart() -> None:
     wake(shell, Resume(cmd_id="c2", holder="t", reason="", ts=T0), src="ctl")
     assert halts.record is None
     assert [type(x) for x in node.take()] == [PlaceOrder, PlaceOrder]  # quoting again at once
+
+
+def test_a_follow_round_is_kept_in_its_file_and_taken_up_after_a_restart(tmp_path: Path) -> None:
+    """Strategy follow: every change of the round is written to its file (``follow_file``); a coordinator
+    started again (after a kill -9: nothing but the file survives) cancels what the killed run left in its
+    market, takes the round up and posts again."""
+    from actors.coordinator.config import FollowConfig
+    from actors.coordinator.follow_file import FollowFile
+    from actors.coordinator.strategies.follow import Follow
+    from schemas import FollowStart
+
+    cfg = CoordinatorConfig(name="t", market_slug="t", strategy="follow", debounce_ms=0)
+    rounds = FollowFile(tmp_path / "follow-t.json")
+
+    def shell_at(run: int, node: FakeNode) -> Shell:
+        core = setup.build(cfg, NeutralConfig(), RiskConfig(), run=run, follow=FollowConfig(drop_pct=0))
+        rotation = Rotation("t", lambda slug, at: Window(spec=M, slug="t", end_ns=0), submit=inline)
+        shell = Shell(cfg, core, node, rotation, MemoryHalts(), rounds)  # type: ignore[arg-type]
+        shell.flush(shell.holding.switch(Window(spec=M, slug="t", end_ns=0), node.now, shell.fx))
+        for p in DEPENDENCIES:
+            wake(shell, Heartbeat(program=p, pid=1, ready=True, gaps=0, ts=node.now), src=p)
+        wake(shell, InventoryState(market="0xm", yes_asset="Y", no_asset="N", yes_qty=0, no_qty=0,
+                                   yes_avg_cost=0, no_avg_cost=0, net_diff=0, portfolio_cost=0, can_open=True,
+                                   realized_pnl=0, unrealized_pnl=0, fills=0, ts=node.now), src="inventory")
+        wake(shell, OfiState(market="0xm", yes=SIDE, no=SIDE, toxic=False, window_ms=3000, ts=node.now),
+             src="ofi")
+        return shell
+
+    node = FakeNode()
+    shell = shell_at(1, node)
+    start = FollowStart(cmd_id="c1", holder="t", outcome="NO", shares=20_000_000, usd=0, ts=T0)
+    wake(shell, start, src="ctl")
+    wake(shell, book("Y", 400_000, 440_000), book("N", 560_000, 600_000))
+    [place] = [x for x in node.take() if isinstance(x, PlaceOrder)]
+    assert (place.asset, place.side, place.price, place.size) == ("N", "BUY", 560_000, 20_000_000)
+    record, problem = rounds.load()
+    assert problem == "" and record is not None and record["state"] == "BUYING"
+    assert record["round"]["target"] == 20_000_000 and record["round"]["leg"] == "no"
+
+    node2 = FakeNode(now=T0 + 5 * S)
+    again = shell_at(2, node2)  # the first one was killed: only its file is left
+    assert isinstance(again.core.strategy, Follow) and again.core.strategy.machine.state == "BUYING"
+    wake(again, book("Y", 400_000, 440_000), book("N", 560_000, 600_000))
+    cmds = node2.take()
+    assert isinstance(cmds[0], CancelMarket)  # what the killed run left is cancelled first
+    [place] = [x for x in cmds if isinstance(x, PlaceOrder)]
+    assert (place.asset, place.side, place.price, place.size) == ("N", "BUY", 560_000, 20_000_000)
+    assert again.core.strategy.status().round == 1

@@ -23,6 +23,8 @@ from schemas import (
     OfiSide,
     OfiState,
     PlaceOrder,
+    RewardMarket,
+    RewardScoring,
     RiskEvent,
 )
 from tests.support.metrics import Page
@@ -49,6 +51,10 @@ def exported_names() -> set[str]:
     core.on_place_echo(PlaceOrder(cmd_id="", holder="btc", market="0xa", asset="1", side="BUY", price=1,
                                   size=1, tick=1, neg_risk=False, origin_ts=T - 1), T)
     core.on_heartbeat(Heartbeat(program="ofi", pid=1, ready=True, gaps=0, ts=0), T)
+    core.on_reward_market(RewardMarket(market="0xa", slug="a", assets=["1", "2"], min_size=1, max_spread=1,
+                                       daily_rate=1, volume_24h=0, end_ts=0, score=1, ts=1, est_daily=1), T)
+    core.on_scoring(RewardScoring(market="0xa", slug="a", orders={"o": True}, scoring=1, est_daily=1, ts=1),
+                    T)
     collector = SnapshotCollector(lambda: T)
     collector.publish(core.snapshot({"md.book": 1}))
     registry = CollectorRegistry()

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from actors.market_feed.core import MarketFeed
-from actors.market_feed.effects import FeedEffects, conflate
+from actors.market_feed.effects import FeedEffects, conflate, mark_frames
 from bus import topics
 from bus.effects import Effects
 from schemas import Book, FeedStatus, MarketResolved, NewMarket, TickSizeChange, Trade
@@ -383,3 +383,23 @@ def test_decode_keeps_the_good_parts_of_a_read_with_bad_frames() -> None:
     assert [type(e).__name__ for e in events] == ["BookMsg", "PriceChangeMsg"] and cut == 2
     assert f.bad == 2 and [n for _, n, _ in fx.notes] == ["malformed_frame", "malformed_frame"]
     assert fx.data
+
+
+def test_a_frame_that_moves_both_tokens_marks_every_book_but_the_markets_last() -> None:
+    f = feed(YES, NO)
+    f.on_frame(book(YES), NOW)
+    f.on_frame(book(NO), NOW)
+    out = f.on_frame(change((YES, "BUY", "0.505", "1"), (NO, "SELL", "0.495", "1")), NOW + 1).publishes
+    other = Book(asset="other", market="0xother", bids=[], asks=[], tick=10_000, epoch=1, ts_event=0,
+                 ts_recv=0)
+    out = [*out, (topics.md_book("other"), other)]
+    mark_frames(out)
+    assert [(m.asset, m.more) for _, m in out if isinstance(m, Book)] == [
+        (YES, True), (NO, False), ("other", False)]
+
+
+def test_a_book_of_an_unknown_market_is_never_marked() -> None:
+    lone = Book(asset=YES, market="", bids=[], asks=[], tick=10_000, epoch=1, ts_event=0, ts_recv=0)
+    out: list[Any] = [(topics.md_book(YES), lone), (topics.md_book(YES), lone)]
+    mark_frames(out)
+    assert [m.more for _, m in out] == [False, False]

@@ -136,7 +136,7 @@ def test_titles_use_eastern_time_like_the_venue() -> None:
 
 
 def test_reward_markets_are_long_lived_and_carry_reward_settings() -> None:
-    h = Harness(VenueConfig(flow=False, reward_markets=3, reward_daily_rate=250))
+    h = Harness(VenueConfig(flow=False, reward_markets=3, reward_daily_rate=250, reward_specs=()))
     rewards = h.ex.catalogue.reward_markets()
     assert [m.slug for m in rewards] == [f"venue-reward-market-{i}" for i in (1, 2, 3)]
     assert all(m.rewards_daily_rate == 250 and m.rewards_min_size == 50 for m in rewards)

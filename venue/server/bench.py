@@ -11,6 +11,9 @@ Not part of the Polymarket API; used by ``python -m bench`` (bench/run.py). Time
   ``DELETE /order(s)``) is stamped on arrival, before the venue handles it.
   With ``gap_us`` > 0 the moves are instead written back to back, ``gap_us`` apart (a burst), and the
   route waits ``settle_ms`` once at the end.
+  An order request's arrival stamp is taken in the ``data_received`` call that brought its first byte
+  (``Request.arrived_ns``, the earliest the venue's Python sees it: before the head is parsed, the
+  handler runs or anything else the loop had queued); SO_TIMESTAMPNS would need a raw socket loop.
 - ``POST /_venue/bench/feed`` (feed throughput): ``rate`` synthetic ``price_change`` frames per second
   for ``seconds`` to the subscribers of ``token_id``, written every ``chunk_ms``. Frame ``i`` sets the
   bid level 0.5 to size ``i + 1``, so any ``Book`` tells which frame it reflects; each chunk's first
@@ -99,8 +102,8 @@ class BenchApi:
         def wrap(handler: Handler) -> Handler:
             def stamped(req: Request) -> Any:
                 arrivals = self.arrivals
-                if arrivals is not None:
-                    arrivals.append((time.time_ns(), key, req.body))
+                if arrivals is not None:  # stamped when its first byte was read (data_received)
+                    arrivals.append((req.arrived_ns or time.time_ns(), key, req.body))
                     self._arrived.set()
                 return handler(req)
             return stamped

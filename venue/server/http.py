@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import urllib.parse
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
@@ -39,7 +40,7 @@ _json_decode = msgspec.json.Decoder().decode
 
 
 class Request:
-    __slots__ = ("_query", "body", "headers", "method", "params", "path", "query_string")
+    __slots__ = ("_query", "arrived_ns", "body", "headers", "method", "params", "path", "query_string")
 
     def __init__(self, method: str, path: str, query_string: str, headers: dict[str, str], body: bytes):
         self.method = method
@@ -49,6 +50,7 @@ class Request:
         self.body = body
         self.params: dict[str, str] = {}
         self._query: dict[str, list[str]] | None = None
+        self.arrived_ns = 0  # time.time_ns() of the data_received call that brought its first byte
 
     @property
     def query(self) -> dict[str, list[str]]:
@@ -180,12 +182,14 @@ class Commit(Protocol):
 
 
 class HttpProtocol(asyncio.Protocol):
-    __slots__ = ("_buf", "_busy", "_server", "transport", "ws")
+    __slots__ = ("_arrived", "_buf", "_busy", "_chunk", "_server", "transport", "ws")
 
     def __init__(self, server: HttpServer) -> None:
         self._server = server
         self._buf = bytearray()
         self._busy = False
+        self._arrived = 0  # the first byte of the request being read came with this data_received
+        self._chunk = 0  # the latest data_received
         self.transport: asyncio.Transport | None = None
         self.ws: WebSocket | None = None
 
@@ -204,6 +208,9 @@ class HttpProtocol(asyncio.Protocol):
         if self.ws is not None:
             self.ws.feed(data)
             return
+        self._chunk = now = time.time_ns()  # the earliest Python sees the bytes (the bench's arrival stamp)
+        if not self._buf:
+            self._arrived = now
         self._buf += data
         if not self._busy:
             self._process()
@@ -228,7 +235,9 @@ class HttpProtocol(asyncio.Protocol):
             if len(buf) < total:
                 return
             request.body = bytes(buf[end + 4:total])
+            request.arrived_ns = self._arrived
             del buf[:total]
+            self._arrived = self._chunk  # a pipelined next request's first byte came with the latest read
             self._server.requests += 1
             upgrade = request.headers.get("upgrade")
             if upgrade is not None and upgrade.lower() == "websocket":

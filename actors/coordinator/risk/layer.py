@@ -213,6 +213,15 @@ class RiskLayer:
         self._answer(cmd_id, "manual_halt", "halt", self.halt.reason if self.halt else "", market, now, fx)
         return self.halt is not h
 
+    def answered(self, cmd_id: str, market: str, now: int, fx: Effects) -> bool:
+        """A command already answered is answered again, unchanged (not acted on twice)."""
+        return self._answered(cmd_id, fx, market, now)
+
+    def answer(self, cmd_id: str, kind: str, severity: Severity, what: str, market: str, now: int,
+               fx: Effects) -> None:
+        """Answer an operator's command (``RiskEvent`` ``kind``, its id first in the message), once."""
+        self._answer(cmd_id, kind, severity, what, market, now, fx)
+
     def _answered(self, cmd_id: str, fx: Effects, market: str, now: int) -> bool:
         for done, kind, severity, message in self.acks:
             if done == cmd_id:

@@ -29,8 +29,12 @@ class RiskParams:
 
 DEFAULTS = {
     "pair_ofi": RiskParams(),
+    "follow": RiskParams(),  # its rounds are bounded by their target; every rule may still be set
     "neutral": RiskParams(reduce_only_threshold=3_000_000, net_max=50_000_000, stop_loss=5_000_000,
                           shock_pct=100_000),
+    # seed-004 §4.3 stop_loss_pct 10 % of the per-market exposure cap (25 USDC): 2.5 USDC unrealised loss;
+    # its take-profit is the resting hedge SELL itself (a take-profit halt would stop the quoting)
+    "rewards": RiskParams(stop_loss=2_500_000),
 }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 import msgspec
@@ -26,6 +26,8 @@ class Inputs(msgspec.Struct, frozen=True):
     net_max: int  # the risk layer's hard cap on |net_diff| (PM_NET_MAX; 0: none)
     reduce_only: bool  # the risk layer is in reduce-only: it will drop what does not reduce |net_diff|
     now: int
+    # bid levels (price, size), best first, per leg "yes" / "no": only for a strategy that ``reads_depth``
+    depth: Mapping[str, Sequence[tuple[int, int]]] = {}
 
 
 class Strategy(Protocol):

@@ -7,7 +7,8 @@ command -> wire budget is 0.5 ms p50 (ARCHITECTURE "The hot path"). What ``reque
 connections are reused, a connection the server closed while idle is noticed before reuse (as urllib3
 does), and nothing is ever retried behind our back, so a request is never sent twice. Requests can
 overlap: each one in flight has its own connection (an idle one is reused; at most ``max_idle`` stay
-open between requests).
+open between requests). ``keep_spares`` opens connections off the loop (a ``Bridge`` worker: DNS, TCP,
+TLS) in idle time, so the hot path never opens one: a pipelined replace needs two at once.
 
 Bodies arrive already serialised (``clob.order_json``, ``msgspec.json``) and are HMAC-signed and sent as
 the very same bytes. An authenticated request without extra headers (every trading call) is written
@@ -36,6 +37,7 @@ import msgspec
 
 from actors.executor.core.venue_requests import HttpResult
 from actors.executor.wire.http1 import Connection, ProtocolError, end_of_head, header_lines
+from bus.bridge import Bridge
 from clob.auth import ApiCreds, hmac_signature, l1_headers, l2_headers
 from clob.signer import Signer
 
@@ -88,6 +90,7 @@ class RestClient:
         self._tls = ssl.create_default_context() if self.https else None
         self._watch, self._unwatch = watch, unwatch  # the loop's reader registration, per connection
         self._watched = watch is not _ignore  # the loop fills a connection when it is readable
+        self.spares_opened = 0
 
     def close(self) -> None:
         for conn in [*self._idle, *self._busy]:
@@ -108,6 +111,25 @@ class RestClient:
         conn = Connection(self.host, self.port, timeout=self.connect_timeout, tls=self._tls)
         self._watch(conn)
         return conn
+
+    def keep_spares(self, bridge: Bridge, spares: int) -> None:
+        """Top the idle connections up to ``spares``: one connection opened at a time by a ``bridge``
+        worker, handed to the loop when open (idle time only; a failure is left for the next call)."""
+        if len(self._idle) >= min(spares, self.max_idle) or "spare-connection" in bridge.running:
+            return
+        host, port, timeout, tls = self.host, self.port, self.connect_timeout, self._tls
+        bridge.submit("spare-connection", lambda: Connection(host, port, timeout=timeout, tls=tls),
+                      self._spare_opened)
+
+    def _spare_opened(self, conn: Connection | None, error: BaseException | None) -> None:
+        if conn is None:
+            return  # refused or timed out: the next call tries again; a request would open its own
+        if len(self._idle) >= self.max_idle:
+            conn.close()
+            return
+        self._watch(conn)
+        self._idle.insert(0, conn)  # least recently used end: reused after the warm ones
+        self.spares_opened += 1
 
     def _release(self, conn: Connection, reuse: bool) -> None:
         self._busy.discard(conn)

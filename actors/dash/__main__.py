@@ -1,0 +1,3 @@
+from actors.dash.main import main
+
+raise SystemExit(main())
