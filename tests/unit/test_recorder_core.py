@@ -47,3 +47,21 @@ def test_one_file_per_utc_hour() -> None:
     assert files.path_for(t) == Path("/r/20260101-00.pmrec.zst")
     assert files.path_for(t + HOUR_NS - 1) is None  # the same hour: the open file
     assert files.path_for(t + HOUR_NS) == Path("/r/20260101-01.pmrec.zst")
+
+
+def test_the_recorder_starts_with_group_core_only_with_pm_record() -> None:
+    """deploy/supervisord.conf declares it ``autostart=false``; ``deploy/render.py`` turns it on with
+    ``PM_RECORD=true`` (an override section supervisord reads after the main file)."""
+    from bus.config import load
+    from deploy.hosts import HostConfig
+    from deploy.render import render
+    from venue_client.endpoints import VenueEndpoints
+
+    venue = load(VenueEndpoints, environ={"PM_VENUE": "local"}, dotenv=Path("/dev/null"))
+    markets = [("btc", "btc-updown-15m", {})]
+    on = "\n[program:recorder]\nautostart=true\n"
+    assert on in render(markets, venue, HostConfig(), record=True)
+    assert on not in render(markets, venue, HostConfig(), record=False)
+    conf = (Path(__file__).resolve().parents[2] / "deploy" / "supervisord.conf").read_text()
+    section = conf.split("[program:recorder]", 1)[1].split("\n[", 1)[0]
+    assert "autostart=false" in section and "recorder" in conf.split("[group:core]", 1)[1].split("\n\n")[0]
