@@ -20,10 +20,8 @@ market's daily pool / 1440 is our reward for that minute.
 
 from __future__ import annotations
 
-import heapq
 import random
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +43,7 @@ from actors.ofi.config import OfiConfig
 from actors.ofi.core import Ofi
 from actors.ofi.main import EXPIRY_MS as OFI_EXPIRY_MS
 from backtest import recfile
+from backtest.clock import Clock
 from backtest.exchange import SimExchange, SimFill
 from bus.config import load
 from bus.effects import Effects
@@ -74,7 +73,6 @@ from schemas import (
 )
 from schemas.units import MS, NS, ONE
 
-Scheduled = tuple[int, int, Callable[[int], None]]  # (time, order of scheduling, what to run)
 DEFAULT_LATENCY_US = 1500  # when bench/results.json has no tick-to-order figure
 MINUTE = 60 * NS
 NONE_PATH = Path("/dev/null")
@@ -166,10 +164,7 @@ class Backtest:
         self.fill_ns = sim.md_ns if sim.fill_ns is None else sim.fill_ns
         self.coords: dict[str, Coordinator] = {}  # condition id -> its coordinator
         self.market_of: dict[str, str] = {}  # token -> condition id
-        self.heap: list[tuple[int, int, Callable[[int], None]]] = []
-        self.queues: dict[int, deque[tuple[int, int, Callable[[int], None]]]] = {}
-        self._seq = 0
-        self.now = 0
+        self.clock = Clock(self.decide)
         self.touched: set[str] = set()
         self.slots: dict[tuple[str, str], str] = {}  # (market, slot) -> sim order id
         self.matched: dict[str, int] = {}  # sim order id -> size matched
@@ -180,62 +175,24 @@ class Backtest:
         self.merged = 0
         self.result: Result | None = None
 
-    # -- scheduling ---------------------------------------------------------------------------------
+    # -- scheduling (backtest.clock) ----------------------------------------------------------------
+
+    @property
+    def now(self) -> int:
+        return self.clock.now
+
+    @now.setter
+    def now(self, t: int) -> None:
+        self.clock.now = t
 
     def at(self, t: int, fn: Callable[[int], None]) -> None:
-        """Run ``fn(t)`` at ``t`` (timers: a heap)."""
-        self._seq += 1
-        heapq.heappush(self.heap, (t, self._seq, fn))
+        self.clock.at(t, fn)
 
     def later(self, delay: int, fn: Callable[[int], None]) -> None:
-        """Run ``fn`` ``delay`` from now. One FIFO per delay (a latency): the clock never goes back, so
-        each stays in time order without a heap."""
-        q = self.queues.get(delay)
-        if q is None:
-            q = self.queues[delay] = deque()
-        self._seq += 1
-        q.append((self.now + delay, self._seq, fn))
-
-    def due(self) -> int | None:
-        """When the next scheduled event is due (None: nothing is scheduled)."""
-        best = self.heap[0][0] if self.heap else None
-        for q in self.queues.values():
-            if q and (best is None or q[0][0] < best):
-                best = q[0][0]
-        return best
+        self.clock.later(delay, fn)
 
     def advance(self, until: int) -> None:
-        """Run every scheduled event due at or before ``until``, in (time, order of scheduling); decide
-        after each instant's events."""
-        heap, queues = self.heap, list(self.queues.values())
-        current: int | None = None
-        while True:
-            head: Scheduled | None = heap[0] if heap and heap[0][0] <= until else None
-            source: deque[Scheduled] | None = None
-            if len(queues) != len(self.queues):
-                queues = list(self.queues.values())
-            for q in queues:
-                if q and q[0][0] <= until and (head is None or q[0][:2] < head[:2]):
-                    head, source = q[0], q
-            if head is None:
-                if current is None:
-                    break
-                self.decide(current)  # may schedule more (commands, wake-ups) that is due already
-                current = None
-                continue
-            t = head[0]
-            if current is not None and t != current:
-                self.decide(current)  # this instant is over; what it schedules may come first: select again
-                current = None
-                continue
-            current = t
-            if source is None:
-                heapq.heappop(heap)
-            else:
-                source.popleft()
-            self.now = t
-            head[2](t)
-        self.now = max(self.now, until)
+        self.clock.advance(until)
 
     def decide(self, now: int) -> None:
         """Each touched coordinator's ``decide`` (its shell's ``on_drained``), in a fixed order."""
@@ -584,7 +541,7 @@ class Backtest:
                 if token in ex.complement:
                     ex.own_delta(token, side, price, delta)  # type: ignore[arg-type]
                 oi += 1
-            due = self.due()
+            due = self.clock.due()
             if due is not None and due <= ts:
                 self.advance(ts)
             self.now = ts

@@ -5,6 +5,7 @@ recording file round-trips; rewards are paid through ``clob.rewards``; the repor
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -188,3 +189,29 @@ def test_pairs_are_merged_as_the_holding_asks() -> None:
     assert {f.leg for f in merged.fills} == {"yes", "no"} == {f.leg for f in kept.fills}
     assert merged.inventory[-1][1:] == (0, 0) and kept.inventory[-1][1:] == (5_000_000, 5_000_000)
     assert merged.pnl[-1][1] > 0 == kept.pnl[-1][1]  # the edge is realised by the merge
+
+
+def test_the_clock_runs_in_time_then_scheduling_order_and_reselects_after_each_instant() -> None:
+    """backtest.clock: timers (heap) and latencies (FIFOs) interleave by (time, order); ``on_instant`` runs
+    once per instant; an event it schedules earlier than the one already seen next runs first, once."""
+    from backtest.clock import Clock
+
+    ran: list[tuple[str, int]] = []
+
+    def mark(name: str) -> Callable[[int], None]:
+        return lambda t: ran.append((name, t))
+
+    def instant(t: int) -> None:
+        ran.append(("instant", t))
+        if t == 10:
+            clock.at(15, mark("scheduled-at-instant-10"))
+
+    clock = Clock(instant)
+    clock.at(20, mark("timer-20"))
+    clock.later(10, mark("latency-10"))
+    clock.at(10, mark("timer-10"))
+    clock.later(30, mark("latency-30"))
+    clock.advance(25)
+    assert ran == [("latency-10", 10), ("timer-10", 10), ("instant", 10), ("scheduled-at-instant-10", 15),
+                   ("instant", 15), ("timer-20", 20), ("instant", 20)]
+    assert clock.due() == 30 and clock.now == 25
