@@ -33,8 +33,8 @@ VENUE = {
 # exchange model, the kill switch has its own e2e test
 ENGINE = {"PM_BID_SIZE": "5", "PM_MAX_NET_DIFF": "40", "PM_MAX_POSITION_VALUE": "60",
           "PM_HEARTBEAT_MS": "500", "PM_OFI_TOXICITY_THRESHOLD": "100000"}
-# ±30 % is the target; it is not met reliably: with the kill switch off three 3-minute runs of the final
-# code gave 0.98 (48 live fills), 1.09 (100) and 0.59 (94), the 10-minute run 0.71 (419). pair_ofi's hedge
+# ±30 % is the target; it is not met reliably: with the kill switch off four 3-minute runs gave 0.98 (48
+# live fills), 1.09 (100), 0.59 (94) and 1.05 (77), the 10-minute run 0.71 (419). pair_ofi's hedge
 # makes each window's path hinge on single fills (docs/backtest.md), so the suite allows ±50 %: it still
 # fails when the model halves or doubles the fills
 BOUND = 0.50
