@@ -125,6 +125,17 @@ ctl-status positions orders pnl cancel-all doctor livetest: install
 clean:
 	rm -rf $(VENV) $(VAR)/run $(VAR)/log
 
+.PHONY: backtest-live bench-backtest
+## backtest-live: the engine vs the venue for 10 min with the recorder on, the recording backtested and compared
+##   (docs/backtest.md, "Backtest against live"); figures in var/backtest-live.json
+backtest-live: install
+	PM_BT_LIVE_MINUTES=$${PM_BT_LIVE_MINUTES:-10} PM_BT_LIVE_OUT=$(VAR)/backtest-live.json \
+	  $(BIN)/python -m pytest -s tests/e2e/test_backtest_live.py
+
+## bench-backtest: the backtester's events per second on one core only (merged into bench/results.json)
+bench-backtest: install
+	$(BIN)/python -m bench.backtest
+
 .PHONY: stop-buys
 ## stop-buys: cancel every BUY order of the account, the rewards coordinators only hedge from now on (sells
 ##   stay); prints the session's statistics. `make stop-buys STOP_ARGS=--resume` lets them bid again.

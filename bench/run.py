@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import ab, feedrate, floor, iofloor, latency, zmqhop
+from bench import backtest as backtest_bench
 from bench.system import SLUG, BusTap, System, cpu_s, cpu_us_per_event
 from bus import topics
 from schemas.units import NS
@@ -150,6 +151,10 @@ def main(argv: list[str] | None = None) -> int:
     sysf = system_figures(events, 50 if quick else 200, 200 if quick else 1000, rates[:3] if quick else rates,
                           4 if quick else 20)
     results = assemble(info, sign, floor_figures, hops, sysf)
+    results.update(backtest_bench.run(0.05 if quick else 0.25, 1 if quick else 3))  # one core, in-process
+    results["goals"]["backtest_ge_200k_events_per_s"] = \
+        results["backtest_events_per_s"] >= backtest_bench.GOAL_EVENTS_PER_S
+    print("backtest done", flush=True)
     if rev := os.environ.get("BENCH_AB_REV"):
         print(f"A/B against {rev}, interleaved", flush=True)
         results["ab"] = ab.run(rev, rounds=1 if quick else 3, events=300 if quick else 1000)

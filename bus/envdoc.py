@@ -36,6 +36,7 @@ SOURCES = [
     ("actors.user_feed.config", "UserFeedConfig", "user-feed"),
     ("actors.metrics.config", "MetricsConfig", "metrics"),
     ("actors.ctl.config", "CtlConfig", "python -m actors.ctl (operator commands)"),
+    ("actors.recorder.config", "RecorderConfig", "recorder (group core; PM_RECORD=true)"),
     ("actors.dash.config", "DashConfig", "python -m actors.dash (make dash)"),
     ("deploy.hosts", "HostConfig", "deploy/render.py (make up): which programs this host runs"),
     ("actors.rewards.config", "RewardsConfig", "rewards-scanner; coordinators with PM_STRATEGY=rewards"),

@@ -1,0 +1,3 @@
+from actors.recorder.main import main
+
+raise SystemExit(main())

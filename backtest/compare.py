@@ -1,0 +1,162 @@
+"""Backtest against live (pure): what the engine did, read from a recording's own stream, next to what the
+backtest of the same recording did. ``python -m backtest compare --data FILE... --set ...`` prints it.
+
+Live fills are inventory's ``FillApplied`` echoes (``inv.fill``, action ``applied``); the live entry
+latency is measured from the ``exec.cmd`` echoes of ``PlaceOrder`` (recorder receive time - the
+``origin_ts`` of the book that caused the order: book received -> decided -> executor -> echo, so an upper
+bound of decision-to-venue). Both sides' PnL is computed the same way from their fills: cash paid and
+received plus what is held, valued at each market's last recorded YES mid (1 / 0 after a resolution).
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+import msgspec
+
+from backtest import recfile
+from backtest.engine import FillRow, Result, SimParams
+from schemas import FillApplied, MarketResolved, PlaceOrder
+from schemas.units import NS, ONE
+
+
+@dataclass(frozen=True)
+class Side:
+    fills: int
+    shares: float
+    volume_usd: float
+    final_net: float  # YES - NO shares, all markets
+    max_abs_net: float
+    pnl_usd: float
+
+
+def fills_live(rec: recfile.Recording) -> list[FillRow]:
+    out: list[FillRow] = []
+    for ts, _topic, msg in rec.own:
+        if not isinstance(msg, FillApplied) or msg.action != "applied":
+            continue
+        f = msg.fill
+        meta = rec.metas.get(f.market)
+        if meta is None:
+            continue
+        out.append(FillRow(ts=ts, market=f.market, leg="yes" if f.asset == meta.yes_asset else "no",
+                           side=f.side, price=f.price, size=f.size, reason="live", slot=""))
+    return out
+
+
+def entry_latencies_ns(rec: recfile.Recording) -> list[int]:
+    """(echo received - origin_ts) of every recorded ``PlaceOrder`` echo (within 5 s)."""
+    return [ts - msg.origin_ts for ts, _t, msg in rec.own
+            if isinstance(msg, PlaceOrder) and msg.origin_ts and 0 < ts - msg.origin_ts < 5 * NS]
+
+
+def entry_latency_ns(rec: recfile.Recording) -> int | None:
+    """Their median (None: no echo recorded)."""
+    lags = entry_latencies_ns(rec)
+    return int(statistics.median(lags)) if lags else None
+
+
+def fill_latency_ns(rec: recfile.Recording) -> int | None:
+    """The median of (inventory's echo received - the fill's venue time): our fill reaching inventory (and
+    so the coordinator) through the user-feed."""
+    lags = [ts - m.fill.ts_event for ts, _t, m in rec.own
+            if isinstance(m, FillApplied) and m.action == "applied" and 0 < ts - m.fill.ts_event < 5 * NS]
+    return int(statistics.median(lags)) if lags else None
+
+
+def md_latency_ns(rec: recfile.Recording, sample: int = 5000) -> int | None:
+    """The median of (frame received - the event's venue ``timestamp``, ms) over the first frames: the
+    venue-to-us part of market data (the venue's clock is ours in paper mode; ms resolution)."""
+    lags: list[int] = []
+    for ts, frame in rec.frames[:sample]:
+        try:
+            doc = msgspec.json.decode(frame)
+        except msgspec.DecodeError:
+            continue
+        for ev in doc if isinstance(doc, list) else [doc]:
+            stamp = ev.get("timestamp") if isinstance(ev, dict) else None
+            if isinstance(stamp, str) and stamp.isdigit():
+                lag = ts - int(stamp) * 1_000_000
+                if 0 <= lag < 5 * NS:
+                    lags.append(lag)
+    return int(statistics.median(lags)) if lags else None
+
+
+def measured_sim(rec: recfile.Recording, base: SimParams | None = None, *, dist: bool = True) -> SimParams:
+    """``base`` (default settings) with every latency the recording measures: entry and cancel (the
+    ``PlaceOrder`` echoes: each decision draws one of them with ``dist``, else their median), market
+    data, our fills (medians)."""
+    sim = base or SimParams()
+    entry, md, fill = entry_latency_ns(rec), md_latency_ns(rec), fill_latency_ns(rec)
+    if entry is not None:
+        sim = replace(sim, entry_ns=entry, cancel_ns=entry,
+                      entry_samples=tuple(entry_latencies_ns(rec)) if dist else ())
+    if md is not None:
+        sim = replace(sim, md_ns=md)
+    if fill is not None:
+        sim = replace(sim, fill_ns=fill)
+    return sim
+
+
+def final_values(rec: recfile.Recording) -> dict[str, int]:
+    """Per market the YES value at the end: the winner after a resolution, else the last recorded mid."""
+    from actors.market_feed.config import FeedConfig
+    from actors.market_feed.effects import FeedEffects
+    from bus.config import load
+
+    feed = load(FeedConfig, environ={}).feed(track_all=True)
+    value: dict[str, int] = {}
+    for ts, frame in rec.frames:
+        fx = FeedEffects()
+        events, _ = feed.decode([frame], fx)
+        feed.apply(events, ts, fx)
+        for _, msg in fx.publishes:
+            if isinstance(msg, MarketResolved) and msg.market in rec.metas:
+                value[msg.market] = ONE if msg.winning_asset == rec.metas[msg.market].yes_asset else 0
+    for cid, meta in rec.metas.items():
+        if cid in value:
+            continue
+        st = feed.assets.get(meta.yes_asset)
+        if st is not None and st.book is not None:
+            bid, ask = st.book.top()
+            if 0 < bid < ask < ONE:
+                value[cid] = (bid + ask) // 2
+    return value
+
+
+def side(fills: list[FillRow], values: dict[str, int]) -> Side:
+    cash = 0
+    held: dict[tuple[str, str], int] = {}
+    net = max_net = 0
+    for f in sorted(fills, key=lambda f: f.ts):
+        sign = 1 if f.side == "BUY" else -1
+        cash -= sign * f.price * f.size // ONE
+        held[(f.market, f.leg)] = held.get((f.market, f.leg), 0) + sign * f.size
+        net += sign * f.size * (1 if f.leg == "yes" else -1)
+        max_net = max(max_net, abs(net))
+    worth = 0
+    for (market, leg), qty in held.items():
+        yes = values.get(market, ONE // 2)
+        worth += qty * (yes if leg == "yes" else ONE - yes) // ONE
+    return Side(fills=len(fills), shares=round(sum(f.size for f in fills) / ONE, 2),
+                volume_usd=round(sum(f.price * f.size for f in fills) / ONE / ONE, 4),
+                final_net=round(net / ONE, 2), max_abs_net=round(max_net / ONE, 2),
+                pnl_usd=round((cash + worth) / ONE, 4))
+
+
+def compare(rec: recfile.Recording, res: Result) -> dict[str, Any]:
+    values = final_values(rec)
+    live, sim = side(fills_live(rec), values), side(res.fills, values)
+    ratio = sim.fills / live.fills if live.fills else None
+    lat = entry_latency_ns(rec)
+    return {"live": asdict(live), "backtest": asdict(sim),
+            "fill_ratio": round(ratio, 3) if ratio is not None else None,
+            "live_entry_latency_us": lat // 1000 if lat else None,
+            "sim": {"entry_us": res.sim.entry_ns // 1000, "cancel_us": res.sim.cancel_ns // 1000,
+                    "md_us": res.sim.md_ns // 1000,
+                    "fill_us": (res.sim.md_ns if res.sim.fill_ns is None else res.sim.fill_ns) // 1000,
+                    "queue_power": res.sim.queue_power},
+            "minutes": round((rec.frames[-1][0] - rec.frames[0][0]) / NS / 60, 2) if rec.frames else 0}
+
