@@ -217,7 +217,8 @@ def assemble(info: dict[str, Any], sign: dict[str, float], floor_f: dict[str, An
                                               f"instead of {latency.SETTLE_MS} ms",
             "floor": floor_f, "zmq_hops": hops,
             "zmq_hop_definition": "Node.publish -> real proxy process -> Node.run handler in another process "
-                                  "(ipc PUB/XSUB/XPUB/SUB); pushpull: one ipc PUSH -> PULL hop",
+                                  "(ipc PUB/XSUB/XPUB/SUB); md_direct: the market-feed's own PUB -> "
+                                  "SUB (PM_MD_DIRECT); pushpull: one ipc PUSH -> PULL hop",
             "sign": sign, "feed": sysf["feed"], "burst": sysf["burst"],
             "rss_definition": "VmRSS per process (shared libraries counted in each); total = engine "
                               "programs, venue excluded (it is the test double); PSS in memory_mb",
@@ -264,6 +265,7 @@ def print_table(r: dict[str, Any]) -> None:
     row("I/O floor: one process, same sockets", r["io_floor_us"])
     row("CPU floor: same pipeline, no I/O", r["floor_in_process_us"])
     row("bare bus hop: PUB -> proxy -> SUB (ipc)", r["zmq_hop_us"])
+    row("bare bus hop: md PUB -> SUB, direct (ipc)", d["zmq_hops"]["md_direct"])
     row("bare bus hop: PUSH -> PULL (ipc)", d["zmq_hops"]["pushpull"])
     print(f"  ratio p50 system / I/O floor: {r['ratio_p50_to_floor']}  (goal <= 2); "
           f"/ CPU floor: {r['ratio_p50_to_cpu_floor']}")

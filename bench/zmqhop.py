@@ -3,7 +3,9 @@
 sockets, the wake-up and the decode are all in).
 
 - ``pubsub``: ipc PUB -> the real proxy (``python -m bus``, its own process) -> SUB: the hop every
-  ``Book`` takes from the market-feed to a coordinator;
+  message but market data takes (and every ``Book`` with ``PM_MD_DIRECT=false``);
+- ``direct``: the market-feed's own md PUB -> SUB (``PM_MD_DIRECT``, the default): the hop every ``Book``
+  takes from the market-feed to a coordinator;
 - ``pushpull``: one ipc PUSH -> PULL hop: the hop every command takes from a coordinator to the executor.
 
 Messages are real ``Book``s (two levels a side), one every ``gap_ms``, so each one finds the receiver
@@ -41,9 +43,9 @@ def _book(i: int) -> Book:
 
 
 def receive(mode: str, run_dir: str, n: int) -> None:
-    bus = BusConfig(run_dir=run_dir)
+    bus = BusConfig(run_dir=run_dir, md_direct=mode == "direct")
     took: list[float] = []
-    if mode == "pubsub":
+    if mode in ("pubsub", "direct"):
         node = Node("bench-recv", bus, subscriptions=[TOPIC])
     else:
         node = Node("bench-recv", bus, pull_bind=bus.command_endpoint)
@@ -64,8 +66,8 @@ def hop(mode: str, n: int, gap_ms: float) -> dict[str, float]:
     env = {**os.environ, "PM_RUN_DIR": run_dir, "PM_ENV_FILE": "/dev/null"}
     procs: list[subprocess.Popen[bytes]] = []
     try:
-        bus = BusConfig(run_dir=run_dir)
-        if mode == "pubsub":
+        bus = BusConfig(run_dir=run_dir, md_direct=mode == "direct")
+        if mode in ("pubsub", "direct"):  # direct: the proxy runs too (the sender publishes both ways)
             procs.append(subprocess.Popen([sys.executable, "-m", "bus"], cwd=ROOT, env=env,
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         recv = subprocess.Popen([sys.executable, "-m", "bench.zmqhop", "--recv", mode, run_dir, str(n)],
@@ -74,9 +76,9 @@ def hop(mode: str, n: int, gap_ms: float) -> dict[str, float]:
         assert recv.stdout is not None
         recv.stdout.readline()  # ready
         push = {"exec": bus.command_endpoint} if mode == "pushpull" else None
-        node = Node("bench-send", bus, push_connect=push)
+        node = Node("bench-send", bus, push_connect=push, md_bind=mode == "direct")
         time.sleep(0.5)  # subscriptions travel through the proxy; the PUSH connects
-        send = node.publish if mode == "pubsub" else (lambda t, m: node.push("exec", t, m))
+        send = node.publish if mode != "pushpull" else (lambda t, m: node.push("exec", t, m))
         for i in range(n + 200):  # extra: a few may be lost while the SUB's subscription propagates
             send(TOPIC, _book(i))
             time.sleep(gap_ms / 1000)
@@ -95,7 +97,8 @@ def hop(mode: str, n: int, gap_ms: float) -> dict[str, float]:
 
 
 def run(n: int = 5000, gap_ms: float = 0.5) -> dict[str, dict[str, float]]:
-    return {"pubsub_via_proxy": hop("pubsub", n, gap_ms), "pushpull": hop("pushpull", n, gap_ms)}
+    return {"pubsub_via_proxy": hop("pubsub", n, gap_ms), "md_direct": hop("direct", n, gap_ms),
+            "pushpull": hop("pushpull", n, gap_ms)}
 
 
 if __name__ == "__main__":
