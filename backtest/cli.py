@@ -106,7 +106,8 @@ def grid(base: dict[str, str], grids: list[str]) -> list[dict[str, str]]:
 def cmd_sweep(args: argparse.Namespace) -> int:
     jobs = [(env, sim_params(args)) for env in grid(settings_of(args), args.grid)]
     procs = args.processes or os.cpu_count() or 1
-    with multiprocessing.get_context("fork").Pool(min(procs, len(jobs)), _init, (args.data,)) as pool:
+    # spawn, not fork: a fork of a process with threads (ZeroMQ, a test runner) can inherit a held lock
+    with multiprocessing.get_context("spawn").Pool(min(procs, len(jobs)), _init, (args.data,)) as pool:
         rows = pool.map(_one, jobs)
     rows.sort(key=lambda r: r["pnl_per_inventory_risk"], reverse=True)
     keys = [g.partition("=")[0].strip() for g in args.grid]
