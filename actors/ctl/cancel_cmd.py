@@ -64,8 +64,10 @@ def run(args: argparse.Namespace) -> int:
     bus = load_or_exit(BusConfig, PROGRAM)
     leases: list[Lease] = []
     if args.market:
-        # every holder of the market: leases are renewed every heartbeat, so one and a half periods hear all
-        heard = listen.collect(bus, [topics.prefix("coord", "lease")], 1.5 * bus.heartbeat_ms / 1000 + 0.2)
+        # every holder of the market: a coordinator renews its lease once a second (and with each heartbeat
+        # when those are slower), so one and a half renewal periods hear every holder
+        period_s = max(bus.heartbeat_ms, 1000) / 1000
+        heard = listen.collect(bus, [topics.prefix("coord", "lease")], 1.5 * period_s + 0.3)
         leases = list(listen.latest(heard, Lease, lambda m: f"{m.holder}/{m.market}").values())
     cmd_id = f"ctl-{os.getpid()}-{time.time_ns()}"
     cmds = commands(args.market, leases, args.reason, cmd_id, time.time_ns())
