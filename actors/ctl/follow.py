@@ -13,22 +13,12 @@ An abort cancels what rests and keeps what was bought.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import time
 from typing import Any
 
-from bus import topics
-from bus.codec import Header
-from bus.config import load_or_exit
-from bus.endpoints import BusConfig
-from bus.logs import Logger
-from bus.node import Node
-from schemas import FollowAbort, FollowStart, RiskEvent
+from actors.ctl.ask import ask
+from schemas import FollowAbort, FollowStart
 from schemas.units import parse_exact
-
-PROGRAM = "ctl"
-RESEND_MS = 250
 
 
 def command(args: argparse.Namespace, cmd_id: str, now: int) -> FollowStart | FollowAbort:
@@ -39,43 +29,17 @@ def command(args: argparse.Namespace, cmd_id: str, now: int) -> FollowStart | Fo
                        usd=parse_exact(args.usd) if args.usd else 0, ts=now)
 
 
-def is_answer(msg: object, kind: str, cmd_id: str) -> bool:
-    return isinstance(msg, RiskEvent) and msg.kind == kind and msg.message.startswith(f"{cmd_id}:")
-
-
 def send(args: argparse.Namespace) -> int:
-    bus = load_or_exit(BusConfig, PROGRAM)
-    program = topics.coordinator_program(args.market)
-    node = Node(PROGRAM, bus, subscriptions=[topics.risk_event(program)], log=Logger(PROGRAM, out=sys.stderr))
-    cmd_id = f"ctl-{os.getpid()}-{time.time_ns()}"
-    msg = command(args, cmd_id, time.time_ns())
     kind = "follow_abort" if args.abort else "follow"
-    topic = topics.ctl_cmd(args.market)
-    deadline = time.monotonic() + args.timeout
-    answer: list[RiskEvent] = []
+    def make(cmd_id: str, now: int) -> FollowStart | FollowAbort:
+        return command(args, cmd_id, now)
 
-    def tick(now: int) -> None:
-        if time.monotonic() > deadline:
-            node.stop()
-        else:
-            node.publish(topic, msg)
-
-    def on_message(t: bytes, h: Header, m: Any) -> None:
-        if is_answer(m, kind, cmd_id):
-            answer.append(m)
-            node.stop()
-
-    node.every(RESEND_MS, tick)
-    node.publish(topic, msg)  # may be lost while the subscription travels: resent every RESEND_MS
-    try:
-        node.run(on_message)
-    finally:
-        node.close()
-    if not answer:
+    program, answer, text = ask(args.market, make, kind, args.timeout)
+    if answer is None:
         sys.stdout.write(f"follow {args.market}: no answer from {program} within {args.timeout:g} s\n")
         return 1
-    sys.stdout.write(f"follow {args.market}: {answer[0].message.removeprefix(cmd_id + ': ')}\n")
-    return 0 if answer[0].severity == "info" else 1
+    sys.stdout.write(f"follow {args.market}: {text}\n")
+    return 0 if answer.severity == "info" else 1
 
 
 def check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:

@@ -11,21 +11,12 @@ until a ``resume``; a shock halt or take-profit halt also ends by itself when it
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import time
 from typing import Any
 
-from bus import topics
-from bus.codec import Header
-from bus.config import load_or_exit
-from bus.endpoints import BusConfig
-from bus.logs import Logger
-from bus.node import Node
-from schemas import Halt, Resume, RiskEvent
+from actors.ctl.ask import ask
+from schemas import Halt, Resume
 
-PROGRAM = "ctl"
-RESEND_MS = 250
 ANSWER_KIND = {"resume": "resume", "halt": "manual_halt"}
 
 
@@ -34,42 +25,15 @@ def command(kind: str, holder: str, reason: str, cmd_id: str, now: int) -> Resum
     return cls(cmd_id=cmd_id, holder=holder, reason=reason, ts=now)
 
 
-def is_answer(msg: object, kind: str, cmd_id: str) -> bool:
-    return (isinstance(msg, RiskEvent) and msg.kind == ANSWER_KIND[kind]
-            and msg.message.startswith(f"{cmd_id}:"))
-
-
 def send(kind: str, holder: str, reason: str, timeout_s: float) -> int:
-    bus = load_or_exit(BusConfig, PROGRAM)
-    program = topics.coordinator_program(holder)
-    node = Node(PROGRAM, bus, subscriptions=[topics.risk_event(program)], log=Logger(PROGRAM, out=sys.stderr))
-    cmd_id = f"ctl-{os.getpid()}-{time.time_ns()}"
-    msg = command(kind, holder, reason or "operator", cmd_id, time.time_ns())
-    topic = topics.ctl_cmd(holder)
-    deadline = time.monotonic() + timeout_s
-    answer: list[RiskEvent] = []
+    def make(cmd_id: str, now: int) -> Resume | Halt:
+        return command(kind, holder, reason or "operator", cmd_id, now)
 
-    def tick(now: int) -> None:
-        if time.monotonic() > deadline:
-            node.stop()
-        else:
-            node.publish(topic, msg)
-
-    def on_message(t: bytes, h: Header, m: Any) -> None:
-        if is_answer(m, kind, cmd_id):
-            answer.append(m)
-            node.stop()
-
-    node.every(RESEND_MS, tick)
-    node.publish(topic, msg)  # may be lost while the subscription travels: resent every RESEND_MS
-    try:
-        node.run(on_message)
-    finally:
-        node.close()
-    if not answer:
+    program, answer, text = ask(holder, make, ANSWER_KIND[kind], timeout_s)
+    if answer is None:
         sys.stdout.write(f"{kind} {holder}: no answer from {program} within {timeout_s:g} s\n")
         return 1
-    sys.stdout.write(f"{kind} {holder}: {answer[0].message.removeprefix(cmd_id + ': ')}\n")
+    sys.stdout.write(f"{kind} {holder}: {text}\n")
     return 0
 
 
