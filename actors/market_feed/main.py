@@ -24,7 +24,7 @@ from actors.market_feed.config import FeedConfig
 from actors.market_feed.core import MarketFeed
 from actors.market_feed.effects import FeedEffects, conflate, mark_frames
 from actors.market_feed.rest_books import RestPoller
-from actors.market_feed.shards import Action, Close, Connect, Send, Shards
+from actors.market_feed.shards import Action, Shards, carry_out
 from bus import topics
 from bus.bridge import Bridge
 from bus.codec import Header
@@ -56,15 +56,7 @@ class FeedShell:
 
     def perform(self, fx: FeedEffects, actions: list[Action]) -> None:
         self.node.apply(fx)  # bus messages and log lines first: what a failed send causes comes after
-        for action in actions:
-            if isinstance(action, Send):
-                error = self.sockets.send(action.conn, action.text)
-                if error:
-                    self.lost(action.conn, error)
-            elif isinstance(action, Connect):
-                self.sockets.connect(action.conn)
-            elif isinstance(action, Close):
-                self.sockets.close(action.conn)
+        carry_out(actions, self.sockets, self.lost)
 
     def lost(self, conn: int, why: str) -> None:
         self.sockets.close(conn)

@@ -25,7 +25,8 @@ into the ``FeedEffects`` it hands in.
 from __future__ import annotations
 
 import random
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple, Protocol
 
 import msgspec
 
@@ -49,6 +50,28 @@ class Close(NamedTuple):
 
 
 Action = Connect | Send | Close
+
+
+class SocketOps(Protocol):
+    """What ``carry_out`` needs of the shell's sockets (``venue_client.ws.Sockets``)."""
+
+    def send(self, conn: int, text: str) -> str: ...
+    def connect(self, conn: int) -> None: ...
+    def close(self, conn: int) -> None: ...
+
+
+def carry_out(actions: list[Action], sockets: SocketOps, lost: Callable[[int, str], None]) -> None:
+    """Perform the actions on the sockets, in order; a send that fails calls ``lost(conn, error)`` (the
+    shell closes the socket and tells the shards). Shared by the market-feed and the recorder shells."""
+    for action in actions:
+        if isinstance(action, Send):
+            error = sockets.send(action.conn, action.text)
+            if error:
+                lost(action.conn, error)
+        elif isinstance(action, Connect):
+            sockets.connect(action.conn)
+        elif isinstance(action, Close):
+            sockets.close(action.conn)
 
 
 class Timing(msgspec.Struct, frozen=True, kw_only=True):

@@ -12,7 +12,7 @@ from typing import Any
 from actors.market_feed.config import FeedConfig
 from actors.market_feed.core import MarketFeed
 from actors.market_feed.effects import FeedEffects
-from actors.market_feed.shards import Action, Close, Connect, Send, Shards
+from actors.market_feed.shards import Action, Shards, carry_out
 from actors.recorder.core import meta_from_clob
 from actors.recorder.sink import Sink
 from backtest import recfile
@@ -43,15 +43,7 @@ class RecorderShell:
     def perform(self, fx: FeedEffects, actions: list[Action]) -> None:
         fx.publishes.clear()  # the market-feed owns md.*: the recorder only keeps its books for the shards
         self.node.apply(fx)
-        for action in actions:
-            if isinstance(action, Send):
-                error = self.sockets.send(action.conn, action.text)
-                if error:
-                    self.lost(action.conn, error)
-            elif isinstance(action, Connect):
-                self.sockets.connect(action.conn)
-            elif isinstance(action, Close):
-                self.sockets.close(action.conn)
+        carry_out(actions, self.sockets, self.lost)
 
     def lost(self, conn: int, why: str) -> None:
         self.sockets.close(conn)
