@@ -21,10 +21,12 @@ from __future__ import annotations
 import signal
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
 from bus import topics
+from bus.codec import Header
 from schemas import CoordinatorState, FillApplied, Lease, PlaceOrder
 from tests.support.stack import Stack
 from tests.support.venue_client import KEY_B, Client
@@ -60,12 +62,8 @@ class Seen:
 
 def pump(stack: Stack, seen: Seen, seconds: float = 0.2) -> None:
     assert stack.bus is not None
-    until = time.monotonic() + seconds
-    while (left := until - time.monotonic()) > 0:
-        try:
-            topic, _header, msg = stack.bus.next(timeout=left)
-        except TimeoutError:
-            return
+
+    def handle(topic: bytes, _header: Header, msg: Any) -> None:
         if isinstance(msg, Lease) and msg.holder == SLUG:
             seen.market = msg.market
         elif isinstance(msg, PlaceOrder) and topic == topics.exec_cmd(SLUG):
@@ -74,6 +72,8 @@ def pump(stack: Stack, seen: Seen, seconds: float = 0.2) -> None:
             seen.states.append(msg)
         elif isinstance(msg, FillApplied):
             seen.fills.append(msg)
+
+    stack.bus.read_for(seconds, handle)
 
 
 def until(stack: Stack, seen: Seen, predicate: object, timeout: float, what: str) -> None:

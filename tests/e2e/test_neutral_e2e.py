@@ -24,10 +24,12 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
 from bus import topics
+from bus.codec import Header
 from schemas import (
     CancelMarket,
     CoordinatorState,
@@ -87,12 +89,8 @@ class Seen:
 def pump(stack: Stack, seen: Seen, seconds: float = 0.2) -> None:
     """Read the bus for ``seconds``, recording what concerns our coordinator."""
     assert stack.bus is not None
-    until = time.monotonic() + seconds
-    while (left := until - time.monotonic()) > 0:
-        try:
-            topic, header, msg = stack.bus.next(timeout=left)
-        except TimeoutError:
-            return
+
+    def handle(topic: bytes, header: Header, msg: Any) -> None:
         if isinstance(msg, Lease) and msg.holder == SLUG:
             seen.market = msg.market
         elif isinstance(msg, PlaceOrder) and topic == topics.exec_cmd(SLUG):
@@ -111,6 +109,8 @@ def pump(stack: Stack, seen: Seen, seconds: float = 0.2) -> None:
             seen.fills.append(msg)
         elif isinstance(msg, InventoryState) and msg.market == seen.market:
             seen.net, seen.yes_qty, seen.no_qty = msg.net_diff, msg.yes_qty, msg.no_qty
+
+    stack.bus.read_for(seconds, handle)
 
 
 def until(stack: Stack, seen: Seen, predicate: object, timeout: float, what: str) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from bus import topics
+from bus.codec import Header
 from schemas import FillApplied, PlaceOrder, RewardMarket, RewardScoring
 from schemas.units import parse_exact
 from tests.support.procs import REPO
@@ -54,12 +55,8 @@ class Seen:
 
 def pump(stack: Stack, seen: Seen, seconds: float = 0.2) -> None:
     assert stack.bus is not None
-    until = time.monotonic() + seconds
-    while (left := until - time.monotonic()) > 0:
-        try:
-            topic, _, msg = stack.bus.next(timeout=left)
-        except TimeoutError:
-            return
+
+    def handle(topic: bytes, _header: Header, msg: Any) -> None:
         if isinstance(msg, RewardMarket):
             seen.selection[msg.rank] = msg
         elif isinstance(msg, PlaceOrder) and topic == topics.exec_cmd(HOLDER):
@@ -68,6 +65,8 @@ def pump(stack: Stack, seen: Seen, seconds: float = 0.2) -> None:
             seen.scoring[msg.market] = msg
         elif isinstance(msg, FillApplied):
             seen.fills.append((time.time_ns(), msg))
+
+    stack.bus.read_for(seconds, handle)
 
 
 def until(stack: Stack, seen: Seen, predicate: Any, timeout: float, what: str) -> Any:

@@ -130,6 +130,16 @@ class Listener:
         topic, header, msg = codec.decode(self.sub.recv_multipart())
         return topic, header, msg
 
+    def read_for(self, seconds: float, handle: Callable[[bytes, Header, msgspec.Struct], object]) -> None:
+        """Hand every message received during ``seconds`` to ``handle`` (returns early when none comes)."""
+        until = time.monotonic() + seconds
+        while (left := until - time.monotonic()) > 0:
+            try:
+                topic, header, msg = self.next(timeout=left)
+            except TimeoutError:
+                return
+            handle(topic, header, msg)
+
     def wait_for(self, predicate: Callable[[bytes, Header, msgspec.Struct], bool],
                  timeout: float = 5.0) -> tuple[bytes, Header, msgspec.Struct]:
         deadline = time.monotonic() + timeout
