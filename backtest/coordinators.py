@@ -62,6 +62,7 @@ class Coordinators:
         self.exchange = SimExchange(queue_power=sim.queue_power)
         self.rng = random.Random(sim.seed)
         self.fill_ns = sim.md_ns if sim.fill_ns is None else sim.fill_ns
+        self.order_ns = self.fill_ns if sim.order_ns is None else sim.order_ns
         self.coords: dict[str, Coordinator] = {}  # condition id -> its coordinator
         self.market_of: dict[str, str] = {}  # token -> condition id
         self.clock = Clock(self.decide)
@@ -121,11 +122,15 @@ class Coordinators:
     def perform(self, cid: str, c: Coordinator, fx: Effects, now: int) -> None:
         res = self.result
         assert res is not None
-        drawn = self.rng.choice(self.sim.entry_samples) if self.sim.entry_samples and fx.pushes else 0
+        sim = self.sim
+        drawn = self.rng.choice(sim.entry_samples) if sim.entry_samples and fx.pushes else 0
+        # cancels: their own draw (live, the executor posts a replacement before it cancels the old order)
+        drawn_cancel = self.rng.choice(sim.cancel_samples) if sim.cancel_samples and drawn else drawn
         for _, _, cmd in fx.pushes:
             res.commands.append((now, cmd))  # type: ignore[arg-type]
             if drawn:
-                self.at(now + drawn, lambda t, cmd=cmd: self.execute(cid, cmd, t))  # type: ignore[misc]
+                delay = drawn if isinstance(cmd, PlaceOrder) else drawn_cancel
+                self.at(now + delay, lambda t, cmd=cmd: self.execute(cid, cmd, t))  # type: ignore[misc]
                 continue
             delay = self.sim.entry_ns if isinstance(cmd, PlaceOrder) else self.sim.cancel_ns
             self.later(delay, lambda t, cmd=cmd: self.execute(cid, cmd, t))  # type: ignore[misc]

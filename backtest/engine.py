@@ -68,19 +68,17 @@ class Backtest(SimExecutor, Timers):
         market_of = self.market_of
         md = self.sim.md_ns
         events = 0
-        own = self.own_levels(rec) if self.sim.exclude_own else []
-        oi = 0
+        # our live orders' level changes, each at its own time (scheduled: applied in the frame loop, a
+        # change due before a placement that runs late in a gap between frames would come too early)
+        for t_own, token, side, price, delta in (self.own_levels(rec) if self.sim.exclude_own else []):
+            self.at(t_own, lambda _t, a=token, s=side, p=price, d=delta:  # type: ignore[misc]
+                    ex.own_delta(a, s, p, d) if a in ex.complement else None)
         for ts, frame in rec.frames:
-            while oi < len(own) and own[oi][0] <= ts:
-                _, token, side, price, delta = own[oi]
-                if token in ex.complement:
-                    ex.own_delta(token, side, price, delta)  # type: ignore[arg-type]
-                oi += 1
             due = self.clock.due()
             if due is not None and due <= ts:
                 self.advance(ts)
             self.now = ts
-            while mi < len(metas) and metas[mi][0] <= ts:
+            while mi < len(metas) and max(metas[mi][0], self.sim.start_ns) <= ts:
                 self.open_market(metas[mi][1], ts)
                 mi += 1
             fx = FeedEffects()

@@ -28,14 +28,20 @@ class SimParams:
     # a distribution instead of the fixed entry / cancel latency: each decision's commands take one draw
     # (seeded: the same run twice is the same run), so the commands of one decision stay in order
     entry_samples: tuple[int, ...] = ()
+    cancel_samples: tuple[int, ...] = ()  # the same for cancels (only with entry_samples; one draw each)
     seed: int = 1
     # a recording made while the engine traded: its own orders (``user.order``) are left out of the
     # recorded levels when queueing ours (``SimExchange.own_delta``)
     exclude_own: bool = True
     fill_ns: int | None = None  # our fill -> inventory -> the coordinator (user-feed path); None: md_ns
+    order_ns: int | None = None  # our order's update (matched) -> the coordinator (user-feed); None: fill_ns
     merge_ns: int = 1 * NS  # a MergePairs -> inventory has the merge (the executor's chain call + echo)
     md_ns: int = 300_000  # exchange event -> seen by the coordinator (feed, inventory, executor answers)
     queue_power: float = 2.0
     # the shell's PM_EVALUATE_MS act() timer: off by default, since between inputs and ``wake_at`` the core's
     # decision cannot change (``Coordinator.decide``'s contract); on: exactly what the shell does
     evaluate_timer: bool = False
+    # no coordinator trades before this (0: from the first frame); a recording of a live run starts when the
+    # engine starts, and its coordinators trade only once their dependencies are heard
+    # (``compare.measured_sim``: the first recorded ``PlaceOrder``'s ``origin_ts``)
+    start_ns: int = 0

@@ -87,16 +87,23 @@ class SimExecutor(Coordinators):
             update = OrderUpdate(order_id=o.order_id, market=cid, asset=o.token, side=o.side, price=o.price,
                                  original_size=o.size, size_matched=matched,
                                  status="MATCHED" if o.left <= 0 else "LIVE", reason="", kind="UPDATE",
-                                 ts_event=now, ts_recv=now + self.fill_ns)
+                                 ts_event=now, ts_recv=now + self.order_ns)
 
-            def arrive(t: int, fill: Fill = fill, update: OrderUpdate = update, cid: str = cid) -> None:
+            def arrive(t: int, fill: Fill = fill, cid: str = cid) -> None:
                 fx = Effects()
                 self.inventory.on_fill(fill, t, fx)
                 self.inventory_out(fx, t)
+                self.touched.add(cid)
+
+            def updated(_t: int, update: OrderUpdate = update, cid: str = cid) -> None:
                 c = self.coords.get(cid)
                 if c is not None:
                     c.on_order_update(update)
                     self.touched.add(cid)
+            # the order's update (user-feed) and the fill through inventory are two paths: live, the
+            # coordinator learns that its order is gone before inventory has the fill, and may re-quote
+            # the same leg in between (``SimParams.order_ns``)
+            self.later(self.order_ns, updated)
             self.later(self.fill_ns, arrive)
 
     def inventory_out(self, fx: Effects, now: int) -> None:
