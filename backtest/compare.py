@@ -70,37 +70,38 @@ def venue_latencies_ns(rec: recfile.Recording) -> tuple[list[int], list[int]]:
                        if isinstance(m, PlaceOrder | CancelOrders | CancelMarket | CancelAll)),
                       key=lambda m: m.ts)
     updates = sorted((m for _ts, _t, m in rec.own if isinstance(m, OrderUpdate)), key=lambda m: m.ts_event)
-    merged = sorted([(m.ts, 0, i, m) for i, m in enumerate(commands)]
-                    + [(m.ts_event + HALF_MS, 1, i, m) for i, m in enumerate(updates)], key=lambda e: e[:3])
     waiting: dict[tuple[str, str, int, int], list[PlaceOrder]] = {}  # placed, not yet seen at the venue
     in_slot: dict[tuple[str, str], str] = {}  # (market, slot) -> order id
     asked: dict[str, int] = {}  # order id -> when a decision cancelled it
     entry: list[int] = []
     cancel: list[int] = []
-    for t, kind, _i, m in merged:
-        if kind == 0:
-            if isinstance(m, PlaceOrder):
-                if (old := in_slot.get((m.market, m.slot))) is not None:
-                    asked.setdefault(old, m.ts)
-                waiting.setdefault((m.asset, m.side, m.price, m.size), []).append(m)
-            elif isinstance(m, CancelOrders):
-                for oid in [*m.order_ids, *(in_slot.get((m.market, s), "") for s in m.slots)]:
+    ci = 0
+    for u in updates:
+        t = u.ts_event + HALF_MS
+        while ci < len(commands) and commands[ci].ts <= t:  # the decisions made before this event
+            c = commands[ci]
+            ci += 1
+            if isinstance(c, PlaceOrder):
+                if (old := in_slot.get((c.market, c.slot))) is not None:
+                    asked.setdefault(old, c.ts)
+                waiting.setdefault((c.asset, c.side, c.price, c.size), []).append(c)
+            elif isinstance(c, CancelOrders):
+                for oid in [*c.order_ids, *(in_slot.get((c.market, s), "") for s in c.slots)]:
                     if oid:
-                        asked.setdefault(oid, m.ts)
+                        asked.setdefault(oid, c.ts)
             else:
                 for (market, _slot), oid in in_slot.items():
-                    if isinstance(m, CancelAll) or market == m.market:  # type: ignore[union-attr]
-                        asked.setdefault(oid, m.ts)
-            continue
-        if m.kind == "PLACEMENT":
-            queue = waiting.get((m.asset, m.side, m.price, m.original_size), [])
+                    if isinstance(c, CancelAll) or market == c.market:
+                        asked.setdefault(oid, c.ts)
+        if u.kind == "PLACEMENT":
+            queue = waiting.get((u.asset, u.side, u.price, u.original_size), [])
             while queue and t - queue[0].ts > 5 * NS:
                 queue.pop(0)
             if queue:
                 cmd = queue.pop(0)
                 entry.append(max(t - cmd.ts, 0))
-                in_slot[(cmd.market, cmd.slot)] = m.order_id
-        elif m.kind == "CANCELLATION" and (since := asked.pop(m.order_id, None)) is not None \
+                in_slot[(cmd.market, cmd.slot)] = u.order_id
+        elif u.kind == "CANCELLATION" and (since := asked.pop(u.order_id, None)) is not None \
                 and 0 <= t - since < 5 * NS:
             cancel.append(t - since)
     return entry, cancel
