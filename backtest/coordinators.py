@@ -59,7 +59,7 @@ class Coordinators:
         self.inventory = Inventory(Limits(inv.max_net_diff, inv.max_portfolio_cost, inv.max_position_value))
         self.mark_ns = inv.mark_ms * MS
         self.ofi = Ofi(ofi.window_ms, ofi.toxicity_threshold, ofi.adaptive_params)
-        self.exchange = SimExchange(queue_power=sim.queue_power)
+        self.exchange = SimExchange(queue_power=sim.queue_power, touch_takers=sim.touch_takers)
         self.rng = random.Random(sim.seed)
         self.fill_ns = sim.md_ns if sim.fill_ns is None else sim.fill_ns
         self.order_ns = self.fill_ns if sim.order_ns is None else sim.order_ns

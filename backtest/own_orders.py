@@ -11,7 +11,7 @@ def own_levels(rec: recfile.Recording) -> list[tuple[int, str, str, int, int]]:
     """(ts, token, side, price, size change) of the engine's own resting orders, from the recorded
     ``user.order`` events: placed -> +size, matched -> -matched, cancelled / done -> -what was left.
     Timed by the venue's event time (ms): the book frame that shows the order is often received
-    before the user channel's event about it."""
+    before the user channel's event about it; fills by their receive time (see below)."""
     left: dict[str, int] = {}
     out: list[tuple[int, str, str, int, int]] = []
     for recv, _topic, msg in rec.own:
@@ -27,7 +27,10 @@ def own_levels(rec: recfile.Recording) -> list[tuple[int, str, str, int, int]]:
         now_left = 0 if msg.kind == "CANCELLATION" or msg.status.startswith(("CANCELED", "MATCHED")) \
             else max(msg.original_size - msg.size_matched, 0)
         if now_left != before:
-            out.append((ts, msg.asset, msg.side, msg.price, now_left - before))
+            # a fill: at its receive time, after the print (received before the user channel's event)
+            # that the simulated exchange reads as having taken our live order (``touch_takers``)
+            when = recv if msg.kind == "UPDATE" and now_left < before else ts
+            out.append((when, msg.asset, msg.side, msg.price, now_left - before))
             left[msg.order_id] = now_left
     out.sort(key=lambda e: e[0])
     return out

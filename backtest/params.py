@@ -33,6 +33,9 @@ class SimParams:
     # a recording made while the engine traded: its own orders (``user.order``) are left out of the
     # recorded levels when queueing ours (``SimExchange.own_delta``)
     exclude_own: bool = True
+    # with exclude_own: a print that took our live order alone at the touch fills our simulated order on
+    # that side if it is the touch without the live order (``SimExchange.touch_takers``)
+    touch_takers: bool = True
     fill_ns: int | None = None  # our fill -> inventory -> the coordinator (user-feed path); None: md_ns
     order_ns: int | None = None  # our order's update (matched) -> the coordinator (user-feed); None: fill_ns
     merge_ns: int = 1 * NS  # a MergePairs -> inventory has the merge (the executor's chain call + echo)
