@@ -156,7 +156,9 @@ def md_latency_ns(rec: recfile.Recording, sample: int = 5000) -> int | None:
 def measured_sim(rec: recfile.Recording, base: SimParams | None = None, *, dist: bool = True) -> SimParams:
     """``base`` (default settings) with every latency the recording measures: entry and cancel (the
     ``PlaceOrder`` echoes: each decision draws one of them with ``dist``, else their median), market
-    data, our fills (medians); and no trading before the live engine's first order (``start_ns``)."""
+    data, our fills (medians); and no trading in a market before the live engine's first order in it
+    (``opens``; ``start_ns``: the first of them, for markets it never traded); against the local venue, no
+    fills by the book crossing our price (``cross_fills``: its makers' post-only quotes are refused)."""
     sim = base or SimParams()
     entries, cancels = venue_latencies_ns(rec)
     md, fill = md_latency_ns(rec), fill_latency_ns(rec)
@@ -172,8 +174,16 @@ def measured_sim(rec: recfile.Recording, base: SimParams | None = None, *, dist:
         sim = replace(sim, fill_ns=fill)
     if (order := order_latency_ns(rec)) is not None:
         sim = replace(sim, order_ns=order)
-    first = next(((msg.origin_ts or ts) for ts, _t, msg in rec.own if isinstance(msg, PlaceOrder)), 0)
-    return replace(sim, start_ns=max(sim.start_ns, first))
+    opens: dict[str, int] = {}  # each market's first live order: when it was decided
+    for ts, _t, msg in rec.own:
+        if isinstance(msg, PlaceOrder) and msg.market not in opens:
+            opens[msg.market] = msg.ts or ts
+    first = min(opens.values(), default=0)
+    sim = replace(sim, start_ns=max(sim.start_ns, first), opens=tuple(sorted(opens.items())))
+    if rec.sources and all(src == "local" for src in rec.sources):
+        # the local venue's makers quote post-only: one that would cross our order is refused, not a trade
+        sim = replace(sim, cross_fills=False)
+    return sim
 
 
 def final_values(rec: recfile.Recording) -> dict[str, int]:

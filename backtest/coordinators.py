@@ -36,7 +36,7 @@ from schemas import (
     RiskEvent,
     StrategyAdjust,
 )
-from schemas.units import MS, NS
+from schemas.units import MS, NS, ONE
 
 NONE_PATH = Path("/dev/null")
 
@@ -59,7 +59,8 @@ class Coordinators:
         self.inventory = Inventory(Limits(inv.max_net_diff, inv.max_portfolio_cost, inv.max_position_value))
         self.mark_ns = inv.mark_ms * MS
         self.ofi = Ofi(ofi.window_ms, ofi.toxicity_threshold, ofi.adaptive_params)
-        self.exchange = SimExchange(queue_power=sim.queue_power, touch_takers=sim.touch_takers)
+        self.exchange = SimExchange(queue_power=sim.queue_power, touch_takers=sim.touch_takers,
+                                    cross_fills=sim.cross_fills)
         self.rng = random.Random(sim.seed)
         self.fill_ns = sim.md_ns if sim.fill_ns is None else sim.fill_ns
         self.order_ns = self.fill_ns if sim.order_ns is None else sim.order_ns
@@ -177,6 +178,14 @@ class Coordinators:
         for program in DEPENDENCIES:
             c.on_heartbeat(program, now)
         self.route(fx, now)
+        for asset in (meta.yes_asset, meta.no_asset):  # opened later than first seen: the books so far
+            st = self.feed.assets.get(asset)
+            if st is not None and st.book is not None:
+                bid, ask = st.book.top()
+                self.exchange.on_book(asset, st.book.bids.sizes, st.book.asks.sizes, bid,
+                                      ask if ask < ONE else 0, now)
+                c.on_book(self.feed._book(st, now))
+                self.touched.add(cid)
         if meta.end_ns:  # the window ends: the coordinator withdraws then (live: its next timer tick)
             self.at(meta.end_ns, lambda t: self.act(cid, t))
             self.at(meta.end_ns + NS, lambda t: self.retire(cid, t))  # after its withdrawal

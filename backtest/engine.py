@@ -57,8 +57,10 @@ class Backtest(SimExecutor, Timers):
         res = self.result = Result(params=self.settings, sim=self.sim, markets=dict(rec.metas))
         if not rec.frames:
             return res
-        metas = sorted(rec.meta_seen, key=lambda x: x[0])
-        mi = 0
+        opens = dict(self.sim.opens)
+        for seen, meta in rec.meta_seen:  # a market's coordinator starts when it is first seen, or later
+            self.at(max(seen, opens.get(meta.market, self.sim.start_ns)),
+                    lambda t, m=meta: self.open_market(m, t))  # type: ignore[misc]
         first = rec.frames[0][0]
         self.at(first + NS, self.second)
         self.at(first + OFI_EXPIRY_MS * MS, self.ofi_tick)
@@ -78,9 +80,6 @@ class Backtest(SimExecutor, Timers):
             if due is not None and due <= ts:
                 self.advance(ts)
             self.now = ts
-            while mi < len(metas) and max(metas[mi][0], self.sim.start_ns) <= ts:
-                self.open_market(metas[mi][1], ts)
-                mi += 1
             fx = FeedEffects()
             evs, _ = feed.decode([frame], fx)
             for ev in evs:  # an event: one depth row (a level of a snapshot, a level change), a print...

@@ -85,6 +85,9 @@ class SimExchange:
     # a print that took our live order alone at the touch goes to our simulated order on that side if it is
     # the touch without the live order (the venue's noise takers take the touch, wherever it is)
     touch_takers: bool = True
+    # the opposite side reaching our price fills us (real makers' limit orders would trade with ours); off:
+    # such a book is not a trade (the local venue's makers are post-only: refused against our order)
+    cross_fills: bool = True
     books: dict[str, TokenBook] = field(default_factory=dict)
     complement: dict[str, str] = field(default_factory=dict)  # token -> the other token of its market
     orders: dict[str, SimOrder] = field(default_factory=dict)
@@ -111,10 +114,10 @@ class SimExchange:
         fills: list[SimFill] = []
         for o in list(self.by_token.get(token, {}).values()):
             self._requeue(o, self.level(token, o.side, o.price))
-            if self._crossed(o):
+            if self.cross_fills and self._crossed(o):
                 fills.append(self._fill(o, o.left, now, "cross"))
         other = self.complement.get(token)
-        if other is not None:  # the complement's resting orders may now be crossed through this book
+        if other is not None and self.cross_fills:  # the complement's orders may now be crossed by this book
             for o in list(self.by_token.get(other, {}).values()):
                 if self._crossed(o):
                     fills.append(self._fill(o, o.left, now, "cross"))

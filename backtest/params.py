@@ -36,6 +36,7 @@ class SimParams:
     # with exclude_own: a print that took our live order alone at the touch fills our simulated order on
     # that side if it is the touch without the live order (``SimExchange.touch_takers``)
     touch_takers: bool = True
+    cross_fills: bool = True  # the opposite side reaching our price fills us (``SimExchange.cross_fills``)
     fill_ns: int | None = None  # our fill -> inventory -> the coordinator (user-feed path); None: md_ns
     order_ns: int | None = None  # our order's update (matched) -> the coordinator (user-feed); None: fill_ns
     merge_ns: int = 1 * NS  # a MergePairs -> inventory has the merge (the executor's chain call + echo)
@@ -48,3 +49,6 @@ class SimParams:
     # engine starts, and its coordinators trade only once their dependencies are heard
     # (``compare.measured_sim``: the first recorded ``PlaceOrder``'s ``origin_ts``)
     start_ns: int = 0
+    # per market (condition id, ns): its coordinator starts then, not when the market is first seen (a live
+    # run: a window's first order comes after the coordinator selected it and heard its dependencies)
+    opens: tuple[tuple[str, int], ...] = ()

@@ -26,7 +26,7 @@ def update(oid: str, price: int, kind: str, status: str, ts_event: int, matched:
 
 def rec(own: list[tuple[int, object]]) -> recfile.Recording:
     return recfile.Recording(metas={CID: META}, meta_seen=[(T, META)], frames=[(T, b"{}")],
-                             own=[(ts, b"t", m) for ts, m in own], sources=["test"])  # type: ignore[misc]
+                             own=[(ts, b"t", m) for ts, m in own], sources=["local"])  # type: ignore[misc]
 
 
 def test_latencies_are_decision_to_the_venues_event() -> None:
@@ -48,7 +48,8 @@ def test_latencies_are_decision_to_the_venues_event() -> None:
     assert cancel == [6_500_000, 8_500_000]
     sim = compare.measured_sim(r)
     assert sim.entry_samples == (2_500_000, 4_500_000) and sim.cancel_samples == (6_500_000, 8_500_000)
-    assert sim.start_ns == T - 300 * MS  # no trading before the live engine's first order (its book)
+    assert sim.start_ns == T + 1 * MS and sim.opens == ((CID, T + 1 * MS),)  # the first live decision
+    assert not sim.cross_fills  # a local venue's recording: its makers are post-only
 
 
 def test_a_live_fill_leaves_the_level_when_it_is_received() -> None:

@@ -118,12 +118,17 @@ def test_trade_through_fills_in_full(taker_side: str, price: float, filled: int)
     assert all(f.price == px(0.49) for f in fills)  # always at our own price (maker)
 
 
-def test_the_opposite_best_reaching_our_price_fills_us() -> None:
+@pytest.mark.parametrize("cross_fills", [True, False], ids=["real makers", "post-only makers (local venue)"])
+def test_the_opposite_best_reaching_our_price_fills_us(cross_fills: bool) -> None:
     ex = ex_with(*BOOK)
+    ex.cross_fills = cross_fills
     ex.place(cmd_id="c", slot="s", market=M, token=YES, side="BUY", price=px(0.50), size=px(5), now=1)
     fills = set_books(ex, {0.49: 20}, {0.50: 7})  # an ask arrives at our bid
-    assert [(f.size, f.reason) for f in fills] == [(px(5), "cross")]
-    assert not ex.orders
+    if cross_fills:
+        assert [(f.size, f.reason) for f in fills] == [(px(5), "cross")]
+        assert not ex.orders
+    else:  # the venue refuses a post-only quote that crosses ours: not a trade, our order rests
+        assert not fills and len(ex.orders) == 1
 
 
 # -- YES / NO: mint and merge ------------------------------------------------------------------------
