@@ -59,8 +59,9 @@ class Backtest(SimExecutor, Timers):
             return res
         opens = dict(self.sim.opens)
         for seen, meta in rec.meta_seen:  # a market's coordinator starts when it is first seen, or later
-            self.at(max(seen, opens.get(meta.market, self.sim.start_ns)),
-                    lambda t, m=meta: self.open_market(m, t))  # type: ignore[misc]
+            when = max(seen, opens.get(meta.market, self.sim.start_ns))
+            if not meta.end_ns or when < meta.end_ns:  # (not after its window is over)
+                self.at(when, lambda t, m=meta: self.open_market(m, t))  # type: ignore[misc]
         first = rec.frames[0][0]
         self.at(first + NS, self.second)
         self.at(first + OFI_EXPIRY_MS * MS, self.ofi_tick)
