@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from actors.coordinator import setup
@@ -28,6 +29,7 @@ from backtest.result import Result
 from bus.config import load
 from bus.effects import Effects
 from schemas import (
+    Book,
     Command,
     InventoryState,
     Lease,
@@ -68,6 +70,7 @@ class Coordinators:
         self.market_of: dict[str, str] = {}  # token -> condition id
         self.clock = Clock(self.decide)
         self.touched: set[str] = set()
+        self.waking: set[tuple[str, int]] = set()  # (coordinator, time) of the wake-ups scheduled
         self.slots: dict[tuple[str, str], str] = {}  # (market, slot) -> sim order id
         self.matched: dict[str, int] = {}  # sim order id -> size matched
         self.trade_seq = 0
@@ -144,17 +147,32 @@ class Coordinators:
             res.modes[mode] = res.modes.get(mode, 0) + now - since
             since = now
         self.mode_since[cid] = (c.mode, since)
-        if c.wake_at is not None and c.wake_at > now:
-            self.at(c.wake_at, lambda t: self.touched.add(cid))
+        wake = c.wake_at
+        if wake is not None and wake > now and (cid, wake) not in self.waking:
+            # one wake-up per coordinator and time: a second one at the same time would only touch it again
+            self.waking.add((cid, wake))
+            self.clock.at(wake, partial(self._wake, cid, wake))
+
+    def _wake(self, cid: str, wake: int, _t: int) -> None:
+        self.waking.discard((cid, wake))
+        self.touched.add(cid)
 
     def deliver(self, cid: str, fn: Callable[[Coordinator, int], object]) -> None:
         """Something reaches the coordinator ``md_ns`` from now."""
-        def arrive(t: int) -> None:
-            c = self.coords.get(cid)
-            if c is not None:
-                fn(c, t)
-                self.touched.add(cid)
-        self.later(self.sim.md_ns, arrive)
+        self.clock.later(self.sim.md_ns, partial(self._arrive, cid, fn))
+
+    def _arrive(self, cid: str, fn: Callable[[Coordinator, int], object], t: int) -> None:
+        c = self.coords.get(cid)
+        if c is not None:
+            fn(c, t)
+            self.touched.add(cid)
+
+    def book_arrives(self, cid: str, msg: Book, _t: int) -> None:
+        """A ``Book`` reaches the coordinator (``deliver``'s hot case, without a closure per book)."""
+        c = self.coords.get(cid)
+        if c is not None:
+            c.on_book(msg)
+            self.touched.add(cid)
 
     # -- markets ------------------------------------------------------------------------------------
 

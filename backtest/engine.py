@@ -21,6 +21,7 @@ market's daily pool / 1440 is our reward for that minute.
 from __future__ import annotations
 
 import time
+from functools import partial
 
 from actors.market_feed.effects import FeedEffects
 from actors.market_feed.venue import BookMsg, PriceChangeMsg
@@ -70,6 +71,7 @@ class Backtest(SimExecutor, Timers):
         feed, ex, ofi, inventory = self.feed, self.exchange, self.ofi, self.inventory
         market_of = self.market_of
         md = self.sim.md_ns
+        later, book_arrives = self.clock.later, self.book_arrives
         events = 0
         # our live orders' level changes, each at its own time (scheduled: applied in the frame loop, a
         # change due before a placement that runs late in a gap between frames would come too early)
@@ -110,7 +112,7 @@ class Backtest(SimExecutor, Timers):
                                        ask if ask < ONE else 0, ts)
                     if fills:
                         self.on_fills(fills, ts)
-                    self.deliver(cid, lambda c, _t, m=msg: c.on_book(m))  # type: ignore[misc]
+                    later(md, partial(book_arrives, cid, msg))  # type: ignore[arg-type]
                 elif t is Trade:
                     cid = market_of.get(msg.asset)  # type: ignore[union-attr]
                     if cid is None:
