@@ -46,8 +46,9 @@ ENGINE = {"PM_BID_SIZE": "5", "PM_MAX_NET_DIFF": "40", "PM_MAX_POSITION_VALUE": 
 # the band the long run must hold: 3- and 10-minute runs gave 1.04, 0.94 and 1.01 (docs/backtest.md)
 BOUND = 0.30
 # the short run: more windows (each window's opening fills decide its hedge path, so more windows average
-# that out) and more takers, so 45 s hold enough fills to compare. Seven runs at load average 8-24 gave
-# 0.93, 0.82, 1.22, 1.67, 1.00, 1.00, 0.91: the band held in six (the other: docs/backtest.md, "Verdict");
+# that out) and more takers, so 45 s hold enough fills to compare. Nine runs at load average 8-24 gave
+# 0.93, 0.82, 1.22, 1.67, 1.00, 1.00, 0.91, 0.85, 0.92: the band held in eight (the other:
+# docs/backtest.md, "Verdict");
 # 20-second windows gave 1.07, 0.75, 0.60, 0.83, 0.60
 SHORT_WINDOW_S = 10
 SHORT_VENUE = {**VENUE, "window_seconds": SHORT_WINDOW_S, "flow_params": {"noise_rate_per_min": 300.0}}
