@@ -130,7 +130,7 @@ clean:
 ##   (docs/backtest.md, "Backtest against live"); figures in var/backtest-live.json
 backtest-live: install
 	PM_BT_LIVE_MINUTES=$${PM_BT_LIVE_MINUTES:-10} PM_BT_LIVE_OUT=$(VAR)/backtest-live.json \
-	  $(BIN)/python -m pytest -s tests/e2e/test_backtest_live.py
+	  $(BIN)/python -m pytest -s tests/e2e/test_backtest_live.py::test_backtest_fill_count_stays_near_live
 
 ## bench-backtest: the backtester's events per second on one core only (merged into bench/results.json)
 bench-backtest: install

@@ -1,11 +1,15 @@
 """Backtest against live (pure): what the engine did, read from a recording's own stream, next to what the
 backtest of the same recording did. ``python -m backtest compare --data FILE... --set ...`` prints it.
 
-Live fills are inventory's ``FillApplied`` echoes (``inv.fill``, action ``applied``); the live entry
-latency is measured from the ``exec.cmd`` echoes of ``PlaceOrder`` (recorder receive time - the
-``origin_ts`` of the book that caused the order: book received -> decided -> executor -> echo, so an upper
-bound of decision-to-venue). Both sides' PnL is computed the same way from their fills: cash paid and
-received plus what is held, valued at each market's last recorded YES mid (1 / 0 after a resolution).
+Live fills are inventory's ``FillApplied`` echoes (``inv.fill``, action ``applied``). The live entry
+latency is the decision (``PlaceOrder.ts``, from the ``exec.cmd`` echo) to the venue's ``PLACEMENT``
+event of that order (``user.order``; the venue stamps it in ms, so + 0.5 ms), the cancel latency the
+decision (a ``CancelOrders`` / ``CancelMarket`` / ``CancelAll``, or a ``PlaceOrder`` replacing the slot's
+order) to the order's ``CANCELLATION`` event. (The first version measured the echo's receive time -
+``origin_ts``, the book the decision last saw: decisions made on a timer or after a fill then counted the
+time since that book too, a median of 13 ms and a tail of 200 ms against 2-3 ms decision-to-venue.)
+Both sides' PnL is computed the same way from their fills: cash paid and received plus what is held,
+valued at each market's last recorded YES mid (1 / 0 after a resolution).
 """
 
 from __future__ import annotations
@@ -18,8 +22,16 @@ import msgspec
 
 from backtest import recfile
 from backtest.engine import FillRow, Result, SimParams
-from schemas import FillApplied, MarketResolved, PlaceOrder
-from schemas.units import NS, ONE
+from schemas import (
+    CancelAll,
+    CancelMarket,
+    CancelOrders,
+    FillApplied,
+    MarketResolved,
+    OrderUpdate,
+    PlaceOrder,
+)
+from schemas.units import MS, NS, ONE
 
 
 @dataclass(frozen=True)
@@ -46,14 +58,62 @@ def fills_live(rec: recfile.Recording) -> list[FillRow]:
     return out
 
 
+HALF_MS = MS // 2  # the venue stamps its events in ms: the mean of what the truncation drops
+
+
+def venue_latencies_ns(rec: recfile.Recording) -> tuple[list[int], list[int]]:
+    """(entry, cancel) latencies of the live run, decision -> the venue's event (see the module's doc).
+    A ``PlaceOrder`` is matched to the first ``PLACEMENT`` of the same asset, side, price and size not
+    before its decision (within 5 s; a refused order has none); its order then stands in its slot until a
+    command cancels or replaces it."""
+    commands = sorted((m for _ts, _t, m in rec.own
+                       if isinstance(m, PlaceOrder | CancelOrders | CancelMarket | CancelAll)),
+                      key=lambda m: m.ts)
+    updates = sorted((m for _ts, _t, m in rec.own if isinstance(m, OrderUpdate)), key=lambda m: m.ts_event)
+    waiting: dict[tuple[str, str, int, int], list[PlaceOrder]] = {}  # placed, not yet seen at the venue
+    in_slot: dict[tuple[str, str], str] = {}  # (market, slot) -> order id
+    asked: dict[str, int] = {}  # order id -> when a decision cancelled it
+    entry: list[int] = []
+    cancel: list[int] = []
+    ci = 0
+    for u in updates:
+        t = u.ts_event + HALF_MS
+        while ci < len(commands) and commands[ci].ts <= t:  # the decisions made before this event
+            c = commands[ci]
+            ci += 1
+            if isinstance(c, PlaceOrder):
+                if (old := in_slot.get((c.market, c.slot))) is not None:
+                    asked.setdefault(old, c.ts)
+                waiting.setdefault((c.asset, c.side, c.price, c.size), []).append(c)
+            elif isinstance(c, CancelOrders):
+                for oid in [*c.order_ids, *(in_slot.get((c.market, s), "") for s in c.slots)]:
+                    if oid:
+                        asked.setdefault(oid, c.ts)
+            else:
+                for (market, _slot), oid in in_slot.items():
+                    if isinstance(c, CancelAll) or market == c.market:
+                        asked.setdefault(oid, c.ts)
+        if u.kind == "PLACEMENT":
+            queue = waiting.get((u.asset, u.side, u.price, u.original_size), [])
+            while queue and t - queue[0].ts > 5 * NS:
+                queue.pop(0)
+            if queue:
+                cmd = queue.pop(0)
+                entry.append(max(t - cmd.ts, 0))
+                in_slot[(cmd.market, cmd.slot)] = u.order_id
+        elif u.kind == "CANCELLATION" and (since := asked.pop(u.order_id, None)) is not None \
+                and 0 <= t - since < 5 * NS:
+            cancel.append(t - since)
+    return entry, cancel
+
+
 def entry_latencies_ns(rec: recfile.Recording) -> list[int]:
-    """(echo received - origin_ts) of every recorded ``PlaceOrder`` echo (within 5 s)."""
-    return [ts - msg.origin_ts for ts, _t, msg in rec.own
-            if isinstance(msg, PlaceOrder) and msg.origin_ts and 0 < ts - msg.origin_ts < 5 * NS]
+    """Decision -> the order rests at the venue, each live placement (``venue_latencies_ns``)."""
+    return venue_latencies_ns(rec)[0]
 
 
 def entry_latency_ns(rec: recfile.Recording) -> int | None:
-    """Their median (None: no echo recorded)."""
+    """Their median (None: no placement recorded)."""
     lags = entry_latencies_ns(rec)
     return int(statistics.median(lags)) if lags else None
 
@@ -64,6 +124,15 @@ def fill_latency_ns(rec: recfile.Recording) -> int | None:
     lags = [ts - m.fill.ts_event for ts, _t, m in rec.own
             if isinstance(m, FillApplied) and m.action == "applied" and 0 < ts - m.fill.ts_event < 5 * NS]
     return int(statistics.median(lags)) if lags else None
+
+
+def order_latency_ns(rec: recfile.Recording) -> int | None:
+    """The median of (the ``user.order`` update of a fill received - its venue time): the user-feed path
+    by which the coordinator learns that its order traded, before inventory has the fill."""
+    lags = [ts - m.ts_event for ts, _t, m in rec.own
+            if isinstance(m, OrderUpdate) and m.kind == "UPDATE" and m.size_matched > 0
+            and 0 < ts - m.ts_event < 5 * NS]
+    return int(statistics.median(lags)) - HALF_MS if lags else None
 
 
 def md_latency_ns(rec: recfile.Recording, sample: int = 5000) -> int | None:
@@ -87,16 +156,33 @@ def md_latency_ns(rec: recfile.Recording, sample: int = 5000) -> int | None:
 def measured_sim(rec: recfile.Recording, base: SimParams | None = None, *, dist: bool = True) -> SimParams:
     """``base`` (default settings) with every latency the recording measures: entry and cancel (the
     ``PlaceOrder`` echoes: each decision draws one of them with ``dist``, else their median), market
-    data, our fills (medians)."""
+    data, our fills (medians); and no trading in a market before the live engine's first order in it
+    (``opens``; ``start_ns``: the first of them, for markets it never traded); against the local venue, no
+    fills by the book crossing our price (``cross_fills``: its makers' post-only quotes are refused)."""
     sim = base or SimParams()
-    entry, md, fill = entry_latency_ns(rec), md_latency_ns(rec), fill_latency_ns(rec)
-    if entry is not None:
-        sim = replace(sim, entry_ns=entry, cancel_ns=entry,
-                      entry_samples=tuple(entry_latencies_ns(rec)) if dist else ())
+    entries, cancels = venue_latencies_ns(rec)
+    md, fill = md_latency_ns(rec), fill_latency_ns(rec)
+    if entries:
+        entry = int(statistics.median(entries))
+        cancel = int(statistics.median(cancels)) if cancels else entry
+        sim = replace(sim, entry_ns=entry, cancel_ns=cancel,
+                      entry_samples=tuple(entries) if dist else (),
+                      cancel_samples=tuple(cancels) if dist else ())
     if md is not None:
         sim = replace(sim, md_ns=md)
     if fill is not None:
         sim = replace(sim, fill_ns=fill)
+    if (order := order_latency_ns(rec)) is not None:
+        sim = replace(sim, order_ns=order)
+    opens: dict[str, int] = {}  # each market's first live order: when it was decided
+    for ts, _t, msg in rec.own:
+        if isinstance(msg, PlaceOrder) and msg.market not in opens:
+            opens[msg.market] = msg.ts or ts
+    first = min(opens.values(), default=0)
+    sim = replace(sim, start_ns=max(sim.start_ns, first), opens=tuple(sorted(opens.items())))
+    if rec.sources and all(src == "local" for src in rec.sources):
+        # the local venue's makers quote post-only: one that would cross our order is refused, not a trade
+        sim = replace(sim, cross_fills=False)
     return sim
 
 
@@ -157,6 +243,7 @@ def compare(rec: recfile.Recording, res: Result) -> dict[str, Any]:
             "sim": {"entry_us": res.sim.entry_ns // 1000, "cancel_us": res.sim.cancel_ns // 1000,
                     "md_us": res.sim.md_ns // 1000,
                     "fill_us": (res.sim.md_ns if res.sim.fill_ns is None else res.sim.fill_ns) // 1000,
+                    "order_us": res.sim.order_ns // 1000 if res.sim.order_ns is not None else None,
                     "queue_power": res.sim.queue_power},
             "minutes": round((rec.frames[-1][0] - rec.frames[0][0]) / NS / 60, 2) if rec.frames else 0}
 

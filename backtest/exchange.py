@@ -66,7 +66,7 @@ class SimFill:
     size: int
     price: int
     ts: int
-    reason: Literal["trade", "through", "cross"]
+    reason: Literal["trade", "through", "cross", "touch"]
 
 
 @dataclass(slots=True)
@@ -82,6 +82,12 @@ class TokenBook:
 @dataclass
 class SimExchange:
     queue_power: float = 2.0
+    # a print that took our live order alone at the touch goes to our simulated order on that side if it is
+    # the touch without the live order (the venue's noise takers take the touch, wherever it is)
+    touch_takers: bool = True
+    # the opposite side reaching our price fills us (real makers' limit orders would trade with ours); off:
+    # such a book is not a trade (the local venue's makers are post-only: refused against our order)
+    cross_fills: bool = True
     books: dict[str, TokenBook] = field(default_factory=dict)
     complement: dict[str, str] = field(default_factory=dict)  # token -> the other token of its market
     orders: dict[str, SimOrder] = field(default_factory=dict)
@@ -108,10 +114,10 @@ class SimExchange:
         fills: list[SimFill] = []
         for o in list(self.by_token.get(token, {}).values()):
             self._requeue(o, self.level(token, o.side, o.price))
-            if self._crossed(o):
+            if self.cross_fills and self._crossed(o):
                 fills.append(self._fill(o, o.left, now, "cross"))
         other = self.complement.get(token)
-        if other is not None:  # the complement's resting orders may now be crossed through this book
+        if other is not None and self.cross_fills:  # the complement's orders may now be crossed by this book
             for o in list(self.by_token.get(other, {}).values()):
                 if self._crossed(o):
                     fills.append(self._fill(o, o.left, now, "cross"))
@@ -134,13 +140,35 @@ class SimExchange:
             del self.recent_prints[next(iter(self.recent_prints))]
         fills: list[SimFill] = []
         maker_side: Side = "SELL" if taker_side == "BUY" else "BUY"
+        displaced = self._displaced(token, maker_side, price, size) if self.touch_takers and self.own else 0
         for o in list(self.by_token.get(token, {}).values()):
             if o.side == maker_side:
-                fills.extend(self._trade(o, price, size, now))
+                fills.extend(self._trade(o, price, size, now, displaced))
         for o in list(self.by_token.get(other, {}).values()):  # the complement: same side, price 1 - p
             if o.side == taker_side:
-                fills.extend(self._trade(o, ONE - price, size, now))
+                fills.extend(self._trade(o, ONE - price, size, now, displaced))
         return fills
+
+    def _displaced(self, token: str, maker_side: Side, price: int, size: int) -> int:
+        """How much of a print traded with our live order resting alone at the touch (``own``): that taker
+        took the touch, and without our live order the touch is elsewhere (``touch_takers``)."""
+        own = self.own.get((token, maker_side == "BUY"), {}).get(price, 0)
+        if own <= 0 or self.level(token, maker_side, price) > 0:
+            return 0
+        b = self.books[token]
+        levels = b.bids if maker_side == "BUY" else b.asks
+        better = (lambda p: p > price) if maker_side == "BUY" else (lambda p: p < price)
+        if any(better(p) and self.level(token, maker_side, p) > 0 for p in levels):
+            return 0  # others rested at a better price: not a touch taker (a sweep, seen level by level)
+        return min(own, size)
+
+    def _others_best(self, token: str, side: Side) -> int:
+        """The best price at which others (not our live orders) rest on ``side`` of ``token``; 0: none."""
+        b = self.books[token]
+        prices = [p for p in (b.bids if side == "BUY" else b.asks) if self.level(token, side, p) > 0]
+        if not prices:
+            return 0
+        return max(prices) if side == "BUY" else min(prices)
 
     # -- our orders --------------------------------------------------------------------------------
 
@@ -217,13 +245,22 @@ class SimExchange:
         """The opposite side reached our price: what is left of us would have traded."""
         return self.crosses(o.token, o.side, o.price)
 
-    def _trade(self, o: SimOrder, price: int, size: int, now: int) -> list[SimFill]:
-        """A taker hitting our side at ``price`` (in our token's terms) for ``size``."""
+    def _trade(self, o: SimOrder, price: int, size: int, now: int, displaced: int = 0) -> list[SimFill]:
+        """A taker hitting our side at ``price`` (in our token's terms) for ``size``; ``displaced`` of it
+        took our live order alone at the touch, and goes to this order if it is the touch without it."""
         through = price < o.price if o.side == "BUY" else price > o.price
         if through:
             return [self._fill(o, o.left, now, "through")]
         if price != o.price:
-            return []
+            if displaced <= 0:
+                return []
+            best = self._others_best(o.token, o.side)
+            if best and (o.price < best if o.side == "BUY" else o.price > best):
+                return []  # others are the touch: the taker takes them
+            reach = displaced - (o.ahead if o.price == best else 0.0)
+            if reach <= 0:
+                return []
+            return [self._fill(o, min(o.left, int(reach)), now, "touch")]
         reach = size - o.ahead
         o.ahead = max(o.ahead - size, 0.0)
         o.level = max(o.level - size, 0)  # the recorded level loses the traded volume too
@@ -232,7 +269,7 @@ class SimExchange:
         return [self._fill(o, min(o.left, int(reach)), now, "trade")]
 
     def _fill(self, o: SimOrder, size: int, now: int,
-              reason: Literal["trade", "through", "cross"]) -> SimFill:
+              reason: Literal["trade", "through", "cross", "touch"]) -> SimFill:
         o.left -= size
         if o.left <= 0:
             self.cancel(o.order_id)

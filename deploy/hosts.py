@@ -15,7 +15,8 @@ import msgspec
 
 from bus.config import ConfigError, Env
 
-CORE = ("bus", "inventory", "ofi", "executor", "user-feed", "market-feed", "metrics")
+# the recorder runs only with PM_RECORD=true (deploy/render.py), on the host that lists it (docs/backtest.md)
+CORE = ("bus", "inventory", "ofi", "executor", "user-feed", "market-feed", "metrics", "recorder")
 
 
 class HostConfig(msgspec.Struct, frozen=True, kw_only=True):

@@ -34,9 +34,15 @@ class Side:
         sizes = {price: size for price, size in levels}
         for price in [p for p, s in sizes.items() if s == 0]:
             del sizes[price]
-        sign = self.sign
+        self.load(sizes)
+
+    def load(self, sizes: dict[int, int]) -> None:
+        """Load a snapshot given as ``price -> size``, every size above zero (the dict is kept)."""
         self.sizes = sizes
-        self.keys = sorted(sign * p for p in sizes)
+        if self.sign < 0:
+            self.keys = [-p for p in sorted(sizes, reverse=True)]
+        else:
+            self.keys = sorted(sizes)
         self._top = None
 
     def set(self, price: int, size: int) -> bool:
@@ -88,8 +94,11 @@ class Side:
         """The best ``depth`` levels, best first (a shared list: never mutate it)."""
         top = self._top
         if top is None:
-            sign, sizes = self.sign, self.sizes
-            top = self._top = [(sign * k, sizes[sign * k]) for k in self.keys[: self.depth]]
+            sizes = self.sizes
+            if self.sign < 0:
+                top = self._top = [(-k, sizes[-k]) for k in self.keys[: self.depth]]
+            else:
+                top = self._top = [(k, sizes[k]) for k in self.keys[: self.depth]]
         self._shared = True
         return top
 
@@ -107,6 +116,11 @@ class OrderBook:
     def replace(self, bids: list[Level], asks: list[Level]) -> None:
         self.bids.replace(bids)
         self.asks.replace(asks)
+
+    def load(self, bids: dict[int, int], asks: dict[int, int]) -> None:
+        """A snapshot as ``price -> size`` per side, every size above zero (``Side.load``)."""
+        self.bids.load(bids)
+        self.asks.load(asks)
 
     def set(self, is_bid: bool, price: int, size: int) -> bool:
         return (self.bids if is_bid else self.asks).set(price, size)

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 from actors.market_feed import venue
-from actors.market_feed.books import Level, OrderBook
+from actors.market_feed.books import OrderBook
 from actors.market_feed.effects import FeedEffects
 from bus import topics
 from bus.logs import Throttle
@@ -64,8 +64,26 @@ class AssetState:
         self.t_status = topics.md_status(asset)
 
 
-def _levels(raw: list[venue.Level]) -> list[Level]:
-    return [(venue.price(level.price), venue.size(level.size)) for level in raw]
+def _sizes(raw: list[venue.Level]) -> dict[int, int]:
+    """A snapshot side as ``price -> size`` (a zero size skipped, a repeated price keeps the last size), every
+    number parsed (or ValueError) before the book changes. The hot path of a snapshot: the parse cache is
+    looked up inline (``venue.price`` / ``venue.size`` parse what it does not hold)."""
+    units = venue.UNITS
+    sizes: dict[int, int] = {}
+    for level in raw:
+        text = level.price
+        price = units.get(text)
+        if price is None or not 0 < price <= ONE:
+            price = venue.price(text)
+        text = level.size
+        size = units.get(text)
+        if size is None:
+            size = venue.size(text)
+        if size:
+            sizes[price] = size
+        else:
+            sizes.pop(price, None)
+    return sizes
 
 
 class MarketFeed:
@@ -164,11 +182,11 @@ class MarketFeed:
         st = self._state(ev.asset_id, now)
         if st is None:
             return
-        bids, asks = _levels(ev.bids), _levels(ev.asks)
+        bids, asks = _sizes(ev.bids), _sizes(ev.asks)
         tick = venue.exact(ev.tick_size) if ev.tick_size else st.tick
         ts_event = venue.ms_to_ns(ev.timestamp)
         book = st.book or OrderBook(self.depth)
-        book.replace(bids, asks)
+        book.load(bids, asks)
         st.book, st.tick, st.ts_event = book, tick or st.tick, ts_event
         st.market = ev.market or st.market
         st.epoch = self.epochs[st.asset] = st.epoch + 1

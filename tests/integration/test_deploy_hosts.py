@@ -35,8 +35,21 @@ def test_the_exchange_host() -> None:
                                      "PM_HOST_COORDINATORS": "false"})
     text = render(MARKETS, LIVE, host)
     off = {line.split(":")[1].rstrip("]") for line in text.splitlines() if line.startswith("[program:")}
-    assert off == {"bus", "ofi", "market-feed", "metrics"} and text.count("autostart=false") == 4
+    assert off == {"bus", "ofi", "market-feed", "metrics", "recorder"} and text.count("autostart=false") == 5
     assert "[group:market]" not in text
+
+
+def test_the_recorder_runs_on_the_host_that_lists_it() -> None:
+    """PM_RECORD=true on both hosts: only the host whose PM_HOST_PROGRAMS names ``recorder`` starts it (it
+    is in CORE), so a two-host engine records once."""
+    a = load(HostConfig, environ={"PM_HOST_PROGRAMS": "bus,market-feed,ofi,metrics,recorder"})
+    b = load(HostConfig, environ={"PM_HOST_PROGRAMS": "executor,user-feed,inventory",
+                                  "PM_HOST_COORDINATORS": "false"})
+    on = "[program:recorder]\nautostart=true"
+    assert on in render(MARKETS, LIVE, a, record=True)
+    text_b = render(MARKETS, LIVE, b, record=True)
+    assert on not in text_b and "[program:recorder]\nautostart=false" in text_b
+    assert on in render(MARKETS, LIVE, HostConfig(), record=True)  # one host: it runs everything
 
 
 def test_an_unknown_program_is_refused() -> None:
@@ -76,6 +89,7 @@ files={generated}
         wait_until(lambda: states().get("executor") == "RUNNING", "this host's programs started", timeout=20)
         wait_until(lambda: all(states()[p] == "RUNNING" for p in ("executor", "user-feed", "inventory")),
                    "all of this host's programs")
-        assert {p for p, s in states().items() if s == "STOPPED"} == {"bus", "ofi", "market-feed", "metrics"}
+        assert {p for p, s in states().items() if s == "STOPPED"} == {"bus", "ofi", "market-feed", "metrics",
+                                                                      "recorder"}
     finally:
         rpc.supervisor.shutdown()

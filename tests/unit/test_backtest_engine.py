@@ -215,3 +215,14 @@ def test_the_clock_runs_in_time_then_scheduling_order_and_reselects_after_each_i
     assert ran == [("latency-10", 10), ("timer-10", 10), ("instant", 10), ("scheduled-at-instant-10", 15),
                    ("instant", 15), ("timer-20", 20), ("instant", 20)]
     assert clock.due() == 30 and clock.now == 25
+
+
+def test_a_market_opened_late_trades_from_then_on_the_books_so_far() -> None:
+    """``SimParams.opens`` (a live run: each window's first live order): no command before, then the
+    coordinator decides at once on the books received so far (no new frame needed)."""
+    opened = T0 + 500 * MS
+    frames = [(T0, books_frame()), (T0 + 2 * NS, print_frame(YES, "BUY", "0.90", ts_ms=2))]
+    sim = engine.SimParams(entry_ns=0, cancel_ns=0, md_ns=0, opens=((CID, opened),))
+    res = engine.Backtest({}, sim).run(recording(frames))
+    placed = [t for t, c in res.commands if isinstance(c, PlaceOrder)]
+    assert placed and min(placed) == opened

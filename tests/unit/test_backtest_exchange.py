@@ -118,12 +118,17 @@ def test_trade_through_fills_in_full(taker_side: str, price: float, filled: int)
     assert all(f.price == px(0.49) for f in fills)  # always at our own price (maker)
 
 
-def test_the_opposite_best_reaching_our_price_fills_us() -> None:
+@pytest.mark.parametrize("cross_fills", [True, False], ids=["real makers", "post-only makers (local venue)"])
+def test_the_opposite_best_reaching_our_price_fills_us(cross_fills: bool) -> None:
     ex = ex_with(*BOOK)
+    ex.cross_fills = cross_fills
     ex.place(cmd_id="c", slot="s", market=M, token=YES, side="BUY", price=px(0.50), size=px(5), now=1)
     fills = set_books(ex, {0.49: 20}, {0.50: 7})  # an ask arrives at our bid
-    assert [(f.size, f.reason) for f in fills] == [(px(5), "cross")]
-    assert not ex.orders
+    if cross_fills:
+        assert [(f.size, f.reason) for f in fills] == [(px(5), "cross")]
+        assert not ex.orders
+    else:  # the venue refuses a post-only quote that crosses ours: not a trade, our order rests
+        assert not fills and len(ex.orders) == 1
 
 
 # -- YES / NO: mint and merge ------------------------------------------------------------------------
@@ -183,3 +188,33 @@ def test_the_engines_own_live_orders_are_left_out_of_the_queue(own_token: str, o
     assert o is not None and o.ahead == px(ahead)
     ex.own_delta(own_token, own_side, px(own_price), -px(5))  # cancelled: the level is all others' again
     assert ex.level(YES, "BUY", px(0.49)) == px(20)
+
+
+# -- touch takers (a recording of a live run) --------------------------------------------------------
+
+@pytest.mark.parametrize(("own_price", "others", "our_token", "our_price", "touch_takers", "filled"), [
+    (0.50, {0.48: 30}, YES, 0.49, True, 5),    # our live bid alone at the touch, ours the next touch: hit
+    (0.50, {0.48: 30}, YES, 0.48, True, 0),    # ours joins the others' best behind 30: 5 do not reach us
+    (0.50, {0.49: 30}, YES, 0.48, True, 0),    # others are the touch without our live bid: they are hit
+    (0.50, {0.48: 30}, NO, 0.51, True, 5),     # a NO SELL at 0.51 is a YES bid at 0.49: the same
+    (0.50, {0.48: 30}, YES, 0.49, False, 0),   # the rule off: a print at 0.50 does not reach a 0.49 bid
+    (0.50, {0.48: 30, 0.50: 10}, YES, 0.49, True, 0),  # others queued with our live bid: not ours alone
+], ids=lambda v: str(v))
+def test_a_print_on_our_live_touch_goes_to_the_simulated_touch(own_price: float, others: dict[float, float],
+                                                               our_token: str, our_price: float,
+                                                               touch_takers: bool, filled: int) -> None:
+    """The venue's noise takers take the touch, wherever it is: a print that took our live order resting
+    alone at the touch would, without it, have hit the touch of the simulated book (docs/backtest.md)."""
+    ex = SimExchange(touch_takers=touch_takers)
+    ex.add_market(YES, NO)
+    ex.own_delta(YES, "BUY", px(own_price), px(5))  # our live 5 at the bid (both views)
+    bids = dict(others)
+    bids[own_price] = bids.get(own_price, 0) + 5
+    set_books(ex, bids, {0.60: 10})
+    side = "BUY" if our_token == YES else "SELL"
+    o = ex.place(cmd_id="c", slot="s", market=M, token=our_token, side=side,  # type: ignore[arg-type]
+                 price=px(our_price), size=px(5), now=1)
+    assert o is not None
+    fills = ex.on_trade(YES, "SELL", px(own_price), px(5), ts_event=3, now=4)
+    assert sum(f.size for f in fills) == px(filled)
+    assert all(f.reason == "touch" and f.price == px(our_price) for f in fills)
