@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from actors.executor.config import LOCAL_PRESIGN_MAX_AGE_MS
 from clob.signer import Signer
 from tests.support.procs import REPO
 from tests.support.stack import Stack
@@ -38,6 +39,7 @@ def test_paper_mode(venue: Stack) -> None:
     assert code == 0 and report["key"] == "unset" and report["local"] and not report["live"]
     assert report["credentials"] == "derived" and report["address"] == venue.address
     assert "balance" not in report
+    assert report["presign_max_age_ms"] == LOCAL_PRESIGN_MAX_AGE_MS  # on against the local venue
 
 
 def test_live_mode_reports_the_balance_and_never_the_key(venue: Stack) -> None:
@@ -51,6 +53,7 @@ def test_live_mode_reports_the_balance_and_never_the_key(venue: Stack) -> None:
     # the venue credits every new account with paper pUSD and approves its exchanges
     assert report["credentials"] == "derived" and report["balance"] > 0 and report["no_allowance"] == []
     assert KEY.removeprefix("0x") not in output and "secret" not in report
+    assert report["presign_max_age_ms"] == 0  # pre-signing is off on Polymarket unless set
 
 
 def test_a_bad_key_is_a_config_error(venue: Stack) -> None:
