@@ -228,3 +228,27 @@ def test_a_new_wallet_forgets_what_was_signed_for_the_old_one() -> None:
     signer.use_wallet("0x" + "cd" * 20)
     assert len(signer.presigned) == 0 and signer.sign(cmd(price=410_000), T0).maker == "0x" + "cd" * 20
     assert key_of(cmd()) == key_of(cmd(cmd_id="other", ts=9))
+
+
+MOVES = [  # (id, the slot's places in order, ticks, the plan: prices)
+    ("a move is repeated first", [400_000, 440_000], 1, [480_000, 450_000, 430_000, 440_000]),
+    ("downwards too", [400_000, 380_000], 0, [360_000, 380_000]),
+    ("no move yet", [400_000], 0, [400_000]),
+    ("a move inside the ticks is not signed twice", [400_000, 410_000], 1, [420_000, 400_000, 410_000]),
+    ("never off the grid", [30_000, 10_000], 0, [10_000]),
+]
+
+
+@pytest.mark.parametrize(("prices", "ticks", "plan"), [m[1:] for m in MOVES], ids=[m[0] for m in MOVES])
+def test_the_slots_last_move_is_signed_first(prices: list[int], ticks: int, plan: list[int]) -> None:
+    cache = PresignCache(max_age_ms=MAX_AGE, ticks=ticks)
+    for i, price in enumerate(prices):
+        cache.learn(cmd(cmd_id=f"c{i}", price=price))
+    assert [k.price for k in cache.plan()] == plan
+
+
+def test_a_new_size_forgets_the_move() -> None:
+    cache = PresignCache(max_age_ms=MAX_AGE, ticks=0)
+    cache.learn(cmd(price=400_000))
+    cache.learn(cmd(price=440_000, size=6_000_000))
+    assert [k.price for k in cache.plan()] == [440_000]

@@ -2,8 +2,9 @@
 
 A re-quote usually moves a slot's price by a few ticks and keeps everything else (token, side, size, tick,
 exchange, order type, flags). So each place the executor sends becomes its slot's *template*, and in idle
-time the shell signs the template at the prices around it (``ticks`` either side, nearest first; the
-template's own price too, for a re-place after a fill) and ``put``s them here. When a ``PlaceOrder``
+time the shell signs the template at the prices around it and ``put``s them here: first the slot's last
+move repeated (a trend, or a walk in fixed steps, goes on), then ``ticks`` either side, nearest first, then
+the template's own price (a re-place after a fill). When a ``PlaceOrder``
 matches a ready order (``key_of``: every field that is signed or goes into the body) the shell sends that
 order instead of signing on the hot path (``take``).
 
@@ -89,6 +90,7 @@ class PresignCache:
     capacity: int = 64
     ready: OrderedDict[Key, SignedOrder] = field(default_factory=OrderedDict)  # oldest signed first
     templates: OrderedDict[tuple[str, str, str], PlaceOrder] = field(default_factory=OrderedDict)
+    moves: dict[tuple[str, str, str], int] = field(default_factory=dict)  # slot -> its last price move
     counts: Counts = field(default_factory=Counts)
     _plan: list[Key] | None = None  # the wanted keys, nearest first (None: templates changed)
     _keep: frozenset[Key] = frozenset()  # the same, as a set
@@ -123,12 +125,17 @@ class PresignCache:
         if not wanted(cmd):
             return
         slot = (cmd.holder, cmd.slot or f"{cmd.asset}:{cmd.side}", cmd.market)
-        if self.templates.get(slot) == cmd:
+        last = self.templates.get(slot)
+        if last == cmd:
             return
+        if last is not None and key_of(last, cmd.price) == key_of(cmd):
+            self.moves[slot] = cmd.price - last.price
+        else:
+            self.moves.pop(slot, None)
         self.templates[slot] = cmd
         self.templates.move_to_end(slot)
         while len(self.templates) > self.capacity:
-            self.templates.popitem(last=False)
+            self.moves.pop(self.templates.popitem(last=False)[0], None)
         self._plan, self._quiet_until_ms = None, 0
 
     def forget(self) -> None:
@@ -136,6 +143,7 @@ class PresignCache:
         self.counts.evicted += len(self.ready)
         self.ready.clear()
         self.templates.clear()
+        self.moves.clear()
         self._plan, self._quiet_until_ms = None, 0
 
     # -- idle time ------------------------------------------------------------------------------
@@ -145,7 +153,8 @@ class PresignCache:
         at most ``capacity``."""
         if self._plan is None:
             keys: dict[Key, None] = {}
-            rows = [[key_of(t, p) for p in self._prices(t)] for t in reversed(self.templates.values())]
+            rows = [[key_of(t, p) for p in self._prices(t, self.moves.get(slot, 0))]
+                    for slot, t in reversed(self.templates.items())]
             for depth in range(max((len(r) for r in rows), default=0)):  # round-robin: every slot's nearest
                 for row in rows:
                     if depth < len(row) and len(keys) < self.capacity:
@@ -153,9 +162,10 @@ class PresignCache:
             self._plan, self._keep = list(keys), frozenset(keys)
         return self._plan
 
-    def _prices(self, template: PlaceOrder) -> list[int]:
-        tick = template.tick
-        prices = (template.price + n * tick for n in offsets(self.ticks))
+    def _prices(self, template: PlaceOrder, move: int) -> list[int]:
+        tick, price = template.tick, template.price
+        prices = dict.fromkeys([price + move] if move else [])
+        prices.update(dict.fromkeys(price + n * tick for n in offsets(self.ticks)))
         return [p for p in prices if tick <= p <= MICRO - tick]
 
     def next_job(self, now_ms: int) -> Job | None:
