@@ -86,7 +86,7 @@ class ExecutorConfig(msgspec.Struct, frozen=True, kw_only=True):
     # (Polymarket does not document what it accepts); -1: LOCAL_PRESIGN_MAX_AGE_MS against the local venue,
     # off (0) on Polymarket (``presign_max_age``); 0: off
     presign_max_age_ms: Annotated[int, Env("PM_EXEC_PRESIGN_MAX_AGE_MS"), Meta(ge=-1, le=3_600_000)] = -1
-    presign_ticks: Annotated[int, Env("PM_EXEC_PRESIGN_TICKS"), Meta(ge=0, le=50)] = 4  # prices either side
+    presign_ticks: Annotated[int, Env("PM_EXEC_PRESIGN_TICKS"), Meta(ge=0, le=50)] = 1  # prices either side
     presign_cache: Annotated[int, Env("PM_EXEC_PRESIGN_CACHE"), Meta(ge=1, le=4096)] = 64  # orders at most
 
     def __post_init__(self) -> None:

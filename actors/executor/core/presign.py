@@ -86,7 +86,7 @@ class Counts:
 @dataclass(slots=True)
 class PresignCache:
     max_age_ms: int
-    ticks: int = 4
+    ticks: int = 1
     capacity: int = 64
     ready: OrderedDict[Key, SignedOrder] = field(default_factory=OrderedDict)  # oldest signed first
     templates: OrderedDict[tuple[str, str, str], PlaceOrder] = field(default_factory=OrderedDict)
