@@ -42,7 +42,7 @@ def main() -> int:
         key = resolve_key(cfg, venue)
         wallet = resolve_wallet_config(cfg, venue, key)
         relayer_url(cfg, venue)  # paper mode: loopback only
-        signer = OrderSigner(key, wallet=wallet, presigned=presign_cache(cfg, venue))
+        signer = OrderSigner(key, wallet=wallet, presigned=presign_cache(cfg))
     except ConfigError as exc:
         log.error("config_error", variable=exc.variable, error=exc.message)
         sys.stderr.write(f"{PROGRAM}: config error: {exc}\n")
@@ -56,7 +56,6 @@ def main() -> int:
     log.info("executor_starting", venue=venue.venue, rest_url=venue.rest_url, sends_orders=venue.sends_orders,
              address=signer.address, wallet_type=wallet.wallet_type, wallet=wallet.address,
              wallet_given=wallet.given, wallet_type_from=wallet.type_from, given_creds=given.complete,
-             presign_in_force_ms=signer.presigned.max_age_ms if signer.presigned is not None else 0,
              **describe(cfg))
     executor = Executor(cfg, venue, bus, signer, given, log)
     try:

@@ -41,9 +41,9 @@ class ExecutorConfig(msgspec.Struct, frozen=True, kw_only=True):
     DEPOSIT_WALLET, the number or the name; empty: `PM_VENUE_ACCOUNT_TYPE` in paper mode, else EOA) and
     `POLYMARKET_FUNDER_ADDRESS` (the wallet; empty: derived from the key); `POLYMARKET_RELAYER_URL` (empty:
     Polymarket's relayer, or the local venue's `/relayer`) is asked at start whether that wallet is deployed.
-    See README, "Wallet types". Pre-signing: `PM_EXEC_PRESIGN_MAX_AGE_MS` (-1: 10000 against the local venue,
-    off on Polymarket; 0: off) signs each slot's likely next orders (`PM_EXEC_PRESIGN_TICKS` either side, at
-    most `PM_EXEC_PRESIGN_CACHE`) in idle time; none is sent older than that (docs/performance.md).
+    See README, "Wallet types". Pre-signing (off by default): `PM_EXEC_PRESIGN_MAX_AGE_MS` > 0 signs each
+    slot's likely next orders (`PM_EXEC_PRESIGN_TICKS` either side, at most `PM_EXEC_PRESIGN_CACHE`) in
+    idle time and sends none older than that many ms (docs/performance.md, "Pre-signing").
     """
 
     private_key: Annotated[str, Env("POLYMARKET_PRIVATE_KEY", secret=True)] = ""
@@ -83,9 +83,8 @@ class ExecutorConfig(msgspec.Struct, frozen=True, kw_only=True):
     inventory_check_ms: Annotated[int, Env("PM_RECONCILE_MS"), Meta(ge=0, le=600_000)] = 5_000
     inventory_check_confirm: Annotated[int, Env("PM_RECONCILE_CONFIRM"), Meta(ge=1, le=1000)] = 3
     # pre-signing (``core/presign.py``): the oldest a pre-signed order's signed timestamp may be when sent
-    # (Polymarket does not document what it accepts); -1: LOCAL_PRESIGN_MAX_AGE_MS against the local venue,
-    # off (0) on Polymarket (``presign_max_age``); 0: off
-    presign_max_age_ms: Annotated[int, Env("PM_EXEC_PRESIGN_MAX_AGE_MS"), Meta(ge=-1, le=3_600_000)] = -1
+    # (Polymarket does not document what it accepts); 0: off (the default, everywhere: docs/performance.md)
+    presign_max_age_ms: Annotated[int, Env("PM_EXEC_PRESIGN_MAX_AGE_MS"), Meta(ge=0, le=3_600_000)] = 0
     presign_ticks: Annotated[int, Env("PM_EXEC_PRESIGN_TICKS"), Meta(ge=0, le=50)] = 1  # prices either side
     presign_cache: Annotated[int, Env("PM_EXEC_PRESIGN_CACHE"), Meta(ge=1, le=4096)] = 64  # orders at most
 
@@ -104,19 +103,9 @@ def core_params(cfg: ExecutorConfig, *, dry_run: bool, heartbeat_ms: int) -> Par
                   replace=cfg.replace, foreign_orders=cfg.foreign_orders)
 
 
-LOCAL_PRESIGN_MAX_AGE_MS = 10_000  # the local venue never checks an order's timestamp (only duplicates)
-
-
-def presign_max_age(cfg: ExecutorConfig, venue: VenueEndpoints) -> int:
-    """The pre-signing age bound in force (ms; 0: off). Off by default on Polymarket (live or dry run):
-    how old a timestamp it accepts is not documented, so it is on there only when set."""
-    if cfg.presign_max_age_ms >= 0:
-        return cfg.presign_max_age_ms
-    return LOCAL_PRESIGN_MAX_AGE_MS if venue.is_local else 0
-
-
-def presign_cache(cfg: ExecutorConfig, venue: VenueEndpoints) -> PresignCache:
-    return PresignCache(max_age_ms=presign_max_age(cfg, venue), ticks=cfg.presign_ticks,
+def presign_cache(cfg: ExecutorConfig) -> PresignCache:
+    """The pre-signing cache (off unless ``PM_EXEC_PRESIGN_MAX_AGE_MS`` is set)."""
+    return PresignCache(max_age_ms=cfg.presign_max_age_ms, ticks=cfg.presign_ticks,
                         capacity=cfg.presign_cache)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import requests
 
-from actors.executor.config import ExecutorConfig, derives_in_dry_run, presign_max_age
+from actors.executor.config import ExecutorConfig, derives_in_dry_run
 from actors.executor.wallet import AccountWallet
 from clob.auth import ApiCreds, l1_headers, l2_headers
 from clob.signer import Signer
@@ -30,7 +30,7 @@ def report(cfg: ExecutorConfig, venue: VenueEndpoints, key: Signer, wallet: Acco
     out: dict[str, Any] = {"key": "set" if cfg.private_key.strip() else "unset", "address": key.address,
                            "wallet": wallet.address, "wallet_type": wallet.wallet_type,
                            "local": venue.is_local, "live": venue.sends_orders and not venue.is_local,
-                           "presign_max_age_ms": presign_max_age(cfg, venue)}
+                           "presign_max_age_ms": cfg.presign_max_age_ms}
     creds: ApiCreds | None = None
     if given.complete:
         out["credentials"] = "given"

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from actors.executor.config import LOCAL_PRESIGN_MAX_AGE_MS
 from clob.signer import Signer
 from tests.support.procs import REPO
 from tests.support.stack import Stack
@@ -39,7 +38,7 @@ def test_paper_mode(venue: Stack) -> None:
     assert code == 0 and report["key"] == "unset" and report["local"] and not report["live"]
     assert report["credentials"] == "derived" and report["address"] == venue.address
     assert "balance" not in report
-    assert report["presign_max_age_ms"] == LOCAL_PRESIGN_MAX_AGE_MS  # on against the local venue
+    assert report["presign_max_age_ms"] == 0  # pre-signing is off unless set
 
 
 def test_live_mode_reports_the_balance_and_never_the_key(venue: Stack) -> None:

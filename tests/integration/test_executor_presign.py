@@ -1,5 +1,5 @@
-"""Pre-signing against the local venue over real sockets (issue 20 §3): the executor (pre-signing on by
-default against the local venue) re-quotes one slot back and forth by a tick; the orders it signed in idle
+"""Pre-signing against the local venue over real sockets (issue 20 §3): the executor (pre-signing on:
+``PM_EXEC_PRESIGN_MAX_AGE_MS`` set) re-quotes one slot back and forth by a tick; the orders it signed in idle
 time, before their command was even sent, are accepted by the venue, and the venue refuses nothing.
 
 The venue runs in this process (``Rig``): its ``place`` is wrapped to see each order's signed ``timestamp``
@@ -46,7 +46,7 @@ def record_places(rig: Rig) -> dict[str, tuple[int, int]]:
 
 def test_pre_signed_orders_are_accepted_by_the_venue(rig: Rig) -> None:
     seen = record_places(rig)
-    program = rig.executor(PM_EXEC_PRESIGN_TICKS="2")
+    program = rig.executor(PM_EXEC_PRESIGN_MAX_AGE_MS="10000", PM_EXEC_PRESIGN_TICKS="2")
     alpha = rig.coordinator()
     pre_signed: list[str] = []
     for i in range(REQUOTES):
@@ -70,7 +70,7 @@ def test_pre_signed_orders_are_accepted_by_the_venue(rig: Rig) -> None:
 
 def test_with_pre_signing_off_every_order_is_signed_when_sent(rig: Rig) -> None:
     seen = record_places(rig)
-    program = rig.executor(PM_EXEC_PRESIGN_MAX_AGE_MS="0")
+    program = rig.executor()  # the default: off
     alpha = rig.coordinator()
     for i in range(6):
         sent_at = time.time_ns() // 1_000_000

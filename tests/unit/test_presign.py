@@ -5,18 +5,20 @@ pre-signed order and its body are exactly what the hot path signs for the same s
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import msgspec
 import pytest
 
-from actors.executor.config import LOCAL_PRESIGN_MAX_AGE_MS, ExecutorConfig, presign_cache, presign_max_age
+from actors.executor.config import ExecutorConfig, presign_cache
 from actors.executor.core.presign import Job, PresignCache, key_of, offsets, wanted
 from actors.executor.wire import signing
 from actors.executor.wire.signing import OrderSigner, post_body
+from bus.config import load
 from clob.orders import SignedOrder
 from clob.signer import Signer
 from schemas import PlaceOrder
-from venue_client.endpoints import LOCAL_TEST_PRIVATE_KEY, VenueEndpoints
+from venue_client.endpoints import LOCAL_TEST_PRIVATE_KEY
 
 YES = str(2**255 - 12_345)  # CTF-like token ids (not Protocol-V2 position ids)
 NO = str(2**255 - 54_321)
@@ -170,25 +172,23 @@ def test_only_post_only_gtc_slots_are_pre_signed(change: dict[str, object], temp
     assert (filled(cache, T0) > 0) is templated
 
 
-# -- configuration: off on Polymarket unless set -----------------------------------------------------
+# -- configuration: off unless set (on Polymarket, live or dry run, and against the local venue) -------------
 
-LOCAL = VenueEndpoints(venue="local")
-LIVE = VenueEndpoints(venue="polymarket", dry_run=False)
-DRY = VenueEndpoints(venue="polymarket", dry_run=True)
-MODES = [  # (id, venue, PM_EXEC_PRESIGN_MAX_AGE_MS, the bound in force)
-    ("local venue, default: on", LOCAL, -1, LOCAL_PRESIGN_MAX_AGE_MS),
-    ("live, default: off", LIVE, -1, 0),
-    ("dry run on polymarket, default: off", DRY, -1, 0),
-    ("live, set: on", LIVE, 800, 800),
-    ("local, 0: off", LOCAL, 0, 0),
+LIVE = {"PM_VENUE": "polymarket", "PM_DRY_RUN": "false"}
+MODES = [  # (id, environment, the bound in force)
+    ("live, default: off", LIVE, 0),
+    ("dry run on polymarket, default: off", {"PM_VENUE": "polymarket", "PM_DRY_RUN": "true"}, 0),
+    ("local venue, default: off", {"PM_VENUE": "local"}, 0),
+    ("live, set: on", {**LIVE, "PM_EXEC_PRESIGN_MAX_AGE_MS": "800"}, 800),
+    ("local, set: on", {"PM_VENUE": "local", "PM_EXEC_PRESIGN_MAX_AGE_MS": "10000"}, 10_000),
 ]
 
 
-@pytest.mark.parametrize(("venue", "setting", "bound"), [m[1:] for m in MODES], ids=[m[0] for m in MODES])
-def test_pre_signing_is_off_on_polymarket_unless_set(venue: VenueEndpoints, setting: int, bound: int) -> None:
-    cfg = ExecutorConfig(presign_max_age_ms=setting)
-    assert presign_max_age(cfg, venue) == bound
-    signer = OrderSigner(Signer(LOCAL_TEST_PRIVATE_KEY), presigned=presign_cache(cfg, venue))
+@pytest.mark.parametrize(("env", "bound"), [m[1:] for m in MODES], ids=[m[0] for m in MODES])
+def test_pre_signing_is_off_unless_set(env: dict[str, str], bound: int) -> None:
+    cfg = load(ExecutorConfig, environ=env, dotenv=Path("/dev/null"))
+    assert cfg.presign_max_age_ms == bound
+    signer = OrderSigner(Signer(LOCAL_TEST_PRIVATE_KEY), presigned=presign_cache(cfg))
     assert (signer.presigned is not None) is (bound > 0)
     assert signer.presign_one(T0) is False  # nothing learnt yet (or off)
 

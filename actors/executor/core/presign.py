@@ -95,6 +95,7 @@ class PresignCache:
     _plan: list[Key] | None = None  # the wanted keys, nearest first (None: templates changed)
     _keep: frozenset[Key] = frozenset()  # the same, as a set
     _quiet_until_ms: int = 0  # nothing to do before then unless something changes (0: look)
+    _learnt: list[PlaceOrder] = field(default_factory=list)  # sent since the last idle slice
 
     @property
     def enabled(self) -> bool:
@@ -121,9 +122,20 @@ class PresignCache:
         return order
 
     def learn(self, cmd: PlaceOrder) -> None:
-        """``cmd`` was sent: it is now its slot's template (cheap: planning waits for idle time)."""
-        if not wanted(cmd):
-            return
+        """``cmd`` was sent: it becomes its slot's template in idle time (one append here)."""
+        self._learnt.append(cmd)
+        self._plan, self._quiet_until_ms = None, 0
+        if len(self._learnt) > self.capacity:  # no idle time for a long while: bounded all the same
+            self._absorb()
+
+    def _absorb(self) -> None:
+        """The commands sent since the last idle slice become their slots' templates, in order."""
+        learnt, self._learnt = self._learnt, []
+        for cmd in learnt:
+            if wanted(cmd):
+                self._template(cmd)
+
+    def _template(self, cmd: PlaceOrder) -> None:
         slot = (cmd.holder, cmd.slot or f"{cmd.asset}:{cmd.side}", cmd.market)
         last = self.templates.get(slot)
         if last == cmd:
@@ -136,7 +148,6 @@ class PresignCache:
         self.templates.move_to_end(slot)
         while len(self.templates) > self.capacity:
             self.moves.pop(self.templates.popitem(last=False)[0], None)
-        self._plan, self._quiet_until_ms = None, 0
 
     def forget(self) -> None:
         """Drop everything (the signing identity changed)."""
@@ -144,6 +155,7 @@ class PresignCache:
         self.ready.clear()
         self.templates.clear()
         self.moves.clear()
+        self._learnt.clear()
         self._plan, self._quiet_until_ms = None, 0
 
     # -- idle time ------------------------------------------------------------------------------
@@ -151,6 +163,8 @@ class PresignCache:
     def plan(self) -> list[Key]:
         """Every wanted key: each template's neighbourhood, nearest first, templates most recent first,
         at most ``capacity``."""
+        if self._learnt:
+            self._absorb()
         if self._plan is None:
             keys: dict[Key, None] = {}
             rows = [[key_of(t, p) for p in self._prices(t, self.moves.get(slot, 0))]
