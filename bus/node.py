@@ -262,12 +262,17 @@ class Node:
         return max(0, nearest - now)
 
     def run(self, on_message: Handler, *, max_wait_ms: int = 1000,
-            on_drained: Callable[[], None] | None = None) -> int:
+            on_drained: Callable[[], None] | None = None, on_idle: Callable[[], bool] | None = None) -> int:
         """Loop until a signal or ``stop()``; returns the process exit code (0).
 
         ``on_drained()``, if given, runs once per wake-up, after every ready socket has been drained
         (up to ``RECV_BATCH`` frames each) and the readers have run: handlers that only record what
         arrived let the actor decide once, on the newest state, instead of once per queued message.
+
+        ``on_idle()``, if given, runs when nothing is ready (a poll without waiting found nothing) before
+        the loop sleeps: one small slice of background work, True if it did some (the loop then looks at
+        its sockets and timers again before the next slice), False to sleep. Work waiting on a socket is
+        therefore delayed by one slice at most.
         """
         if threading.current_thread() is threading.main_thread():
             self.install_signals()
@@ -284,6 +289,10 @@ class Node:
                 until = time.perf_counter_ns() + min(spin_ns, wait_ns)
                 while not events and time.perf_counter_ns() < until:
                     events = dict(self.poller.poll(0))
+            if not events and on_idle is not None:
+                events = dict(self.poller.poll(0)) if not spin_ns else events
+                if not events and on_idle():
+                    continue
             if not events:
                 events = dict(self.poller.poll(timeout_ms))
             if self.md_sub is not None and self.md_sub in events:  # the hot path's books first

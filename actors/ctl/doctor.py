@@ -128,6 +128,17 @@ def balance(live: bool, collateral: int | None, error: str, no_allowance: Sequen
     return ok("balance", f"{collateral / 1_000_000:.2f} pUSD, allowances set")
 
 
+def presign(max_age_ms: int | None, local: bool) -> Check:
+    """Pre-signing (``PM_EXEC_PRESIGN_MAX_AGE_MS``): whether it is on and the age bound, as the executor
+    resolved them. A setting, never a failure; on Polymarket it is on only when set."""
+    if max_age_ms is None:
+        return skip("presign", "not reported by the executor")
+    if max_age_ms <= 0:
+        return ok("presign", "off (every order signed when sent)")
+    where = "local venue" if local else "Polymarket: its limit on an order's timestamp age is not documented"
+    return ok("presign", f"on: orders signed in idle time, none sent older than {max_age_ms} ms ({where})")
+
+
 def supervisord(error: str) -> Check:
     return ok("supervisord", "reachable") if not error else fail("supervisord", error, "make up")
 

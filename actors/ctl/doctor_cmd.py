@@ -5,7 +5,8 @@ Checks: Python and the pinned packages; every program's configuration (the struc
 lists); the venue's REST (``/time``) and both WebSockets (a handshake each); the clock against the
 venue's ``/time``; the private key (set or, in paper mode, the test key; never printed) and its address;
 API credentials (``POLYMARKET_API_*`` or derivable: ``GET /auth/derive-api-key``, the read a dry run also
-makes); in live mode the wallet's pUSD balance; supervisord and every program's heartbeat; free disk for
+makes); in live mode the wallet's pUSD balance; whether pre-signing is on and its age bound (``presign``);
+supervisord and every program's heartbeat; free disk for
 ``var/``. ``--skip NAME`` (repeatable) skips a check (``--skip programs`` before ``make up``).
 
 The key, the credentials and the balance are the executor's to check: the doctor runs
@@ -40,7 +41,7 @@ from venue_client.endpoints import VenueEndpoints
 
 PROGRAM = "ctl"
 SKIPPABLE = ("python", "packages", "config", "venue", "clock", "key", "credentials", "balance", "supervisord",
-             "programs", "disk")
+             "programs", "disk", "presign")
 
 
 def register(sub: Any) -> None:
@@ -70,11 +71,12 @@ def run(args: argparse.Namespace) -> int:
     venue = _venue()
     add("venue", lambda: _reachability(venue, args.timeout))
     add("clock", lambda: doctor.clock(_venue_time(venue, args.timeout), time.time()))
-    wanted = {"key", "credentials", "balance"} - skip
+    wanted = {"key", "credentials", "balance", "presign"} - skip
     report = _preflight(args.timeout) if wanted else {}
     add("key", lambda: _key(report))
     add("credentials", lambda: _credentials(report))
     add("balance", lambda: _balance(report))
+    add("presign", lambda: doctor.presign(report.get("presign_max_age_ms"), bool(report.get("local"))))
     procs, problem = supervisor.processes(supervisor.url(bus.run_dir, cfg.supervisor_url))
     add("supervisord", lambda: doctor.supervisord(problem))
     add("programs", lambda: _programs(bus, procs))

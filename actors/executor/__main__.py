@@ -15,7 +15,13 @@ from __future__ import annotations
 import sys
 
 from actors.executor import preflight
-from actors.executor.config import ExecutorConfig, relayer_url, resolve_key, resolve_wallet_config
+from actors.executor.config import (
+    ExecutorConfig,
+    presign_cache,
+    relayer_url,
+    resolve_key,
+    resolve_wallet_config,
+)
 from actors.executor.main import PROGRAM, Executor
 from actors.executor.wire.signing import OrderSigner
 from bus.config import EXIT_CONFIG, ConfigError, describe, load_or_exit
@@ -36,7 +42,7 @@ def main() -> int:
         key = resolve_key(cfg, venue)
         wallet = resolve_wallet_config(cfg, venue, key)
         relayer_url(cfg, venue)  # paper mode: loopback only
-        signer = OrderSigner(key, wallet=wallet)
+        signer = OrderSigner(key, wallet=wallet, presigned=presign_cache(cfg))
     except ConfigError as exc:
         log.error("config_error", variable=exc.variable, error=exc.message)
         sys.stderr.write(f"{PROGRAM}: config error: {exc}\n")

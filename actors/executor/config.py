@@ -24,6 +24,7 @@ import msgspec
 from msgspec import Meta
 
 from actors.executor.core.params import ForeignPolicy, Params, ReplaceMode
+from actors.executor.core.presign import PresignCache
 from actors.executor.core.rate_limits import TierName
 from actors.executor.wallet import TYPE_VAR, VENUE_TYPE_VAR, AccountWallet, parse_type, resolve_wallet
 from bus.config import ConfigError, Env
@@ -40,7 +41,9 @@ class ExecutorConfig(msgspec.Struct, frozen=True, kw_only=True):
     DEPOSIT_WALLET, the number or the name; empty: `PM_VENUE_ACCOUNT_TYPE` in paper mode, else EOA) and
     `POLYMARKET_FUNDER_ADDRESS` (the wallet; empty: derived from the key); `POLYMARKET_RELAYER_URL` (empty:
     Polymarket's relayer, or the local venue's `/relayer`) is asked at start whether that wallet is deployed.
-    See README, "Wallet types".
+    See README, "Wallet types". Pre-signing (off by default): `PM_EXEC_PRESIGN_MAX_AGE_MS` > 0 signs each
+    slot's likely next orders (`PM_EXEC_PRESIGN_TICKS` either side, at most `PM_EXEC_PRESIGN_CACHE`) in
+    idle time and sends none older than that many ms (docs/performance.md, "Pre-signing").
     """
 
     private_key: Annotated[str, Env("POLYMARKET_PRIVATE_KEY", secret=True)] = ""
@@ -79,6 +82,11 @@ class ExecutorConfig(msgspec.Struct, frozen=True, kw_only=True):
     # consecutive checks, with no fill in between, is RiskEvent inventory_mismatch "halt"
     inventory_check_ms: Annotated[int, Env("PM_RECONCILE_MS"), Meta(ge=0, le=600_000)] = 5_000
     inventory_check_confirm: Annotated[int, Env("PM_RECONCILE_CONFIRM"), Meta(ge=1, le=1000)] = 3
+    # pre-signing (``core/presign.py``): the oldest a pre-signed order's signed timestamp may be when sent
+    # (Polymarket does not document what it accepts); 0: off (the default, everywhere: docs/performance.md)
+    presign_max_age_ms: Annotated[int, Env("PM_EXEC_PRESIGN_MAX_AGE_MS"), Meta(ge=0, le=3_600_000)] = 0
+    presign_ticks: Annotated[int, Env("PM_EXEC_PRESIGN_TICKS"), Meta(ge=0, le=50)] = 1  # prices either side
+    presign_cache: Annotated[int, Env("PM_EXEC_PRESIGN_CACHE"), Meta(ge=1, le=4096)] = 64  # orders at most
 
     def __post_init__(self) -> None:
         parse_type(TYPE_VAR, self.sig_type)  # a bad name or number: exit 2 naming it
@@ -93,6 +101,12 @@ def core_params(cfg: ExecutorConfig, *, dry_run: bool, heartbeat_ms: int) -> Par
                   rate_ms=cfg.rate_backoff_ms, post_only_ms=cfg.post_only_mode_ms,
                   reconcile_ms=cfg.reconcile_ms, heartbeat_ms=heartbeat_ms, silence_beats=cfg.silence_beats,
                   replace=cfg.replace, foreign_orders=cfg.foreign_orders)
+
+
+def presign_cache(cfg: ExecutorConfig) -> PresignCache:
+    """The pre-signing cache (off unless ``PM_EXEC_PRESIGN_MAX_AGE_MS`` is set)."""
+    return PresignCache(max_age_ms=cfg.presign_max_age_ms, ticks=cfg.presign_ticks,
+                        capacity=cfg.presign_cache)
 
 
 def same_key(a: str, b: str) -> bool:

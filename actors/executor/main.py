@@ -47,7 +47,7 @@ EXIT_SETTLE_S = 1.0  # replies in flight waited for at exit (supervisord waits 5
 class Executor:
     def __init__(self, cfg: ExecutorConfig, venue: VenueEndpoints, bus: BusConfig, signer: OrderSigner,
                  given: ApiCredentials, log: Logger) -> None:
-        self.cfg, self.log, self.dry_run = cfg, log, not venue.sends_orders
+        self.cfg, self.log, self.dry_run, self.signer = cfg, log, not venue.sends_orders, signer
         follows = [topics.prefix(d, k) for d, k in (("sys", "hb"), ("user", "order"), ("coord", "lease"))]
         self.node = node = Node(PROGRAM, bus, subscriptions=follows, pull_bind=bus.command_endpoint, log=log,
                                 push_connect={settlement.INV_PIPE: bus.fill_endpoint})
@@ -124,6 +124,13 @@ class Executor:
         if not self.dry_run and self.rest.creds is not None:
             self.rest.keep_spares(self.bridge, SPARE_CONNECTIONS)  # in idle time: never on the hot path
 
+    def presign(self) -> bool:
+        """One idle slice: sign one order of the pre-signing plan, when nothing is in flight (a reply is
+        due soon and is read first). Never on the hot path: the loop calls it only when nothing is ready."""
+        if self.pump.flight or self.pump.stashed is not None:
+            return False
+        return self.signer.presign_one(self.node.clock() // 1_000_000)
+
     def check_silence(self, now: int) -> None:  # and report foreign orders left alone
         self.core.check_silence(now, self.fx)
         self.core.check_foreign(now, self.fx)
@@ -137,7 +144,8 @@ class Executor:
         node.every(max(50, node.bus.heartbeat_ms // 2), self.check_silence)
         if cfg.sync_ms and not self.dry_run:
             node.every(cfg.sync_ms, lambda now: self.core.request_sync())
-        code = node.run(Dispatcher(self.handlers, self.log), on_drained=self.on_drained)
+        idle = self.presign if self.signer.presigned is not None else None  # PM_EXEC_PRESIGN_MAX_AGE_MS
+        code = node.run(Dispatcher(self.handlers, self.log), on_drained=self.on_drained, on_idle=idle)
         return self.account.exit_code or code
 
     def close(self) -> None:
@@ -151,5 +159,7 @@ class Executor:
             cancel_on_exit(self.rest, self.core.exit_cancels(), self.fx)
         self.node.apply(self.fx)
         self.log.info("rest_calls", **self.rest.calls)
+        if self.signer.presigned is not None:
+            self.log.info("presigned", **self.signer.presigned.counts.as_dict())
         for closeable in (self.rest, self.store, self.bridge, self.node):
             closeable.close()

@@ -3,7 +3,8 @@ trading, for ``python -m actors.ctl doctor`` (the executor is the only program t
 doctor asks it). One JSON line on stdout: whether the key is set (never the key), its address, the wallet
 and its type, whether API credentials are given or derivable (``GET /auth/derive-api-key``, the read a dry
 run with a real key also makes; never a create), and in live trading the wallet's pUSD balance
-(``GET /balance-allowance``, a read). Nothing is sent otherwise, and no credential is printed.
+(``GET /balance-allowance``, a read), and the pre-signing age bound in force (``presign_max_age_ms``, 0:
+off). Nothing is sent otherwise, and no credential is printed.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ def report(cfg: ExecutorConfig, venue: VenueEndpoints, key: Signer, wallet: Acco
            given: ApiCredentials) -> dict[str, Any]:
     out: dict[str, Any] = {"key": "set" if cfg.private_key.strip() else "unset", "address": key.address,
                            "wallet": wallet.address, "wallet_type": wallet.wallet_type,
-                           "local": venue.is_local, "live": venue.sends_orders and not venue.is_local}
+                           "local": venue.is_local, "live": venue.sends_orders and not venue.is_local,
+                           "presign_max_age_ms": cfg.presign_max_age_ms}
     creds: ApiCreds | None = None
     if given.complete:
         out["credentials"] = "given"

@@ -126,7 +126,7 @@ def test_doctor_passes_against_the_running_engine_and_never_prints_the_key(stack
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     for name in ("packages", "config", "venue rest", "venue ws market", "venue ws user", "clock", "key",
-                 "api credentials", "program executor", f"program market:{MARKET}", "disk"):
+                 "api credentials", "presign", "program executor", f"program market:{MARKET}", "disk"):
         assert any(line.startswith(f"✓ {name} ") for line in lines), (name, done.stdout)
     assert "- supervisord" in done.stdout and lines[-1] == "all checks passed"
     key = LOCAL_TEST_PRIVATE_KEY.removeprefix("0x")

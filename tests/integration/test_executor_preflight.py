@@ -38,6 +38,7 @@ def test_paper_mode(venue: Stack) -> None:
     assert code == 0 and report["key"] == "unset" and report["local"] and not report["live"]
     assert report["credentials"] == "derived" and report["address"] == venue.address
     assert "balance" not in report
+    assert report["presign_max_age_ms"] == 0  # pre-signing is off unless set
 
 
 def test_live_mode_reports_the_balance_and_never_the_key(venue: Stack) -> None:
@@ -51,6 +52,7 @@ def test_live_mode_reports_the_balance_and_never_the_key(venue: Stack) -> None:
     # the venue credits every new account with paper pUSD and approves its exchanges
     assert report["credentials"] == "derived" and report["balance"] > 0 and report["no_allowance"] == []
     assert KEY.removeprefix("0x") not in output and "secret" not in report
+    assert report["presign_max_age_ms"] == 0  # pre-signing is off on Polymarket unless set
 
 
 def test_a_bad_key_is_a_config_error(venue: Stack) -> None:

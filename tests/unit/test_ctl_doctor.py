@@ -33,6 +33,9 @@ from actors.ctl.tables import ProgramRow
     (doctor.balance(True, 0, ""), "fail"),
     (doctor.balance(True, None, "HTTP 401"), "fail"),
     (doctor.balance(True, 25_000_000, "", ["0xExchange"]), "fail"),  # funded, but an exchange may not spend
+    (doctor.presign(0, local=False), "ok"),  # off: the default on Polymarket
+    (doctor.presign(10_000, local=True), "ok"),
+    (doctor.presign(None, local=True), "skip"),  # an executor that does not report it
     (doctor.supervisord(""), "ok"),
     (doctor.supervisord("not reachable"), "fail"),
     (doctor.disk("/var", 5 << 30), "ok"),
