@@ -73,18 +73,19 @@ def measure(events: int, staged: int, settle_ms: int, env: dict[str, str] | None
 
 
 def count_messages(system: System, yes: str, no: str, events: int, settle_ms: int) -> dict[str, float]:
-    """Bus messages per event by type (every topic the proxy carries; heartbeats are not per event)."""
+    """Bus messages per event by type and stream (``Book@md.book``), every stream the proxy carries but
+    heartbeats. The tap subscribes to everything, so a stream no program reads is counted too."""
     tap = BusTap(system.bus, [b""])
     try:
         latency.run(system, None, yes, no, events, 0, settle_ms=settle_ms)
         time.sleep(0.2)  # the tap's thread drains what is in flight
         counts: dict[str, int] = {}
-        for _, _, _, msg in tap.seen:
-            name = type(msg).__name__
+        for _, topic, _, msg in tap.seen:
+            name = f"{type(msg).__name__}@{topic.split(b'.')[0].decode()}.{topic.split(b'.')[1].decode()}"
             counts[name] = counts.get(name, 0) + 1
     finally:
         tap.close()
-    counts.pop("Heartbeat", None)
+    counts = {k: v for k, v in counts.items() if not k.startswith("Heartbeat@")}
     return {k: round(v / events, 2) for k, v in sorted(counts.items(), key=lambda kv: -kv[1])}
 
 
