@@ -76,7 +76,10 @@ class FeedShell:
         if self.flush_at is not None and now < self.flush_at:
             return  # an earlier timer of a superseded arm: the current one comes later
         self.flush_at = None
-        for topic, msg in self.depth.flush(now):
+        due = self.depth.flush(now)
+        if len(due) > 1:
+            mark_frames(due)  # both tokens of a market due together: one decision, on the pair
+        for topic, msg in due:
             self.node.publish(topic, msg)
         self._arm()
 
