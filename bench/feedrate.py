@@ -5,10 +5,20 @@ holder ``feedbench``; the venue writes ``rate`` synthetic ``price_change`` frame
 market-feed (``POST /_venue/bench/feed``: a chunk every millisecond). Frame ``i`` sets the top bid's
 size to ``i + 1``, so each ``Book`` the feed publishes tells the newest frame it has applied. A chunk's
 lag is the time from its write to the publication of the first ``Book`` that includes its last frame.
-A rate is sustained when every chunk was published, with p99 lag <= 5 ms, and the venue kept pace. The
+A trial is sustained when every chunk was published, with p99 lag <= 5 ms, and the venue kept pace. The
 feed conflates per socket read, so under load it publishes fewer ``Book``s than it reads frames; every
 frame is parsed. ``feed_cpu_capacity_msgs_per_s`` is the rate divided by the feed's CPU share at that
 rate (the rate one fully busy core would carry).
+
+On a shared 2-vCPU VM one trial is noise-bound: a 20 ms stall of the feed (another program, another
+user) puts 1 % of a 2 s trial's chunks over 5 ms. So each rate is tried ``trials`` times (default 3)
+and the steps go on while at least one trial of a rate held: ``feed_msgs_per_s`` is the best sustained
+rate (the feed carried it at least once: what the code can do), ``feed_msgs_per_s_majority`` the best
+rate most trials held (what this machine gave it most of the time), and each step says how many
+trials held and the spread of their p99 lags (min / median / max).
+
+``python -m bench.feedrate`` runs the engine and this measurement alone (``--rates``, ``--trials``,
+``--seconds``, ``--json``, ``--env K=V``).
 
 Burst: ``moves`` re-quotes of the market the coordinator trades, written ``gap_us`` apart (each its
 own write, so the feed reads and publishes them one by one). Ideal: the coordinator ends on the last
@@ -17,6 +27,10 @@ book and sends no order for the books in between. Counted from the order POSTs t
 
 from __future__ import annotations
 
+import argparse
+import json
+import statistics
+import sys
 import time
 from typing import Any
 
@@ -40,7 +54,12 @@ def lease(bus: BusConfig, market: str, asset: str) -> Node:
     return node
 
 
-def throughput(system: System, rates: list[int], seconds: float = 2.0) -> dict[str, Any]:
+RATES = [10_000, 20_000, 30_000, 40_000, 50_000, 60_000, 80_000, 100_000]
+TRIALS = 3
+
+
+def throughput(system: System, rates: list[int], seconds: float = 2.0,
+               trials: int = TRIALS) -> dict[str, Any]:
     market, yes, _ = system.tokens("venue-reward-market-2")
     topic = topics.md_book(yes)
     tap = BusTap(system.bus, [topic])
@@ -58,27 +77,50 @@ def throughput(system: System, rates: list[int], seconds: float = 2.0) -> dict[s
         pid = system.procs["market-feed"].pid
         steps = []
         for rate in rates:
-            steps.append(_one_rate(system, tap, yes, rate, seconds, pid))
-            if not steps[-1]["sustained"]:
+            runs = [_one_rate(system, tap, yes, rate, seconds, pid) for _ in range(trials)]
+            steps.append(_step(rate, runs))
+            if not steps[-1]["sustained_trials"]:
                 break
-        best = max((s["rate"] for s in steps if s["sustained"]), default=0)
-        capacity = max((s["rate"] / s["feed_cpu"] for s in steps if s["feed_cpu"] > 0), default=0.0)
-        return {"feed_msgs_per_s": best, "feed_cpu_capacity_msgs_per_s": round(capacity), "steps": steps}
+        best = max((s["rate"] for s in steps if s["sustained_trials"]), default=0)
+        majority = max((s["rate"] for s in steps if 2 * s["sustained_trials"] > trials), default=0)
+        runs = [t for s in steps for t in s["trials"]]
+        capacity = max((t["rate"] / t["feed_cpu"] for t in runs if t["feed_cpu"] > 0), default=0.0)
+        return {"feed_msgs_per_s": best, "feed_msgs_per_s_majority": majority, "trials_per_rate": trials,
+                "feed_cpu_capacity_msgs_per_s": round(capacity), "steps": steps}
     finally:
         tap.close()
         if node is not None:
             node.close()
 
 
+def _step(rate: int, runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One rate's trials: how many held, and the spread of their p99 lags."""
+    p99 = [t["lag_us"]["p99"] for t in runs]
+    return {"rate": rate, "sustained_trials": sum(t["sustained"] for t in runs),
+            "lag_p99_us": {"min": min(p99), "median": statistics.median(p99), "max": max(p99)},
+            "trials": runs}
+
+
 def _one_rate(system: System, tap: BusTap, token: str, rate: int, seconds: float, pid: int) -> dict[str, Any]:
     start = len(tap.seen)
     cpu0 = cpu_s(pid)
     reply = system.post("/_venue/bench/feed", {"token_id": token, "rate": rate, "seconds": seconds})
-    time.sleep(0.3)
-    cpu = (cpu_s(pid) - cpu0) / max(reply["seconds"], 1e-9)
-    books = [(header.ts_ns, msg.bids[0][1] // MICRO - 1) for _, _, header, msg in tap.seen[start:]
-             if type(msg) is Book and msg.bids and msg.bids[0][0] == 500_000]
     chunks = reply["chunks"]
+    first_write, last_frame = chunks[0][1], reply["frames"] - 1
+
+    def frames_seen() -> list[tuple[int, int]]:
+        """(published at, newest frame in it) of this trial's Books: every trial counts frames from 0
+        again, so a Book of the previous trial still in flight (published before this trial's first
+        write) must not count as one of this trial's."""
+        return [(header.ts_ns, msg.bids[0][1] // MICRO - 1) for _, _, header, msg in tap.seen[start:]
+                if type(msg) is Book and msg.bids and msg.bids[0][0] == 500_000
+                and header.ts_ns >= first_write]
+
+    deadline = time.monotonic() + 3.0  # the feed catches up with the last frame (or the trial fails)
+    while time.monotonic() < deadline and not any(i >= last_frame for _, i in frames_seen()):
+        time.sleep(0.02)
+    cpu = (cpu_s(pid) - cpu0) / max(reply["seconds"], 1e-9)
+    books = frames_seen()
     lags: list[float] = []
     missing = 0
     bi = 0
@@ -128,3 +170,42 @@ def burst(system: System, yes: str, no: str, bursts: int = 20, moves: int = 5,
             "orders_per_burst": round(posted / bursts, 2), "ideal_orders_per_burst": 2,
             "stale_orders": stale, "bursts_ending_on_latest": ending_on_latest,
             "last_write_to_final_orders_us": pct(delays)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.feedrate", description=__doc__.split("\n")[0])
+    parser.add_argument("--rates", default=",".join(map(str, RATES)), help="frames per second, in order")
+    parser.add_argument("--trials", type=int, default=TRIALS)
+    parser.add_argument("--seconds", type=float, default=2.0)
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--env", action="append", default=[], metavar="K=V",
+                        help="a setting for every program; repeatable")
+    args = parser.parse_args(argv)
+    system = System(env=dict(item.split("=", 1) for item in args.env))
+    try:
+        system.start()
+        system.wait_venue()
+        r = throughput(system, [int(x) for x in args.rates.split(",")], args.seconds, args.trials)
+        system.check_alive()
+    except Exception:
+        print(system.logs(), file=sys.stderr)
+        raise
+    finally:
+        system.stop()
+        system.cleanup()
+    if args.json:
+        print(json.dumps(r))
+        return 0
+    print(f"feed throughput at p99 lag <= {LAG_LIMIT_US} us: best sustained {r['feed_msgs_per_s']} msg/s, "
+          f"held by most trials {r['feed_msgs_per_s_majority']} msg/s ({r['trials_per_rate']} trials); "
+          f"CPU capacity {r['feed_cpu_capacity_msgs_per_s']} msg/s")
+    for step in r["steps"]:
+        lag = step["lag_p99_us"]
+        cpu = ", ".join(str(t["feed_cpu"]) for t in step["trials"])
+        print(f"  {step['rate']:>7} msg/s: {step['sustained_trials']}/{len(step['trials'])} held; p99 lag "
+              f"min {lag['min']:.0f} median {lag['median']:.0f} max {lag['max']:.0f} us; feed CPU {cpu}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

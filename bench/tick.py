@@ -10,8 +10,9 @@ by interleaving runs, e.g. with a worktree of the other revision::
                        (cd /work/main && .venv/bin/python -m bench.tick); done
 
 Options: ``--events N`` (default 1000), ``--staged N`` (default 300, 0: none), ``--settle-ms MS``
-(quiet time after each event's orders, default 3), ``--json``, ``--env K=V`` (a setting for every
-program, e.g. ``--env PM_SPIN_US=200`` or ``--env PM_MD_DIRECT=false``; repeatable).
+(quiet time after each event's orders, default 3), ``--count N`` (N more events with a tap of every
+topic: bus messages per event by type, heartbeats apart; default 0), ``--json``, ``--env K=V`` (a
+setting for every program, e.g. ``--env PM_SPIN_US=200`` or ``--env PM_MD_DIRECT=false``; repeatable).
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from bus import topics
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def measure(events: int, staged: int, settle_ms: int, env: dict[str, str] | None = None) -> dict[str, Any]:
+def measure(events: int, staged: int, settle_ms: int, env: dict[str, str] | None = None,
+            count: int = 0) -> dict[str, Any]:
     system = System(env=env)
     try:
         system.start()
@@ -59,6 +61,8 @@ def measure(events: int, staged: int, settle_ms: int, env: dict[str, str] | None
                 out["pipelined_share"] = latency.pipelined_share(tap)
             finally:
                 tap.close()
+        if count:
+            out["messages_per_event"] = count_messages(system, yes, no, count, settle_ms)
         return out
     except Exception:
         print(system.logs(), file=sys.stderr)
@@ -68,17 +72,35 @@ def measure(events: int, staged: int, settle_ms: int, env: dict[str, str] | None
         system.cleanup()
 
 
+def count_messages(system: System, yes: str, no: str, events: int, settle_ms: int) -> dict[str, float]:
+    """Bus messages per event by type and stream (``Book@md.book``), every stream the proxy carries but
+    heartbeats. The tap subscribes to everything, so a stream no program reads is counted too."""
+    tap = BusTap(system.bus, [b""])
+    try:
+        latency.run(system, None, yes, no, events, 0, settle_ms=settle_ms)
+        time.sleep(0.2)  # the tap's thread drains what is in flight
+        counts: dict[str, int] = {}
+        for _, topic, _, msg in tap.seen:
+            name = f"{type(msg).__name__}@{topic.split(b'.')[0].decode()}.{topic.split(b'.')[1].decode()}"
+            counts[name] = counts.get(name, 0) + 1
+    finally:
+        tap.close()
+    counts = {k: v for k, v in counts.items() if not k.startswith("Heartbeat@")}
+    return {k: round(v / events, 2) for k, v in sorted(counts.items(), key=lambda kv: -kv[1])}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.tick", description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=1000)
     parser.add_argument("--staged", type=int, default=300)
     parser.add_argument("--settle-ms", type=int, default=latency.SETTLE_MS)
+    parser.add_argument("--count", type=int, default=0, help="N more events counting bus messages by type")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--env", action="append", default=[], metavar="K=V",
                         help="a setting for every program (e.g. PM_SPIN_US=200); repeatable")
     args = parser.parse_args(argv)
     env = dict(item.split("=", 1) for item in args.env)
-    r = measure(args.events, args.staged, args.settle_ms, env)
+    r = measure(args.events, args.staged, args.settle_ms, env, args.count)
     r["env"] = env
     if args.json:
         print(json.dumps(r))
@@ -94,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"    {name:<44} p50 {p['p50']:8.1f}  p99 {p['p99']:8.1f} µs")
     print("  CPU µs per event: " + ", ".join(f"{k} {v}" for k, v in r["cpu_us_per_event"].items())
           + f"; engine {r['cpu_us_per_requote_engine']}")
+    if "messages_per_event" in r:
+        counted = r["messages_per_event"]
+        print("  bus messages per event: " + ", ".join(f"{k} {v}" for k, v in counted.items()))
     return 0
 
 

@@ -208,6 +208,10 @@ class Node:
         period = period_ms * MS
         self._timers.append((period, self.clock() + period, fn))
 
+    def at(self, due_ns: int, fn: Callable[[int], None]) -> None:
+        """Call ``fn(now_ns)`` once, from inside the loop, when the clock reaches ``due_ns``."""
+        self._timers.append((0, due_ns, fn))
+
     # -- the loop -------------------------------------------------------------------------------
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
@@ -253,12 +257,18 @@ class Node:
         if now >= self._next_hb:
             self.heartbeat(now)
         nearest = self._next_hb
+        fired_once = False
         for i, (period, due, fn) in enumerate(self._timers):
             if now >= due:
                 fn(now)
+                if not period:  # a one-shot (``at``): removed below
+                    fired_once = True
+                    continue
                 due = now + period
                 self._timers[i] = (period, due, fn)
             nearest = min(nearest, due)
+        if fired_once:
+            self._timers = [t for t in self._timers if t[0] or t[1] > now]
         return max(0, nearest - now)
 
     def run(self, on_message: Handler, *, max_wait_ms: int = 1000,

@@ -19,6 +19,7 @@ OWNERS: dict[tuple[str, str], str] = {
     ("md", "market"): "market-feed",
     ("user", "order"): "user-feed",
     ("user", "status"): "user-feed",
+    ("user", "placed"): "user-feed",
     ("inv", "state"): "inventory",
     ("inv", "fill"): "inventory",
     ("inv", "settle"): "inventory",
@@ -104,6 +105,12 @@ def md_market(market: str) -> bytes:
 
 def user_order(market: str) -> bytes:
     return topic("user", "order", market)
+
+
+def user_placed(market: str) -> bytes:
+    """The user channel's PLACEMENT of an order that rests untouched (nothing the executor and the
+    coordinator need: the executor has its POST reply); the recorder and ``ctl livetest`` read it."""
+    return topic("user", "placed", market)
 
 
 def user_status() -> bytes:

@@ -39,11 +39,14 @@ class Resubscribe:
 
 def market_topics(w: Window) -> list[bytes]:
     """What a coordinator receives about its market: both tokens' books, feed status and tick changes,
-    the market's inventory and OFI state and our orders' updates."""
+    the market's inventory and OFI state. Not ``user.order``: every end of an order it holds (a fill, a
+    venue's cancel, an expiry) reaches it as the executor's ``OrderCancelled`` (the executor reads the
+    user channel and announces what is gone), so the user channel's copy only woke it twice per re-quote
+    for orders it had already forgotten."""
     s = w.spec
     per_token = [t(a) for a in (s.yes_asset, s.no_asset)
                  for t in (topics.md_book, topics.md_status, topics.md_tick)]
-    return [*per_token, topics.inv_state(s.market), topics.ofi_state(s.market), topics.user_order(s.market)]
+    return [*per_token, topics.inv_state(s.market), topics.ofi_state(s.market)]
 
 
 class Holding:

@@ -76,7 +76,8 @@ def run(args: argparse.Namespace) -> int:
         return FAILED
     print(f"livetest: BUY {place.size / 1e6:g} @ {place.price / 1e6:g} in {market.condition[:14]}.. "
           f"(best bid {market.best_bid / 1e6:g})")
-    subs = [topics.exec_event(livetest.HOLDER), topics.exec_orders(), topics.user_order(market.condition)]
+    subs = [topics.exec_event(livetest.HOLDER), topics.exec_orders(), topics.user_order(market.condition),
+            topics.user_placed(market.condition)]
     link = ExecutorLink(topics.coordinator_program(livetest.HOLDER), bus, subs,
                         Logger(PROGRAM, out=sys.stderr), heartbeat=True)
     steps = Steps()

@@ -32,6 +32,9 @@ class FeedConfig(msgspec.Struct, frozen=True, kw_only=True):
     default_tick: Annotated[int, Env("PM_MD_DEFAULT_TICK", micros=True), Meta(gt=0, lt=MICRO)] = 10_000
     check_top: Annotated[bool, Env("PM_MD_CHECK_TOP")] = True  # compare deltas' best_bid/ask with ours
     conflate: Annotated[bool, Env("PM_MD_CONFLATE")] = True  # per socket read: only the last Book per asset
+    # a Book whose top (best bid/ask, price and size), epoch and tick are unchanged: at most once per
+    # this many ms per asset, the newest one (held ones go out by a timer); a top change goes out at once
+    depth_throttle_ms: Annotated[int, Env("PM_MD_DEPTH_THROTTLE_MS"), Meta(ge=0, le=3_600_000)] = 20
     resync_min_s: Annotated[float, Env("PM_MD_RESYNC_MIN_S"), Meta(gt=0)] = 5.0
     stats_s: Annotated[float, Env("PM_MD_STATS_S"), Meta(ge=0)] = 60.0  # 0 = no feed_stats lines
     # while a leased token's WebSocket is down: its REST /book this often, as Book(rest=True); 0 = never

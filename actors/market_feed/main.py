@@ -25,6 +25,7 @@ from actors.market_feed.core import MarketFeed
 from actors.market_feed.effects import FeedEffects, conflate, mark_frames
 from actors.market_feed.rest_books import RestPoller
 from actors.market_feed.shards import Action, Shards, carry_out
+from actors.market_feed.throttle import DepthThrottle
 from bus import topics
 from bus.bridge import Bridge
 from bus.codec import Header
@@ -53,9 +54,37 @@ class FeedShell:
         self.rest_session: requests.Session | None = None  # used by the bridge's worker thread only
         self.on_rest: set[str] = set()  # tokens whose books come from REST now
         self.rest_failures = Throttle()
+        self.depth = DepthThrottle(cfg.depth_throttle_ms * 1_000_000)
+        self.flush_at: int | None = None  # the one-shot timer armed for the held books (due ns)
+
+    def apply(self, fx: FeedEffects) -> None:
+        """``Node.apply`` with the depth-only ``Book``s that must wait held back (``throttle``); the
+        timer that publishes them is armed for the earliest one due."""
+        if fx.publishes:
+            fx.publishes = self.depth.admit(fx.publishes, self.clock())
+            self._arm()
+        self.node.apply(fx)
+
+    def _arm(self) -> None:
+        due = self.depth.next_due()
+        if due is not None and (self.flush_at is None or due < self.flush_at):
+            self.flush_at = due
+            self.node.at(due, self.on_flush)
+
+    def on_flush(self, now: int) -> None:
+        """Publish the held books that are due (the last state of each always goes out)."""
+        if self.flush_at is not None and now < self.flush_at:
+            return  # an earlier timer of a superseded arm: the current one comes later
+        self.flush_at = None
+        due = self.depth.flush(now)
+        if len(due) > 1:
+            mark_frames(due)  # both tokens of a market due together: one decision, on the pair
+        for topic, msg in due:
+            self.node.publish(topic, msg)
+        self._arm()
 
     def perform(self, fx: FeedEffects, actions: list[Action]) -> None:
-        self.node.apply(fx)  # bus messages and log lines first: what a failed send causes comes after
+        self.apply(fx)  # bus messages and log lines first: what a failed send causes comes after
         carry_out(actions, self.sockets, self.lost)
 
     def lost(self, conn: int, why: str) -> None:
@@ -63,14 +92,14 @@ class FeedShell:
         self.log.warning("ws_closed", conn=conn, why=why)
         fx = FeedEffects()
         self.shards.on_closed(conn, "reconnecting", self.clock(), fx)
-        self.node.apply(fx)
+        self.apply(fx)
 
     def on_opened(self, conn: int, error: str) -> None:
         fx = FeedEffects()
         if error:
             self.log.warning("ws_connect_failed", conn=conn, url=self.url, error=error)
             self.shards.on_closed(conn, "reconnecting", self.clock(), fx)
-            self.node.apply(fx)
+            self.apply(fx)
             return
         actions = self.shards.on_open(conn, self.clock())
         shard = self.shards.conns.get(conn)
@@ -87,7 +116,9 @@ class FeedShell:
         """The messages of one socket read: one receive time, ``Book`` messages published first.
 
         Events up to the last one that can change a book are applied and their messages published
-        (conflated: only the newest ``Book`` per asset, when several events were read together); then
+        (conflated: only the newest ``Book`` per asset, when several events were read together; a
+        depth-only change held back by ``throttle.DepthThrottle`` when one went out within
+        ``PM_MD_DEPTH_THROTTLE_MS``, published by a one-shot timer at most that much later); then
         the rest (``best_bid_ask`` and the like, which add no ``Book``); then the socket actions, so a
         status that a failed send causes never precedes the books read before it."""
         now = self.clock()
@@ -96,13 +127,16 @@ class FeedShell:
         feed.apply(events[:cut] if cut < len(events) else events, now, fx)
         if cut > 1 and self.cfg.conflate:
             fx.publishes = conflate(fx.publishes)
+        if fx.publishes:
+            fx.publishes = self.depth.admit(fx.publishes, now)  # before the marks: they name what goes out
+            self._arm()
         if len(fx.publishes) > 1:
             mark_frames(fx.publishes)
         self.node.apply(fx)
         if cut < len(events):
             fx.clear()  # performed; the rest goes into the same object (resnap, data, pong are kept)
             feed.apply(events[cut:], now, fx)
-            self.node.apply(fx)
+            self.apply(fx)
         actions = self.shards.on_frame(conn, fx, now)
         if actions:
             self.perform(FeedEffects(), actions)
@@ -159,7 +193,9 @@ class FeedShell:
             if asset not in self.on_rest:
                 self.on_rest.add(asset)
                 self.log.warning("rest_fallback", asset=asset, poll_ms=self.cfg.rest_poll_ms)
-            self.node.publish(topics.md_book(asset), book)
+            fx = FeedEffects()
+            fx.publishes.append((topics.md_book(asset), book))
+            self.apply(fx)
         if error is not None and (n := self.rest_failures.count()):
             self.log.warning("rest_book_failed", error=f"{type(error).__name__}: {error}", count=n)
 

@@ -25,7 +25,8 @@ from venue_client.markets.gamma import MarketHttp
 from venue_client.ws import Sockets
 
 PROGRAM = "recorder"
-OWN = (topics.prefix("exec", "cmd"), topics.prefix("user", "order"), topics.prefix("inv", "fill"))
+OWN = (topics.prefix("exec", "cmd"), topics.prefix("user", "order"), topics.prefix("user", "placed"),
+       topics.prefix("inv", "fill"))
 
 
 class RecorderShell:

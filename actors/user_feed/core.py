@@ -4,7 +4,11 @@
   ``maker_orders[]`` by owner API key or maker address, each with its *own* asset, price and side
   (cross-asset matches, gotcha 8), plus our taker order when ``trader_side`` is TAKER. Every status
   (MATCHED, MINED, CONFIRMED, RETRYING, FAILED) is emitted again; inventory dedupes and applies.
-- ``order_update``: an ``order`` event as an ``OrderUpdate`` (status split from its reason).
+- ``order_update``: an ``order`` event as an ``OrderUpdate`` (status split from its reason), published on
+  ``user.order.<market>``, except the PLACEMENT of an order that rests untouched (``resting``), which
+  goes to ``user.placed.<market>``: the executor knows those from its POST replies and the coordinator
+  acts only on an order's end, so the two hot-path subscribers are not woken for them (2 of the 4 order
+  events per re-quote); the recorder (the backtest's own-order levels) and ``ctl livetest`` read both.
 - ``Watermark``: what back-fill must cover: the last trade seen, trades not yet final, fills inventory
   has not acknowledged (``outbox``), and a back-fill owed since a (re)connect that has not succeeded
   yet. Persisted by the shell.
@@ -127,6 +131,11 @@ def order_update(order: UserOrder, now: int) -> OrderUpdate:
                        kind=kind, ts_event=venue.to_ns(order.timestamp), ts_recv=now)  # type: ignore[arg-type]
 
 
+def resting(update: OrderUpdate) -> bool:
+    """A PLACEMENT that says only "this order rests, nothing matched" (``user.placed``)."""
+    return update.kind == "PLACEMENT" and update.size_matched == 0 and update.status in ("LIVE", "DELAYED")
+
+
 @dataclass(slots=True)
 class Watermark:
     """How far back a REST back-fill must reach (unix seconds for ``/data/trades?after=``).
@@ -230,7 +239,8 @@ class Feed:
             if isinstance(event, UserTrade):
                 return self._trade(event, source, now)
             update = order_update(event, now)
-            return [Out("", topics.user_order(update.market), update)]
+            topic = topics.user_placed(update.market) if resting(update) else topics.user_order(update.market)
+            return [Out("", topic, update)]
         except (ValueError, ArithmeticError) as exc:  # topics.TopicError is a ValueError too
             self.skipped += 1
             self.errors = [*self.errors[-4:], f"{type(event).__name__} {event.id}: {exc}"]

@@ -7,7 +7,8 @@ replacement took the pipelined path (the scenario is within inventory's default 
 
 from __future__ import annotations
 
-from bench import iofloor, latency, tick
+from bench import feedrate, iofloor, latency, tick
+from bench.system import System
 
 
 def test_every_event_is_requoted_and_staged() -> None:
@@ -32,3 +33,26 @@ def test_an_event_that_never_completes_counts_at_the_timeout() -> None:
     s = latency.summary([done, lost])
     assert (s["events"], s["complete"], s["timed_out"]) == (2, 1, 1)
     assert s["tick_to_order_us"]["max"] == latency.TIMEOUT_MS * 1000 and s["tick_to_order_us"]["n"] == 2
+
+
+def test_count_names_each_stream_a_re_quote_moves() -> None:
+    r = tick.measure(events=10, staged=0, settle_ms=3, count=10)
+    counted = r["messages_per_event"]
+    assert {"Book@md.book", "OrderUpdate@user.order", "OrderUpdate@user.placed"} <= set(counted)
+    assert not any(name.startswith("Heartbeat@") for name in counted)
+
+
+def test_feedrate_tries_each_rate_and_counts_only_its_own_books() -> None:
+    """Every chunk of every trial is found in a Book of that trial (no timing asserted)."""
+    system = System()
+    try:
+        system.start()
+        system.wait_venue()
+        r = feedrate.throughput(system, [1_000], seconds=0.3, trials=2)
+    finally:
+        system.stop()
+        system.cleanup()
+    [step] = r["steps"]
+    assert len(step["trials"]) == 2 and r["trials_per_rate"] == 2
+    assert all(t["unpublished_chunks"] == 0 and t["books"] > 0 for t in step["trials"])
+    assert set(step["lag_p99_us"]) == {"min", "median", "max"}

@@ -316,3 +316,62 @@ def test_sigterm_exits_promptly_with_open_sockets_and_a_hanging_connect(
         silent.close()
         for prog in progs:
             prog.kill()
+
+
+def _book_with(tape: Tape, since: int, asset: str, level: tuple[int, int]) -> Book:
+    """The first Book of ``asset`` from ``since`` on that holds ``level`` among its bids."""
+    while True:
+        book = tape.expect(Book, since=since, asset=asset)
+        if level in book.bids:
+            return book
+        since = tape.seen.index(book, since) + 1
+
+
+def test_a_depth_only_change_waits_for_the_next_top_change(
+        bus: BusConfig, venue: VenueThread, markets: list[Any], alice: Client, feed: Feed) -> None:
+    """PM_MD_DEPTH_THROTTLE_MS (docs/performance.md, feeds): a level behind the best bid is not published
+    on its own within the interval (here 10 minutes); the next change of the top carries it at once."""
+    market = markets[6]
+    yes, no = market.token_ids
+    tape = Tape(bus, b"md.book.")
+    feed(PM_MD_DEPTH_THROTTLE_MS="600000")
+    coordinator = Coordinator(bus, market.condition_id, [yes, no])
+    try:
+        tape.expect(Book, asset=yes)
+        mark = tape.mark()
+        assert alice.place(yes, "BUY", "0.40", "10")[0] == 200  # a new best bid: at once
+        _book_with(tape, mark, yes, (400_000, 10_000_000))
+        mark = tape.mark()
+        assert alice.place(yes, "BUY", "0.30", "7")[0] == 200  # behind the best bid: depth only
+        assert alice.place(yes, "BUY", "0.42", "5")[0] == 200  # a new best bid again
+        book = _book_with(tape, mark, yes, (300_000, 7_000_000))
+        assert book.bids[0] == (420_000, 5_000_000)  # the depth change was held until the top moved
+        assert (book.bids, book.asks) == venue_book(venue, yes)
+    finally:
+        alice.private("DELETE", "/cancel-all")
+        coordinator.stop()
+        tape.close()
+
+
+def test_the_last_depth_only_change_is_always_published(
+        bus: BusConfig, venue: VenueThread, markets: list[Any], alice: Client, feed: Feed) -> None:
+    """No top change follows: the held book goes out by the feed's timer (never lost)."""
+    market = markets[7]
+    yes, no = market.token_ids
+    tape = Tape(bus, b"md.book.")
+    feed(PM_MD_DEPTH_THROTTLE_MS="300")
+    coordinator = Coordinator(bus, market.condition_id, [yes, no])
+    try:
+        tape.expect(Book, asset=yes)
+        mark = tape.mark()
+        assert alice.place(yes, "BUY", "0.40", "10")[0] == 200
+        _book_with(tape, mark, yes, (400_000, 10_000_000))
+        mark = tape.mark()
+        assert alice.place(yes, "BUY", "0.30", "7")[0] == 200
+        assert alice.place(yes, "BUY", "0.20", "6")[0] == 200
+        book = _book_with(tape, mark, yes, (200_000, 6_000_000))
+        assert (book.bids, book.asks) == venue_book(venue, yes)
+    finally:
+        alice.private("DELETE", "/cancel-all")
+        coordinator.stop()
+        tape.close()

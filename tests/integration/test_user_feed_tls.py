@@ -113,7 +113,7 @@ def test_every_frame_arrives_through_tls_in_one_record_or_split_across_two(tls_d
                       POLYMARKET_API_KEY="k", POLYMARKET_API_SECRET="c2VjcmV0", POLYMARKET_API_PASSPHRASE="p",
                       PM_USER_ALL_MARKETS="true", PM_USER_PING_MS="200", PM_USER_PONG_TIMEOUT_MS="5000")
     with running_proxy(cfg):
-        listener = Listener(cfg, b"user.order.")
+        listener = Listener(cfg, b"user.placed.")  # resting placements: not on user.order
         prog = Program(["-m", "actors.user_feed"], env)
         try:
             seen = []

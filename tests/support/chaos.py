@@ -64,7 +64,8 @@ FAULTS: dict[str, Any] = {
     "freeze_interval_s": 13.0, "freeze_duration_s": 2.0,
     "restart_interval_s": 20.0, "restart_425_s": 2.0, "restart_post_only_s": 3.0,
 }
-WATCHED = (b"inv.fill.", b"risk.event.", b"user.order.", b"exec.cmd.", b"exec.event.", b"exec.orders.")
+WATCHED = (b"inv.fill.", b"risk.event.", b"user.order.", b"user.placed.", b"exec.cmd.", b"exec.event.",
+           b"exec.orders.")
 TRIGGERED = 0.6  # share of rounds whose kill waits for the moment most likely to hurt
 PAIRED = 0.15  # share of rounds that kill a second program at the same moment
 VENUE_CHECK_NS = 1_000_000_000  # how often the venue's open orders are compared with the executor's

@@ -13,6 +13,7 @@ from bus import topics
         (topics.md_market("0xab"), b"md.market.0xab.", "market-feed"),
         (topics.user_order("0xab"), b"user.order.0xab.", "user-feed"),
         (topics.user_status(), b"user.status.all.", "user-feed"),
+        (topics.user_placed("0xab"), b"user.placed.0xab.", "user-feed"),
         (topics.inv_state("0xab"), b"inv.state.0xab.", "inventory"),
         (topics.inv_fill("0xab"), b"inv.fill.0xab.", "inventory"),
         (topics.ofi_state("0xab"), b"ofi.state.0xab.", "ofi"),

@@ -215,9 +215,33 @@ def test_the_feed_routes_fills_to_the_push_pipe_and_orders_to_the_bus() -> None:
     market = "0xdd22472e552920b8438158ea7238bfadfa4f736aa4cee91a6b86c39ead110917"
     outs = feed.on_event(load_trade(NT_WS / "user_trade4.json"), "ws", NOW)
     assert [(o.pipe, o.topic) for o in outs] == [("fills", f"inv.fill.{market}.".encode())] * 2
-    [order] = feed.on_event(load_order(NT_WS / "order_placement.json"), "ws", NOW)
+    [order] = feed.on_event(load_order(NT_WS / "order_cancel.json"), "ws", NOW)
     assert order.pipe == "" and order.topic == f"user.order.{market}.".encode()
     assert isinstance(order.msg, OrderUpdate)
+
+
+# (fixture, changes, topic kind): only a placement that rests untouched leaves the hot-path stream
+ROUTES: list[tuple[Path, dict[str, Any], str]] = [
+    (NT_WS / "order_placement.json", {}, "placed"),
+    (NT_WS / "order_placement.json", {"status": "DELAYED"}, "placed"),
+    (NT_WS / "order_placement.json", {"size_matched": "1"}, "order"),  # matched at once: news
+    (NT_WS / "order_placement.json", {"status": "UNMATCHED_invalid post-only order: order crosses book"},
+     "order"),  # ended at once
+    (NT_WS / "order_placement.json", {"status": "MATCHED"}, "order"),
+    (NT_WS / "order_cancel.json", {}, "order"),  # ours or the venue's: the feed cannot tell
+    (NT_CRATES / "ws_user_order_update.json", {}, "order"),
+    (NT_CRATES / "ws_user_order_venue_cancel.json", {}, "order"),
+]
+
+
+@pytest.mark.parametrize(("path", "changes", "kind"), ROUTES,
+                         ids=[f"{p.stem}-{str(c)[:24]}" for p, c, _ in ROUTES])
+def test_a_resting_placement_goes_to_user_placed_the_rest_to_user_order(path: Path, changes: dict[str, Any],
+                                                                        kind: str) -> None:
+    feed = Feed(Identity("k"))
+    [out] = feed.on_event(load_order(path, **changes), "ws", NOW)
+    assert isinstance(out.msg, OrderUpdate)
+    assert out.topic == f"user.{kind}.{out.msg.market}.".encode()
 
 
 def test_the_feed_counts_what_it_cannot_use_and_never_raises() -> None:

@@ -35,7 +35,7 @@ def test_replay_prints_pushed_fills_and_order_updates_as_tap_json(tmp_path: Path
     assert replay.run(str(frames_file(tmp_path)), Identity(KEY), out, err, clock=clock) == 0
     records = [json.loads(line) for line in out.getvalue().splitlines()]
     assert [(r["topic"], r["type"], r["seq"]) for r in records] == [
-        (f"user.order.{MARKET}.", "OrderUpdate", 1),
+        (f"user.placed.{MARKET}.", "OrderUpdate", 1),
         (f"inv.fill.{MARKET}.", "Fill", 1),
         (f"inv.fill.{MARKET}.", "Fill", 2),
         (f"inv.fill.{MARKET}.", "Fill", 3),
