@@ -6,27 +6,14 @@ Real ZeroMQ sockets over ``inproc://`` (one context): a message is in the receiv
 
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
 
 from bus import topics
 from bus.codec import Header
-from bus.endpoints import BusConfig
 from bus.node import Node
 from schemas import Heartbeat
+from tests.support.inproc import beat, inproc_bus
 from tests.support.quiet import Quiet
-
-_ids = itertools.count()
-
-
-def inproc_bus(tmp_path: Path) -> BusConfig:
-    n = next(_ids)
-    return BusConfig(run_dir=str(tmp_path), bus_in=f"inproc://drain-in-{n}", bus_out=f"inproc://drain-out-{n}",
-                     exec_cmd=f"inproc://drain-cmd-{n}")
-
-
-def beat(i: int) -> Heartbeat:
-    return Heartbeat(program="sender", pid=1, ready=True, gaps=0, ts=i)
 
 
 def test_on_drained_runs_once_after_every_queued_message(tmp_path: Path) -> None:

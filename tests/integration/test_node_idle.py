@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bus import topics
 from bus.node import Node
-from tests.integration.test_node_drain import beat, inproc_bus
+from tests.support.inproc import beat, inproc_bus
 from tests.support.quiet import Quiet
 
 
