@@ -33,6 +33,7 @@ from polymarket._internal.environment import PRODUCTION_CONFIG
 from polymarket._internal.protocol import is_v2_position_id
 from polymarket.clients import secure as sdk_secure
 
+from clob.amounts import _round_notional
 from clob.eip712 import EXCHANGE_V3, ZERO_BYTES32, exchange_domain_separator
 from clob.order_json import order_body, parse_order_json, verify_order_signature
 from clob.orders import (
@@ -41,7 +42,6 @@ from clob.orders import (
     AccountSigner,
     OrderError,
     Side,
-    _round_notional,
     build_order,
     order_amounts,
     order_amounts_decimal,
