@@ -135,6 +135,7 @@ class Executor:
             self.updated = False
             self.publisher.emit(self.fx)
         self.publisher.publish_changed(now)
+        self.store.checkpoint()  # the journal into SQLite: in idle time, not once per re-quote
         if not self.dry_run and self.rest.creds is not None:
             self.rest.keep_spares(self.bridge, SPARE_CONNECTIONS)  # in idle time: never on the hot path
 
