@@ -115,8 +115,7 @@ class Executor:
 
     def on_order_update(self, topic: bytes, header: Header, msg: OrderUpdate) -> None:
         self.core.on_order_update(msg, self.node.clock(), self.fx)
-        if self.fx or self.core.unsaved:  # else no news (e.g. the placement or cancel it already answered)
-            self.updated = True  # announced once the wake-up's messages are all in (``on_drained``)
+        self.updated = True  # announced once the wake-up's messages are all in (``on_drained``)
 
     def flush(self) -> bool:
         """Pump, then announce unless a burst is half in; True if it announced."""

@@ -368,19 +368,6 @@ def test_user_feed_updates_keep_the_registry_true() -> None:
     assert set(core.registry.orders) == {"0xb1"}
 
 
-def test_an_update_that_changes_nothing_leaves_nothing_to_write_or_announce() -> None:
-    """The shell announces (and writes the journal) after an update only if it changed something."""
-    core, _ = two_markets()
-    core.changes()
-    core.fx.clear()
-    core.on_order_update(update("0xa1", "LIVE", "PLACEMENT", 0), T0)  # the placement it already answered
-    core.on_order_update(update("0xzz", "CANCELED", "CANCELLATION", 0), T0)  # a cancel already answered
-    assert not core.unsaved and not core.fx
-    core.on_order_update(update("0xa1", "LIVE", "UPDATE", 4_000_000), T0)  # a partial fill: to write
-    assert core.unsaved and not core.fx
-    assert core.changes()[0][0].size_matched == 4_000_000 and not core.unsaved
-
-
 def test_sync_cancels_strangers_and_forgets_orders_the_venue_no_longer_has() -> None:
     core, venue = two_markets()
     venue.listed = [listed("0xa1"), listed("0xfff")]

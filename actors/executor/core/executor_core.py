@@ -206,12 +206,6 @@ class ExecutorCore:
         return self.state.registry.drain_changes()
 
     @property
-    def unsaved(self) -> bool:
-        """The registry changed since the last ``changes()``: something to make durable."""
-        registry = self.state.registry
-        return bool(registry.changed or registry.removed)
-
-    @property
     def orders_changed(self) -> bool:
         return self.state.registry.dirty
 
