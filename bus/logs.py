@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import sys
 import time
+from collections.abc import Iterable
 from typing import IO, Any
 
 import msgspec
@@ -34,18 +35,32 @@ class Logger:
         self.program = program
         self._out = out
 
-    def _write(self, level: str, event: str, fields: dict[str, Any]) -> None:
-        record: dict[str, Any] = {"event": event, "level": level, "program": self.program,
-                                  "ts": time.time_ns()}
+    def _line(self, level: str, event: str, fields: dict[str, Any], ts: int) -> str:
+        record: dict[str, Any] = {"event": event, "level": level, "program": self.program, "ts": ts}
         for key, value in fields.items():
             record[key] = _mask(key, value)
-        line = _encoder.encode(record).decode() + "\n"
+        return _encoder.encode(record).decode() + "\n"
+
+    def _put(self, text: str) -> None:
         out = self._out or sys.stdout
         try:
-            out.write(line)
+            out.write(text)
             out.flush()
         except (BrokenPipeError, ValueError):
             pass
+
+    def _write(self, level: str, event: str, fields: dict[str, Any]) -> None:
+        self._put(self._line(level, event, fields, time.time_ns()))
+
+    def lines(self, notes: Iterable[tuple[str, str, dict[str, Any]]]) -> None:
+        """Several lines ``(level, event, fields)`` in one write (a step's log lines: one system call, not
+        one per line). A subclass that overrides ``_write`` (a test's recorder) gets them one by one."""
+        if type(self)._write is not Logger._write:
+            for level, event, fields in notes:
+                self._write(level, event, fields)
+            return
+        line = self._line
+        self._put("".join([line(level, event, fields, time.time_ns()) for level, event, fields in notes]))
 
     def info(self, event: str, **fields: Any) -> None:
         self._write("info", event, fields)

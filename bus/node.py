@@ -186,9 +186,8 @@ class Node:
             self.push(pipe, topic, msg)
         for topic, msg in effects.publishes:
             self.publish(topic, msg)
-        log = self.log
-        for level, event, fields in effects.notes:
-            getattr(log, level)(event, **fields)
+        if effects.notes:
+            self.log.lines(effects.notes)  # one write for the step's lines
 
     def add_reader(self, source: Any, callback: Callable[[], object]) -> None:
         """Call ``callback()`` from the loop whenever ``source`` (an fd or a zmq socket) is readable.

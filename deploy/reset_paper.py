@@ -12,10 +12,11 @@ one without the others leaves the engine's inventory disagreeing with the venue 
 - the user-feed's back-fill watermark: ``PM_USER_STATE_FILE``, default ``var/run/user-feed-state.json``;
 - the API credentials the executor derived: ``var/run/api-creds.json``;
 
-each SQLite file with its ``-wal`` / ``-shm`` / ``-journal``. Paths come from the settings the programs
-themselves read (the environment, then ``.env``). Refused (exit 1, nothing deleted) while the engine
-runs (``make up``: supervisord's pid file names a live process) or a venue holds its state file; asks
-to type ``yes`` unless ``--yes``. A bad setting exits 2 naming it.
+each SQLite file with its ``-wal`` / ``-shm`` / ``-journal`` (and the executor's ``-orders`` journal).
+Paths come from the settings the programs themselves read (the environment, then ``.env``). Refused
+(exit 1, nothing deleted) while the engine runs (``make up``: supervisord's pid file names a live
+process) or a venue holds its state file; asks to type ``yes`` unless ``--yes``. A bad setting exits 2
+naming it.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from venue.config import VenueEnv
 from venue.store import is_locked, journal_path
 from venue_client.credentials import creds_path
 
-SQLITE_SIDES = ("", "-wal", "-shm", "-journal")
+SQLITE_SIDES = ("", "-wal", "-shm", "-journal", "-orders")  # -orders: the executor's registry journal
 
 
 class ExecutorDb(msgspec.Struct, frozen=True, kw_only=True):

@@ -67,6 +67,7 @@ class Executor:
                          max_in_flight=MAX_IN_FLIGHT)  # at most 200 requests per call
         self.publisher = Publisher(node, self.core, self.store, self.account, log)
         self.commanded = self.replied = False  # a command or a reply came in: flush in ``on_drained``
+        self.updated = False  # an order update came in: its outcome is announced in ``on_drained``
         self.handlers: dict[type, Handler] = {  # every command type, then the rest
             **dict.fromkeys(get_args(Command), self.on_command), Heartbeat: self.on_heartbeat,
             OrderUpdate: self.on_order_update, Lease: self.on_lease, LeaseRelease: self.on_lease_release}
@@ -88,8 +89,15 @@ class Executor:
             self.commanded = True  # sent once everything that arrived with it is in (``on_drained``)
 
     def on_drained(self) -> None:
+        """Once per wake-up: send what is due and announce the step (one durable write, one publication
+        batch for every command, reply and order update that arrived together)."""
+        emitted = False
         if self.commanded or self.replied:
-            self.flush()
+            emitted = self.flush()
+        if self.updated:
+            self.updated = False
+            if not emitted:
+                self.publisher.emit(self.fx)
 
     def on_heartbeat(self, topic: bytes, header: Header, msg: Heartbeat) -> None:
         if (holder := holder_of(msg.program)) is not None:
@@ -107,20 +115,27 @@ class Executor:
 
     def on_order_update(self, topic: bytes, header: Header, msg: OrderUpdate) -> None:
         self.core.on_order_update(msg, self.node.clock(), self.fx)
-        self.publisher.emit(self.fx)
+        self.updated = True  # announced once the wake-up's messages are all in (``on_drained``)
 
-    def flush(self) -> None:
+    def flush(self) -> bool:
+        """Pump, then announce unless a burst is half in; True if it announced."""
         self.commanded = self.replied = False
         if self.dry_run or self.rest.creds is not None:
             self.pump(self.fx)
         if not self.pump.siblings_out:  # else announced with the rest of their burst
             self.publisher.emit(self.fx)
+            return True
+        return False
 
     def tick(self, now: int) -> None:
         if not self.account.tick(self.rest, self.core.wallet_refusal):
             self.node.stop()  # live trading without credentials, or a wallet the venue refuses: exit 2
         self.flush()
+        if self.updated:  # (only if a message handler ran outside the loop's wake-up)
+            self.updated = False
+            self.publisher.emit(self.fx)
         self.publisher.publish_changed(now)
+        self.store.checkpoint()  # the journal into SQLite: in idle time, not once per re-quote
         if not self.dry_run and self.rest.creds is not None:
             self.rest.keep_spares(self.bridge, SPARE_CONNECTIONS)  # in idle time: never on the hot path
 

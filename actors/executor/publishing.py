@@ -1,9 +1,10 @@
 """What the executor's shell publishes, and in which order, after each step (``Publisher.emit``): the
 commands' echoes on ``exec.cmd.<holder>.`` (after the requests they caused were written: off the hot
-path), then the registry made durable (SQLite), then what the core announced (``Node.apply``: a
-coordinator is only told what is on disk), then ``executor_ready``. The ``OpenOrders`` view is a
-display (no program acts on it): when it changed it goes out with the next pump tick (``publish_changed``,
-every 100 ms), not once per re-quote. Also the periodic views: ``ExecutorState`` and ``OpenOrders``.
+path), then the registry made durable (one journal write: ``order_store``), then what the core
+announced (``Node.apply``: a coordinator is only told what is on disk), then ``executor_ready``. The
+``OpenOrders`` view is a display (no program acts on it): when it changed it goes out with the next pump
+tick (``publish_changed``, every 100 ms), not once per re-quote. Also the periodic views:
+``ExecutorState`` and ``OpenOrders``.
 """
 
 from __future__ import annotations

@@ -15,7 +15,8 @@ from tests.support.procs import REPO
 from venue.store import Store
 
 VENUE = ("venue.sqlite", "venue.sqlite-wal", "venue.sqlite-shm", "venue.sqlite.journal")
-ENGINE = ("inventory.sqlite", "inventory.sqlite-wal", "executor.sqlite", "run/user-feed-state.json")
+ENGINE = ("inventory.sqlite", "inventory.sqlite-wal", "executor.sqlite", "executor.sqlite-orders",
+          "run/user-feed-state.json")
 JOURNALS = (*VENUE, *ENGINE, "run/api-creds.json")
 KEPT = ("log/venue.log", "supervisord.generated.conf")
 

@@ -3,10 +3,12 @@ logging what can flood (``bus.logs.Throttle``)."""
 
 from __future__ import annotations
 
+import io
+import json
 from typing import Any
 
 from bus.effects import Effects
-from bus.logs import Throttle
+from bus.logs import Logger, Throttle
 from bus.node import Node
 from schemas import Heartbeat
 
@@ -50,6 +52,9 @@ class FakeNode:
     def warning(self, event: str, **fields: Any) -> None:
         self.done.append(("warning", event))
 
+    def lines(self, notes: list[tuple[str, str, dict[str, Any]]]) -> None:
+        self.done.extend((level, event) for level, event, _ in notes)
+
 
 def test_apply_pushes_first_then_publishes_then_logs() -> None:
     fx = Effects()
@@ -62,6 +67,32 @@ def test_apply_pushes_first_then_publishes_then_logs() -> None:
     Node.apply(node, fx)  # type: ignore[arg-type]
     assert node.done == [("push", b"c1."), ("push", b"c2."), ("publish", b"p1."), ("info", "n1"),
                          ("warning", "n2")]
+
+
+class CountingOut(io.StringIO):
+    """A log stream that counts its writes (one per step, not one per line)."""
+
+    writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+
+def test_a_steps_lines_go_out_in_one_write_each_as_its_own_line_would() -> None:
+    one_by_one, batched = CountingOut(), CountingOut()
+    notes: list[tuple[str, str, dict[str, Any]]] = [("info", "order_placed", {"order_id": "0x1", "price": 5}),
+                                                     ("warning", "odd", {"api_key_secret": "s3cr3t"})]
+    for level, event, fields in notes:
+        getattr(Logger("executor", one_by_one), level)(event, **fields)
+    Logger("executor", batched).lines(notes)
+    assert (one_by_one.writes, batched.writes) == (2, 1)
+
+    def without_ts(text: str) -> list[dict[str, Any]]:
+        return [{k: v for k, v in json.loads(line).items() if k != "ts"} for line in text.splitlines()]
+
+    assert without_ts(batched.getvalue()) == without_ts(one_by_one.getvalue())
+    assert "s3cr3t" not in batched.getvalue()
 
 
 def test_throttle_logs_the_first_ten_then_every_thousandth_per_key() -> None:

@@ -9,7 +9,9 @@ same ``cmd_id``. ``OrderCancelled`` goes to the topic of the order's holder, who
 
 from __future__ import annotations
 
-from bus import codec, topics
+from msgspec.structs import asdict
+
+from bus import topics
 from bus.effects import Effects, Level
 from schemas import BusMessage, FailReason, OrderCancelled, OrderFailed, OrderPlaced, PlaceOrder, RiskEvent
 from schemas.system import Severity
@@ -30,10 +32,11 @@ def announce(fx: Effects, out: Out, count: int = 0) -> None:
     level, event = _LOG.get(type(msg), ("info", "bus_event"))
     if isinstance(msg, RiskEvent) and msg.severity == "info":
         level = "info"
+    fields = asdict(msg)  # every announced message is flat (str, int): its fields as they are, in C
     if count:
-        fx.note(event, level, count=count, **codec.to_builtins(msg))
+        fx.note(event, level, count=count, **fields)
     else:
-        fx.note(event, level, **codec.to_builtins(msg))
+        fx.note(event, level, **fields)
 
 
 def announce_quietly(fx: Effects, out: Out, count: int) -> None:
