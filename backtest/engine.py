@@ -72,21 +72,24 @@ class Backtest(SimExecutor, Timers):
         events = 0
         own = self.own_levels(rec) if self.sim.exclude_own else []
         oi = 0
+        n_own, n_metas = len(own), len(metas)
+        clock = self.clock
+        heap = clock.heap  # the clock's schedule: what is due first is heap[0]
+        decode, apply = feed.decode, feed.apply
         for ts, frame in rec.frames:
-            while oi < len(own) and own[oi][0] <= ts:
+            while oi < n_own and own[oi][0] <= ts:
                 _, token, side, price, delta = own[oi]
                 if token in ex.complement:
                     ex.own_delta(token, side, price, delta)  # type: ignore[arg-type]
                 oi += 1
-            due = self.clock.due()
-            if due is not None and due <= ts:
-                self.advance(ts)
-            self.now = ts
-            while mi < len(metas) and metas[mi][0] <= ts:
+            if heap and heap[0][0] <= ts:
+                clock.advance(ts)
+            clock.now = ts
+            while mi < n_metas and metas[mi][0] <= ts:
                 self.open_market(metas[mi][1], ts)
                 mi += 1
             fx = FeedEffects()
-            evs, _ = feed.decode([frame], fx)
+            evs, _ = decode([frame], fx)
             for ev in evs:  # an event: one depth row (a level of a snapshot, a level change), a print...
                 te = type(ev)
                 if te is PriceChangeMsg:
@@ -95,7 +98,7 @@ class Backtest(SimExecutor, Timers):
                     events += len(ev.bids) + len(ev.asks) or 1  # type: ignore[union-attr]
                 else:
                     events += 1
-            feed.apply(evs, ts, fx)
+            apply(evs, ts, fx)
             for _topic, msg in fx.publishes:
                 t = type(msg)
                 if t is Book:
