@@ -130,7 +130,7 @@ class Backtest(SimExecutor, Timers):
                     ofi.on_trade(msg, ts, ofx)  # type: ignore[arg-type]
                     if ofx.publishes:
                         states = [m for _, m in ofx.publishes if isinstance(m, OfiState)]
-                        self.later(md, lambda t, s=states: self._ofi(s, t))  # type: ignore[misc]
+                        later(md, partial(self._ofi, states))
                 elif t is FeedStatus or t is TickSizeChange:
                     cid = market_of.get(msg.asset)  # type: ignore[union-attr]
                     if cid is not None:
