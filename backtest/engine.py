@@ -78,13 +78,15 @@ class Backtest(SimExecutor, Timers):
         for t_own, token, side, price, delta in (self.own_levels(rec) if self.sim.exclude_own else []):
             self.at(t_own, lambda _t, a=token, s=side, p=price, d=delta:  # type: ignore[misc]
                     ex.own_delta(a, s, p, d) if a in ex.complement else None)
+        clock = self.clock
+        heap = clock.heap  # the clock's schedule: what is due first is heap[0]
+        decode, apply = feed.decode, feed.apply
         for ts, frame in rec.frames:
-            due = self.clock.due()
-            if due is not None and due <= ts:
-                self.advance(ts)
-            self.now = ts
+            if heap and heap[0][0] <= ts:
+                clock.advance(ts)
+            clock.now = ts
             fx = FeedEffects()
-            evs, _ = feed.decode([frame], fx)
+            evs, _ = decode([frame], fx)
             for ev in evs:  # an event: one depth row (a level of a snapshot, a level change), a print...
                 te = type(ev)
                 if te is PriceChangeMsg:
@@ -93,7 +95,7 @@ class Backtest(SimExecutor, Timers):
                     events += len(ev.bids) + len(ev.asks) or 1  # type: ignore[union-attr]
                 else:
                     events += 1
-            feed.apply(evs, ts, fx)
+            apply(evs, ts, fx)
             for _topic, msg in fx.publishes:
                 t = type(msg)
                 if t is Book:
@@ -125,7 +127,7 @@ class Backtest(SimExecutor, Timers):
                     ofi.on_trade(msg, ts, ofx)  # type: ignore[arg-type]
                     if ofx.publishes:
                         states = [m for _, m in ofx.publishes if isinstance(m, OfiState)]
-                        self.later(md, lambda t, s=states: self._ofi(s, t))  # type: ignore[misc]
+                        later(md, partial(self._ofi, states))
                 elif t is FeedStatus or t is TickSizeChange:
                     cid = market_of.get(msg.asset)  # type: ignore[union-attr]
                     if cid is not None:

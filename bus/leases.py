@@ -66,6 +66,8 @@ class LeaseTable:
     def expire(self, now: int) -> list[str]:
         """Drop entries past their time; returns the markets no longer held by anyone."""
         gone = [key for key, entry in self._entries.items() if entry.until <= now]
+        if not gone:  # the usual case on a program's timer
+            return []
         for key in gone:
             del self._entries[key]
         return sorted({market for _, market in gone if not self.holds(market)})

@@ -103,7 +103,8 @@ class Coordinator(Intake):
         why = [p for p in DEPENDENCIES if now - self.heartbeats.get(p, -self.liveness_ns) >= self.liveness_ns]
         if self.user_blind_since and now - self.user_blind_since >= self.blind_ns:
             why.append("user_feed_blind")
-        why.extend(f"halt:{kind}" for kind, _ in self.halts)
+        if self.halts:
+            why.extend(f"halt:{kind}" for kind, _ in self.halts)
         m = self.market
         if m is None:
             return ["market", *why]

@@ -197,8 +197,11 @@ class Inventory(Ledger):
     def active(self) -> list[str]:
         """The markets whose state is published (``published``: leased, or resolved and still held), in a
         stable order."""
-        redeemable = (m for m in self.resolved if m in self.markets and self.held_market(m))
-        return sorted({*(m for m in self.leases.markets() if m in self.markets), *redeemable})
+        markets = self.markets
+        active = {m for m in self.leases.markets() if m in markets}
+        if self.resolved:  # resolved and still held: redeemable
+            active.update(m for m in self.resolved if m in markets and self.held_market(m))
+        return sorted(active)
 
     def market_for(self, asset: str) -> str | None:
         return self.market_of.get(asset)

@@ -12,6 +12,7 @@ never mutated: the next change copies it first (once, however many changes follo
 from __future__ import annotations
 
 from bisect import bisect_left
+from operator import neg
 
 from schemas.units import ONE
 
@@ -39,10 +40,7 @@ class Side:
     def load(self, sizes: dict[int, int]) -> None:
         """Load a snapshot given as ``price -> size``, every size above zero (the dict is kept)."""
         self.sizes = sizes
-        if self.sign < 0:
-            self.keys = [-p for p in sorted(sizes, reverse=True)]
-        else:
-            self.keys = sorted(sizes)
+        self.keys = sorted(map(neg, sizes)) if self.sign < 0 else sorted(sizes)
         self._top = None
 
     def set(self, price: int, size: int) -> bool:

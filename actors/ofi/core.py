@@ -88,6 +88,7 @@ class Ofi:
         self.leases = LeaseTable()  # markets held by at least one coordinator
         self.published: dict[str, tuple[OfiSide, OfiSide]] = {}  # last sides sent per market
         self.toxic: dict[str, bool] = {}  # last toxicity noted per market
+        self.topics: dict[str, bytes] = {}  # market -> its ofi.state topic, built once
         self.adaptive = Adaptive(adaptive) if adaptive is not None else None
 
     def window(self, asset: str) -> Window:
@@ -173,14 +174,18 @@ class Ofi:
 
     def changed(self, now: int, fx: Effects, asset: str | None = None) -> None:
         """Publish the states that differ from the last one published (only of markets holding ``asset``,
-        if given)."""
+        if given). The sides are compared first: the ``OfiState`` is built only for what is published
+        (this runs on every trade and every timer tick)."""
+        published, side = self.published, self.side
         for market, m in self.markets.items():
-            if asset is not None and asset not in (m.yes_asset, m.no_asset):
+            if asset is not None and asset != m.yes_asset and asset != m.no_asset:
                 continue
-            state = self.state(market, now)
-            if self.published.get(market) != (state.yes, state.no):
-                self.published[market] = (state.yes, state.no)
-                self._publish(state, fx)
+            sides = (side(m.yes_asset, now), side(m.no_asset, now))
+            if published.get(market) != sides:
+                published[market] = sides
+                yes, no = sides
+                self._publish(OfiState(market=market, yes=yes, no=no, toxic=yes.toxic or no.toxic,
+                                       window_ms=self.window_ms, ts=now), fx)
 
     def snapshot(self, now: int, fx: Effects) -> None:
         """Every leased market's state (the periodic publication)."""
@@ -190,10 +195,15 @@ class Ofi:
             self._publish(state, fx)
 
     def _publish(self, state: OfiState, fx: Effects) -> None:
-        try:
-            topic = topics.ofi_state(state.market)
-        except topics.TopicError:
-            return  # a market no topic can carry: nobody could subscribe to it
+        topic = self.topics.get(state.market)
+        if topic is None:
+            try:
+                topic = topics.ofi_state(state.market)
+            except topics.TopicError:
+                return  # a market no topic can carry: nobody could subscribe to it
+            if len(self.topics) >= 4096:  # markets come and go (a window each): bounded
+                self.topics.clear()
+            self.topics[state.market] = topic
         fx.publish(topic, state)
         if self.toxic.get(state.market, False) != state.toxic:
             self.toxic[state.market] = state.toxic

@@ -6,7 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from actors.market_feed import venue
 from actors.market_feed.books import OrderBook, Side
+from actors.market_feed.core import _sizes
 
 
 def test_snapshot_in_live_order_worst_to_best_comes_out_best_first() -> None:
@@ -119,3 +121,18 @@ def test_views_handed_out_are_never_mutated_however_many_changes_follow(
                 assert view == sorted(model[side].items(), reverse=side)[:depth]
                 handed.append((view, list(view)))
     assert all(view == then for view, then in handed)
+
+
+@settings(max_examples=200, deadline=None)
+@given(levels=st.lists(st.tuples(st.integers(1, 40), st.integers(0, 3)), max_size=30),
+       depth=st.integers(1, 8), is_bid=st.booleans())
+def test_a_snapshot_parsed_into_a_dict_loads_the_same_side_as_its_levels(
+        levels: list[tuple[int, int]], depth: int, is_bid: bool) -> None:
+    """The market-feed parses a snapshot side straight into ``price -> size`` (``core._sizes``: a zero
+    skipped, the last of a repeated price kept) and ``Side.load``\\ s it: the same side as ``Side.replace``
+    of the parsed levels (duplicates and zeros included)."""
+    raw = [venue.Level(price=f"0.{p:02d}", size=str(s)) for p, s in levels]
+    loaded, replaced = Side(is_bid, depth), Side(is_bid, depth)
+    loaded.load(_sizes(raw))
+    replaced.replace([(p * 10_000, s * 1_000_000) for p, s in levels])
+    assert (loaded.keys, loaded.sizes, loaded.top()) == (replaced.keys, replaced.sizes, replaced.top())
