@@ -53,6 +53,7 @@ class RewardsConfig(msgspec.Struct, frozen=True, kw_only=True):
     blacklist: Annotated[str, Env("PM_REWARDS_QUESTION_BLACKLIST")] = "Trump"  # comma list, any case
     # §4.5 loops
     rescan_s: Annotated[int, Env("PM_REWARDS_RESCAN_S"), Meta(ge=1)] = 1200  # update_interval_seconds
+    retry_s: Annotated[int, Env("PM_REWARDS_RETRY_S"), Meta(ge=1)] = 10  # after a failed or empty scan
     check_s: Annotated[int, Env("PM_REWARDS_CHECK_S", micros=True), Meta(gt=0)] = 500_000  # order checks
     reprice_s: Annotated[int, Env("PM_REWARDS_REPRICE_S", micros=True), Meta(gt=0)] = 500_000
     reprice_threshold: Annotated[int, Env("PM_REWARDS_PRICE_DEVIATION_THRESHOLD", micros=True),

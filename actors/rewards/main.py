@@ -36,7 +36,6 @@ from venue_client.markets.gamma import MarketHttp
 
 PROGRAM = "rewards-scanner"
 PUBLISH_MS = 1000
-RETRY_S = 10  # after a failed or empty scan
 
 
 def main() -> int:
@@ -71,7 +70,7 @@ def main() -> int:
         else:
             perform(scanner.scan, result, node.clock())
         # a failed or empty scan (the venue starting, books not yet quoted) is tried again soon
-        wait = cfg.rescan_s if scanner.selected else min(cfg.rescan_s, RETRY_S)
+        wait = cfg.rescan_s if scanner.selected else min(cfg.rescan_s, cfg.retry_s)
         next_scan[0] = node.clock() + wait * NS
 
     def sampled(result: list[fetch.TokenBook] | None, error: BaseException | None) -> None:

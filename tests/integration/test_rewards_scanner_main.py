@@ -36,7 +36,8 @@ def test_the_scanner_selects_the_markets_that_pass_and_says_why_the_others_do_no
         venue: VenueThread, bus: BusConfig, run_dir: Path) -> None:
     listener = Listener(bus, topics.prefix("rewards", "market"))
     program = Program(["-m", "actors.rewards"], program_env(
-        run_dir, PM_LOCAL_VENUE_URL=venue.urls["clob"], PM_REWARDS_RESCAN_S="3600"))
+        run_dir, PM_LOCAL_VENUE_URL=venue.urls["clob"], PM_REWARDS_RESCAN_S="3600",
+        PM_REWARDS_RETRY_S="1"))
     try:
         line = program.read_until(lambda s: '"event":"markets_selected"' in s, timeout=60)
         selected = json.loads(line)
@@ -60,10 +61,12 @@ def test_the_scanner_selects_the_markets_that_pass_and_says_why_the_others_do_no
 
 
 def test_a_scanner_started_before_the_venue_scans_again_soon(bus: BusConfig, run_dir: Path) -> None:
-    """A failed (or empty) scan is tried again after 10 s, not after PM_REWARDS_RESCAN_S."""
+    """A failed (or empty) scan is tried again after PM_REWARDS_RETRY_S (10 s; 1 s here), not after
+    PM_REWARDS_RESCAN_S."""
     port = free_port()
     program = Program(["-m", "actors.rewards"], program_env(
-        run_dir, PM_LOCAL_VENUE_URL=f"http://127.0.0.1:{port}", PM_REWARDS_RESCAN_S="3600"))
+        run_dir, PM_LOCAL_VENUE_URL=f"http://127.0.0.1:{port}", PM_REWARDS_RESCAN_S="3600",
+        PM_REWARDS_RETRY_S="1"))
     try:
         program.read_until(lambda s: '"event":"scan_failed"' in s, timeout=30)
         cfg = VenueConfig(flow_params=FLOW, reward_markets=0, assets=("btc",), intervals=("1h",))

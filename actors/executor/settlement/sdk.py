@@ -19,13 +19,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
-from typing import Any
-
-from polymarket import PRODUCTION, SecureClient
-from polymarket._internal.environment import PRODUCTION_CONFIG, create_environment
-from polymarket.auth import RelayerApiKey
-from polymarket.environments import Environment
-from polymarket.models.clob.api_key import ApiKeyCreds
+from typing import TYPE_CHECKING, Any
 
 from actors.executor.settlement.config import PAPER_RELAYER_KEY, SettlementConfig
 from actors.executor.settlement.rules import Job, Outcome, Skipped
@@ -33,11 +27,19 @@ from clob.auth import ApiCreds
 from schemas import Settlement
 from venue_client.endpoints import VenueEndpoints
 
+if TYPE_CHECKING:  # the SDK is imported on first use (a merge or redemption), on the worker thread: it
+    # takes ~1.3 s and ~40 MB, which every executor start would otherwise pay
+    from polymarket import SecureClient
+    from polymarket.environments import Environment
+
 POLL_MS = 100  # how often a local transaction is polled (the venue confirms at once)
 
 
 def environment(venue: VenueEndpoints) -> Environment:
     """The SDK's environment: Polymarket's, or every URL on the local venue (nothing else is reachable)."""
+    from polymarket import PRODUCTION
+    from polymarket._internal.environment import PRODUCTION_CONFIG, create_environment
+
     if not venue.is_local:
         if not (venue.rest_url_override or venue.gamma_url_override):
             return PRODUCTION
@@ -60,9 +62,8 @@ class Chain:
                  cfg: SettlementConfig, creds: Callable[[], ApiCreds | None]) -> None:
         self._key = private_key  # never logged
         self.wallet, self.venue, self.creds = wallet, venue, creds
-        relayer_key = cfg.relayer_api_key or (PAPER_RELAYER_KEY if venue.is_local else "")
-        self.api_key = RelayerApiKey(key=relayer_key, address=cfg.relayer_api_key_address or signer) \
-            if relayer_key else None
+        self.relayer_key = cfg.relayer_api_key or (PAPER_RELAYER_KEY if venue.is_local else "")  # secret
+        self.relayer_address = cfg.relayer_api_key_address or signer
         self._client: SecureClient | None = None
 
     def run(self, job: Job) -> Outcome:
@@ -75,12 +76,18 @@ class Chain:
 
     def _sdk(self) -> SecureClient:
         if self._client is None:
+            from polymarket import SecureClient
+            from polymarket.auth import RelayerApiKey
+            from polymarket.models.clob.api_key import ApiKeyCreds
+
+            api_key = RelayerApiKey(key=self.relayer_key, address=self.relayer_address) \
+                if self.relayer_key else None
             creds = self.creds()
             given = ApiKeyCreds(key=creds.api_key, secret=creds.secret, passphrase=creds.passphrase) \
                 if creds is not None else None
             self._client = SecureClient.create(private_key=self._key, wallet=self.wallet,
                                                environment=environment(self.venue), credentials=given,
-                                               api_key=self.api_key)
+                                               api_key=api_key)
         return self._client
 
     def _merge(self, client: SecureClient, job: Job) -> Outcome:
