@@ -14,7 +14,6 @@ from schemas import (
     CancelOrders,
     Command,
     Fill,
-    InventoryState,
     OrderCancelled,
     OrderFailed,
     OrderPlaced,
@@ -92,7 +91,7 @@ class SimExecutor(Coordinators):
             def arrive(t: int, fill: Fill = fill, cid: str = cid) -> None:
                 fx = Effects()
                 self.inventory.on_fill(fill, t, fx)
-                self.inventory_out(fx, t)
+                self.route(fx, t)  # inventory's states to the coordinators
                 self.touched.add(cid)
 
             def updated(_t: int, update: OrderUpdate = update, cid: str = cid) -> None:
@@ -106,11 +105,4 @@ class SimExecutor(Coordinators):
             self.later(self.order_ns, updated)
             self.later(self.fill_ns, arrive)
 
-    def inventory_out(self, fx: Effects, now: int) -> None:
-        for _, msg in fx.publishes:
-            if isinstance(msg, InventoryState):
-                c = self.coords.get(msg.market)
-                if c is not None:
-                    c.on_inventory(msg, now)
-                    self.touched.add(msg.market)
 
