@@ -24,7 +24,8 @@ from actors.market_feed.config import FeedConfig
 from actors.market_feed.core import MarketFeed
 from actors.market_feed.effects import FeedEffects, conflate, mark_frames
 from actors.market_feed.rest_books import RestPoller
-from actors.market_feed.shards import Action, Shards, carry_out
+from actors.market_feed.shard_shell import ShardShell
+from actors.market_feed.shards import Shards
 from actors.market_feed.throttle import DepthThrottle
 from bus import topics
 from bus.bridge import Bridge
@@ -40,7 +41,7 @@ from venue_client.ws import Sockets
 PROGRAM = "market-feed"
 
 
-class FeedShell:
+class FeedShell(ShardShell):
     def __init__(self, node: Node, cfg: FeedConfig, feed: MarketFeed, shards: Shards, url: str,
                  rest_url: str = "") -> None:
         self.node, self.cfg, self.feed, self.shards, self.url = node, cfg, feed, shards, url
@@ -83,24 +84,10 @@ class FeedShell:
             self.node.publish(topic, msg)
         self._arm()
 
-    def perform(self, fx: FeedEffects, actions: list[Action]) -> None:
-        self.apply(fx)  # bus messages and log lines first: what a failed send causes comes after
-        carry_out(actions, self.sockets, self.lost)
-
-    def lost(self, conn: int, why: str) -> None:
-        self.sockets.close(conn)
-        self.log.warning("ws_closed", conn=conn, why=why)
-        fx = FeedEffects()
-        self.shards.on_closed(conn, "reconnecting", self.clock(), fx)
-        self.apply(fx)
-
     def on_opened(self, conn: int, error: str) -> None:
-        fx = FeedEffects()
         if error:
-            self.log.warning("ws_connect_failed", conn=conn, url=self.url, error=error)
-            self.shards.on_closed(conn, "reconnecting", self.clock(), fx)
-            self.apply(fx)
-            return
+            return self.connect_failed(conn, error)
+        fx = FeedEffects()
         actions = self.shards.on_open(conn, self.clock())
         shard = self.shards.conns.get(conn)
         self.log.info("ws_connected", conn=conn, url=self.url, assets=len(shard.assets) if shard else 0)

@@ -12,7 +12,8 @@ from typing import Any
 from actors.market_feed.config import FeedConfig
 from actors.market_feed.core import MarketFeed
 from actors.market_feed.effects import FeedEffects
-from actors.market_feed.shards import Action, Shards, carry_out
+from actors.market_feed.shard_shell import ShardShell
+from actors.market_feed.shards import Shards
 from actors.recorder.core import meta_from_clob
 from actors.recorder.sink import Sink
 from backtest import recfile
@@ -29,7 +30,7 @@ OWN = (topics.prefix("exec", "cmd"), topics.prefix("user", "order"), topics.pref
        topics.prefix("inv", "fill"))
 
 
-class RecorderShell:
+class RecorderShell(ShardShell):
     def __init__(self, node: Node, fcfg: FeedConfig, sink: Sink, url: str, http: MarketHttp) -> None:
         self.node, self.sink, self.url, self.http = node, sink, url, http
         self.log, self.clock = node.log, time.time_ns
@@ -41,25 +42,13 @@ class RecorderShell:
         self.known: set[str] = set()
         self.frames = 0
 
-    def perform(self, fx: FeedEffects, actions: list[Action]) -> None:
+    def apply(self, fx: FeedEffects) -> None:
         fx.publishes.clear()  # the market-feed owns md.*: the recorder only keeps its books for the shards
         self.node.apply(fx)
-        carry_out(actions, self.sockets, self.lost)
-
-    def lost(self, conn: int, why: str) -> None:
-        self.sockets.close(conn)
-        self.log.warning("ws_closed", conn=conn, why=why)
-        fx = FeedEffects()
-        self.shards.on_closed(conn, "reconnecting", self.clock(), fx)
-        self.perform(fx, [])
 
     def on_opened(self, conn: int, error: str) -> None:
         if error:
-            self.log.warning("ws_connect_failed", conn=conn, url=self.url, error=error)
-            fx = FeedEffects()
-            self.shards.on_closed(conn, "reconnecting", self.clock(), fx)
-            self.perform(fx, [])
-            return
+            return self.connect_failed(conn, error)
         self.log.info("ws_connected", conn=conn, url=self.url)
         self.perform(FeedEffects(), self.shards.on_open(conn, self.clock()))
 

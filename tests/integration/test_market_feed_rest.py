@@ -7,7 +7,6 @@ starts forwarding to the venue's WebSocket."""
 
 from __future__ import annotations
 
-import shutil
 import socket
 import threading
 from collections.abc import Iterator
@@ -20,7 +19,12 @@ from bus import topics
 from bus.endpoints import BusConfig
 from bus.node import Node
 from schemas import Book, FeedStatus, Lease
-from tests.support.procs import Listener, Program, bus_config, program_env, running_proxy, short_tmpdir
+from tests.support.procs import (
+    Listener,
+    Program,
+    program_env,
+    proxied_bus,
+)
 from tests.support.quiet import Quiet
 from tests.support.venue_client import KEY_A, signed_client
 from venue.app import VenueThread
@@ -81,11 +85,8 @@ def venue() -> Iterator[VenueThread]:
 
 @pytest.fixture
 def bus() -> Iterator[BusConfig]:
-    run_dir = short_tmpdir()
-    cfg = bus_config(run_dir)
-    with running_proxy(cfg):
+    with proxied_bus() as cfg:
         yield cfg
-    shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def _market(venue: VenueThread) -> Any:

@@ -7,7 +7,6 @@ Every wait is for an expected bus message or venue state, with a deadline.
 
 from __future__ import annotations
 
-import shutil
 import socket
 import threading
 import time
@@ -23,7 +22,12 @@ from bus import topics
 from bus.endpoints import BusConfig
 from bus.node import Node
 from schemas import Book, FeedStatus, Lease, TickSizeChange, Trade
-from tests.support.procs import Listener, Program, bus_config, program_env, running_proxy, short_tmpdir
+from tests.support.procs import (
+    Listener,
+    Program,
+    program_env,
+    proxied_bus,
+)
 from tests.support.quiet import Quiet
 from tests.support.venue_client import KEY_A, KEY_B, Client, signed_client
 from tests.support.waits import wait_until
@@ -51,11 +55,8 @@ def markets(venue: VenueThread) -> list[Any]:
 
 @pytest.fixture
 def bus() -> Iterator[BusConfig]:
-    run_dir = short_tmpdir()
-    cfg = bus_config(run_dir)
-    with running_proxy(cfg):
+    with proxied_bus() as cfg:
         yield cfg
-    shutil.rmtree(run_dir, ignore_errors=True)
 
 
 @pytest.fixture

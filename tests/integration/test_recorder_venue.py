@@ -5,7 +5,6 @@ Every wait is for an expected log line or file content, with a deadline."""
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +17,7 @@ from bus import topics
 from bus.endpoints import BusConfig
 from bus.node import Node
 from schemas import CancelMarket, Lease
-from tests.support.procs import Program, bus_config, program_env, running_proxy, short_tmpdir
+from tests.support.procs import Program, program_env, proxied_bus
 from tests.support.quiet import Quiet
 from tests.support.waits import wait_until
 from venue.app import VenueThread
@@ -33,11 +32,8 @@ def venue() -> Iterator[VenueThread]:
 
 @pytest.fixture
 def bus() -> Iterator[BusConfig]:
-    run_dir = short_tmpdir()
-    cfg = bus_config(run_dir)
-    with running_proxy(cfg):
+    with proxied_bus() as cfg:
         yield cfg
-    shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def reward_market(venue: VenueThread) -> Any:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -57,6 +58,18 @@ def running_proxy(cfg: BusConfig) -> Iterator[Proxy]:
         yield proxy
     finally:
         proxy.stop()
+
+
+@contextmanager
+def proxied_bus() -> Iterator[BusConfig]:
+    """A bus of its own (a short run dir, so the ipc paths fit) with the proxy running; removed after."""
+    run_dir = short_tmpdir()
+    try:
+        cfg = bus_config(run_dir)
+        with running_proxy(cfg):
+            yield cfg
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 class Program:
