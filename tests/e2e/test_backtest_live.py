@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -76,7 +77,13 @@ def live_then_backtest(seconds: float, venue: dict[str, Any], window_s: int) -> 
             stack.procs["market:btc-updown-15m"].stop()
             stack.wait(lambda: not stack.open_orders(), 15, "orders left open after the coordinator stopped")
             stack.procs["recorder"].stop()  # SIGTERM: the file's last frame is closed
-            rec = recfile.load(sorted(root.glob("*" + recfile.SUFFIX)))
+            files = sorted(root.glob("*" + recfile.SUFFIX))
+            keep = os.environ.get("PM_BT_LIVE_KEEP")  # a directory: the recording is copied there
+            if keep:
+                Path(keep).mkdir(parents=True, exist_ok=True)
+                for f in files:
+                    shutil.copy(f, Path(keep) / f.name)
+            rec = recfile.load(files)
             res = engine.Backtest(dict(ENGINE), compare.measured_sim(rec)).run(rec)
             out = compare.compare(rec, res)
             print(json.dumps(out, indent=2))
