@@ -135,12 +135,17 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     rec = recfile.load(args.data)
     sim = sim_params(args)
+    drawn = args.entry_ms is None and args.cancel_ms is None and not args.latency_median
     if args.entry_ms is None and args.cancel_ms is None:  # what the recording measured (else as given)
         sim = compare.measured_sim(rec, sim, dist=not args.latency_median)
-    res = engine.Backtest(settings_of(args), sim).run(rec)
-    out = compare.compare(rec, res)
+    if args.seeds is None:
+        args.seeds = compare.SEEDS if drawn else 1
+    if args.seeds < 1:
+        raise ValueError(f"--seeds must be at least 1, not {args.seeds}")
+    results = compare.runs(rec, settings_of(args), sim, args.seeds)
+    out = compare.compare_runs(rec, results)
     if args.report:
-        report.write(res, args.report)
+        report.write(compare.median_run(results), args.report)
     sys.stdout.write(json.dumps(out, indent=2) + "\n")
     if args.json:
         with open(args.json, "w") as f:
@@ -166,6 +171,9 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--json", default=None, help="write the comparison here too")
     c.add_argument("--latency-median", action="store_true",
                    help="the recorded entry latencies' median (default: each decision draws one of them)")
+    c.add_argument("--seeds", type=int, default=None,
+                   help="backtest runs, one latency seed each; the median run is compared "
+                        "(default 9; 1 with --latency-median or given latencies: nothing is drawn)")
     args = p.parse_args(argv)
     try:
         return {"run": cmd_run, "sweep": cmd_sweep, "compare": cmd_compare}[args.cmd](args)

@@ -33,6 +33,7 @@ from schemas import (
     Command,
     InventoryState,
     Lease,
+    LeaseRelease,
     OfiState,
     PlaceOrder,
     RiskEvent,
@@ -78,6 +79,9 @@ class Coordinators:
         self.marked: list[str] = []  # the tokens of the markets traded now (inventory's marks)
         self.merging: set[str] = set()  # markets with a merge in flight
         self.merged = 0
+        # a retired market's unrealised PnL when its coordinator left (its marks go with the lease; the
+        # position stays as it is until the resolution): what the PnL samples count it at till then
+        self.frozen: dict[str, int] = {}
         self.result: Result | None = None
 
     # -- scheduling (backtest.clock) ----------------------------------------------------------------
@@ -218,7 +222,8 @@ class Coordinators:
 
     def retire(self, cid: str, now: int) -> None:
         """A second after its window ended the market's coordinator is gone, as live it moves on to the
-        next window (its positions stay in inventory until the resolution settles them)."""
+        next window and releases the market's lease (inventory and OFI stop publishing and marking it; its
+        positions stay in inventory until the resolution settles them)."""
         c = self.coords.pop(cid, None)
         if c is None:
             return
@@ -227,6 +232,12 @@ class Coordinators:
         self.result.modes[mode] = self.result.modes.get(mode, 0) + now - since
         m = self.result.markets[cid]
         self.marked = [a for a in self.marked if a not in (m.yes_asset, m.no_asset)]
+        if cid in self.inventory.markets:
+            self.frozen[cid] = self.inventory.state(cid, now).unrealized_pnl
+        release = LeaseRelease(holder=c.holder, market=cid, ts=now)  # live: the rotation's release
+        fx = Effects()
+        self.inventory.on_release(release, fx)
+        self.ofi.on_release(release, fx)
 
     def route(self, fx: Effects, now: int) -> None:
         """Inventory / OFI output to the coordinators (one bus hop: no added latency)."""

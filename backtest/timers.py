@@ -44,10 +44,14 @@ class Timers(Coordinators):
     def inventory_tick(self, now: int) -> None:
         """Inventory's ``PM_INVENTORY_MARK_MS`` timer: marks from the newest books, the states due."""
         assets = self.feed.assets
-        books = [self.feed._book(st, now) for a in self.marked if (st := assets.get(a)) is not None
-                 and st.book is not None]
+        tops = []
+        for a in self.marked:
+            st = assets.get(a)
+            if st is not None and st.book is not None:
+                bid, ask = st.book.top()
+                tops.append((a, bid, ask if ask < ONE else 0))
         fx = Effects()
-        self.inventory.on_timer(books, now, fx)
+        self.inventory.on_timer([], now, fx, tops=tops)
         self.route(fx, now)
         self.at(now + self.mark_ns, self.inventory_tick)
 
@@ -89,7 +93,8 @@ class Timers(Coordinators):
                 continue
             st = self.inventory.state(cid, now)
             realised += st.realized_pnl
-            unrealised += st.unrealized_pnl
+            frozen = self.frozen.get(cid)
+            unrealised += st.unrealized_pnl if frozen is None or cid in self.inventory.resolved else frozen
             if cid not in self.inventory.resolved:  # a resolved market's shares are cash (realised) now
                 yes += st.yes_qty
                 no += st.no_qty

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from schemas import Lease, LeaseRelease
 from schemas.units import MS
 
+_NEVER = 1 << 62  # ns: later than any deadline
+
 
 @dataclass(frozen=True, slots=True)
 class Pair:
@@ -38,10 +40,15 @@ class _Entry:
 
 
 class LeaseTable:
-    __slots__ = ("_entries", "_seq")
+    """``holds`` and an ``expire`` with nothing due are O(1): they run on every book and timer tick."""
+
+    __slots__ = ("_earliest", "_entries", "_held", "_seq")
 
     def __init__(self) -> None:
         self._entries: dict[tuple[str, str], _Entry] = {}
+        self._held: dict[str, int] = {}  # market -> number of entries (holders)
+        # no entry ends before this (ns; a renewal may leave it early: then ``expire`` scans once more)
+        self._earliest = _NEVER
         self._seq = 0
 
     # -- inputs: each returns the markets whose state (held or not, or tokens) changed -------------
@@ -54,23 +61,37 @@ class LeaseTable:
         before = self.pair(lease.market)
         self._seq += 1
         pair = Pair(lease.yes_asset, lease.no_asset)
-        self._entries[(lease.holder, lease.market)] = _Entry(pair, now + lease.ttl_ms * MS, self._seq)
+        key, until = (lease.holder, lease.market), now + lease.ttl_ms * MS
+        if key not in self._entries:
+            self._held[lease.market] = self._held.get(lease.market, 0) + 1
+        self._entries[key] = _Entry(pair, until, self._seq)
+        self._earliest = min(self._earliest, until)
         return before != self.pair(lease.market)
 
     def on_release(self, release: LeaseRelease) -> bool:
         """End the holder's entry; True if the market is no longer held by anyone."""
         if self._entries.pop((release.holder, release.market), None) is None:
             return False
-        return not self.holds(release.market)
+        return not self._drop(release.market)
 
     def expire(self, now: int) -> list[str]:
         """Drop entries past their time; returns the markets no longer held by anyone."""
-        gone = [key for key, entry in self._entries.items() if entry.until <= now]
-        if not gone:  # the usual case on a program's timer
+        if now < self._earliest:  # the usual case on a program's timer
             return []
+        gone = [key for key, entry in self._entries.items() if entry.until <= now]
         for key in gone:
             del self._entries[key]
-        return sorted({market for _, market in gone if not self.holds(market)})
+        self._earliest = min((e.until for e in self._entries.values()), default=_NEVER)
+        return sorted({market for _, market in gone if not self._drop(market)})
+
+    def _drop(self, market: str) -> bool:
+        """One entry of ``market`` is gone: True if another holder still holds it."""
+        left = self._held[market] - 1
+        if left:
+            self._held[market] = left
+        else:
+            del self._held[market]
+        return left > 0
 
     # -- views ----------------------------------------------------------------------------------
 
@@ -84,10 +105,10 @@ class LeaseTable:
         return [key for key, entry in self._entries.items() if entry.until <= now]
 
     def holds(self, market: str) -> bool:
-        return any(m == market for _, m in self._entries)
+        return market in self._held
 
     def markets(self) -> set[str]:
-        return {market for _, market in self._entries}
+        return set(self._held)
 
     def pair(self, market: str) -> Pair | None:
         """The market's tokens as named by its newest lease; None if not held."""

@@ -33,6 +33,8 @@ Start-up replays the journal through ``apply`` and ``apply_settlement``, the sam
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import msgspec
 
 from actors.inventory.ledger import APPLYING, Event, FillRecord, Key, Ledger, Market, resolution, valid_keys
@@ -67,6 +69,8 @@ class Inventory(Ledger):
         self.leases = LeaseTable()  # the active markets: held by at least one coordinator
         self.marks: dict[str, int] = {}  # asset -> best bid + best ask (twice the mid)
         self.last_sent: dict[str, InventoryState] = {}  # condition id -> the state last published
+        # condition id -> the ``inputs`` of the last state ``due_states`` compared (dropped by ``sent``)
+        self.last_inputs: dict[str, tuple[object, ...]] = {}
         self.bad_lease_log = Throttle()
 
     # -- handlers: what the shell calls, with the Effects it then performs ----------------------
@@ -135,14 +139,18 @@ class Inventory(Ledger):
         fx.note("market_inactive", market=release.market, reason="released")
         return True
 
-    def on_timer(self, books: list[Book], now: int, fx: Effects, keepalive_ns: int = KEEPALIVE_NS) -> bool:
-        """Let time pass: expire leases, mark to the newest ``books``, publish the states that are due.
-        True if a market went inactive."""
+    def on_timer(self, books: list[Book], now: int, fx: Effects, keepalive_ns: int = KEEPALIVE_NS,
+                 tops: Iterable[tuple[str, int, int]] = ()) -> bool:
+        """Let time pass: expire leases, mark to the newest ``books`` (or ``tops``: ``mark``'s arguments,
+        for a caller that holds the books itself), publish the states that are due. True if a market went
+        inactive."""
         expired = self.expire(now)
         for market in expired:
             fx.note("market_inactive", market=market, reason="lease_expired")
         for book in books:
             self.on_book(book)
+        for asset, bid, ask in tops:
+            self.mark(asset, bid, ask)
         for state in self.due_states(now, keepalive_ns):
             fx.publish(topics.inv_state(state.market), state)
         return bool(expired)
@@ -184,6 +192,7 @@ class Inventory(Ledger):
         if known is None:
             return False
         self.last_sent.pop(market, None)
+        self.last_inputs.pop(market, None)
         self.marks.pop(known.yes_asset, None)
         self.marks.pop(known.no_asset, None)
         return True
@@ -209,16 +218,20 @@ class Inventory(Ledger):
     # -- marks ----------------------------------------------------------------------------------
 
     def on_book(self, book: Book) -> None:
-        """Mark a held leg of an active market to mid; a book with an empty side removes the mark (that leg
-        is not marked). A leg without a mark (no book since it was opened) is not marked either."""
-        market = self.market_of.get(book.asset)
-        if market is None or not self.leases.holds(market) or market in self.resolved or \
-                not self.held(book.asset):
+        """Mark a held leg of an active market to mid (``mark``)."""
+        self.mark(book.asset, book.bids[0][0] if book.bids else 0, book.asks[0][0] if book.asks else 0)
+
+    def mark(self, asset: str, bid: int, ask: int) -> None:
+        """Mark a held leg of an active market to the mid of ``bid`` and ``ask`` (0: that side is empty); a
+        book with an empty side removes the mark (that leg is not marked). A leg without a mark (no book
+        since it was opened) is not marked either."""
+        market = self.market_of.get(asset)
+        if market is None or not self.leases.holds(market) or market in self.resolved or not self.held(asset):
             return
-        if book.bids and book.asks:
-            self.marks[book.asset] = book.bids[0][0] + book.asks[0][0]
+        if bid and ask:
+            self.marks[asset] = bid + ask
         else:
-            self.marks.pop(book.asset, None)
+            self.marks.pop(asset, None)
 
     # -- views ----------------------------------------------------------------------------------
 
@@ -246,16 +259,36 @@ class Inventory(Ledger):
     def sent(self, state: InventoryState) -> InventoryState:
         """Record that ``state`` is being published (returns it)."""
         self.last_sent[state.market] = state
+        self.last_inputs.pop(state.market, None)  # ``due_states`` compares the next state in full
         return state
 
     def due_states(self, now: int, keepalive_ns: int) -> list[InventoryState]:
         """The active markets' states to publish now, recorded as sent: each one that differs from the
-        last one sent (other than its time), and each one last sent ``keepalive_ns`` ago or more."""
+        last one sent (other than its time), and each one last sent ``keepalive_ns`` ago or more.
+
+        A state is a function of its market's ``inputs`` (and the fixed limits): a market whose inputs are
+        those of the last state it compared equal to, not due for its keep-alive, is skipped unbuilt (this
+        runs every ``PM_INVENTORY_MARK_MS``, usually to find that nothing changed)."""
         due = []
+        last_sent, last_inputs = self.last_sent, self.last_inputs
         for market in self.active():
+            last = last_sent.get(market)
+            inputs = self.inputs(market)
+            if last is not None and now - last.ts < keepalive_ns and last_inputs.get(market) == inputs:
+                continue
             state = self.state(market, now)
-            last = self.last_sent.get(market)
             if last is None or now - last.ts >= keepalive_ns or \
                     msgspec.structs.replace(last, ts=now) != state:
                 due.append(self.sent(state))
+            last_inputs[market] = inputs
         return due
+
+    def inputs(self, market: str) -> tuple[object, ...]:
+        """Everything the market's ``state`` is computed from but the time and the limits: its tokens, both
+        legs' positions and marks, the resolution."""
+        m = self.markets[market]
+        yes, no = self.positions.get(m.yes_asset), self.positions.get(m.no_asset)
+        return (m.yes_asset, m.no_asset,
+                None if yes is None else (yes.qty, yes.cost_e12, yes.realized_e12, yes.fees, yes.fills),
+                None if no is None else (no.qty, no.cost_e12, no.realized_e12, no.fees, no.fills),
+                self.marks.get(m.yes_asset), self.marks.get(m.no_asset), self.resolved.get(market))

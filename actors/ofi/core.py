@@ -23,6 +23,7 @@ noted (``ofi_toxic`` / ``ofi_clear``), and so is a market becoming active or ina
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from actors.ofi.adaptive import Adaptive, AdaptiveParams
@@ -134,21 +135,25 @@ class Ofi:
         dropped = window.expire(now)
         added = window.add(t, trade.side, trade.size, now)
         if dropped or added:
-            self.changed(now, fx, trade.asset)
+            self.changed(now, fx, (trade.asset,))
 
     def on_timer(self, now: int, fx: Effects) -> None:
         """Let time pass: expire old trades and leases; publish the states that changed."""
         for market in self.leases.expire(now):
             if self._forget(market):
                 fx.note("market_inactive", market=market, reason="lease_expired")
+        aged: set[str] = set()  # tokens whose window lost trades: only their markets' sides can change
         for asset, window in list(self.windows.items()):
-            window.expire(now)
+            if window.expire(now):
+                aged.add(asset)
             if not window.entries:
                 del self.windows[asset]
-        if self.adaptive is not None:
+        if self.adaptive is not None:  # its thresholds move with time: every market is checked
             watched = [a for m in self.markets.values() for a in (m.yes_asset, m.no_asset)]
             self.adaptive.sample({a: self.score(a) for a in watched}, now)
-        self.changed(now, fx)
+            self.changed(now, fx)
+        elif aged:
+            self.changed(now, fx, aged)
 
     # -- outputs --------------------------------------------------------------------------------
 
@@ -172,13 +177,13 @@ class Ofi:
         return OfiState(market=market, yes=yes, no=no, toxic=yes.toxic or no.toxic, window_ms=self.window_ms,
                         ts=now)
 
-    def changed(self, now: int, fx: Effects, asset: str | None = None) -> None:
-        """Publish the states that differ from the last one published (only of markets holding ``asset``,
-        if given). The sides are compared first: the ``OfiState`` is built only for what is published
-        (this runs on every trade and every timer tick)."""
+    def changed(self, now: int, fx: Effects, assets: Collection[str] | None = None) -> None:
+        """Publish the states that differ from the last one published (only of markets holding one of
+        ``assets``, if given). The sides are compared first: the ``OfiState`` is built only for what is
+        published (this runs on every trade and every timer tick)."""
         published, side = self.published, self.side
         for market, m in self.markets.items():
-            if asset is not None and asset != m.yes_asset and asset != m.no_asset:
+            if assets is not None and m.yes_asset not in assets and m.no_asset not in assets:
                 continue
             sides = (side(m.yes_asset, now), side(m.no_asset, now))
             if published.get(market) != sides:

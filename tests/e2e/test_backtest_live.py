@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from backtest import compare, engine, recfile
+from backtest import compare, recfile
 from schemas import PlaceOrder
 from tests.support.procs import Listener
 from tests.support.stack import Stack
@@ -84,8 +84,7 @@ def live_then_backtest(seconds: float, venue: dict[str, Any], window_s: int) -> 
                 for f in files:
                     shutil.copy(f, Path(keep) / f.name)
             rec = recfile.load(files)
-            res = engine.Backtest(dict(ENGINE), compare.measured_sim(rec)).run(rec)
-            out = compare.compare(rec, res)
+            out = compare.compare_runs(rec, compare.runs(rec, ENGINE, compare.measured_sim(rec)))
             print(json.dumps(out, indent=2))
             assert out["live"]["fills"] >= 5, f"too few live fills to compare: {out}\n{stack.logs()}"
             return out

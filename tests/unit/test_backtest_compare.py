@@ -4,9 +4,15 @@ when our live orders leave the recorded levels (``backtest.own_orders``)."""
 
 from __future__ import annotations
 
-from backtest import compare, own_orders, recfile
+import tempfile
+from pathlib import Path
+
+from backtest import compare, engine, own_orders, recfile
+from backtest.result import FillRow
 from schemas import CancelOrders, OrderUpdate, PlaceOrder
 from schemas.units import MS
+from venue import generate
+from venue.config import FlowConfig, VenueConfig
 
 CID, YES, NO = "0xcid", "yes-token", "no-token"
 T = 1_800_000_000_000_000_000  # a whole ms
@@ -61,3 +67,35 @@ def test_a_live_fill_leaves_the_level_when_it_is_received() -> None:
     ])
     assert own_orders.own_levels(r) == [(T + 2 * MS, YES, "BUY", 480_000, 5_000_000),
                                         (T + 50 * MS, YES, "BUY", 480_000, -5_000_000)]
+
+
+def _result(fills: int, seed: int) -> engine.Result:
+    rows = [FillRow(ts=i, market="m", leg="yes", side="BUY", price=500_000, size=5 * 10**6, reason="",
+                    slot="") for i in range(fills)]
+    return engine.Result(params={}, sim=engine.SimParams(seed=seed), markets={}, fills=rows)
+
+
+def test_the_compared_run_is_the_one_with_the_median_fill_count() -> None:
+    """One latency draw can move a short run's fills by a third: the comparison takes the median of the
+    seeds' runs (an odd count: the middle one; even: the lower middle), and shows every run's count."""
+    runs = [_result(n, seed) for seed, n in enumerate([65, 51, 70, 69, 69], start=1)]
+    assert compare.median_run(runs).sim.seed in (4, 5)  # 69, the middle of 51 65 69 69 70
+    assert len(compare.median_run(runs).fills) == 69
+    assert len(compare.median_run(runs[:4]).fills) == 65  # 51 65 69 70: the lower middle
+    assert compare.median_run(runs[:1]) is runs[0]
+
+
+def test_each_run_has_its_own_seed_and_the_same_seed_is_the_same_run() -> None:
+    cfg = VenueConfig(assets=("btc",), intervals=("15m",), reward_markets=0, windows_ahead=1,
+                      flow_params=FlowConfig(noise_rate_per_min=300))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "r.pmrec.zst"
+        generate.generate(path, hours=0.02, seed=3, prefixes=("btc-updown-15m",), config=cfg)
+        recording = recfile.load([path])
+    sim = engine.SimParams(entry_samples=(1 * MS, 2 * MS, 200 * MS), cancel_samples=(1 * MS, 300 * MS))
+    a = compare.runs(recording, {"PM_BID_SIZE": "5"}, sim, seeds=3)
+    b = compare.runs(recording, {"PM_BID_SIZE": "5"}, sim, seeds=3)
+    assert [r.sim.seed for r in a] == [1, 2, 3]
+    assert [[(f.ts, f.price) for f in r.fills] for r in a] == [[(f.ts, f.price) for f in r.fills] for r in b]
+    assert [[(t, c.cmd_id) for t, c in r.commands] for r in a] == [[(t, c.cmd_id) for t, c in r.commands]
+                                                                   for r in b]

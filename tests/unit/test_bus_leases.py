@@ -3,6 +3,9 @@ a market is held until the last of its holders releases it or lets it expire; to
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from bus.leases import LeaseTable, Pair
 from schemas import Lease, LeaseRelease
 from schemas.units import MS
@@ -79,3 +82,48 @@ def test_each_holders_entry_says_until_when_and_which_entries_are_past_their_tim
     assert table.past(999 * MS) == []
     assert table.past(1500 * MS) == [("btc", "0xa"), ("eth", "0xb")]  # arrival order; nothing dropped yet
     assert table.expire(1500 * MS) == ["0xb"] and table.past(1500 * MS) == []  # 0xa: rewards still holds it
+
+
+class _Model:
+    """The table's rules, written the slow obvious way: what the indexed table must agree with."""
+
+    def __init__(self) -> None:
+        self.until: dict[tuple[str, str], int] = {}
+
+    def lease(self, holder: str, market: str, until: int) -> None:
+        self.until[(holder, market)] = until
+
+    def release(self, holder: str, market: str) -> bool:
+        if self.until.pop((holder, market), None) is None:
+            return False
+        return not self.holds(market)
+
+    def expire(self, now: int) -> list[str]:
+        gone = [k for k, u in self.until.items() if u <= now]
+        for k in gone:
+            del self.until[k]
+        return sorted({m for _, m in gone if not self.holds(m)})
+
+    def holds(self, market: str) -> bool:
+        return any(m == market for _, m in self.until)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["lease", "release", "expire"]), st.sampled_from("ab"),
+                          st.sampled_from("xyz"), st.integers(0, 3000)), max_size=60))
+def test_the_indexed_holds_and_expire_agree_with_a_scan_of_every_entry(
+        ops: list[tuple[str, str, str, int]]) -> None:
+    """``holds`` / ``markets`` are kept by a count per market and ``expire`` skips until the earliest
+    deadline: after any sequence of leases, renewals, releases and expiries they say what a scan says."""
+    table, model, now = LeaseTable(), _Model(), 0
+    for op, holder, market, n in ops:
+        now += n % 700
+        if op == "lease":
+            table.on_lease(lease(holder, market, ttl_ms=n, ts=now), now * MS)
+            model.lease(holder, market, now * MS + n * MS)
+        elif op == "release":
+            assert table.on_release(release(holder, market)) == model.release(holder, market)
+        else:
+            assert table.expire(now * MS) == model.expire(now * MS)
+        assert {m for m in "xyz" if table.holds(m)} == {m for m in "xyz" if model.holds(m)} == table.markets()
+        assert len(table) == len(model.until)

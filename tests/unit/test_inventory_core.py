@@ -346,3 +346,64 @@ def test_the_timer_marks_to_the_books_it_is_given_and_publishes_what_is_due() ->
     assert not fx  # unchanged, keep-alive not due
     inv.on_timer([], S // 4 + KEEPALIVE_NS, fx)
     assert len(fx.publishes) == 1  # the keep-alive
+
+
+class _Rebuilding(Inventory):
+    """``due_states`` as it was before the inputs check: every active market's state built and compared
+    on every tick (the reference the skipping version must agree with)."""
+
+    def due_states(self, now: int, keepalive_ns: int) -> list[InventoryState]:
+        due = []
+        for market in self.active():
+            state = self.state(market, now)
+            last = self.last_sent.get(market)
+            if last is None or now - last.ts >= keepalive_ns or \
+                    msgspec.structs.replace(last, ts=now) != state:
+                due.append(self.sent(state))
+        return due
+
+
+_STEP = st.one_of(
+    st.tuples(st.just("fill"), st.sampled_from([YES, NO]), st.sampled_from(["BUY", "SELL"]),
+              st.integers(1, 99).map(lambda c: c * 10_000)),
+    st.tuples(st.just("fail"), st.just(""), st.just(""), st.just(0)),  # the newest fill FAILED: reversed
+    st.tuples(st.just("book"), st.sampled_from([YES, NO]), st.just(""),
+              st.integers(0, 98).map(lambda c: c * 10_000)),
+    st.tuples(st.just("tick"), st.just(""), st.just(""), st.integers(1, 600)),
+    st.tuples(st.just("release"), st.just(""), st.just(""), st.just(0)),
+    st.tuples(st.just("lease"), st.just(""), st.just(""), st.just(0)),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_STEP, max_size=50))
+def test_the_timer_skips_unchanged_markets_yet_publishes_what_rebuilding_every_state_would(
+        steps: list[tuple[str, str, str, int]]) -> None:
+    """Fills (and their reversals), marks, releases, re-leases and ticks in any order: the timer's
+    publications with the inputs check are those of building and comparing every state each tick."""
+    fast, slow = Inventory(LIMITS), _Rebuilding(LIMITS)
+    now, trades = 0, 0
+    for inv in (fast, slow):
+        inv.on_lease(lease(ttl_ms=10**9), 0, Effects())
+    for kind, asset, side, n in steps:
+        outs = []
+        for inv in (fast, slow):
+            fx = Effects()
+            if kind == "fill":
+                inv.on_fill(fill(f"t{trades}", asset=asset, side=side, price=n), now, fx)
+            elif kind == "fail" and trades:
+                inv.on_fill(fill(f"t{trades - 1}", "FAILED"), now, fx)
+            elif kind == "book":
+                bids = [(n, M)] if n else []
+                inv.on_timer([book(asset, bids, [(n + 20_000, M)])], now, fx)
+            elif kind == "tick":
+                inv.on_timer([], now, fx)
+            elif kind == "release":
+                inv.on_release(LeaseRelease(holder="btc", market=CID, ts=now), fx)
+            elif kind == "lease":
+                inv.on_lease(lease(ttl_ms=10**9), now, fx)
+            outs.append(fx.publishes)
+        trades += kind == "fill"
+        if kind == "tick":
+            now += n * S // 1000
+        assert outs[0] == outs[1], (kind, asset, side, n)

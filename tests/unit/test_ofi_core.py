@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from actors.ofi.config import OfiConfig
 from actors.ofi.core import Ofi, Window
@@ -221,3 +223,49 @@ def test_a_market_no_topic_can_carry_is_scored_but_never_published() -> None:
     ofi.on_lease(Lease(holder="x", market="0x.bad", yes_asset=YES, no_asset=NO, ttl_ms=5000, ts=0), T0, fx)
     ofi.on_trade(trade("BUY", 60, T0), T0, fx)
     assert not fx.publishes and ofi.state("0x.bad", T0).toxic
+
+
+class _Rechecking(Ofi):
+    """``on_timer`` as it was before it checked only the aged tokens' markets: every market's sides on
+    every tick (the reference the narrower check must agree with)."""
+
+    def on_timer(self, now: int, fx: Effects) -> None:
+        for market in self.leases.expire(now):
+            if self._forget(market):
+                fx.note("market_inactive", market=market, reason="lease_expired")
+        for asset, window in list(self.windows.items()):
+            window.expire(now)
+            if not window.entries:
+                del self.windows[asset]
+        self.changed(now, fx)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["trade", "tick", "lease", "release"]),
+                          st.sampled_from([YES, NO, "2001", "2002"]), st.sampled_from(["BUY", "SELL"]),
+                          st.integers(1, 80), st.integers(0, 2000)), max_size=60))
+def test_the_timer_checks_only_aged_tokens_markets_yet_publishes_what_checking_every_market_would(
+        steps: list[tuple[str, str, str, int, int]]) -> None:
+    """Trades (late ones too), leases of two markets, releases and ticks in any order: the timer's
+    publications are those of comparing every market's sides on every tick."""
+    fast, slow = Ofi(3000, THRESHOLD), _Rechecking(3000, THRESHOLD)
+    now = T0
+    for kind, asset, side, size, ms in steps:
+        outs = []
+        for ofi in (fast, slow):
+            fx = Effects()
+            if kind == "trade":
+                ofi.on_trade(trade(side, size, now - ms * MS, asset), now, fx)
+            elif kind == "tick":
+                ofi.on_timer(now, fx)
+            elif kind == "lease":
+                market, yes, no = (CID, YES, NO) if asset in (YES, NO) else ("0xc2d", "2001", "2002")
+                ofi.on_lease(Lease(holder="h", market=market, yes_asset=yes, no_asset=no, ttl_ms=ms + 100,
+                                   ts=0), now, fx)
+            else:
+                ofi.on_release(LeaseRelease(holder="h", market=CID if asset in (YES, NO) else "0xc2d",
+                                            ts=0), fx)
+            outs.append((fx.publishes, fx.notes))
+        if kind == "tick":
+            now += ms * MS
+        assert outs[0] == outs[1], kind
