@@ -80,6 +80,9 @@ def age_verdict(age_ms: int, order_id: str, refusal: str, cancelled: bool) -> tu
     return "ok", f"order {order_id[:18]}.. signed {age_ms} ms ago: placed, then cancelled"
 
 
-def cancel(order_id: str, cmd_id: str, market: str, now: int, slot: str = SLOT) -> CancelOrders:
-    return CancelOrders(cmd_id=cmd_id, holder=HOLDER, market=market, order_ids=[order_id], slots=[slot],
-                        reason="livetest", ts=now)
+def cancel(order_id: str, cmd_id: str, market: str, now: int,
+           slots: tuple[str, ...] = (SLOT, AGED_SLOT)) -> CancelOrders:
+    """Cancel ``order_id`` and whatever holds ``slots``: the first order's cancel (the run's last word)
+    empties the age check's slot too, so no order of livetest's is left open whatever happened."""
+    return CancelOrders(cmd_id=cmd_id, holder=HOLDER, market=market, order_ids=[order_id] if order_id else [],
+                        slots=list(slots), reason="livetest", ts=now)

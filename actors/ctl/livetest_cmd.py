@@ -29,7 +29,6 @@ import sys
 import time
 from typing import Any
 
-import msgspec
 import requests
 
 from actors.ctl import doctor_cmd, listen, livetest
@@ -150,14 +149,10 @@ def _age_step(link: ExecutorLink, steps: Steps, market: livetest.Market, age: in
     order_id = answer.order_id if isinstance(answer, OrderPlaced) else ""
     refusal = f"{answer.reason}: {answer.message}" if isinstance(answer, OrderFailed) else ""
     cmd = livetest.cancel(order_id, f"livetest-cancel-aged-{time.time_ns()}", market.condition,
-                          time.time_ns(), slot=livetest.AGED_SLOT)
-    cancelled = False
-    if order_id:
-        link.push(cmd)
-        cancelled = link.wait(lambda m: isinstance(m, OrderCancelled) and m.order_id == order_id,
-                              timeout) is not None
-    else:  # refused, or no answer: its slot is cancelled all the same (the executor knows what holds it)
-        link.push(msgspec.structs.replace(cmd, order_ids=[]))
+                          time.time_ns(), slots=(livetest.AGED_SLOT,))
+    link.push(cmd)  # refused or no answer: its slot is cancelled all the same (the executor knows its order)
+    cancelled = bool(order_id) and link.wait(
+        lambda m: isinstance(m, OrderCancelled) and m.order_id == order_id, timeout) is not None
     steps.report(livetest.AGE_STEP, *livetest.age_verdict(age, order_id, refusal, cancelled))
 
 

@@ -149,8 +149,11 @@ def test_the_aged_order_is_the_first_ones_twin_in_its_own_slot() -> None:
     assert aged.post_only and aged.price == MARKET.tick and aged.size == MARKET.min_size
     with pytest.raises(ValueError):
         livetest.aged_order(MARKET, "c3", 7, 0)
-    cancel = livetest.cancel("0xo", "c4", "0xc", 8, slot=livetest.AGED_SLOT)
-    assert cancel.slots == [livetest.AGED_SLOT]  # never the first order's slot
+    cancel = livetest.cancel("0xo", "c4", "0xc", 8, slots=(livetest.AGED_SLOT,))
+    assert cancel.slots == [livetest.AGED_SLOT] and cancel.order_ids == ["0xo"]  # never the first one's slot
+    assert livetest.cancel("", "c5", "0xc", 8, slots=(livetest.AGED_SLOT,)).order_ids == []  # by slot only
+    last = livetest.cancel("0xf", "c6", "0xc", 9)  # the first order's: empties the age check's slot too
+    assert last.slots == [livetest.SLOT, livetest.AGED_SLOT] and last.order_ids == ["0xf"]
 
 
 # -- the paper venue's max_order_age_ms ------------------------------------------------------------------
