@@ -8,6 +8,12 @@ from schemas.base import Message
 
 OrderType = Literal["GTC", "GTD", "FAK", "FOK"]
 
+# ``PlaceOrder.signed_age_ms``: only ``livetest`` may ask for an order signed in the past (to prove the venue
+# accepts an order as old as pre-signing's ``PM_EXEC_PRESIGN_MAX_AGE_MS``), and never older than that
+# setting's own maximum (one hour); the executor refuses anything else as "invalid"
+SIGNED_AGE_HOLDER = "livetest"
+MAX_SIGNED_AGE_MS = 3_600_000
+
 
 class PlaceOrder(Message, frozen=True, tag="cmd.place"):
     """Place one order. Maker-only: ``post_only`` must be True for GTC/GTD.
@@ -20,6 +26,11 @@ class PlaceOrder(Message, frozen=True, tag="cmd.place"):
     limits (``actors.coordinator.overlap``). The executor then may POST this order before that one's
     cancel (``PM_EXEC_REPLACE=pipelined``), but only if that very order is the one in the slot. ``""``
     (the default): the old order is cancelled, and the cancel confirmed, before this one is sent.
+
+    ``signed_age_ms``: sign the order with its millisecond ``timestamp`` this far in the past (0, the
+    default: now). Only for holder ``SIGNED_AGE_HOLDER`` (``livetest``'s check that the venue accepts an
+    order as old as pre-signing may send), at most ``MAX_SIGNED_AGE_MS``; the executor refuses it from
+    any other holder, never signing old silently.
     """
 
     cmd_id: str
@@ -41,6 +52,7 @@ class PlaceOrder(Message, frozen=True, tag="cmd.place"):
     # ts_recv (ns, local) of the market data whose change drove this decision; 0 if none: tick to order is
     # measured from it (the metrics program's histogram), on one host's clock
     origin_ts: int = 0
+    signed_age_ms: int = 0  # sign with timestamp = now - this (livetest only, see above); 0: now
 
 
 class CancelOrders(Message, frozen=True, tag="cmd.cancel"):

@@ -165,6 +165,9 @@ class VenueConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     heartbeat_timeout_ms: int = 10_000
     gtd_buffer_s: int = 60  # GTD security threshold: effective expiry = expiration - buffer
     dedupe_window_s: int = 600  # order ids remembered for the "Duplicated." check
+    # > 0: refuse a POST /order whose signed `timestamp` (ms) is older than this, as a strict exchange might
+    # (how old an order Polymarket accepts is not documented); 0: any age (the default)
+    max_order_age_ms: int = 0
     flow: bool = True  # False ("off"): same markets, empty books, no synthetic traders
     flow_params: FlowConfig = FlowConfig()
     faults: FaultPlan = FaultPlan()
@@ -188,7 +191,8 @@ class VenueConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
             if label not in INTERVAL_SECONDS:
                 raise ValueError(f"intervals: unknown interval {label!r} (known: {sorted(INTERVAL_SECONDS)})")
         for name in ("window_seconds", "retain_closed_s", "reward_markets", "reward_daily_rate",
-                     "mined_delay_ms", "confirmed_delay_ms", "gtd_buffer_s", "dedupe_window_s"):
+                     "mined_delay_ms", "confirmed_delay_ms", "gtd_buffer_s", "dedupe_window_s",
+                     "max_order_age_ms"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if self.rewards_sample_s <= 0 or self.rewards_min_order_age_s < 0:

@@ -33,6 +33,7 @@ from venue.persist import Snapshot, restore
 from venue.rewards import Rewards
 from venue.settlement import Settled, merge, redeem
 from venue.trades import rest_order, rest_trade
+from venue.validation import stale_error
 from venue.wire import book_event, book_summary, market_resolved, new_market
 
 __all__ = ["Exchange", "MarketEvent", "Reply", "SignedOrder", "UserEvent"]
@@ -100,6 +101,9 @@ class Exchange:
             return error(UNAUTHORIZED, 401)
         if order.side not in ("BUY", "SELL"):
             return error("Invalid order payload")
+        stale = stale_error(order.order_id, order.timestamp_ms, now_ns // MS, self.config.max_order_age_ms)
+        if stale is not None:
+            return error(stale)
         self._now_ns = now_ns
         reply = self.engine.submit(
             api_key=api_key, address=address, internal=False, order_id=order.order_id,

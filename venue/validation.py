@@ -40,6 +40,16 @@ def duplicate_error(order_id: str) -> str:
     return f"order {order_id} is invalid. Duplicated."
 
 
+def stale_error(order_id: str, timestamp_ms: int, now_ms: int, max_age_ms: int) -> str | None:
+    """The paper venue's own refusal of an order signed more than ``max_age_ms`` ago (``max_order_age_ms``;
+    0: any age). Not a Polymarket string: how old a timestamp Polymarket accepts, and what it answers, is
+    not documented; the shape is that of the other order errors."""
+    if max_age_ms <= 0 or now_ms - timestamp_ms <= max_age_ms:
+        return None
+    return (f"order {order_id} is invalid. Timestamp ({timestamp_ms}) is {now_ms - timestamp_ms} ms old, "
+            f"older than the paper venue's max_order_age_ms ({max_age_ms})")
+
+
 def marketable_buy_error(amount: int) -> str:
     return f"invalid amount for a marketable BUY order (${fmt(amount)}), min size: $1"
 

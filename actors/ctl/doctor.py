@@ -136,7 +136,8 @@ def presign(max_age_ms: int | None, local: bool) -> Check:
     if max_age_ms <= 0:
         return ok("presign", "off (every order signed when sent)")
     where = "local venue" if local else "Polymarket: its limit on an order's timestamp age is not documented"
-    return ok("presign", f"on: orders signed in idle time, none sent older than {max_age_ms} ms ({where})")
+    return ok("presign", f"on: orders signed in idle time, none sent older than {max_age_ms} ms ({where}; "
+                         "`pmctl livetest` proves the venue accepts that age)")
 
 
 def supervisord(error: str) -> Check:

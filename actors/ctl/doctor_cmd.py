@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     add("venue", lambda: _reachability(venue, args.timeout))
     add("clock", lambda: doctor.clock(_venue_time(venue, args.timeout), time.time()))
     wanted = {"key", "credentials", "balance", "presign"} - skip
-    report = _preflight(args.timeout) if wanted else {}
+    report = preflight(args.timeout) if wanted else {}
     add("key", lambda: _key(report))
     add("credentials", lambda: _credentials(report))
     add("balance", lambda: _balance(report))
@@ -151,7 +151,7 @@ def _venue_time(venue: VenueEndpoints | None, timeout: float) -> float | None:
         return None
 
 
-def _preflight(timeout: float) -> dict[str, Any]:
+def preflight(timeout: float) -> dict[str, Any]:
     """The executor's own start-up checks (``python -m actors.executor --preflight``): only the executor
     reads the key; its report names the key's state and address, never the key."""
     try:

@@ -5,9 +5,16 @@ One post-only BUY of the market's minimum size at the lowest price of its grid i
 (the only key holder) as holder ``livetest``; it must be placed, appear in the executor's open orders, on
 the user channel (the user-feed's ``user.order``) and in the venue's open orders (``GET /data/orders`` with
 the engine's API credentials, read-only); then it is cancelled and must be seen cancelled by the executor
-and on the user channel. Each step is printed with ✓/✗ and its time; exit 0 when all passed, 1 when one
-did not (the order is cancelled whatever happened), 2 when refused (live without ``--yes-real-money``, or a
-dry run, where nothing would be placed), 3 when the executor or the market is not running.
+and on the user channel. Each step is printed with ✓/✗ (``-`` skipped) and its time; exit 0 when all
+passed, 1 when one did not (the order is cancelled whatever happened), 2 when refused (live without
+``--yes-real-money``, or a dry run, where nothing would be placed), 3 when the executor or the market is
+not running.
+
+Pre-signing's age bound: when the executor's preflight (``python -m actors.executor --preflight``, what
+``doctor`` reads) reports pre-signing on, a second such order, signed ``PM_EXEC_PRESIGN_MAX_AGE_MS`` ago
+(``--age-ms`` checks another age, e.g. before turning pre-signing on), must be accepted by the venue, and
+is cancelled at once; a refusal fails the run (lower the bound, or leave pre-signing off). Skipped (``-``)
+when pre-signing is off.
 
 The market: ``--market`` (a coordinator's name or a condition id), else the first one a coordinator leases;
 its tick size, minimum size and best bid come from the venue's public ``GET /book``. While the test runs
@@ -24,7 +31,7 @@ from typing import Any
 
 import requests
 
-from actors.ctl import listen, livetest
+from actors.ctl import doctor_cmd, listen, livetest
 from actors.ctl.config import CtlConfig
 from actors.ctl.executor_link import ExecutorLink, NotRunning
 from actors.user_feed import credentials
@@ -34,6 +41,7 @@ from bus.endpoints import BusConfig
 from bus.logs import Logger
 from clob.auth import l2_headers
 from schemas import Lease, OpenOrders, OrderCancelled, OrderFailed, OrderPlaced, OrderUpdate
+from schemas.commands import MAX_SIGNED_AGE_MS
 from schemas.units import parse_price, parse_size
 from venue_client.credentials import ApiCredentials
 from venue_client.endpoints import VenueEndpoints
@@ -49,6 +57,9 @@ def register(sub: Any) -> None:
                    help="a coordinator's name or a condition id (default: the first leased)")
     p.add_argument("--yes-real-money", action="store_true", help="required when trading live on Polymarket")
     p.add_argument("--timeout", type=float, default=20.0, help="seconds to wait for each step")
+    p.add_argument("--age-ms", type=_age, default=None,
+                   help="check that the venue accepts an order signed this many ms ago (default: the "
+                        "executor's PM_EXEC_PRESIGN_MAX_AGE_MS; 0 or pre-signing off: the step is skipped)")
     p.set_defaults(run=run)
 
 
@@ -68,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
     if not leases:
         print(f"livetest: no running coordinator leases {args.market or 'a market'}")
         return NOT_RUNNING
+    age = livetest.age_to_check(args.age_ms if args.age_ms is not None else _presign_bound(args.timeout))
     try:
         market = _market(venue.rest_url, leases[0])
         place = livetest.order(market, f"livetest-{os.getpid()}-{time.time_ns()}", time.time_ns())
@@ -98,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
         update = link.wait(lambda m: isinstance(m, OrderUpdate) and m.order_id == order_id, args.timeout)
         steps.check(livetest.STEPS[2], update is not None, _status(update))
         steps.check(*_at_venue(venue, bus, order_id))
+        _age_step(link, steps, market, age, args.timeout)
     except NotRunning as exc:
         print(f"livetest: {exc}")
         return NOT_RUNNING
@@ -106,6 +119,41 @@ def run(args: argparse.Namespace) -> int:
             _cancel(link, steps, order_id, market.condition, args.timeout)
         link.close()
     return steps.code
+
+
+def _age(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= MAX_SIGNED_AGE_MS:
+        raise argparse.ArgumentTypeError(f"must be within 0..{MAX_SIGNED_AGE_MS}")
+    return value
+
+
+def _presign_bound(timeout: float) -> int | None:
+    """Pre-signing's age bound as the executor resolves it (its preflight, as ``doctor`` reads it); None
+    if not reported."""
+    bound = doctor_cmd.preflight(timeout).get("presign_max_age_ms")
+    return bound if isinstance(bound, int) else None
+
+
+def _age_step(link: ExecutorLink, steps: Steps, market: livetest.Market, age: int | str,
+              timeout: float) -> None:
+    """A second order, signed ``age`` ms ago, must be placed; it is cancelled whatever happens (by id once
+    placed, else by its slot, should an answer be lost)."""
+    if isinstance(age, str):
+        steps.skip(livetest.AGE_STEP, age)
+        return
+    place = livetest.aged_order(market, f"livetest-aged-{os.getpid()}-{time.time_ns()}", time.time_ns(), age)
+    link.push(place)
+    answer = link.wait(lambda m: isinstance(m, (OrderPlaced, OrderFailed)) and m.cmd_id == place.cmd_id,
+                       timeout)
+    order_id = answer.order_id if isinstance(answer, OrderPlaced) else ""
+    refusal = f"{answer.reason}: {answer.message}" if isinstance(answer, OrderFailed) else ""
+    cmd = livetest.cancel(order_id, f"livetest-cancel-aged-{time.time_ns()}", market.condition,
+                          time.time_ns(), slots=(livetest.AGED_SLOT,))
+    link.push(cmd)  # refused or no answer: its slot is cancelled all the same (the executor knows its order)
+    cancelled = bool(order_id) and link.wait(
+        lambda m: isinstance(m, OrderCancelled) and m.order_id == order_id, timeout) is not None
+    steps.report(livetest.AGE_STEP, *livetest.age_verdict(age, order_id, refusal, cancelled))
 
 
 def _wanted(msg: object, market: str) -> bool:
@@ -119,6 +167,17 @@ class Steps:
 
     def check(self, name: str, passed: bool, detail: str = "") -> None:
         (self.ok if passed else self.fail)(name, detail or ("" if passed else "not seen"))
+
+    def report(self, name: str, verdict: livetest.Verdict, detail: str) -> None:
+        if verdict == "ok":
+            self.ok(name, detail)
+        elif verdict == "skip":
+            self.skip(name, detail)
+        else:
+            self.fail(name, detail)
+
+    def skip(self, name: str, detail: str) -> None:
+        print(f"- {name:32} {time.monotonic() - self.start:5.2f} s  skipped: {detail}")
 
     def ok(self, name: str, detail: str = "") -> None:
         print(f"✓ {name:32} {time.monotonic() - self.start:5.2f} s  {detail}".rstrip())

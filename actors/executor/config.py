@@ -29,6 +29,7 @@ from actors.executor.core.rate_limits import TierName
 from actors.executor.wallet import TYPE_VAR, VENUE_TYPE_VAR, AccountWallet, parse_type, resolve_wallet
 from bus.config import ConfigError, Env
 from clob.signer import Signer
+from schemas.commands import MAX_SIGNED_AGE_MS
 from venue_client.credentials import ApiCredentials
 from venue_client.endpoints import LOCAL_TEST_PRIVATE_KEY, VenueEndpoints
 from venue_client.urls import HTTP, check_url
@@ -84,7 +85,9 @@ class ExecutorConfig(msgspec.Struct, frozen=True, kw_only=True):
     inventory_check_confirm: Annotated[int, Env("PM_RECONCILE_CONFIRM"), Meta(ge=1, le=1000)] = 3
     # pre-signing (``core/presign.py``): the oldest a pre-signed order's signed timestamp may be when sent
     # (Polymarket does not document what it accepts); 0: off (the default, everywhere: docs/performance.md)
-    presign_max_age_ms: Annotated[int, Env("PM_EXEC_PRESIGN_MAX_AGE_MS"), Meta(ge=0, le=3_600_000)] = 0
+    # (at most the oldest livetest may ask the executor to sign: livetest can check any value allowed here)
+    presign_max_age_ms: Annotated[int, Env("PM_EXEC_PRESIGN_MAX_AGE_MS"),
+                                  Meta(ge=0, le=MAX_SIGNED_AGE_MS)] = 0
     presign_ticks: Annotated[int, Env("PM_EXEC_PRESIGN_TICKS"), Meta(ge=0, le=50)] = 1  # prices either side
     presign_cache: Annotated[int, Env("PM_EXEC_PRESIGN_CACHE"), Meta(ge=1, le=4096)] = 64  # orders at most
 

@@ -148,6 +148,7 @@ def test_livetest_places_sees_and_cancels_one_harmless_order(stack: Stack) -> No
     assert done.returncode == 0, done.stdout + done.stderr
     ticks = [line for line in done.stdout.splitlines() if line.startswith("✓ ")]
     assert len(ticks) == 6, done.stdout
+    assert "- accepted when signed max age ago" in done.stdout  # pre-signing off: its age check skipped
     assert not [o for o in stack.open_orders() if o.get("price") in ("0.01", "0.001")]  # gone at the venue
 
 

@@ -11,6 +11,10 @@ idle time when one matches the command (used once, never older than the bound) a
 its slot's template; ``presign_one`` signs one order of the plan, called by the shell's idle slices. Both
 paths sign with the same ``AccountSigner.sign``, so a pre-signed order is the very order the hot path
 would have signed with that salt and timestamp (tests/unit/test_presign.py).
+
+``PlaceOrder.signed_age_ms`` (livetest's pre-signing age check, allowed by ``core/maker_only`` to holder
+``livetest`` only): that order is signed afresh with its timestamp that far in the past, never taken from
+or taught to the pre-signing cache; the signer refuses it for any other holder too.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from clob.order_json import order_body, orders_body
 from clob.orders import AccountSigner, OrderError, SignedOrder, new_salt
 from clob.signer import Signer
 from schemas import PlaceOrder
+from schemas.commands import SIGNED_AGE_HOLDER
 
 
 class OrderSigner:
@@ -62,6 +67,8 @@ class OrderSigner:
     def sign(self, cmd: PlaceOrder, now_ms: int) -> SignedOrder:
         """A ready pre-signed order for ``cmd`` if there is one, else signed now (``now_ms`` its
         timestamp). Raises ``clob.orders.OrderError`` for an order the SDK would refuse."""
+        if cmd.signed_age_ms:
+            return self.sign_aged(cmd, now_ms)
         cache = self.presigned
         if cache is not None:
             ready = cache.take(cmd, now_ms)
@@ -69,6 +76,13 @@ class OrderSigner:
             if ready is not None:
                 return ready
         return self.sign_at(cmd, new_salt(), now_ms)
+
+    def sign_aged(self, cmd: PlaceOrder, now_ms: int) -> SignedOrder:
+        """``cmd`` signed with its timestamp ``signed_age_ms`` in the past (livetest's check only: the core
+        refuses it from any other holder; refused here as well, should a command ever bypass the core)."""
+        if cmd.holder != SIGNED_AGE_HOLDER:
+            raise OrderError(f"signed_age_ms is only for holder {SIGNED_AGE_HOLDER!r}")
+        return self.sign_at(cmd, new_salt(), now_ms - cmd.signed_age_ms)
 
     def sign_at(self, cmd: PlaceOrder, salt: int, timestamp_ms: int, price: int | None = None) -> SignedOrder:
         """``cmd`` (at ``price`` if given) signed with this salt and timestamp: the one signing path."""
