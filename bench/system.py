@@ -54,7 +54,8 @@ def free_port() -> int:
 
 class System:
     def __init__(self, *, venue_config: dict[str, Any] | None = None, env: dict[str, str] | None = None,
-                 seed: int = 7, argv: dict[str, list[str]] | None = None) -> None:
+                 seed: int = 7, argv: dict[str, list[str]] | None = None,
+                 pins: dict[str, str] | None = None) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="pmb", dir="/tmp"))  # ipc paths must stay short
         self.run_dir = self.dir / "run"
         self.run_dir.mkdir(mode=0o700)
@@ -65,6 +66,13 @@ class System:
         self.extra_env = {**ENGINE_ENV, **(env or {})}
         self.bus = BusConfig(run_dir=str(self.run_dir))
         self.argv = argv or {}  # program -> python argv instead of ``-m module`` (profiling wrappers)
+        # program (``MODULES``' names, ``coordinator``, ``venue``) -> CPUs: ``PM_CPU_AFFINITY`` for ours,
+        # ``sched_setaffinity`` for the venue (the rig: it reads no PM_* setting)
+        self.pins = pins or {}
+        unknown = set(self.pins) - {*MODULES, "coordinator", "venue"}
+        if unknown:
+            raise ValueError(f"no such program to pin: {sorted(unknown)} (known: {sorted(MODULES)}, "
+                             "coordinator, venue)")
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self._logs: list[IO[bytes]] = []
         self.started_ns = 0
@@ -81,8 +89,14 @@ class System:
     def _spawn(self, name: str, argv: list[str]) -> None:
         log = open(self.dir / f"{name.replace(':', '-')}.log", "ab")  # noqa: SIM115 - closed in stop()
         self._logs.append(log)
+        env = self.env()
+        pin = self.pins.get("coordinator" if name == COORDINATOR else name)
+        if pin and name != "venue":
+            env["PM_CPU_AFFINITY"] = pin
         self.procs[name] = subprocess.Popen([sys.executable, *self.argv.get(name, argv)], cwd=ROOT,
-                                            env=self.env(), stdout=log, stderr=subprocess.STDOUT)
+                                            env=env, stdout=log, stderr=subprocess.STDOUT)
+        if pin and name == "venue":
+            os.sched_setaffinity(self.procs[name].pid, {int(c) for c in pin.split(",")})
 
     def start_venue(self) -> None:
         """Start only the venue (the I/O floor is its only client)."""

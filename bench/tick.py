@@ -12,7 +12,9 @@ by interleaving runs, e.g. with a worktree of the other revision::
 Options: ``--events N`` (default 1000), ``--staged N`` (default 300, 0: none), ``--settle-ms MS``
 (quiet time after each event's orders, default 3), ``--count N`` (N more events with a tap of every
 topic: bus messages per event by type, heartbeats apart; default 0), ``--json``, ``--env K=V`` (a
-setting for every program, e.g. ``--env PM_SPIN_US=200`` or ``--env PM_MD_DIRECT=false``; repeatable).
+setting for every program, e.g. ``--env PM_SPIN_US=200`` or ``--env PM_MD_DIRECT=false``; repeatable),
+``--pin PROGRAM=CPUS`` (one program's CPUs: ``PM_CPU_AFFINITY``, the venue by ``sched_setaffinity``;
+repeatable).
 """
 
 from __future__ import annotations
@@ -33,8 +35,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def measure(events: int, staged: int, settle_ms: int, env: dict[str, str] | None = None,
-            count: int = 0) -> dict[str, Any]:
-    system = System(env=env)
+            count: int = 0, pins: dict[str, str] | None = None) -> dict[str, Any]:
+    system = System(env=env, pins=pins)
     try:
         system.start()
         system.wait_venue()
@@ -98,10 +100,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--env", action="append", default=[], metavar="K=V",
                         help="a setting for every program (e.g. PM_SPIN_US=200); repeatable")
+    parser.add_argument("--pin", action="append", default=[], metavar="PROGRAM=CPUS",
+                        help="pin one program to CPUs (PM_CPU_AFFINITY; the venue by sched_setaffinity), "
+                             "e.g. --pin executor=1 --pin venue=0; programs: bus, executor, inventory, ofi, "
+                             "user-feed, market-feed, coordinator, venue; repeatable")
     args = parser.parse_args(argv)
     env = dict(item.split("=", 1) for item in args.env)
-    r = measure(args.events, args.staged, args.settle_ms, env, args.count)
-    r["env"] = env
+    pins = dict(item.split("=", 1) for item in args.pin)
+    r = measure(args.events, args.staged, args.settle_ms, env, args.count, pins)
+    r["env"], r["pins"] = env, pins
     if args.json:
         print(json.dumps(r))
         return 0

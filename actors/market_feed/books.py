@@ -38,7 +38,11 @@ class Side:
         self.load(sizes)
 
     def load(self, sizes: dict[int, int]) -> None:
-        """Load a snapshot given as ``price -> size``, every size above zero (the dict is kept)."""
+        """Load a snapshot given as ``price -> size``, every size above zero (the dict is kept). The same
+        levels again (one side of most snapshots: the other side moved) keep the sorted keys and the
+        depth-N view."""
+        if sizes == self.sizes:
+            return
         self.sizes = sizes
         self.keys = sorted(map(neg, sizes)) if self.sign < 0 else sorted(sizes)
         self._top = None
