@@ -7,8 +7,13 @@ replacement took the pipelined path (the scenario is within inventory's default 
 
 from __future__ import annotations
 
+import os
+
+import pytest
+
 from bench import feedrate, iofloor, latency, tick
 from bench.system import System
+from tests.support.waits import wait_until
 
 
 def test_every_event_is_requoted_and_staged() -> None:
@@ -56,3 +61,23 @@ def test_feedrate_tries_each_rate_and_counts_only_its_own_books() -> None:
     assert len(step["trials"]) == 2 and r["trials_per_rate"] == 2
     assert all(t["unpublished_chunks"] == 0 and t["books"] > 0 for t in step["trials"])
     assert set(step["lag_p99_us"]) == {"min", "median", "max"}
+
+
+def test_pinned_programs_run_on_their_cpus_and_unknown_names_are_refused() -> None:
+    """``--pin PROGRAM=CPUS``: our programs get ``PM_CPU_AFFINITY`` (the node pins itself), the venue
+    ``sched_setaffinity``; the bench still measures every event. A name that is no program is an error."""
+    with pytest.raises(ValueError, match="no such program"):
+        System(pins={"exekutor": "0"})
+    system = System(pins={"executor": "0", "coordinator": "0", "venue": "0"})
+    try:
+        system.start()
+        system.wait_venue()
+        for name in ("executor", "market:bench", "venue"):  # a node pins itself once its imports are done
+            pid = system.procs[name].pid
+            wait_until(lambda pid=pid: os.sched_getaffinity(pid) == {0}, f"{name} on CPU 0", timeout=60)
+        assert os.sched_getaffinity(system.procs["inventory"].pid) == os.sched_getaffinity(0)
+    finally:
+        system.stop()
+        system.cleanup()
+    r = tick.measure(events=10, staged=0, settle_ms=3, pins={"executor": "0", "venue": "0"})
+    assert r["tick_to_order_us"]["n"] == 10 and r["timed_out"] == 0
