@@ -20,9 +20,8 @@ from collections.abc import Iterator
 import pytest
 
 from actors.ctl.livetest import AGE_STEP, STEPS
-from schemas import OpenOrders
 from tests.support.procs import REPO
-from tests.support.stack import Stack
+from tests.support.stack import Stack, quoting
 from tests.support.waits import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -39,11 +38,7 @@ LOWEST = ("0.01", "0.001")  # livetest's price: the lowest of the grid
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
-    with Stack(venue_config=VENUE, env=ENGINE) as s:
-        s.start_engine(markets=[MARKET], window_seconds=600)
-        assert s.bus is not None
-        s.bus.wait_for(lambda t, h, m: isinstance(m, OpenOrders) and any(o.holder == MARKET
-                                                                          for o in m.orders), 90)
+    with quoting(VENUE, ENGINE, MARKET) as s:
         yield s
 
 

@@ -18,9 +18,8 @@ from typing import Any
 
 import pytest
 
-from schemas import OpenOrders
 from tests.support.procs import REPO
-from tests.support.stack import Stack
+from tests.support.stack import Stack, quoting
 from tests.support.waits import wait_for_value, wait_until
 from venue_client.endpoints import LOCAL_TEST_PRIVATE_KEY
 
@@ -35,11 +34,7 @@ MARKET = "btc-updown-15m"
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
-    with Stack(venue_config=VENUE, env=ENGINE) as s:
-        s.start_engine(markets=[MARKET], window_seconds=600)
-        assert s.bus is not None
-        s.bus.wait_for(lambda t, h, m: isinstance(m, OpenOrders) and any(o.holder == MARKET
-                                                                          for o in m.orders), 90)
+    with quoting(VENUE, ENGINE, MARKET) as s:
         yield s
 
 

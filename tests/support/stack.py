@@ -21,6 +21,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -240,3 +242,18 @@ class Stack:
         params = {"asset_type": "CONDITIONAL", "token_id": token,
                   "signature_type": str(signature_type_of(self.wallet_type))}
         return int(self.private_get("/balance-allowance", params)["balance"])
+
+
+@contextmanager
+def quoting(venue_config: dict[str, Any], env: dict[str, str], market: str,
+            window_seconds: int = 600) -> Iterator[Stack]:
+    """A stack whose engine trades ``market`` and has its first quote resting (seen in the executor's
+    ``OpenOrders``): the start of a module that shares one running engine between its tests."""
+    from schemas import OpenOrders
+
+    with Stack(venue_config=venue_config, env=env) as s:
+        s.start_engine(markets=[market], window_seconds=window_seconds)
+        assert s.bus is not None
+        s.bus.wait_for(lambda t, h, m: isinstance(m, OpenOrders) and any(o.holder == market
+                                                                          for o in m.orders), 90)
+        yield s
