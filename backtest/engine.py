@@ -82,11 +82,13 @@ class Backtest(SimExecutor, Timers):
         clock = self.clock
         heap = clock.heap  # the clock's schedule: what is due first is heap[0]
         decode, apply, decode_any = feed.decode, feed.apply, venue.decode_any
+        fx = FeedEffects()
         for ts, frame in rec.frames:
             if heap and heap[0][0] <= ts:
                 clock.advance(ts)
             clock.now = ts
-            fx = FeedEffects()
+            fx.clear()  # one FeedEffects for the whole replay: its messages are handled within the frame
+            fx.resnap.clear()
             try:  # the usual frame: events only (``MarketFeed.decode``'s fast path, inline)
                 got = decode_any(frame)
                 feed.frames += 1

@@ -127,10 +127,16 @@ class Coordinator(Intake):
         pending."""
         live = self.liveness_ns
         beats = self.heartbeats
-        ends = [beats[p] + live for p in DEPENDENCIES if p in beats]
+        soonest = None  # the earliest time after now (runs on every decision: no list built)
+        for program in DEPENDENCIES:
+            beat = beats.get(program)
+            if beat is not None:
+                t = beat + live
+                if t > now and (soonest is None or t < soonest):
+                    soonest = t
+        ends = [self.ofi_ts + live]
         if self.position is not None:
             ends.append(self.position_ts + live)
-        ends.append(self.ofi_ts + live)
         if self.user_blind_since:
             ends.append(self.user_blind_since + self.blind_ns)
         slot_end = next_change(self.orders.last_action, self.orders.blocked_until, self.rules, now,
@@ -144,8 +150,10 @@ class Coordinator(Intake):
             for end in (self.mids.next_change(), self.rejects.next_change(now)):
                 if end is not None:
                     ends.append(end)
-        future = [t for t in ends if t > now]
-        return min(future) if future else None
+        for t in ends:
+            if t > now and (soonest is None or t < soonest):
+                soonest = t
+        return soonest
 
     def evaluate(self, now: int, fx: Effects | None = None) -> list[Command]:
         """The commands of a decision now; what the risk layer announces goes into ``fx``."""
