@@ -136,3 +136,15 @@ def test_a_snapshot_parsed_into_a_dict_loads_the_same_side_as_its_levels(
     loaded.load(_sizes(raw))
     replaced.replace([(p * 10_000, s * 1_000_000) for p, s in levels])
     assert (loaded.keys, loaded.sizes, loaded.top()) == (replaced.keys, replaced.sizes, replaced.top())
+
+
+def test_a_snapshot_repeating_a_sides_levels_keeps_its_sorted_keys_and_view() -> None:
+    """Most snapshots move one side only: the other side's levels come again and keep the view handed out
+    (no re-sort, no new list); different levels replace it."""
+    side = Side(is_bid=True, depth=3)
+    side.load({100: 1, 200: 2})
+    view = side.top()
+    side.load({200: 2, 100: 1})
+    assert side.top() is view == [(200, 2), (100, 1)]
+    side.load({100: 1})
+    assert side.top() == [(100, 1)] and view == [(200, 2), (100, 1)]
