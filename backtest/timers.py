@@ -51,7 +51,7 @@ class Timers(Coordinators):
                 bid, ask = st.book.top()
                 tops.append((a, bid, ask if ask < ONE else 0))
         fx = Effects()
-        self.inventory.on_timer([], now, fx, tops=tops)
+        self.inventory.on_timer(tops, now, fx)
         self.route(fx, now)
         self.at(now + self.mark_ns, self.inventory_tick)
 

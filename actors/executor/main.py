@@ -91,9 +91,11 @@ class Executor:
     def on_drained(self) -> None:
         """Once per wake-up: send what is due and announce the step (one durable write, one publication
         batch for every command, reply and order update that arrived together)."""
-        emitted = False
-        if self.commanded or self.replied:
-            emitted = self.flush()
+        self.announce_updates(self.flush() if self.commanded or self.replied else False)
+
+    def announce_updates(self, emitted: bool) -> None:
+        """Order updates handled since the last announcement: announced with the step's (``emitted``),
+        else now."""
         if self.updated:
             self.updated = False
             if not emitted:
@@ -130,10 +132,7 @@ class Executor:
     def tick(self, now: int) -> None:
         if not self.account.tick(self.rest, self.core.wallet_refusal):
             self.node.stop()  # live trading without credentials, or a wallet the venue refuses: exit 2
-        self.flush()
-        if self.updated:  # (only if a message handler ran outside the loop's wake-up)
-            self.updated = False
-            self.publisher.emit(self.fx)
+        self.announce_updates(self.flush())  # (updates only if a handler ran outside the loop's wake-up)
         self.publisher.publish_changed(now)
         self.store.checkpoint()  # the journal into SQLite: in idle time, not once per re-quote
         if not self.dry_run and self.rest.creds is not None:

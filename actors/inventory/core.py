@@ -49,7 +49,7 @@ from schemas.settlement import SettlementAction, SettlementApplied
 from schemas.units import NS
 
 __all__ = ["APPLYING", "KEEPALIVE_NS", "MOVED", "Event", "FillRecord", "Inventory", "Key", "Market",
-           "fill_topic", "resolution", "settle_topic", "valid_keys"]
+           "fill_topic", "resolution", "settle_topic", "top", "valid_keys"]
 
 MOVED: frozenset[FillAction] = frozenset({"applied", "reversed"})  # the actions that move a position
 KEEPALIVE_NS = 1 * NS  # every leased market's state at least this often, changed or not
@@ -61,6 +61,11 @@ def fill_topic(fill: Fill) -> bytes:
 
 def settle_topic(s: Settlement) -> bytes:
     return topics.inv_settle(s.market if valid_keys(s.market) else topics.ALL)
+
+
+def top(book: Book) -> tuple[str, int, int]:
+    """A book as ``Inventory.mark``'s arguments: its token, best bid and best ask (0: that side is empty)."""
+    return book.asset, book.bids[0][0] if book.bids else 0, book.asks[0][0] if book.asks else 0
 
 
 class Inventory(Ledger):
@@ -139,16 +144,13 @@ class Inventory(Ledger):
         fx.note("market_inactive", market=release.market, reason="released")
         return True
 
-    def on_timer(self, books: list[Book], now: int, fx: Effects, keepalive_ns: int = KEEPALIVE_NS,
-                 tops: Iterable[tuple[str, int, int]] = ()) -> bool:
-        """Let time pass: expire leases, mark to the newest ``books`` (or ``tops``: ``mark``'s arguments,
-        for a caller that holds the books itself), publish the states that are due. True if a market went
-        inactive."""
+    def on_timer(self, tops: Iterable[tuple[str, int, int]], now: int, fx: Effects,
+                 keepalive_ns: int = KEEPALIVE_NS) -> bool:
+        """Let time pass: expire leases, mark to the newest ``tops`` (``mark``'s arguments: ``top`` of each
+        newest book), publish the states that are due. True if a market went inactive."""
         expired = self.expire(now)
         for market in expired:
             fx.note("market_inactive", market=market, reason="lease_expired")
-        for book in books:
-            self.on_book(book)
         for asset, bid, ask in tops:
             self.mark(asset, bid, ask)
         for state in self.due_states(now, keepalive_ns):
@@ -219,7 +221,7 @@ class Inventory(Ledger):
 
     def on_book(self, book: Book) -> None:
         """Mark a held leg of an active market to mid (``mark``)."""
-        self.mark(book.asset, book.bids[0][0] if book.bids else 0, book.asks[0][0] if book.asks else 0)
+        self.mark(*top(book))
 
     def mark(self, asset: str, bid: int, ask: int) -> None:
         """Mark a held leg of an active market to the mid of ``bid`` and ``ask`` (0: that side is empty); a

@@ -24,7 +24,7 @@ handler table -> timer -> run -> close. A fill is journalled before its effects 
 from __future__ import annotations
 
 from actors.inventory.config import InventoryConfig
-from actors.inventory.core import MOVED, Inventory
+from actors.inventory.core import MOVED, Inventory, top
 from actors.inventory.journal import Journal
 from actors.inventory.marks import BookSampler
 from actors.inventory.resolutions import ResolutionCheck
@@ -105,7 +105,7 @@ class InventoryActor:
     def tick(self, now: int) -> None:
         """Every ``PM_INVENTORY_MARK_MS``: expire leases, mark to the newest books, publish what is due."""
         fx = Effects()
-        if self.inventory.on_timer(self.books.drain(), now, fx):
+        if self.inventory.on_timer(map(top, self.books.drain()), now, fx):
             self.books.sync(self.inventory.active_assets())
         self.node.apply(fx)
 

@@ -10,16 +10,12 @@ from pathlib import Path
 
 from bus import topics
 from bus.codec import Header
-from bus.node import Node
 from schemas import Heartbeat
-from tests.support.inproc import beat, inproc_bus
-from tests.support.quiet import Quiet
+from tests.support.inproc import beat, push_pair
 
 
 def test_on_drained_runs_once_after_every_queued_message(tmp_path: Path) -> None:
-    bus = inproc_bus(tmp_path)
-    receiver = Node("receiver", bus, pull_bind=bus.command_endpoint, log=Quiet("receiver"))
-    sender = Node("sender", bus, push_connect={"r": bus.command_endpoint}, log=Quiet("sender"))
+    receiver, sender = push_pair(tmp_path)
     try:
         for i in range(5):
             sender.push("r", topics.sys_hb("sender"), beat(i))
@@ -42,9 +38,7 @@ def test_on_drained_runs_once_after_every_queued_message(tmp_path: Path) -> None
 
 
 def test_on_drained_runs_again_for_messages_that_arrive_later(tmp_path: Path) -> None:
-    bus = inproc_bus(tmp_path)
-    receiver = Node("receiver", bus, pull_bind=bus.command_endpoint, log=Quiet("receiver"))
-    sender = Node("sender", bus, push_connect={"r": bus.command_endpoint}, log=Quiet("sender"))
+    receiver, sender = push_pair(tmp_path)
     try:
         sender.push("r", topics.sys_hb("sender"), beat(0))
         drained: list[int] = []

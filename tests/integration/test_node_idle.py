@@ -7,15 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from bus import topics
-from bus.node import Node
-from tests.support.inproc import beat, inproc_bus
-from tests.support.quiet import Quiet
+from tests.support.inproc import beat, push_pair
 
 
 def test_a_message_waits_for_one_idle_slice_at_most(tmp_path: Path) -> None:
-    bus = inproc_bus(tmp_path)
-    receiver = Node("receiver", bus, pull_bind=bus.command_endpoint, log=Quiet("receiver"))
-    sender = Node("sender", bus, push_connect={"r": bus.command_endpoint}, log=Quiet("sender"))
+    receiver, sender = push_pair(tmp_path)
     log: list[str] = []
     try:
         def on_idle() -> bool:
@@ -35,9 +31,7 @@ def test_a_message_waits_for_one_idle_slice_at_most(tmp_path: Path) -> None:
 
 
 def test_idle_work_stops_when_there_is_none_and_the_loop_sleeps(tmp_path: Path) -> None:
-    bus = inproc_bus(tmp_path)
-    receiver = Node("receiver", bus, pull_bind=bus.command_endpoint, log=Quiet("receiver"))
-    sender = Node("sender", bus, push_connect={"r": bus.command_endpoint}, log=Quiet("sender"))
+    receiver, sender = push_pair(tmp_path)
     work = [3]  # slices of work left
     log: list[str] = []
     try:

@@ -7,6 +7,7 @@ import itertools
 from pathlib import Path
 
 from bus.endpoints import BusConfig
+from bus.node import Node
 from schemas import Heartbeat
 
 _ids = itertools.count()
@@ -20,3 +21,13 @@ def inproc_bus(tmp_path: Path) -> BusConfig:
 
 def beat(i: int) -> Heartbeat:
     return Heartbeat(program="sender", pid=1, ready=True, gaps=0, ts=i)
+
+
+def push_pair(tmp_path: Path) -> tuple[Node, Node]:
+    """A receiver bound to the command PULL and a sender PUSHing to it (pipe ``"r"``) on an inproc bus."""
+    from tests.support.quiet import Quiet
+
+    bus = inproc_bus(tmp_path)
+    receiver = Node("receiver", bus, pull_bind=bus.command_endpoint, log=Quiet("receiver"))
+    sender = Node("sender", bus, push_connect={"r": bus.command_endpoint}, log=Quiet("sender"))
+    return receiver, sender

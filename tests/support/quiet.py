@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from bus.logs import Logger
@@ -12,5 +13,5 @@ class Quiet(Logger):
         super().__init__(program)
         self.events: list[str] = []
 
-    def _write(self, level: str, event: str, fields: dict[str, Any]) -> None:
-        self.events.append(event)
+    def lines(self, notes: Iterable[tuple[str, str, dict[str, Any]]]) -> None:
+        self.events.extend(event for _, event, _ in notes)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +29,8 @@ class Quiet(Logger):
         super().__init__("executor")
         self.events: list[tuple[str, dict[str, Any]]] = []
 
-    def _write(self, level: str, event: str, fields: dict[str, Any]) -> None:
-        self.events.append((event, fields))
+    def lines(self, notes: Iterable[tuple[str, str, dict[str, Any]]]) -> None:
+        self.events.extend((event, fields) for _, event, fields in notes)
 
 
 class Clock:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -108,8 +108,8 @@ class Recorder(Logger):
         super().__init__("fuzz")
         self.events: list[str] = []
 
-    def _write(self, level: str, event: str, fields: dict[str, Any]) -> None:
-        self.events.append(f"{level}:{event}")
+    def lines(self, notes: Iterable[tuple[str, str, dict[str, Any]]]) -> None:
+        self.events.extend(f"{level}:{event}" for level, event, _ in notes)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from actors.inventory.core import KEEPALIVE_NS, Inventory
+from actors.inventory.core import KEEPALIVE_NS, Inventory, top
 from actors.inventory.positions import Limits, Trade, fold
 from bus import topics
 from bus.effects import Effects
@@ -338,7 +338,7 @@ def test_the_timer_marks_to_the_books_it_is_given_and_publishes_what_is_due() ->
     assert inv.on_timer([], 0, fx) is False
     assert published(fx) == [(topics.inv_state(CID), "InventoryState")]  # never sent: due
     fx.clear()
-    inv.on_timer([book(YES, [(490_000, M)], [(510_000, M)])], S // 4, fx)
+    inv.on_timer([top(book(YES, [(490_000, M)], [(510_000, M)]))], S // 4, fx)
     [(_, state)] = fx.publishes
     assert isinstance(state, InventoryState) and state.unrealized_pnl == 10 * (500_000 - 480_000)
     fx.clear()
@@ -395,7 +395,7 @@ def test_the_timer_skips_unchanged_markets_yet_publishes_what_rebuilding_every_s
                 inv.on_fill(fill(f"t{trades - 1}", "FAILED"), now, fx)
             elif kind == "book":
                 bids = [(n, M)] if n else []
-                inv.on_timer([book(asset, bids, [(n + 20_000, M)])], now, fx)
+                inv.on_timer([top(book(asset, bids, [(n + 20_000, M)]))], now, fx)
             elif kind == "tick":
                 inv.on_timer([], now, fx)
             elif kind == "release":
