@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import msgspec
+
 from schemas import CancelOrders, PlaceOrder
 from schemas.commands import MAX_SIGNED_AGE_MS, SIGNED_AGE_HOLDER
 
@@ -50,10 +52,7 @@ def aged_order(m: Market, cmd_id: str, now: int, age_ms: int) -> PlaceOrder:
     """The first order's twin in ``AGED_SLOT``, signed ``age_ms`` in the past by the executor."""
     if not 0 < age_ms <= MAX_SIGNED_AGE_MS:
         raise ValueError(f"an age to check must be within 1..{MAX_SIGNED_AGE_MS} ms, got {age_ms}")
-    first = order(m, cmd_id, now)
-    return PlaceOrder(cmd_id=cmd_id, holder=HOLDER, market=first.market, asset=first.asset, side=first.side,
-                      price=first.price, size=first.size, tick=first.tick, neg_risk=first.neg_risk,
-                      post_only=True, slot=AGED_SLOT, ts=now, signed_age_ms=age_ms)
+    return msgspec.structs.replace(order(m, cmd_id, now), slot=AGED_SLOT, signed_age_ms=age_ms)
 
 
 def age_to_check(max_age_ms: int | None) -> int | str:
