@@ -15,6 +15,7 @@ from bus.endpoints import BusConfig
 from schemas import RewardMarket
 from tests.support.procs import Listener, Program, program_env
 from tests.support.stack import free_port
+from tests.support.waits import wait_until
 from venue.app import VenueThread
 from venue.config import FlowConfig, VenueConfig
 
@@ -25,10 +26,21 @@ FAIL = {"rewards-blacklisted": "1 ", "rewards-big-size": "3 ", "rewards-ending-s
         "rewards-tiny-pool": "7 "}
 
 
+def books_two_sided(v: VenueThread) -> bool:
+    """Every reward market's two tokens have bids and asks: the makers' first quotes are in (filter 4
+    "no book" would otherwise reject a market the scanner saw before the venue's flow reached it)."""
+    def check() -> bool:
+        cat = v.venue.exchange.catalogue
+        books = [v.venue.exchange.book(t) for m in cat.reward_markets() for t in m.token_ids]
+        return bool(books) and all(b is not None and b["bids"] and b["asks"] for b in books)
+    return v.call(check)
+
+
 @pytest.fixture
 def venue() -> Iterator[VenueThread]:
     with VenueThread(VenueConfig(flow_params=FLOW, reward_markets=0, assets=("btc",), intervals=("1h",)),
                      seed=5, flow=True) as v:
+        wait_until(lambda: books_two_sided(v), "reward markets' books two-sided", timeout=30)
         yield v
 
 

@@ -131,6 +131,17 @@ class Rig:
                        POLYMARKET_API_PASSPHRASE=creds.passphrase)
         return program_env(self.run_dir, **{**env, **extra})
 
+    def subscribed(self, market: str) -> bool:
+        """The venue's user channel sends ``market``'s events to a socket of our key."""
+        creds = self.ours.creds
+        assert creds is not None
+        user = self.venue.venue.user  # type: ignore[union-attr]
+        key = creds.api_key
+
+        def held() -> bool:
+            return any(ws.state.wants(market) for ws in user.by_key.get(key, ()))
+        return self.venue.call(held)
+
     def next_fill(self, want: Callable[[Fill], bool], timeout: float = TIMEOUT) -> Fill:
         deadline = time.monotonic() + timeout
         while (left := deadline - time.monotonic()) > 0:
@@ -213,6 +224,9 @@ def test_our_filled_order_arrives_by_push_and_its_updates_on_the_bus_in_lease_mo
                 break
             except TimeoutError:
                 assert time.monotonic() < deadline, prog.lines[-20:]
+        # the feed's status says it sent the subscription; the trade must come after the venue applied it,
+        # or its MATCHED goes by the REST back-fill only (seen under load)
+        wait_until(lambda: rig.subscribed(rig.market), "the venue holds the feed's subscription")
         order_id, trade_id = rig.rest_then_cross()
 
         # a back-fill running meanwhile may repeat a status from REST (inventory dedupes): follow the socket
