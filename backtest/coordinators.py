@@ -71,6 +71,7 @@ class Coordinators:
         self.market_of: dict[str, str] = {}  # token -> condition id
         self.clock = Clock(self.decide)
         self.touched: set[str] = set()
+        self._decide_fx = Effects()
         self.waking: set[tuple[str, int]] = set()  # (coordinator, time) of the wake-ups scheduled
         self.slots: dict[tuple[str, str], str] = {}  # (market, slot) -> sim order id
         self.matched: dict[str, int] = {}  # sim order id -> size matched
@@ -109,14 +110,16 @@ class Coordinators:
         if not touched:
             return
         self.touched = set()
+        fx = self._decide_fx  # one Effects for every decision: ``perform`` is done with it when it returns
         for cid in sorted(touched) if len(touched) > 1 else touched:
             c = self.coords.get(cid)
             if c is not None:
-                fx = Effects()
                 c.decide(now, fx)
                 if fx.pushes or fx.publishes or c.mode != self.mode_since.get(cid, ("", 0))[0] or \
                         c.wake_at is not None:
                     self.perform(cid, c, fx, now)
+                if fx.pushes or fx.publishes or fx.notes:
+                    fx.clear()
 
     def act(self, cid: str, now: int) -> None:
         c = self.coords.get(cid)

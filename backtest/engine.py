@@ -25,7 +25,6 @@ from functools import partial
 
 from actors.market_feed import venue
 from actors.market_feed.effects import FeedEffects
-from actors.market_feed.venue import BookMsg, PriceChangeMsg
 from actors.ofi.main import EXPIRY_MS as OFI_EXPIRY_MS
 from backtest import recfile
 from backtest.own_orders import own_levels
@@ -73,7 +72,7 @@ class Backtest(SimExecutor, Timers):
         market_of = self.market_of
         md = self.sim.md_ns
         later, book_arrives = self.clock.later, self.book_arrives
-        events = 0
+        rows = feed.rows
         # our live orders' level changes, each at its own time (scheduled: applied in the frame loop, a
         # change due before a placement that runs late in a gap between frames would come too early)
         for t_own, token, side, price, delta in (self.own_levels(rec) if self.sim.exclude_own else []):
@@ -83,28 +82,24 @@ class Backtest(SimExecutor, Timers):
         heap = clock.heap  # the clock's schedule: what is due first is heap[0]
         decode, apply, decode_any = feed.decode, feed.apply, venue.decode_any
         fx = FeedEffects()
+        publishes = fx.publishes
         for ts, frame in rec.frames:
             if heap and heap[0][0] <= ts:
                 clock.advance(ts)
             clock.now = ts
-            fx.clear()  # one FeedEffects for the whole replay: its messages are handled within the frame
-            fx.resnap.clear()
+            if publishes:  # one FeedEffects for the whole replay: its messages are handled within the frame
+                publishes.clear()
+            if fx.notes or fx.resnap:  # (the backtest keeps no log lines; a re-request has no socket here)
+                fx.notes.clear()
+                fx.resnap.clear()
             try:  # the usual frame: events only (``MarketFeed.decode``'s fast path, inline)
                 got = decode_any(frame)
                 feed.frames += 1
                 evs = got if isinstance(got, list) else [got]
             except (ValueError, RecursionError):  # text, or a bad frame: the feed's own path says what
                 evs, _ = decode([frame], fx)
-            for ev in evs:  # an event: one depth row (a level of a snapshot, a level change), a print...
-                te = type(ev)
-                if te is PriceChangeMsg:
-                    events += len(ev.price_changes or ev.entries())
-                elif te is BookMsg:
-                    events += len(ev.bids) + len(ev.asks) or 1
-                else:
-                    events += 1
-            apply(evs, ts, fx)
-            for _topic, msg in fx.publishes:
+            apply(evs, ts, fx)  # the feed counts the events (``rows``): depth rows, prints, other messages
+            for _topic, msg in publishes:
                 t = type(msg)
                 if t is Book:
                     asset = msg.asset  # type: ignore[union-attr]
@@ -157,7 +152,7 @@ class Backtest(SimExecutor, Timers):
         for cid, (mode, since) in self.mode_since.items():
             res.modes[mode] = res.modes.get(mode, 0) + end - since
             del cid
-        res.events, res.frames = events, len(rec.frames)
+        res.events, res.frames = feed.rows - rows, len(rec.frames)
         res.wall_s = time.perf_counter() - started
         return res
 

@@ -20,7 +20,7 @@ Level = tuple[int, int]  # (price, size), 1e-6 units
 
 
 class Side:
-    __slots__ = ("_shared", "_top", "depth", "keys", "sign", "sizes")
+    __slots__ = ("_shared", "_top", "depth", "keys", "raw", "sign", "sizes")
 
     def __init__(self, is_bid: bool, depth: int) -> None:
         self.sign = -1 if is_bid else 1
@@ -29,6 +29,9 @@ class Side:
         self.keys: list[int] = []  # sign * price, ascending = best first
         self._top: list[Level] | None = None
         self._shared = False  # _top was handed out by top(): copy before patching
+        # the venue's levels (as decoded, unparsed) of the snapshot ``sizes`` came from, until a level
+        # changes: a snapshot whose levels are these again needs no parsing (``MarketFeed._on_book``)
+        self.raw: object = None
 
     def replace(self, levels: list[Level]) -> None:
         """Load a snapshot, in any order. A zero size is skipped; a repeated price keeps the last size."""
@@ -37,10 +40,11 @@ class Side:
             del sizes[price]
         self.load(sizes)
 
-    def load(self, sizes: dict[int, int]) -> None:
-        """Load a snapshot given as ``price -> size``, every size above zero (the dict is kept). The same
-        levels again (one side of most snapshots: the other side moved) keep the sorted keys and the
-        depth-N view."""
+    def load(self, sizes: dict[int, int], raw: object = None) -> None:
+        """Load a snapshot given as ``price -> size``, every size above zero (the dict is kept), parsed
+        from the venue's levels ``raw`` (kept to recognise the same levels again). The same levels again
+        (one side of most snapshots: the other side moved) keep the sorted keys and the depth-N view."""
+        self.raw = raw
         if sizes == self.sizes:
             return
         self.sizes = sizes
@@ -71,6 +75,7 @@ class Side:
                 return False
             sizes[price] = size
             index = bisect_left(keys, sign * price)
+        self.raw = None  # the levels are no longer the snapshot's
         depth = self.depth
         if index >= depth:
             return False

@@ -98,6 +98,9 @@ class MarketFeed:
         self.epochs: dict[str, int] = {}  # survives unsubscribe, so an epoch never goes back
         self.seen_markets: dict[tuple[str, str], None] = {}
         self.frames = self.bad = self.ignored_deltas = self.untracked = self.top_mismatch = 0
+        # events read: a depth row (a snapshot's level, a level change), a print or another market message
+        # (the unit a backtest's speed is counted in; each handler counts its event before it checks it)
+        self.rows = 0
         self.throttle = Throttle()  # malformed_frame, book_top_mismatch: one line per flood, not per frame
         self.handlers: dict[type, Callable[[Any, int, FeedEffects], None]] = {
             venue.BookMsg: self._on_book,
@@ -179,14 +182,22 @@ class MarketFeed:
         return st
 
     def _on_book(self, ev: venue.BookMsg, now: int, fx: FeedEffects) -> None:
+        self.rows += len(ev.bids) + len(ev.asks) or 1
         st = self._state(ev.asset_id, now)
         if st is None:
             return
-        bids, asks = _sizes(ev.bids), _sizes(ev.asks)
+        book = st.book or OrderBook(self.depth)
+        # a side whose levels are the last snapshot's, unchanged since, is not parsed again (a book is
+        # resent after every trade: one side of most snapshots is the same)
+        raw_bids, raw_asks = ev.bids, ev.asks
+        bids = None if raw_bids == book.bids.raw else _sizes(raw_bids)
+        asks = None if raw_asks == book.asks.raw else _sizes(raw_asks)
         tick = venue.exact(ev.tick_size) if ev.tick_size else st.tick
         ts_event = venue.ms_to_ns(ev.timestamp)
-        book = st.book or OrderBook(self.depth)
-        book.load(bids, asks)
+        if bids is not None:
+            book.bids.load(bids, raw_bids)
+        if asks is not None:
+            book.asks.load(asks, raw_asks)
         st.book, st.tick, st.ts_event = book, tick or st.tick, ts_event
         st.market = ev.market or st.market
         st.epoch = self.epochs[st.asset] = st.epoch + 1
@@ -201,6 +212,7 @@ class MarketFeed:
         entries = ev.price_changes
         if entries is None:
             entries = ev.entries()
+        self.rows += len(entries)
         assets, units, sides = self.assets, venue.UNITS, _SIDES
         check = self.check_top
         parsed = []
@@ -267,6 +279,7 @@ class MarketFeed:
             self.request(st.asset, now, fx)
 
     def _on_trade(self, ev: venue.LastTradeMsg, now: int, fx: FeedEffects) -> None:
+        self.rows += 1
         st = self._state(ev.asset_id, now)
         if st is None:
             return
@@ -278,6 +291,7 @@ class MarketFeed:
         fx.publishes.append((st.t_trade, msg))
 
     def _on_tick_size(self, ev: venue.TickSizeMsg, now: int, fx: FeedEffects) -> None:
+        self.rows += 1
         st = self._state(ev.asset_id, now)
         if st is None:
             return
@@ -292,6 +306,7 @@ class MarketFeed:
         self.request(st.asset, now, fx)
 
     def _on_best_bid_ask(self, ev: venue.BestBidAskMsg, now: int, fx: FeedEffects) -> None:
+        self.rows += 1
         st = self._state(ev.asset_id, now)
         if st is not None:
             venue.optional_exact(ev.best_bid, 0)  # validated, not used: the book is the source
@@ -308,6 +323,7 @@ class MarketFeed:
         return True
 
     def _on_new_market(self, ev: venue.NewMarketMsg, now: int, fx: FeedEffects) -> None:
+        self.rows += 1
         cid = ev.market or ev.condition_id
         msg = NewMarket(market=cid, slug=ev.slug, assets=list(ev.assets_ids or ev.clob_token_ids),
                         outcomes=list(ev.outcomes), active=ev.active, ts_event=venue.ms_to_ns(ev.timestamp))
@@ -316,6 +332,7 @@ class MarketFeed:
             fx.publishes.append((topic, msg))
 
     def _on_resolved(self, ev: venue.MarketResolvedMsg, now: int, fx: FeedEffects) -> None:
+        self.rows += 1
         msg = MarketResolved(market=ev.market, winning_asset=ev.winning_asset_id,
                              winning_outcome=ev.winning_outcome, ts_event=venue.ms_to_ns(ev.timestamp))
         topic = topics.md_market(ev.market)

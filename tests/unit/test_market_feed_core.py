@@ -403,3 +403,41 @@ def test_a_book_of_an_unknown_market_is_never_marked() -> None:
     out: list[Any] = [(topics.md_book(YES), lone), (topics.md_book(YES), lone)]
     mark_frames(out)
     assert [m.more for _, m in out] == [False, False]
+
+
+# A side whose levels are the last snapshot's (and unchanged since) is not parsed again; a level change in
+# between means the same levels again must be loaded. (frames after the default snapshot, expected bids)
+REPEATS = [
+    ("the same snapshot again", [book()], [(500_000, 10), (490_000, 20), (480_000, 30)]),
+    ("a delta, then the first snapshot's levels again: the delta is undone",
+     [change((YES, "BUY", "0.50", "4")), book()], [(500_000, 10), (490_000, 20), (480_000, 30)]),
+    ("a delta that changes nothing, then the same levels", [change((YES, "BUY", "0.47", "0")), book()],
+     [(500_000, 10), (490_000, 20), (480_000, 30)]),
+    ("other bids, then the first ones again", [book(bids=[("0.40", "1")]), book()],
+     [(500_000, 10), (490_000, 20), (480_000, 30)]),
+    ("the asks move, the bids repeat", [book(asks=[("0.60", "5")])], [(500_000, 10), (490_000, 20),
+                                                                       (480_000, 30)]),
+]
+
+
+@pytest.mark.parametrize(("frames", "bids"), [(f, b) for _, f, b in REPEATS], ids=[r[0] for r in REPEATS])
+def test_a_snapshot_repeating_the_last_ones_levels_loads_the_same_book(frames: list[str],
+                                                                       bids: list[tuple[int, int]]) -> None:
+    f = feed()
+    f.on_frame(book(), NOW)
+    for i, frame in enumerate(frames):
+        fx = f.on_frame(frame, NOW + 1 + i)
+    [last] = of(fx, Book)
+    assert last.bids == [(p, s * 1_000_000) for p, s in bids]
+    st = f.assets[YES]
+    assert st.book is not None and st.book.bids.sizes == dict(last.bids)
+
+
+def test_the_feed_counts_every_depth_row_print_and_message_it_reads() -> None:
+    f = feed(YES, NO)
+    f.on_frame(book(), NOW)  # 3 + 3 levels
+    f.on_frame(change((YES, "BUY", "0.495", "7"), (NO, "SELL", "0.51", "3")), NOW)  # 2 level changes
+    f.on_frame(trade(), NOW)  # 1 print
+    f.on_frame(best_bid_ask(), NOW)  # 1 other message
+    f.on_frame(book(bids=[], asks=[]), NOW)  # an empty snapshot is one event
+    assert f.rows == 6 + 2 + 1 + 1 + 1
