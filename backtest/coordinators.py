@@ -14,6 +14,7 @@ from actors.coordinator import setup
 from actors.coordinator.config import CoordinatorConfig, NeutralConfig, RiskConfig
 from actors.coordinator.core import DEPENDENCIES, Coordinator
 from actors.coordinator.model import MarketSpec
+from actors.executor.settlement.config import SettlementConfig
 from actors.inventory.config import InventoryConfig
 from actors.inventory.core import Inventory
 from actors.inventory.positions import Limits
@@ -55,6 +56,7 @@ class Coordinators:
                         dotenv=NONE_PATH)
         self.neutral = load(NeutralConfig, environ=env, dotenv=NONE_PATH)
         self.risk_cfg = load(RiskConfig, environ=env, dotenv=NONE_PATH)
+        self.settle = load(SettlementConfig, environ=env, dotenv=NONE_PATH)
         inv = load(InventoryConfig, environ=env, dotenv=NONE_PATH)
         ofi = load(OfiConfig, environ=env, dotenv=NONE_PATH)
         feed = load(FeedConfig, environ=env, dotenv=NONE_PATH)
@@ -80,6 +82,7 @@ class Coordinators:
         self.marked: list[str] = []  # the tokens of the markets traded now (inventory's marks)
         self.merging: set[str] = set()  # markets with a merge in flight
         self.merged = 0
+        self.redeemed = 0
         # a retired market's unrealised PnL when its coordinator left (its marks go with the lease; the
         # position stays as it is until the resolution): what the PnL samples count it at till then
         self.frozen: dict[str, int] = {}

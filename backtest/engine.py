@@ -144,6 +144,7 @@ class Backtest(SimExecutor, Timers):
                         sfx = Effects()
                         inventory.on_settlement(s, ts, sfx)
                         self.route(sfx, ts)
+                        self.redeem_later(s.market, ts)
             if self.touched:
                 self.decide(ts)
         end = rec.frames[-1][0] + 2 * NS

@@ -1,6 +1,7 @@
 """The simulated executor: commands on the simulated exchange (placements, post-only rejects, cancels) and
 our fills, answered as the executor, the user feed and inventory answer them (``OrderPlaced`` /
-``OrderFailed`` / ``OrderCancelled``, ``Fill`` to inventory, ``OrderUpdate`` to the coordinator)."""
+``OrderFailed`` / ``OrderCancelled``, ``Fill`` to inventory, ``OrderUpdate`` to the coordinator); and the
+redemption of a resolved market inventory holds (``PM_SETTLE_REDEEM``, as the executor's settlements do)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from schemas import (
     OrderPlaced,
     OrderUpdate,
     PlaceOrder,
+    Settlement,
 )
 
 
@@ -106,3 +108,25 @@ class SimExecutor(Coordinators):
             self.later(self.fill_ns, arrive)
 
 
+
+    def redeem_later(self, market: str, now: int) -> None:
+        """The market resolved: the executor redeems what inventory holds of it ``merge_ns`` later (its chain
+        call and echo, as a merge's), unless ``PM_SETTLE_REDEEM`` is off. The shares leave at their resolved
+        value (nothing more is realised); the market then drops out of inventory's published states, as live
+        (a backtest of many windows no longer carries every resolved one to its end)."""
+        if self.settle.redeem:
+            self.at(now + self.sim.merge_ns, lambda t: self._redeem(market, t))
+
+    def _redeem(self, market: str, now: int) -> None:
+        inv = self.inventory
+        m, winner = inv.markets.get(market), inv.resolved.get(market)
+        if m is None or not winner or not inv.held_market(market):
+            return
+        yes, no = max(inv.position(m.yes_asset).qty, 0), max(inv.position(m.no_asset).qty, 0)
+        self.redeemed += 1
+        s = Settlement(key=f"redeem:bt-{self.redeemed}", kind="redeem", market=market, yes_asset=m.yes_asset,
+                       no_asset=m.no_asset, yes=yes, no=no, usdc=yes if winner == m.yes_asset else no,
+                       winner=winner, tx=f"bt-redeem-{self.redeemed}", source="executor", ts=now)
+        fx = Effects()
+        inv.on_settlement(s, now, fx)
+        self.route(fx, now)

@@ -8,6 +8,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from actors.coordinator import decide_cli
@@ -189,6 +190,28 @@ def test_pairs_are_merged_as_the_holding_asks() -> None:
     assert {f.leg for f in merged.fills} == {"yes", "no"} == {f.leg for f in kept.fills}
     assert merged.inventory[-1][1:] == (0, 0) and kept.inventory[-1][1:] == (5_000_000, 5_000_000)
     assert merged.pnl[-1][1] > 0 == kept.pnl[-1][1]  # the edge is realised by the merge
+
+
+@pytest.mark.parametrize(("redeem", "held"), [("true", False), ("false", True)], ids=["redeemed", "kept"])
+def test_a_resolved_market_held_is_redeemed_as_the_executor_does(redeem: str, held: bool) -> None:
+    """Our YES bid fills, then the market resolves (YES wins): ``merge_ns`` later the simulated executor
+    redeems what inventory holds (``PM_SETTLE_REDEEM``, on by default), so the market leaves inventory's
+    published states, as live; the realised PnL is the resolution's either way (a redemption realises
+    nothing more)."""
+    resolved = json.dumps({"event_type": "market_resolved", "market": CID, "winning_asset_id": YES,
+                           "winning_outcome": "Yes", "assets_ids": [YES, NO], "timestamp": "4"}).encode()
+    late = json.dumps({"event_type": "best_bid_ask", "asset_id": YES, "market": CID, "best_bid": "0.5",
+                       "best_ask": "0.51", "spread": "0.01", "timestamp": "9"}).encode()
+    frames = [(T0, books_frame()), (T0 + 10 * MS, print_frame(YES, "SELL", "0.40", ts_ms=2)),
+              (T0 + 3 * NS, resolved), (T0 + 6 * NS, late)]
+    window = msgspec.structs.replace(META, end_ns=T0 + NS)  # its coordinator leaves (and its lease) at 2 s
+    bt = engine.Backtest({"PM_BID_SIZE": "5", "PM_SETTLE_REDEEM": redeem}, engine.SimParams())
+    res = bt.run(recording(frames, window))
+    assert [f.leg for f in res.fills] == ["yes"]
+    inv = bt.inventory
+    assert CID in inv.resolved and inv.held_market(CID) is held and (CID in inv.active()) is held
+    assert inv.position(YES).qty == (5_000_000 if held else 0)
+    assert res.pnl[-1][1] == 5_000_000 - 2_500_000  # 5 shares bought at 0.50 (our bid), worth 1 each
 
 
 def test_the_clock_runs_in_time_then_scheduling_order_and_reselects_after_each_instant() -> None:
