@@ -88,16 +88,20 @@ class Timers(Coordinators):
         res = self.result
         assert res is not None
         realised = unrealised = yes = no = 0
+        inv = self.inventory
         for cid in res.markets:
-            if cid not in self.inventory.markets:
+            tokens = inv.markets.get(cid)
+            if tokens is None:
                 continue
-            st = self.inventory.state(cid, now)
+            if cid in inv.resolved:  # its shares are cash now: realised PnL only (no state built)
+                realised += inv.position(tokens.yes_asset).realized + inv.position(tokens.no_asset).realized
+                continue
+            st = inv.state(cid, now)
             realised += st.realized_pnl
-            frozen = self.frozen.get(cid)
-            unrealised += st.unrealized_pnl if frozen is None or cid in self.inventory.resolved else frozen
-            if cid not in self.inventory.resolved:  # a resolved market's shares are cash (realised) now
-                yes += st.yes_qty
-                no += st.no_qty
+            frozen = self.frozen.get(cid)  # a retired window: its unrealised PnL when its coordinator left
+            unrealised += st.unrealized_pnl if frozen is None else frozen
+            yes += st.yes_qty
+            no += st.no_qty
         res.pnl.append((now, realised, unrealised, res.rewards_total, res.fees_total))
         res.inventory.append((now, yes, no))
         for cid, c in self.coords.items():

@@ -211,7 +211,7 @@ class Inventory(Ledger):
         markets = self.markets
         active = {m for m in self.leases.markets() if m in markets}
         if self.resolved:  # resolved and still held: redeemable
-            active.update(m for m in self.resolved if m in markets and self.held_market(m))
+            active.update(self.held_resolved())
         return sorted(active)
 
     def market_for(self, asset: str) -> str | None:

@@ -32,6 +32,7 @@ their remaining events in arrival order, settlements included.
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from actors.inventory.positions import Limits, Position, fold
@@ -89,6 +90,10 @@ class Ledger:
         self.resolved: dict[str, str] = {}  # condition id -> winning token
         self.markets: dict[str, Market] = {}  # condition id -> tokens
         self.market_of: dict[str, str] = {}  # asset -> condition id
+        # bumped by every change of a position, a resolution or a market's tokens: what is computed from
+        # them (``held_resolved``) is still right while it is unchanged
+        self.version = 0
+        self._held_resolved: tuple[int, set[str]] = (-1, set())
 
     # -- fills ----------------------------------------------------------------------------------
 
@@ -112,6 +117,7 @@ class Ledger:
         return "recorded"
 
     def _apply(self, key: Key, fill: Fill) -> None:
+        self.version += 1
         self._log(key, fill, fill.asset)
         self.positions.setdefault(fill.asset, Position()).apply(fill.side, fill.price, fill.size, fill.fee)
         self._unmark_if_flat(fill.asset)
@@ -122,6 +128,7 @@ class Ledger:
             self.applied.setdefault(asset, {})[key] = event
 
     def _reverse(self, key: Key, fill: Fill) -> None:
+        self.version += 1
         del self.applied[fill.asset][key]
         group = self._linked(fill.asset)
         if group == {fill.asset}:
@@ -161,6 +168,7 @@ class Ledger:
         if not self._acceptable(s):
             return "refused"
         self.settled.add(s.key)
+        self.version += 1
         self.learn(s.market, s.yes_asset, s.no_asset)
         self._log(("settlement", s.key), s, s.yes_asset, s.no_asset)
         self._settle(s)
@@ -207,6 +215,15 @@ class Ledger:
         m = self.markets.get(market)
         return m is not None and (self.held(m.yes_asset) or self.held(m.no_asset))
 
+    def held_resolved(self) -> AbstractSet[str]:
+        """The resolved markets of which a leg is still held (redeemable). Computed again only after a change
+        (``version``): resolved markets pile up over days of windows, and this is asked on every tick."""
+        version, found = self._held_resolved
+        if version != self.version:
+            found = {m for m in self.resolved if self.held_market(m)}
+            self._held_resolved = (self.version, found)
+        return found
+
     def _unmark_if_flat(self, asset: str) -> None:
         """Called for every token whose position a fill or settlement changed (``Inventory`` forgets a flat
         leg's mark)."""
@@ -221,6 +238,7 @@ class Ledger:
         known = Market(market, yes_asset, no_asset)
         if self.markets.get(market) == known:
             return False
+        self.version += 1
         old = self.markets.get(market)
         if old is not None:
             for asset in (old.yes_asset, old.no_asset):

@@ -10,10 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from actors.inventory.core import KEEPALIVE_NS, Inventory, top
+from actors.inventory.ledger import resolution
 from actors.inventory.positions import Limits, Trade, fold
 from bus import topics
 from bus.effects import Effects
-from schemas import Book, Fill, FillApplied, InventoryState, LeaseRelease
+from schemas import Book, Fill, FillApplied, InventoryState, LeaseRelease, Settlement
 from schemas.user import TradeStatus
 from tests.support.inventory_cases import CID, LIFECYCLE, LIMITS, NO, YES, M, fill, lease
 
@@ -350,7 +351,14 @@ def test_the_timer_marks_to_the_books_it_is_given_and_publishes_what_is_due() ->
 
 class _Rebuilding(Inventory):
     """``due_states`` as it was before the inputs check: every active market's state built and compared
-    on every tick (the reference the skipping version must agree with)."""
+    on every tick; ``active`` with every resolved market's holding looked at on every call (the references
+    the skipping and caching versions must agree with)."""
+
+    def active(self) -> list[str]:
+        markets = self.markets
+        active = {m for m in self.leases.markets() if m in markets}
+        active.update(m for m in self.resolved if m in markets and self.held_market(m))
+        return sorted(active)
 
     def due_states(self, now: int, keepalive_ns: int) -> list[InventoryState]:
         due = []
@@ -372,6 +380,8 @@ _STEP = st.one_of(
     st.tuples(st.just("tick"), st.just(""), st.just(""), st.integers(1, 600)),
     st.tuples(st.just("release"), st.just(""), st.just(""), st.just(0)),
     st.tuples(st.just("lease"), st.just(""), st.just(""), st.just(0)),
+    st.tuples(st.just("resolve"), st.sampled_from([YES, NO]), st.just(""), st.just(0)),  # the winner
+    st.tuples(st.just("redeem"), st.just(""), st.just(""), st.just(0)),  # what is held leaves
 )
 
 
@@ -402,8 +412,17 @@ def test_the_timer_skips_unchanged_markets_yet_publishes_what_rebuilding_every_s
                 inv.on_release(LeaseRelease(holder="btc", market=CID, ts=now), fx)
             elif kind == "lease":
                 inv.on_lease(lease(ttl_ms=10**9), now, fx)
+            elif kind == "resolve":
+                inv.on_settlement(resolution(CID, YES, NO, asset, "market-feed", now), now, fx)
+            elif kind == "redeem" and CID in inv.resolved:
+                yes, no = (max(inv.position(a).qty, 0) for a in (YES, NO))
+                inv.on_settlement(Settlement(key=f"redeem:{now}:{yes}:{no}", kind="redeem", market=CID,
+                                             yes_asset=YES, no_asset=NO, yes=yes, no=no, usdc=0,
+                                             winner=inv.resolved[CID], source="executor", ts=now), now, fx)
             outs.append(fx.publishes)
         trades += kind == "fill"
         if kind == "tick":
             now += n * S // 1000
         assert outs[0] == outs[1], (kind, asset, side, n)
+        assert fast.active() == slow.active() and fast.held_resolved() == {
+            m for m in slow.resolved if slow.held_market(m)}, (kind, asset, side, n)
