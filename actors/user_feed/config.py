@@ -25,6 +25,10 @@ class UserFeedConfig(msgspec.Struct, frozen=True, kw_only=True):
     stable_ms: Annotated[int, Env("PM_USER_STABLE_MS"), Meta(ge=0)] = 10_000  # up this long: backoff resets
     http_timeout_ms: Annotated[int, Env("PM_USER_HTTP_TIMEOUT_MS"), Meta(ge=100, le=120_000)] = 10_000
     backfill_margin_s: Annotated[int, Env("PM_USER_BACKFILL_MARGIN_S"), Meta(ge=0)] = 60
+    # a market whose last lease went stays subscribed this long: our orders there can still fill until the
+    # executor's cancel lands, or the venue's dead-man switch (10 s) fires if the executor is down; then
+    # one back-fill from the release covers what the socket may have missed
+    linger_s: Annotated[int, Env("PM_USER_LINGER_S"), Meta(ge=0, le=3600)] = 30
     backfill_lookback_s: Annotated[int, Env("PM_USER_BACKFILL_LOOKBACK_S"), Meta(ge=0)] = 3600
     backfill_max_pages: Annotated[int, Env("PM_USER_BACKFILL_MAX_PAGES"), Meta(ge=1, le=10_000)] = 200
     open_trade_max_s: Annotated[int, Env("PM_USER_OPEN_TRADE_MAX_S"), Meta(ge=60)] = 6 * 3600

@@ -6,9 +6,11 @@ and hands every ``Effects`` to ``Node.apply``.
   leased or has a trade of ours not final yet) and the back-off has passed (``Connect``).
 - **Open**: the first frame names the markets wanted now (``Subscribe``; the shell adds the auth);
   a back-fill is owed from the watermark.
-- **Subscriptions** (lease mode): the socket carries the leased markets and those with a trade of ours
+- **Subscriptions** (lease mode): the socket carries the leased markets, those with a trade of ours
   not yet final (that trade can still go RETRYING -> FAILED, and only the user channel says so at
-  once). While open, a change is an ``operation`` frame (``Send``): subscribe first, then unsubscribe.
+  once), and for ``linger_s`` those whose last lease went (released or expired: our orders there can
+  still fill until their cancel lands; when the linger ends a back-fill from the release is owed). While
+  open, a change is an ``operation`` frame (``Send``): subscribe first, then unsubscribe.
 - **Heartbeat**: a text ``PING`` every ``ping_ms``; nothing received for ``pong_timeout_ms`` -> ``Close``
   and reconnect.
 - **Reconnect back-off**: capped exponential with jitter (``backoff_ms``), from ``reconnect_min_ms`` to
@@ -86,6 +88,7 @@ class Session:
         self.subscribed: set[str] = set()  # markets the open socket carries
         self.dropped_at: dict[str, int] = {}  # market -> when the socket stopped carrying it
         self.unsettled: dict[str, str] = {}  # trade id -> market, for our trades not final yet
+        self.released: dict[str, int] = {}  # market -> when its last lease went (carried for linger_s)
         self.attempt = self.connected_at = self.retry_at = self.last_rx = self.last_ping = 0
         self.backfill_attempt = self.backfill_retry_at = self.backfilled = 0
         self.last_status: tuple[object, ...] = ()
@@ -115,7 +118,8 @@ class Session:
 
     def tick(self, now: int, fx: Effects) -> list[Action]:
         """Every 100 ms once credentials are known: leases, subscriptions, heartbeat, reconnect, back-fill."""
-        self.leases.expire(now)
+        for market in self.leases.expire(now):
+            self._release(market, now)
         actions = self._sync(now, fx)
         if self.state == "open":
             actions += self._keepalive(now, fx)
@@ -141,11 +145,28 @@ class Session:
 
     def on_lease(self, lease: Lease, now: int, fx: Effects) -> list[Action]:
         self.leases.on_lease(lease, now)
+        self.released.pop(lease.market, None)
         return self._sync(now, fx)
 
     def on_release(self, release: LeaseRelease, now: int, fx: Effects) -> list[Action]:
-        self.leases.on_release(release)
+        if self.leases.on_release(release):  # its last holder
+            self._release(release.market, now)
         return self._sync(now, fx)
+
+    def _release(self, market: str, now: int) -> None:
+        """No lease holds ``market`` any more: it lingers (lease mode; every market is carried otherwise)."""
+        if not self.cfg.all_markets:
+            self.released[market] = now
+
+    def _linger(self, now: int) -> None:
+        """Markets whose linger is over leave ``released``; what the socket may have missed of their trades
+        since their release (an order that filled while its cancel was on the way, a trade event that
+        crossed the unsubscribe) is owed to a back-fill."""
+        linger = self.cfg.linger_s * NS
+        over = [m for m, t in self.released.items() if now - t >= linger]
+        if over:
+            since = min(self.released.pop(m) for m in over)
+            self.feed.mark.owe(max(0, since // NS - self.cfg.backfill_margin_s))
 
     # -- the socket -------------------------------------------------------------------------------
 
@@ -155,7 +176,7 @@ class Session:
     def _markets(self) -> set[str]:
         open_trades = self.feed.mark.open_trades
         self.unsettled = {t: m for t, m in self.unsettled.items() if t in open_trades}
-        return self.leases.markets() | set(self.unsettled.values())
+        return self.leases.markets() | set(self.unsettled.values()) | set(self.released)
 
     def _connect(self) -> Connect:
         self.state = "connecting"
@@ -222,7 +243,9 @@ class Session:
         fx.warn("ws_disconnected", reason=reason, retry_in_ms=delay, attempt=self.attempt)
 
     def _sync(self, now: int, fx: Effects) -> list[Action]:
-        """Lease mode: move the open socket's subscription to the leased (and unsettled) markets."""
+        """Lease mode: move the open socket's subscription to the leased (unsettled, lingering) markets."""
+        if self.released:
+            self._linger(now)
         if self.cfg.all_markets or self.state != "open":
             return []
         wanted = self._markets()

@@ -212,7 +212,7 @@ def stop(prog: Program) -> None:
 
 
 def test_our_filled_order_arrives_by_push_and_its_updates_on_the_bus_in_lease_mode(rig: Rig) -> None:
-    prog = start(rig.env())
+    prog = start(rig.env(PM_USER_LINGER_S="1"))
     coordinator = Node("market:btc", rig.bus)
     try:
         lease = Lease(holder="btc", market=rig.market, yes_asset=rig.up, no_asset=rig.down, ttl_ms=5000, ts=0)
@@ -243,10 +243,13 @@ def test_our_filled_order_arrives_by_push_and_its_updates_on_the_bus_in_lease_mo
         assert status.connected and status.markets == [rig.market]
         assert '"event":"ws_markets"' not in "".join(prog.lines)  # subscribed by the first frame itself
 
+        released = time.monotonic()
         coordinator.publish(b"coord.lease.btc.", LeaseRelease(holder="btc", market=rig.market, ts=0))
-        rig.wait(UserFeedStatus, lambda s: s.connected and s.markets == [])
+        rig.wait(UserFeedStatus, lambda s: s.connected and s.markets == [])  # after the linger (1 s here)
+        assert time.monotonic() - released >= 1.0
         line = json.loads(prog.read_until(lambda line: '"event":"ws_markets"' in line))
         assert (line["operation"], line["markets"]) == ("unsubscribe", [rig.market])
+        prog.read_until(lambda line: '"event":"backfill_done"' in line)  # what the socket may have missed
     finally:
         coordinator.close()
         stop(prog)

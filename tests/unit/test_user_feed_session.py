@@ -11,6 +11,7 @@ import json
 import random
 from typing import Any
 
+import msgspec
 import pytest
 
 from actors.user_feed.backfill import Backfill as Trades
@@ -27,7 +28,7 @@ T0 = 1_800_000_000 * NS
 KEY = "our-api-key"
 M1, M2, M3 = ("0x" + c * 64 for c in "123")
 CFG = UserFeedConfig(ping_ms=1000, pong_timeout_ms=3000, reconnect_min_ms=100, reconnect_max_ms=1600,
-                     stable_ms=5000, backfill_margin_s=60, backfill_lookback_s=3600)
+                     stable_ms=5000, backfill_margin_s=60, backfill_lookback_s=3600, linger_s=0)
 
 
 class Fixed(random.Random):
@@ -338,3 +339,71 @@ def test_waiting_for_credentials_is_said_every_10_s_and_gives_up_at_the_limit() 
         assert gave_up == (second >= 25)
     assert said == [(0, "waiting_for_credentials"), (10, "waiting_for_credentials"),
                     (20, "waiting_for_credentials"), (25, "credentials_missing")]
+
+
+# -- the linger after the last lease ---------------------------------------------------------------------
+
+LINGER_CFG = UserFeedConfig(ping_ms=60_000, pong_timeout_ms=600_000, reconnect_min_ms=100,
+                            reconnect_max_ms=1600, stable_ms=5000, backfill_margin_s=60,
+                            backfill_lookback_s=3600, linger_s=30)
+S = NS
+
+
+def lingering(*holders: str) -> Session:
+    """M1 leased by ``holders``, the socket open, its first back-fill done (nothing owed)."""
+    s = Session(LINGER_CFG, Feed(Identity(""), Watermark(last_trade_ns=T0 - 10 * S)), Fixed(1.0), T0)
+    for h in holders:
+        step(s, "on_lease", lease(M1, holder=h), T0)
+    s.on_credentials(Identity(KEY), T0)
+    opened(s, T0)
+    [job] = [a for a in step(s, "tick", T0 + 1)[0] if isinstance(a, Backfill)]
+    step(s, "on_backfill", job, Trades([], 1, 0, False), None, T0 + 2)
+    return s
+
+
+def test_a_released_market_stays_carried_for_the_linger_then_one_backfill_covers_it() -> None:
+    """Our order there may fill while its cancel is on the way (or until the venue's dead-man switch fires
+    if the executor is down): the socket keeps the market 30 s, then a back-fill from the release."""
+    s = lingering("h1")
+    actions, _ = step(s, "on_release", LeaseRelease(holder="h1", market=M1, ts=0), T0 + 10 * S)
+    assert frames(actions) == [] and s.subscribed == {M1}
+    actions, _ = step(s, "tick", T0 + 40 * S - 1)
+    assert frames(actions) == [] and backfills(actions) == []
+    actions, fx = step(s, "tick", T0 + 40 * S)
+    assert frames(actions) == [{"operation": "unsubscribe", "markets": [M1]}] and s.subscribed == set()
+    assert notes(fx, "ws_markets") == [{"operation": "unsubscribe", "markets": [M1]}]
+    assert backfills(actions) == [(T0 + 10 * S) // NS - 60]
+    assert step(s, "tick", T0 + 41 * S)[0] == []  # once
+
+
+def test_a_market_leased_again_while_it_lingers_is_never_dropped_and_owes_nothing() -> None:
+    s = lingering("h1")
+    step(s, "on_release", LeaseRelease(holder="h1", market=M1, ts=0), T0 + 10 * S)
+    step(s, "on_lease", lease(M1, holder="h2"), T0 + 20 * S)
+    actions, _ = step(s, "tick", T0 + 45 * S)
+    assert frames(actions) == [] and backfills(actions) == [] and s.subscribed == {M1}
+
+
+def test_a_lease_that_expires_lingers_as_a_release_does() -> None:
+    s = session(LINGER_CFG, mark=Watermark(last_trade_ns=T0 - 10 * S))
+    step(s, "on_lease", Lease(holder="h1", market=M1, yes_asset="y", no_asset="n", ttl_ms=1000, ts=0), T0)
+    opened(s, T0)
+    actions, _ = step(s, "tick", T0 + 2 * S)  # expired (the coordinator died): still carried
+    assert frames(actions) == [] and s.subscribed == {M1}
+    actions, _ = step(s, "tick", T0 + 32 * S)
+    assert frames(actions) == [{"operation": "unsubscribe", "markets": [M1]}]
+
+
+def test_a_release_while_another_holder_keeps_the_lease_starts_no_linger() -> None:
+    s = lingering("h1", "h2")
+    step(s, "on_release", LeaseRelease(holder="h1", market=M1, ts=0), T0 + 10 * S)
+    assert s.released == {}
+    step(s, "on_release", LeaseRelease(holder="h2", market=M1, ts=0), T0 + 20 * S)
+    assert s.released == {M1: T0 + 20 * S}
+
+
+def test_all_markets_mode_keeps_no_linger() -> None:
+    s = session(msgspec.structs.replace(LINGER_CFG, all_markets=True))
+    step(s, "on_lease", lease(M1), T0)
+    step(s, "on_release", LeaseRelease(holder="h1", market=M1, ts=0), T0 + 1)
+    assert s.released == {}
