@@ -121,8 +121,7 @@ class Coordinators:
                 if fx.pushes or fx.publishes or c.mode != self.mode_since.get(cid, ("", 0))[0] or \
                         c.wake_at is not None:
                     self.perform(cid, c, fx, now)
-                if fx.pushes or fx.publishes or fx.notes:
-                    fx.clear()
+                fx.clear()
 
     def act(self, cid: str, now: int) -> None:
         c = self.coords.get(cid)

@@ -20,8 +20,8 @@ from schemas import (
     OrderPlaced,
     OrderUpdate,
     PlaceOrder,
-    Settlement,
 )
+from schemas.settlement import redemption
 
 
 class SimExecutor(Coordinators):
@@ -107,8 +107,6 @@ class SimExecutor(Coordinators):
             self.later(self.order_ns, updated)
             self.later(self.fill_ns, arrive)
 
-
-
     def redeem_later(self, market: str, now: int) -> None:
         """The market resolved: the executor redeems what inventory holds of it ``merge_ns`` later (its chain
         call and echo, as a merge's), unless ``PM_SETTLE_REDEEM`` is off. The shares leave at their resolved
@@ -122,11 +120,9 @@ class SimExecutor(Coordinators):
         m, winner = inv.markets.get(market), inv.resolved.get(market)
         if m is None or not winner or not inv.held_market(market):
             return
-        yes, no = max(inv.position(m.yes_asset).qty, 0), max(inv.position(m.no_asset).qty, 0)
         self.redeemed += 1
-        s = Settlement(key=f"redeem:bt-{self.redeemed}", kind="redeem", market=market, yes_asset=m.yes_asset,
-                       no_asset=m.no_asset, yes=yes, no=no, usdc=yes if winner == m.yes_asset else no,
-                       winner=winner, tx=f"bt-redeem-{self.redeemed}", source="executor", ts=now)
+        s = redemption(market, m.yes_asset, m.no_asset, winner, inv.position(m.yes_asset).qty,
+                       inv.position(m.no_asset).qty, f"bt-{self.redeemed}", now)
         fx = Effects()
         inv.on_settlement(s, now, fx)
         self.route(fx, now)

@@ -50,6 +50,16 @@ class Settlement(Message, frozen=True, tag="settle"):
     ts: int = 0
 
 
+def redemption(market: str, yes_asset: str, no_asset: str, winner: str, yes: int, no: int, tx: str,
+               now: int) -> Settlement:
+    """The settlement a confirmed redemption is: both legs' shares burned (a negative balance counts as
+    none), the winning leg's paid out at 1 pUSD each (the executor's, and the backtest's simulated one)."""
+    yes, no = max(yes, 0), max(no, 0)
+    return Settlement(key=f"redeem:{tx}", kind="redeem", market=market, yes_asset=yes_asset,
+                      no_asset=no_asset, yes=yes, no=no, usdc=yes if winner == yes_asset else no,
+                      winner=winner, tx=tx, source="executor", ts=now)
+
+
 class SettlementApplied(Message, frozen=True, tag="inv.settle"):
     """Echo of every settlement inventory received, and what it did with it (``refused``: it names neither
     of the market's tokens as the winner, or a key no topic can carry)."""

@@ -343,9 +343,7 @@ def test_waiting_for_credentials_is_said_every_10_s_and_gives_up_at_the_limit() 
 
 # -- the linger after the last lease ---------------------------------------------------------------------
 
-LINGER_CFG = UserFeedConfig(ping_ms=60_000, pong_timeout_ms=600_000, reconnect_min_ms=100,
-                            reconnect_max_ms=1600, stable_ms=5000, backfill_margin_s=60,
-                            backfill_lookback_s=3600, linger_s=30)
+LINGER_CFG = msgspec.structs.replace(CFG, ping_ms=60_000, pong_timeout_ms=600_000, linger_s=30)  # no PINGs
 S = NS
 
 

@@ -25,6 +25,7 @@ from actors.executor.settlement.config import PAPER_RELAYER_KEY, SettlementConfi
 from actors.executor.settlement.rules import Job, Outcome, Skipped
 from clob.auth import ApiCreds
 from schemas import Settlement
+from schemas.settlement import redemption
 from venue_client.endpoints import VenueEndpoints
 
 if TYPE_CHECKING:  # the SDK is imported on first use (a merge or redemption), on the worker thread: it
@@ -105,10 +106,8 @@ class Chain:
         if yes <= 0 and no <= 0:
             return Skipped("the venue holds none of either token")
         tx = client.redeem_positions(condition_id=job.market).wait().transaction_hash
-        paid = yes if job.winner == job.yes_asset else no
-        return Settlement(key=f"redeem:{tx}", kind="redeem", market=job.market, yes_asset=job.yes_asset,
-                          no_asset=job.no_asset, yes=max(yes, 0), no=max(no, 0), usdc=max(paid, 0),
-                          winner=job.winner, tx=str(tx), source="executor", ts=time.time_ns())
+        return redemption(job.market, job.yes_asset, job.no_asset, job.winner, yes, no, str(tx),
+                          time.time_ns())
 
     @staticmethod
     def _balance(client: SecureClient, token: str) -> int:
