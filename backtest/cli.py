@@ -135,12 +135,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     rec = recfile.load(args.data)
     sim = sim_params(args)
-    drawn = args.entry_ms is None and args.cancel_ms is None and not args.latency_median
     if args.entry_ms is None and args.cancel_ms is None:  # what the recording measured (else as given)
-        sim = compare.measured_sim(rec, sim, dist=not args.latency_median)
-    if args.seeds is None:
-        args.seeds = compare.SEEDS if drawn else 1
-    if args.seeds < 1:
+        sim = compare.measured_sim(rec, sim, latency="median" if args.latency_median else args.latency)
+    if args.seeds is not None and args.seeds < 1:
         raise ValueError(f"--seeds must be at least 1, not {args.seeds}")
     results = compare.runs(rec, settings_of(args), sim, args.seeds)
     out = compare.compare_runs(rec, results)
@@ -169,11 +166,13 @@ def main(argv: list[str] | None = None) -> int:
     common(c)
     c.add_argument("--report", default=None, help="also the backtest's report")
     c.add_argument("--json", default=None, help="write the comparison here too")
-    c.add_argument("--latency-median", action="store_true",
-                   help="the recorded entry latencies' median (default: each decision draws one of them)")
+    c.add_argument("--latency", choices=("timeline", "draw", "median"), default="timeline",
+                   help="the recorded entry / cancel latencies: each decision takes the live one nearest in "
+                        "time (timeline, the default), draws one (draw), or their median (median)")
+    c.add_argument("--latency-median", action="store_true", help="the same as --latency median")
     c.add_argument("--seeds", type=int, default=None,
                    help="backtest runs, one latency seed each; the median run is compared "
-                        "(default 9; 1 with --latency-median or given latencies: nothing is drawn)")
+                        "(default 9 when latencies are drawn, else 1: nothing else is random)")
     args = p.parse_args(argv)
     try:
         return {"run": cmd_run, "sweep": cmd_sweep, "compare": cmd_compare}[args.cmd](args)

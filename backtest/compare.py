@@ -11,10 +11,14 @@ time since that book too, a median of 13 ms and a tail of 200 ms against 2-3 ms 
 Both sides' PnL is computed the same way from their fills: cash paid and received plus what is held,
 valued at each market's last recorded YES mid (1 / 0 after a resolution).
 
-The backtest side is the median of ``SEEDS`` runs (``runs``): each run draws every decision's latency
-from the recorded distribution with its own seed, and one unlucky draw (a window-opening order placed
-late) moved a 45-second comparison by 30 % on its own; the figures reported are those of the run with the
-median fill count, beside every run's count (``fills_by_seed``).
+Each decision of the backtest takes the latency of the live decision nearest in time (``latency_at``, the
+``timeline`` model, the default): a live run's slow moments stay where they were. (Until stop 26 each
+decision drew a latency from the recorded distribution, and the median of ``SEEDS`` seeded runs was compared,
+since one unlucky draw, a window-opening order placed late, moved a 45-second comparison by 30 % on its own;
+``latency="draw"`` still does that, and the figures are then those of the run with the median fill count,
+beside every run's count, ``fills_by_seed``.) Merges take the live run's merge latency (``MergePairs`` ->
+inventory's ``inv.settle`` echo), 15 ms against the local venue: with the 1 s default a pair bought just
+after another completed was costed with the unmerged one, and the hedge price differed from live.
 """
 
 from __future__ import annotations
@@ -33,8 +37,10 @@ from schemas import (
     CancelOrders,
     FillApplied,
     MarketResolved,
+    MergePairs,
     OrderUpdate,
     PlaceOrder,
+    SettlementApplied,
 )
 from schemas.units import MS, NS, ONE
 
@@ -68,11 +74,26 @@ def fills_live(rec: recfile.Recording) -> list[FillRow]:
 HALF_MS = MS // 2  # the venue stamps its events in ms: the mean of what the truncation drops
 
 
+Timeline = list[tuple[int, int]]  # (decision time, its latency), in decision order
+
+
 def venue_latencies_ns(rec: recfile.Recording) -> tuple[list[int], list[int]]:
-    """(entry, cancel) latencies of the live run, decision -> the venue's event (see the module's doc).
-    A ``PlaceOrder`` is matched to the first ``PLACEMENT`` of the same asset, side, price and size not
-    before its decision (within 5 s; a refused order has none); its order then stands in its slot until a
-    command cancels or replaces it."""
+    """(entry, cancel) latencies of the live run, decision -> the venue's event (see the module's doc)."""
+    entry, cancel = _venue_latencies(rec)
+    return [lat for _, lat in entry], [lat for _, lat in cancel]
+
+
+def venue_timelines(rec: recfile.Recording) -> tuple[Timeline, Timeline]:
+    """The same with their decisions' times, sorted by decision time."""
+    entry, cancel = _venue_latencies(rec)
+    return sorted(entry), sorted(cancel)
+
+
+def _venue_latencies(rec: recfile.Recording) -> tuple[Timeline, Timeline]:
+    """(entry, cancel) (decision time, latency) pairs in the order of the venue's events.
+    A ``PLACEMENT`` is matched to the latest ``PlaceOrder`` of the same asset, side, price and size not
+    after it (within 5 s; a refused order has none, and so has an order placed before the user-feed had
+    subscribed to its market); its order then stands in its slot until a command cancels or replaces it."""
     commands = sorted((m for _ts, _t, m in rec.own
                        if isinstance(m, PlaceOrder | CancelOrders | CancelMarket | CancelAll)),
                       key=lambda m: m.ts)
@@ -80,8 +101,8 @@ def venue_latencies_ns(rec: recfile.Recording) -> tuple[list[int], list[int]]:
     waiting: dict[tuple[str, str, int, int], list[PlaceOrder]] = {}  # placed, not yet seen at the venue
     in_slot: dict[tuple[str, str], str] = {}  # (market, slot) -> order id
     asked: dict[str, int] = {}  # order id -> when a decision cancelled it
-    entry: list[int] = []
-    cancel: list[int] = []
+    entry: Timeline = []
+    cancel: Timeline = []
     ci = 0
     for u in updates:
         t = u.ts_event + HALF_MS
@@ -104,13 +125,13 @@ def venue_latencies_ns(rec: recfile.Recording) -> tuple[list[int], list[int]]:
             queue = waiting.get((u.asset, u.side, u.price, u.original_size), [])
             while queue and t - queue[0].ts > 5 * NS:
                 queue.pop(0)
-            if queue:
-                cmd = queue.pop(0)
-                entry.append(max(t - cmd.ts, 0))
+            if queue:  # the latest such decision: an earlier one whose PLACEMENT never came (placed before
+                cmd = queue.pop()  # the user-feed subscribed) would otherwise take it (a 1.3 s "latency")
+                entry.append((cmd.ts, max(t - cmd.ts, 0)))
                 in_slot[(cmd.market, cmd.slot)] = u.order_id
         elif u.kind == "CANCELLATION" and (since := asked.pop(u.order_id, None)) is not None \
                 and 0 <= t - since < 5 * NS:
-            cancel.append(t - since)
+            cancel.append((since, t - since))
     return entry, cancel
 
 
@@ -142,6 +163,22 @@ def order_latency_ns(rec: recfile.Recording) -> int | None:
     return int(statistics.median(lags)) - HALF_MS if lags else None
 
 
+def merge_latency_ns(rec: recfile.Recording) -> int | None:
+    """The median of (inventory's echo of an applied merge received - the first ``MergePairs`` of its
+    market since that market's previous merge): the coordinator asking -> the executor's chain call
+    (mined, confirmed) -> inventory has the pairs as cash. None: no merge recorded (a recording made
+    before ``inv.settle`` was recorded, or none happened)."""
+    asked: dict[str, int] = {}  # market -> its first MergePairs not yet answered
+    lags: list[int] = []
+    for ts, _t, m in rec.own:
+        if isinstance(m, MergePairs):
+            asked.setdefault(m.market, m.ts or ts)
+        elif isinstance(m, SettlementApplied) and m.settlement.kind == "merge" and m.action == "applied" \
+                and (since := asked.pop(m.settlement.market, None)) is not None and 0 < ts - since < 60 * NS:
+            lags.append(ts - since)
+    return int(statistics.median(lags)) if lags else None
+
+
 def md_latency_ns(rec: recfile.Recording, sample: int = 5000) -> int | None:
     """The median of (frame received - the event's venue ``timestamp``, ms) over the first frames: the
     venue-to-us part of market data (the venue's clock is ours in paper mode; ms resolution)."""
@@ -160,27 +197,39 @@ def md_latency_ns(rec: recfile.Recording, sample: int = 5000) -> int | None:
     return int(statistics.median(lags)) if lags else None
 
 
-def measured_sim(rec: recfile.Recording, base: SimParams | None = None, *, dist: bool = True) -> SimParams:
-    """``base`` (default settings) with every latency the recording measures: entry and cancel (the
-    ``PlaceOrder`` echoes: each decision draws one of them with ``dist``, else their median), market
-    data, our fills (medians); and no trading in a market before the live engine's first order in it
+LATENCY_MODELS = ("timeline", "draw", "median")
+
+
+def measured_sim(rec: recfile.Recording, base: SimParams | None = None, *,
+                 latency: str = "timeline") -> SimParams:
+    """``base`` (default settings) with every latency the recording measures: entry and cancel (decision ->
+    the venue's event; ``latency``: each decision takes the latency of the live decision nearest in time
+    (``timeline``), draws one of them (``draw``: a seed per run), or their median (``median``)), market
+    data, our fills, merges (medians); and no trading in a market before the live engine's first order in it
     (``opens``; ``start_ns``: the first of them, for markets it never traded); against the local venue, no
     fills by the book crossing our price (``cross_fills``: its makers' post-only quotes are refused)."""
+    if latency not in LATENCY_MODELS:
+        raise ValueError(f"latency model {latency!r}: one of {', '.join(LATENCY_MODELS)}")
     sim = base or SimParams()
     entries, cancels = venue_latencies_ns(rec)
     md, fill = md_latency_ns(rec), fill_latency_ns(rec)
     if entries:
         entry = int(statistics.median(entries))
         cancel = int(statistics.median(cancels)) if cancels else entry
-        sim = replace(sim, entry_ns=entry, cancel_ns=cancel,
-                      entry_samples=tuple(entries) if dist else (),
-                      cancel_samples=tuple(cancels) if dist else ())
+        sim = replace(sim, entry_ns=entry, cancel_ns=cancel)
+        if latency == "draw":
+            sim = replace(sim, entry_samples=tuple(entries), cancel_samples=tuple(cancels))
+        elif latency == "timeline":
+            entry_at, cancel_at = venue_timelines(rec)
+            sim = replace(sim, entry_at=tuple(entry_at), cancel_at=tuple(cancel_at))
     if md is not None:
         sim = replace(sim, md_ns=md)
     if fill is not None:
         sim = replace(sim, fill_ns=fill)
     if (order := order_latency_ns(rec)) is not None:
         sim = replace(sim, order_ns=order)
+    if (merge := merge_latency_ns(rec)) is not None:
+        sim = replace(sim, merge_ns=merge)
     opens: dict[str, int] = {}  # each market's first live order: when it was decided
     for ts, _t, msg in rec.own:
         if isinstance(msg, PlaceOrder) and msg.market not in opens:
@@ -239,6 +288,31 @@ def side(fills: list[FillRow], values: dict[str, int]) -> Side:
                 pnl_usd=round((cash + worth) / ONE, 4))
 
 
+def first_books(rec: recfile.Recording) -> dict[str, int]:
+    """Per market (condition id) the receive time of the first recorded frame with a ``book`` of it."""
+    first: dict[str, int] = {}
+    for ts, frame in rec.frames:
+        if b'"book"' not in frame:
+            continue
+        try:
+            doc = msgspec.json.decode(frame)
+        except msgspec.DecodeError:
+            continue
+        for ev in doc if isinstance(doc, list) else [doc]:
+            market = ev.get("market") if isinstance(ev, dict) and ev.get("event_type") == "book" else None
+            if isinstance(market, str):
+                first.setdefault(market, ts)
+    return first
+
+
+def fills_before_data(rec: recfile.Recording) -> int:
+    """Live fills that traded before the recording held a book of their market: orders the backtest could
+    not have placed (a recorder that joined late; the comparison's start is then not live's)."""
+    first = first_books(rec)
+    return sum(1 for ts, _t, m in rec.own if isinstance(m, FillApplied) and m.action == "applied"
+               and m.fill.ts_event < first.get(m.fill.market, ts + 1))
+
+
 def compare(rec: recfile.Recording, res: Result) -> dict[str, Any]:
     values = final_values(rec)
     live, sim = side(fills_live(rec), values), side(res.fills, values)
@@ -246,19 +320,26 @@ def compare(rec: recfile.Recording, res: Result) -> dict[str, Any]:
     lat = entry_latency_ns(rec)
     return {"live": asdict(live), "backtest": asdict(sim),
             "fill_ratio": round(ratio, 3) if ratio is not None else None,
+            "live_fills_before_data": fills_before_data(rec),
             "live_entry_latency_us": lat // 1000 if lat else None,
             "sim": {"entry_us": res.sim.entry_ns // 1000, "cancel_us": res.sim.cancel_ns // 1000,
                     "md_us": res.sim.md_ns // 1000,
                     "fill_us": (res.sim.md_ns if res.sim.fill_ns is None else res.sim.fill_ns) // 1000,
                     "order_us": res.sim.order_ns // 1000 if res.sim.order_ns is not None else None,
+                    "merge_us": res.sim.merge_ns // 1000,
+                    "latency": "timeline" if res.sim.entry_at else "draw" if res.sim.entry_samples
+                    else "fixed",
                     "queue_power": res.sim.queue_power},
             "minutes": round((rec.frames[-1][0] - rec.frames[0][0]) / NS / 60, 2) if rec.frames else 0}
 
 
 
 def runs(rec: recfile.Recording, settings: dict[str, str], sim: SimParams,
-         seeds: int = SEEDS) -> list[Result]:
-    """The recording backtested once per seed (1..``seeds``), the same settings and latencies otherwise."""
+         seeds: int | None = None) -> list[Result]:
+    """The recording backtested once per seed (1..``seeds``), the same settings and latencies otherwise
+    (default: ``SEEDS`` when ``sim`` draws latencies, else one run: nothing else is random)."""
+    if seeds is None:
+        seeds = SEEDS if sim.entry_samples and not sim.entry_at else 1
     return [Backtest(dict(settings), replace(sim, seed=seed)).run(rec) for seed in range(1, seeds + 1)]
 
 

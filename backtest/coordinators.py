@@ -25,7 +25,7 @@ from actors.ofi.core import Ofi
 from backtest import recfile
 from backtest.clock import Clock
 from backtest.exchange import SimExchange
-from backtest.params import SimParams
+from backtest.params import SimParams, latency_at
 from backtest.result import Result
 from bus.config import load
 from bus.effects import Effects
@@ -136,12 +136,18 @@ class Coordinators:
         res = self.result
         assert res is not None
         sim = self.sim
-        drawn = self.rng.choice(sim.entry_samples) if sim.entry_samples and fx.pushes else 0
-        # cancels: their own draw (live, the executor posts a replacement before it cancels the old order)
-        drawn_cancel = self.rng.choice(sim.cancel_samples) if sim.cancel_samples and drawn else drawn
+        drawn: int | None = None  # this decision's entry latency, when not the fixed one
+        drawn_cancel = 0
+        if sim.entry_at and fx.pushes:  # the recorded latency nearest in time
+            drawn = latency_at(sim.entry_at, now)
+            drawn_cancel = latency_at(sim.cancel_at, now) if sim.cancel_at else drawn
+        elif sim.entry_samples and fx.pushes:
+            drawn = self.rng.choice(sim.entry_samples)
+            # cancels: their own draw (live, the executor posts a replacement before it cancels the old order)
+            drawn_cancel = self.rng.choice(sim.cancel_samples) if sim.cancel_samples else drawn
         for _, _, cmd in fx.pushes:
             res.commands.append((now, cmd))  # type: ignore[arg-type]
-            if drawn:
+            if drawn is not None:
                 delay = drawn if isinstance(cmd, PlaceOrder) else drawn_cancel
                 self.at(now + delay, lambda t, cmd=cmd: self.execute(cid, cmd, t))  # type: ignore[misc]
                 continue

@@ -75,9 +75,10 @@ class Backtest(SimExecutor, Timers):
         rows = feed.rows
         # our live orders' level changes, each at its own time (scheduled: applied in the frame loop, a
         # change due before a placement that runs late in a gap between frames would come too early)
-        for t_own, token, side, price, delta in (self.own_levels(rec) if self.sim.exclude_own else []):
+        own = self.own_levels(rec, self.sim.entry_ns) if self.sim.exclude_own else []
+        for t_own, token, side, price, delta in own:
             self.at(t_own, lambda _t, a=token, s=side, p=price, d=delta:  # type: ignore[misc]
-                    ex.own_delta(a, s, p, d) if a in ex.complement else None)
+                    ex.own_delta(a, s, p, d))
         clock = self.clock
         heap = clock.heap  # the clock's schedule: what is due first is heap[0]
         decode, apply, decode_any = feed.decode, feed.apply, venue.decode_any

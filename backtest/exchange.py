@@ -94,6 +94,9 @@ class SimExchange:
     by_token: dict[str, dict[str, SimOrder]] = field(default_factory=dict)
     recent_prints: dict[tuple[str, int, int, int, str], None] = field(default_factory=dict)
     own: dict[tuple[str, bool], dict[int, int]] = field(default_factory=dict)  # (token, bid?) -> price -> qty
+    # our live orders' changes on a token whose market is not open yet (a window's first live order can
+    # rest before the live coordinator's first decision there is due in the backtest): applied when it opens
+    own_pending: dict[str, list[tuple[Side, int, int]]] = field(default_factory=dict)
     _seq: int = 0
 
     def add_market(self, yes: str, no: str) -> None:
@@ -101,6 +104,8 @@ class SimExchange:
         for t in (yes, no):
             self.books.setdefault(t, TokenBook())
             self.by_token.setdefault(t, {})
+            for side, price, delta in self.own_pending.pop(t, ()):
+                self.own_delta(t, side, price, delta)
 
     # -- the market --------------------------------------------------------------------------------
 
@@ -173,21 +178,43 @@ class SimExchange:
     # -- our orders --------------------------------------------------------------------------------
 
     def crosses(self, token: str, side: Side, price: int) -> bool:
-        """Would a post-only order cross now (the venue's ``crosses_book``)?"""
-        b = self.books.get(token)
-        c = self.books.get(self.complement.get(token, ""))
-        if b is None:
+        """Would a post-only order cross now (the venue's ``crosses_book``)? Against the others' orders: our
+        live orders in a recording are not there in the backtest (our simulated orders stand for them)."""
+        if token not in self.books:
             return False
+        other = self.complement.get(token, "")
         if side == "BUY":
-            return bool((b.best_ask and price >= b.best_ask)
-                        or (c and c.best_bid and price >= ONE - c.best_bid))
-        return bool((b.best_bid and price <= b.best_bid)
-                    or (c and c.best_ask and price <= ONE - c.best_ask))
+            ask, bid = self._best(token, "SELL"), self._best(other, "BUY") if other in self.books else 0
+            return bool((ask and price >= ask) or (bid and price >= ONE - bid))
+        bid, ask = self._best(token, "BUY"), self._best(other, "SELL") if other in self.books else 0
+        return bool((bid and price <= bid) or (ask and price <= ONE - ask))
+
+    def crosses_ours(self, token: str, side: Side, price: int) -> bool:
+        """Would it cross one of our simulated orders: the token's other side, or the complement's same side
+        (a YES bid and a NO bid summing to 1 or more meet by minting)?"""
+        buy = side == "BUY"
+        for o in self.by_token.get(token, {}).values():
+            if o.side != side and (price >= o.price if buy else price <= o.price):
+                return True
+        for o in self.by_token.get(self.complement.get(token, ""), {}).values():
+            if o.side == side and (price >= ONE - o.price if buy else price <= ONE - o.price):
+                return True
+        return False
+
+    def _best(self, token: str, side: Side) -> int:
+        """The best price on ``side`` of ``token`` (0: none), our live orders left out: recomputed only when
+        the recorded best holds one of them."""
+        b = self.books[token]
+        best = b.best_bid if side == "BUY" else b.best_ask
+        if best and self.own and self.own.get((token, side == "BUY"), {}).get(best):
+            return self._others_best(token, side)
+        return best
 
     def place(self, *, cmd_id: str, slot: str, market: str, token: str, side: Side, price: int, size: int,
               now: int) -> SimOrder | None:
-        """Rest a post-only order at the back of its level; None if it would cross (rejected)."""
-        if self.crosses(token, side, price):
+        """Rest a post-only order at the back of its level; None if it would cross (rejected): the others'
+        orders or our own simulated ones (the venue checks every resting order, ours too)."""
+        if self.crosses(token, side, price) or self.crosses_ours(token, side, price):
             return None
         level = self.level(token, side, price)
         self._seq += 1
@@ -217,9 +244,10 @@ class SimExchange:
         kept here (both views of the one book: the token's and the complement's mirror) and left out of
         the queue, so a simulated order does not wait behind the live order it stands for."""
         other = self.complement.get(token)
-        for key, p in (((token, side == "BUY"), price), ((other or "", side != "BUY"), ONE - price)):
-            if not key[0]:
-                continue
+        if other is None:  # its market is not open yet: kept until it is
+            self.own_pending.setdefault(token, []).append((side, price, delta))
+            return
+        for key, p in (((token, side == "BUY"), price), ((other, side != "BUY"), ONE - price)):
             levels = self.own.setdefault(key, {})
             left = levels.get(p, 0) + delta
             if left > 0:

@@ -3,6 +3,7 @@ latency, the measured tick-to-order p50 of ``bench/results.json``."""
 
 from __future__ import annotations
 
+import bisect
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,18 @@ def bench_latency_ns(path: Path | None = None) -> int:
         return DEFAULT_LATENCY_US * 1000
 
 
+def latency_at(timeline: tuple[tuple[int, int], ...], now: int) -> int:
+    """The latency of the decision in ``timeline`` ((time, latency), sorted, not empty) nearest to ``now``
+    (the earlier one on a tie)."""
+    i = bisect.bisect_left(timeline, (now, -1))
+    if i == len(timeline):
+        return timeline[-1][1]
+    if i == 0:
+        return timeline[0][1]
+    before, after = timeline[i - 1], timeline[i]
+    return before[1] if now - before[0] <= after[0] - now else after[1]
+
+
 @dataclass(frozen=True)
 class SimParams:
     entry_ns: int = DEFAULT_LATENCY_US * 1000  # decision -> order rests at the exchange
@@ -29,6 +42,11 @@ class SimParams:
     # (seeded: the same run twice is the same run), so the commands of one decision stay in order
     entry_samples: tuple[int, ...] = ()
     cancel_samples: tuple[int, ...] = ()  # the same for cancels (only with entry_samples; one draw each)
+    # a timeline instead (before the samples): (decision time, latency) of the recorded decisions, sorted; a
+    # decision takes the latency of the recorded one nearest in time (``latency_at``): a live run's slow
+    # moments (a busy CPU, a stall) stay where they were instead of landing on random decisions
+    entry_at: tuple[tuple[int, int], ...] = ()
+    cancel_at: tuple[tuple[int, int], ...] = ()  # the same for cancels (only with entry_at)
     seed: int = 1
     # a recording made while the engine traded: its own orders (``user.order``) are left out of the
     # recorded levels when queueing ours (``SimExchange.own_delta``)

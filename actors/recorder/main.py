@@ -6,9 +6,9 @@ like the market-feed and opens its *own* market WebSocket for the leased tokens 
 ``Shards`` decide the subscriptions, pings and reconnects; ``venue_client.ws.Sockets`` is the socket), so
 the market-feed is not touched. Every frame is written as received, with its receive time; a market's
 metadata is read from the CLOB (``/markets/{condition_id}``, off the loop) when it is first leased. Our own
-stream (the ``exec.cmd`` echoes, ``user.order`` and ``user.placed``, ``inv.fill``) goes to the same files.
-It publishes nothing but its heartbeat. ``--markets A,B --hours H`` records public data without the bus
-(``standalone``).
+stream (the ``exec.cmd`` echoes, ``user.order`` and ``user.placed``, ``inv.fill``, ``inv.settle``) goes to the
+same files. It publishes nothing but its heartbeat. ``--markets A,B --hours H`` records public data without
+the bus (``standalone``).
 """
 
 from __future__ import annotations

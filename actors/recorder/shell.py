@@ -27,7 +27,7 @@ from venue_client.ws import Sockets
 
 PROGRAM = "recorder"
 OWN = (topics.prefix("exec", "cmd"), topics.prefix("user", "order"), topics.prefix("user", "placed"),
-       topics.prefix("inv", "fill"))
+       topics.prefix("inv", "fill"), topics.prefix("inv", "settle"))
 
 
 class RecorderShell(ShardShell):

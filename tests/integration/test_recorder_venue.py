@@ -16,7 +16,7 @@ from backtest import recfile
 from bus import topics
 from bus.endpoints import BusConfig
 from bus.node import Node
-from schemas import CancelMarket, Lease
+from schemas import CancelMarket, Lease, Settlement, SettlementApplied
 from tests.support.procs import Program, program_env, proxied_bus
 from tests.support.quiet import Quiet
 from tests.support.waits import wait_until
@@ -61,10 +61,16 @@ class Engine:
     def _run(self, bus: BusConfig, lease: Lease) -> None:
         node = Node("market:t", bus, log=Quiet("t"))
         echo = CancelMarket(cmd_id="t-1", holder="t", market=lease.market, reason="test", ts=1)
+        merged = SettlementApplied(settlement=Settlement(
+            key="merge:t", kind="merge", market=lease.market, yes_asset=lease.yes_asset,
+            no_asset=lease.no_asset, yes=5_000_000, no=5_000_000, usdc=5_000_000, tx="0x1",
+            source="executor"),
+            action="applied", ts=2)
         try:
             while not self.done.wait(0.1):
                 node.publish(topics.coord_lease("t"), lease)
                 node.publish(topics.exec_cmd("t"), echo)
+                node.publish(topics.inv_settle(lease.market), merged)
         finally:
             node.close()
 
@@ -86,7 +92,8 @@ def test_records_frames_metadata_and_our_stream(bus: BusConfig, venue: VenueThre
 
         def complete() -> bool:
             rec = loaded(root)
-            return bool(rec and rec.frames and rec.own and m.condition_id in rec.metas and
+            return bool(rec and rec.frames and m.condition_id in rec.metas and
+                        {type(msg) for _, _, msg in rec.own} == {CancelMarket, SettlementApplied} and
                         any(b'"book"' in f for _, f in rec.frames))
         wait_until(complete, "frames, metadata and our stream in the file", timeout=30)
         rec = loaded(root)
@@ -96,7 +103,10 @@ def test_records_frames_metadata_and_our_stream(bus: BusConfig, venue: VenueThre
         assert meta.tick == m.tick and meta.min_size == m.min_size
         assert meta.rewards.daily_rate == m.rewards_daily_rate * 1_000_000
         assert meta.rewards.max_spread_cents > 0
-        assert isinstance(rec.own[0][2], CancelMarket) and rec.own[0][1].startswith(b"exec.cmd.")
+        # our stream: the exec.cmd echoes and inventory's merge / redemption echoes (the merge latency)
+        topic = {type(msg): t for _, t, msg in rec.own}
+        assert topic[CancelMarket].startswith(b"exec.cmd.")
+        assert topic[SettlementApplied].startswith(b"inv.settle.")
     finally:
         engine.stop()
         prog.terminate_and_time(10)

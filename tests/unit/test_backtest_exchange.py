@@ -58,6 +58,41 @@ def test_post_only_rejects_what_would_cross(token: str, side: str, price: float,
     assert (len(ex.orders) == 0) is rejected
 
 
+@pytest.mark.parametrize(("resting", "token", "side", "price", "rejected"), [
+    # our own simulated order resting; the venue checks every resting order, ours too (one YES-price book)
+    ((YES, "BUY", 0.50), NO, "BUY", 0.50, True),    # YES bid 0.50 + NO bid 0.50 = 1: they meet by minting
+    ((YES, "BUY", 0.50), NO, "BUY", 0.49, False),   # 0.99: no
+    ((YES, "BUY", 0.50), YES, "SELL", 0.50, True),  # our own ask at our bid
+    ((YES, "BUY", 0.50), YES, "SELL", 0.505, False),
+    ((NO, "SELL", 0.505), YES, "SELL", 0.495, True),  # NO ask 0.505 = YES bid 0.495: a YES ask there meets
+    ((NO, "SELL", 0.505), YES, "BUY", 0.495, False),  # the same side: no
+], ids=lambda v: str(v))
+def test_post_only_counts_our_own_simulated_orders(resting: tuple[str, str, float], token: str, side: str,
+                                                    price: float, rejected: bool) -> None:
+    ex = ex_with(*BOOK)
+    assert ex.place(cmd_id="a", slot="a", market=M, token=resting[0], side=resting[1], price=px(resting[2]),
+                    size=px(5), now=1) is not None
+    placed = ex.place(cmd_id="b", slot="b", market=M, token=token, side=side, price=px(price), size=px(5),
+                      now=2)
+    assert (placed is None) is rejected
+
+
+@pytest.mark.parametrize(("own", "token", "side", "price", "rejected"), [
+    # the recorded book holds our live order (it stands for the simulated one, which is not there)
+    ((YES, "SELL", 0.51, 10), YES, "BUY", 0.51, False),  # the 0.51 ask was only ours: 0.52 is the others'
+    ((YES, "SELL", 0.51, 4), YES, "BUY", 0.51, True),    # others rest at 0.51 too
+    ((YES, "BUY", 0.49, 20), NO, "BUY", 0.51, False),    # NO bid 0.51 met only our live YES bid 0.49
+    ((YES, "BUY", 0.49, 20), NO, "BUY", 0.52, True),     # ... the others' 0.48 is still there
+], ids=lambda v: str(v))
+def test_post_only_leaves_our_live_orders_out(own: tuple[str, str, float, float], token: str, side: str,
+                                             price: float, rejected: bool) -> None:
+    ex = ex_with(*BOOK)
+    ex.own_delta(own[0], own[1], px(own[2]), px(own[3]))
+    placed = ex.place(cmd_id="b", slot="b", market=M, token=token, side=side, price=px(price), size=px(5),
+                      now=2)
+    assert (placed is None) is rejected
+
+
 # -- the queue ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("trades", "filled"), [
@@ -218,3 +253,17 @@ def test_a_print_on_our_live_touch_goes_to_the_simulated_touch(own_price: float,
     fills = ex.on_trade(YES, "SELL", px(own_price), px(5), ts_event=3, now=4)
     assert sum(f.size for f in fills) == px(filled)
     assert all(f.reason == "touch" and f.price == px(our_price) for f in fills)
+
+
+def test_a_live_order_resting_before_its_market_opens_still_leaves_the_level() -> None:
+    """Our live order can rest before the backtest opens the market (the live coordinator's decision is
+    due a moment later there): its level change is kept and applied when the market opens, so the simulated
+    order does not queue behind the live order it stands for."""
+    ex = SimExchange()
+    ex.own_delta("yes", "BUY", 490_000, 5_000_000)          # before add_market: kept
+    assert ex.own == {} and ex.own_pending == {"yes": [("BUY", 490_000, 5_000_000)]}
+    ex.add_market("yes", "no")
+    assert ex.own_pending == {}
+    assert ex.own == {("yes", True): {490_000: 5_000_000}, ("no", False): {510_000: 5_000_000}}
+    ex.on_book("yes", {490_000: 5_000_000}, {}, 490_000, 0, 1)
+    assert ex.level("yes", "BUY", 490_000) == 0               # the recorded 5 are ours
