@@ -17,7 +17,7 @@ decision drew a latency from the recorded distribution, and the median of ``SEED
 since one unlucky draw, a window-opening order placed late, moved a 45-second comparison by 30 % on its own;
 ``latency="draw"`` still does that, and the figures are then those of the run with the median fill count,
 beside every run's count, ``fills_by_seed``.) Merges take the live run's merge latency (``MergePairs`` ->
-inventory's ``inv.settle`` echo), 15 ms against the local venue: with the 1 s default a pair bought just
+inventory's ``inv.settle`` echo), 13-37 ms against the local venue: with the 1 s default a pair bought just
 after another completed was costed with the unmerged one, and the hedge price differed from live.
 """
 
