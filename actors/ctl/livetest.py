@@ -1,6 +1,7 @@
 """``livetest``, the pure half: the order it places (one post-only GTC BUY of the market's minimum size at
-the lowest price of its tick grid, far below the touch: nothing at risk but the minimum times one tick),
-and the steps it must see, in order.
+the lowest price of its tick grid, far below the touch: nothing at risk but the minimum times one tick; on
+the YES token, or on the NO token when YES's best bid is already that lowest price: ``pick``), and the steps
+it must see, in order.
 
 Pre-signing's age check (``AGE_STEP``): with pre-signing on (``PM_EXEC_PRESIGN_MAX_AGE_MS`` > 0, as the
 executor's preflight reports it), a second order like the first, in its own slot, signed that many
@@ -32,16 +33,26 @@ Verdict = Literal["ok", "fail", "skip"]
 @dataclass(frozen=True, slots=True)
 class Market:
     condition: str
-    asset: str  # the YES token
+    asset: str  # the token it buys
     tick: int  # 1e-6 units of price
     min_size: int  # 1e-6 shares
     neg_risk: bool
     best_bid: int  # 0: no bid
 
 
+def pick(yes: Market, no: Market) -> Market:
+    """The token to place on: YES, unless its best bid is at the lowest price of the grid (a market near 0:
+    nothing below it) and NO's is not; ``order`` refuses when both are."""
+    return no if at_lowest(yes) and not at_lowest(no) else yes
+
+
+def at_lowest(m: Market) -> bool:
+    return bool(m.best_bid and m.best_bid <= m.tick)
+
+
 def order(m: Market, cmd_id: str, now: int) -> PlaceOrder:
     """The lowest price of the grid (one tick), at least one tick below the best bid: it cannot cross."""
-    if m.best_bid and m.best_bid <= m.tick:
+    if at_lowest(m):
         raise ValueError(f"the best bid is already at the lowest price ({m.best_bid}): no price far below it")
     return PlaceOrder(cmd_id=cmd_id, holder=HOLDER, market=m.condition, asset=m.asset, side="BUY",
                       price=m.tick, size=m.min_size, tick=m.tick, neg_risk=m.neg_risk, post_only=True,

@@ -86,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
     except (requests.RequestException, KeyError, ValueError) as exc:
         print(f"livetest: the market's book could not be read ({exc})")
         return FAILED
-    print(f"livetest: BUY {place.size / 1e6:g} @ {place.price / 1e6:g} in {market.condition[:14]}.. "
+    leg = "YES" if market.asset == leases[0].yes_asset else "NO"
+    print(f"livetest: BUY {place.size / 1e6:g} {leg} @ {place.price / 1e6:g} in {market.condition[:14]}.. "
           f"(best bid {market.best_bid / 1e6:g})")
     subs = [topics.exec_event(livetest.HOLDER), topics.exec_orders(), topics.user_order(market.condition),
             topics.user_placed(market.condition)]
@@ -189,10 +190,18 @@ class Steps:
 
 
 def _market(rest_url: str, lease: Lease) -> livetest.Market:
-    body = requests.get(f"{rest_url}/book", params={"token_id": lease.yes_asset}, timeout=10).json()
+    """The market's YES token, or its NO token when YES's best bid is at the lowest price (``pick``)."""
+    yes = _token(rest_url, lease.market, lease.yes_asset)
+    if not livetest.at_lowest(yes):
+        return yes
+    return livetest.pick(yes, _token(rest_url, lease.market, lease.no_asset))
+
+
+def _token(rest_url: str, market: str, token: str) -> livetest.Market:
+    body = requests.get(f"{rest_url}/book", params={"token_id": token}, timeout=10).json()
     tick = parse_price(body["tick_size"])
     bids = [parse_price(b["price"]) for b in body.get("bids") or []]
-    return livetest.Market(condition=lease.market, asset=lease.yes_asset, tick=tick,
+    return livetest.Market(condition=market, asset=token, tick=tick,
                            min_size=parse_size(body.get("min_order_size") or "5"),
                            neg_risk=bool(body.get("neg_risk")), best_bid=max(bids, default=0))
 

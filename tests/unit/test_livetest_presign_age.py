@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import msgspec
 import pytest
 
@@ -190,3 +192,22 @@ def test_the_venue_refuses_an_order_signed_longer_ago_than_max_order_age_ms(max_
 def test_max_order_age_ms_must_not_be_negative() -> None:
     with pytest.raises(ValueError, match="max_order_age_ms"):
         VenueConfig(max_order_age_ms=-1)
+
+
+@pytest.mark.parametrize(("yes_bid", "no_bid", "buys"), [
+    (450_000, 540_000, "yes"),   # the usual: YES, one tick, far below its best bid
+    (0, 990_000, "yes"),         # no YES bid at all: one tick cannot cross
+    (10_000, 980_000, "no"),     # YES's best bid is the lowest price: nothing below it, NO instead
+    (10_000, 10_000, "none"),    # both at the lowest price: refused, nothing placed
+])
+def test_livetest_buys_the_token_with_room_below_its_best_bid(yes_bid: int, no_bid: int, buys: str) -> None:
+    """A market near 0 (YES's best bid at one tick) still gets its harmless order: on the NO token."""
+    chosen = livetest.pick(dataclasses.replace(MARKET, asset="yes", best_bid=yes_bid),
+                           dataclasses.replace(MARKET, asset="no", best_bid=no_bid))
+    if buys == "none":
+        with pytest.raises(ValueError, match="lowest price"):
+            livetest.order(chosen, "c", 1)
+        return
+    placed = livetest.order(chosen, "c", 1)
+    assert (placed.asset, placed.side, placed.price, placed.post_only) == (buys, "BUY", MARKET.tick, True)
+    assert chosen.best_bid == 0 or placed.price < chosen.best_bid
